@@ -1,0 +1,13 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
+import { runtimeDeps } from '../../shared/runtime.js';
+import { checkHealth } from '../../shared/use-cases/health.js';
+
+/** GET /healthz — 200 only when Kafka, S3 and ClickHouse all answer. */
+export const handler = async (event: APIGatewayProxyEventV2) => {
+  const deps = runtimeDeps();
+  return handleHttp(event, deps.logger, async () => {
+    const report = await checkHealth(deps);
+    return jsonResponse(report.ok ? 200 : 503, report);
+  });
+};

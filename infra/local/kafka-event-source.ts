@@ -1,0 +1,88 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { KafkaEvent, KafkaEventRecord } from '../../shared/kafka-event.js';
+import type { Logger } from '../../shared/logger.js';
+
+/**
+ * Locally, this stands in for Lambda's Kafka event source mapping: a KafkaJS consumer group that
+ * hands batches to the same handler, in exactly the event shape Lambda sends. Like Lambda, it
+ * commits offsets only after the handler returns, and retries a failed batch whole (with backoff)
+ * without committing: at-least-once delivery, made exactly-once in effect by the handler.
+ */
+export function toLambdaRecord(topic: string, partition: number, message: KafkaMessage): KafkaEventRecord {
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    timestamp: Number(message.timestamp),
+    timestampType: 'CREATE_TIME',
+    key: message.key ? message.key.toString('base64') : null,
+    value: message.value ? message.value.toString('base64') : null,
+    headers: Object.entries(message.headers ?? {}).map(([name, value]) => {
+      const first = Array.isArray(value) ? value[0] : value;
+      const bytes = first === undefined ? Buffer.alloc(0) : Buffer.from(first);
+      return { [name]: [...bytes] };
+    }),
+  };
+}
+
+export function toLambdaEvent(bootstrapServers: string, records: KafkaEventRecord[]): KafkaEvent {
+  const grouped: Record<string, KafkaEventRecord[]> = {};
+  for (const record of records) (grouped[`${record.topic}-${record.partition}`] ??= []).push(record);
+  return { eventSource: 'SelfManagedKafka', bootstrapServers, records: grouped };
+}
+
+export interface EventSourceOptions {
+  kafka: Kafka;
+  bootstrapServers: string;
+  topic: string;
+  groupId: string;
+  batchSize: number;
+  handler: (event: KafkaEvent) => Promise<unknown>;
+  logger: Logger;
+  maxBackoffMs?: number;
+}
+
+export async function runKafkaEventSource(options: EventSourceOptions): Promise<Consumer> {
+  const consumer = options.kafka.consumer({ groupId: options.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      for (let i = 0; i < batch.messages.length; i += options.batchSize) {
+        const messages = batch.messages.slice(i, i + options.batchSize);
+        const records = messages.map((m) => toLambdaRecord(batch.topic, batch.partition, m));
+        const event = toLambdaEvent(options.bootstrapServers, records);
+        for (let attempt = 1; ; attempt += 1) {
+          if (!isRunning() || isStale()) return;
+          try {
+            const result = await options.handler(event);
+            options.logger.debug('batch handled', { partition: batch.partition, records: records.length, result });
+            break;
+          } catch (error) {
+            const wait = Math.min(options.maxBackoffMs ?? 10_000, 200 * 2 ** Math.min(attempt, 10));
+            options.logger.warn('batch failed; retrying without committing', {
+              partition: batch.partition,
+              first_offset: records[0]?.offset,
+              attempt,
+              retry_in_ms: wait,
+              error: (error as Error).message,
+            });
+            await delay(wait);
+            await heartbeat();
+          }
+        }
+        const last = messages[messages.length - 1];
+        if (last) {
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+          ]);
+        }
+        await heartbeat();
+      }
+    },
+  });
+  return consumer;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks for the local stack: Debian packages (ClickHouse server,
+# Java 17, Maven, Go), the Kafka broker jars from Maven Central, and the npm packages.
+# Idempotent and quick when everything is present. Used by `npm start` and by .ci/run.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+  echo "install-prereqs: need root (or sudo) to run: $*" >&2; exit 1; fi; }
+
+packages=()
+command -v clickhouse-server >/dev/null || packages+=(clickhouse-server clickhouse-client)
+command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || packages+=(maven)
+command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || packages+=(golang-go)
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "install-prereqs: installing Debian packages: ${packages[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+fi
+
+kafka_version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' infra/kafka/pom.xml)
+cache=${HOTSPOTS_CACHE_DIR:-$HOME/.cache/hotspots}
+libs="$cache/kafka-$kafka_version/libs"
+if [ ! -f "$libs/.complete" ]; then
+  echo "install-prereqs: resolving Apache Kafka $kafka_version from Maven Central into $libs"
+  mkdir -p "$libs"
+  mvn -q -B -f infra/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory="$libs" -DincludeScope=runtime
+  touch "$libs/.complete"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "install-prereqs: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "install-prereqs: ready (ClickHouse $(clickhouse-client --version 2>/dev/null | grep -o "[0-9.]*[0-9]" | head -1), Kafka $kafka_version, Node $(node --version))"

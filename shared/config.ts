@@ -1,0 +1,192 @@
+/**
+ * All environment reading happens here, once per cold start. Each variable is validated (type,
+ * range, allowed values) and a bad one fails start-up with a message naming it, the way
+ * clickhouse-js validates its URL parameters. Nothing else in the project reads process.env.
+ */
+export interface ApiKeyEntry {
+  key: string;
+  tenant: string;
+}
+
+export interface Config {
+  apiKeys: ApiKeyEntry[];
+  limits: {
+    /** Largest request body accepted by upload routes (bytes, as received). */
+    maxBodyBytes: number;
+    /** Largest pprof after gzip/zstd decompression, checked by the consumer (bytes). */
+    maxDecompressedBytes: number;
+    /** Samples per profile; a profile above it is dead-lettered, not truncated. */
+    maxSamplesPerProfile: number;
+    /** Labels on one sample; extra labels make the profile unprocessable. */
+    maxLabelsPerSample: number;
+    /** Longest label key or value kept (bytes of UTF-8); longer values are refused. */
+    maxLabelValueBytes: number;
+    /** Widest query window (seconds). */
+    maxQueryRangeSeconds: number;
+    /** Most rows a query route returns. */
+    maxResultRows: number;
+  };
+  s3: {
+    bucket: string;
+    region: string;
+    endpoint: string | undefined;
+    forcePathStyle: boolean;
+    credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    profilesTopic: string;
+    consumerGroup: string;
+    ssl: boolean;
+    sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+  };
+  clickhouse: {
+    url: string;
+    username: string;
+    password: string;
+    database: string;
+  };
+  deadLetterPrefix: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function optionalText(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}
+
+const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** `key:tenant,key2:tenant2`. Tenants name S3 prefixes, so their alphabet is restricted. */
+export function parseApiKeys(raw: string, variable = 'HOTSPOTS_API_KEYS'): ApiKeyEntry[] {
+  const entries: ApiKeyEntry[] = [];
+  for (const item of raw.split(',')) {
+    const trimmed = item.trim();
+    if (trimmed === '') continue;
+    const colon = trimmed.lastIndexOf(':');
+    if (colon <= 0) throw new ConfigError(variable, `entry ${JSON.stringify(trimmed)} must be key:tenant`);
+    const key = trimmed.slice(0, colon);
+    const tenant = trimmed.slice(colon + 1);
+    if (key.length < 8) throw new ConfigError(variable, 'keys must be at least 8 characters');
+    if (!tenantPattern.test(tenant)) {
+      throw new ConfigError(variable, `tenant ${JSON.stringify(tenant)} must match ${tenantPattern.source}`);
+    }
+    entries.push({ key, tenant });
+  }
+  if (entries.length === 0) throw new ConfigError(variable, 'must name at least one key:tenant');
+  return entries;
+}
+
+const MiB = 1024 * 1024;
+
+export function loadConfig(env: Env = process.env): Config {
+  const brokers = text(env, 'HOTSPOTS_KAFKA_BROKERS', '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  for (const broker of brokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) {
+      throw new ConfigError('HOTSPOTS_KAFKA_BROKERS', `entry ${JSON.stringify(broker)} must be host:port`);
+    }
+  }
+  const saslMechanism = optionalText(env, 'HOTSPOTS_KAFKA_SASL_MECHANISM');
+  const s3AccessKey = optionalText(env, 'HOTSPOTS_S3_ACCESS_KEY_ID');
+  const clickhouseUrl = text(env, 'HOTSPOTS_CLICKHOUSE_URL', 'http://127.0.0.1:8123');
+  if (!/^https?:\/\/[^\s]+$/.test(clickhouseUrl)) {
+    throw new ConfigError('HOTSPOTS_CLICKHOUSE_URL', `must be an http(s) URL, got ${JSON.stringify(clickhouseUrl)}`);
+  }
+  const database = text(env, 'HOTSPOTS_CLICKHOUSE_DATABASE', 'hotspots');
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(database)) {
+    throw new ConfigError('HOTSPOTS_CLICKHOUSE_DATABASE', 'must be a plain identifier');
+  }
+  return {
+    apiKeys: parseApiKeys(text(env, 'HOTSPOTS_API_KEYS', 'local-dev-key:default')),
+    limits: {
+      maxBodyBytes: integer(env, 'HOTSPOTS_MAX_BODY_BYTES', 10 * MiB, 1024, 1024 * MiB),
+      maxDecompressedBytes: integer(env, 'HOTSPOTS_MAX_DECOMPRESSED_BYTES', 64 * MiB, 1024, 4096 * MiB),
+      maxSamplesPerProfile: integer(env, 'HOTSPOTS_MAX_SAMPLES_PER_PROFILE', 2_000_000, 1, 100_000_000),
+      maxLabelsPerSample: integer(env, 'HOTSPOTS_MAX_LABELS_PER_SAMPLE', 64, 1, 10_000),
+      maxLabelValueBytes: integer(env, 'HOTSPOTS_MAX_LABEL_VALUE_BYTES', 4096, 16, 1024 * 1024),
+      maxQueryRangeSeconds: integer(env, 'HOTSPOTS_MAX_QUERY_RANGE_SECONDS', 31 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
+      maxResultRows: integer(env, 'HOTSPOTS_MAX_RESULT_ROWS', 10_000, 1, 1_000_000),
+    },
+    s3: {
+      bucket: text(env, 'HOTSPOTS_RAW_BUCKET', 'hotspots-raw'),
+      region: text(env, 'HOTSPOTS_S3_REGION', text(env, 'AWS_REGION', 'us-east-1')),
+      endpoint: optionalText(env, 'HOTSPOTS_S3_ENDPOINT'),
+      forcePathStyle: boolean(env, 'HOTSPOTS_S3_FORCE_PATH_STYLE', optionalText(env, 'HOTSPOTS_S3_ENDPOINT') !== undefined),
+      credentials:
+        s3AccessKey === undefined
+          ? undefined
+          : { accessKeyId: s3AccessKey, secretAccessKey: text(env, 'HOTSPOTS_S3_SECRET_ACCESS_KEY', '') },
+    },
+    kafka: {
+      brokers,
+      clientId: text(env, 'HOTSPOTS_KAFKA_CLIENT_ID', 'hotspots'),
+      profilesTopic: text(env, 'HOTSPOTS_PROFILES_TOPIC', 'hotspots.profiles'),
+      consumerGroup: text(env, 'HOTSPOTS_CONSUMER_GROUP', 'hotspots-consumer'),
+      ssl: boolean(env, 'HOTSPOTS_KAFKA_SSL', false),
+      sasl:
+        saslMechanism === undefined
+          ? undefined
+          : {
+              mechanism: oneOf(env, 'HOTSPOTS_KAFKA_SASL_MECHANISM', 'plain', [
+                'plain',
+                'scram-sha-256',
+                'scram-sha-512',
+              ] as const),
+              username: text(env, 'HOTSPOTS_KAFKA_SASL_USERNAME', ''),
+              password: text(env, 'HOTSPOTS_KAFKA_SASL_PASSWORD', ''),
+            },
+    },
+    clickhouse: {
+      url: clickhouseUrl,
+      username: text(env, 'HOTSPOTS_CLICKHOUSE_USER', 'default'),
+      password: text(env, 'HOTSPOTS_CLICKHOUSE_PASSWORD', ''),
+      database,
+    },
+    deadLetterPrefix: text(env, 'HOTSPOTS_DEAD_LETTER_PREFIX', 'dead-letter/'),
+    logLevel: oneOf(env, 'HOTSPOTS_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
+  };
+}

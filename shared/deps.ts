@@ -1,0 +1,78 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { createClient } from '@clickhouse/client';
+import { Kafka, type SASLOptions, logLevel as kafkaLogLevel } from 'kafkajs';
+import { createClickHouseDatabase } from './adapters/clickhouse/database.js';
+import { createKafkaEnvelopePublisher } from './adapters/kafka/envelope-publisher.js';
+import { createS3RawPayloadStore } from './adapters/s3/raw-payload-store.js';
+import { type Authenticator, createAuthenticator } from './auth.js';
+import type { Config } from './config.js';
+import { type Logger, createLogger } from './logger.js';
+import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from './ports.js';
+
+/**
+ * The composition root: builds the S3, Kafka and ClickHouse clients once per cold start and hands
+ * them to use cases. Nothing below shared/adapters imports an SDK.
+ */
+export interface Deps {
+  config: Config;
+  logger: Logger;
+  auth: Authenticator;
+  rawStore: RawPayloadStore;
+  publisher: EnvelopePublisher;
+  db: SqlDatabase;
+  kafka: Kafka;
+  close(): Promise<void>;
+}
+
+export function createKafka(config: Config, logger: Logger): Kafka {
+  return new Kafka({
+    clientId: config.kafka.clientId,
+    brokers: config.kafka.brokers,
+    ssl: config.kafka.ssl,
+    ...(config.kafka.sasl ? { sasl: config.kafka.sasl as SASLOptions } : {}),
+    connectionTimeout: 3000,
+    requestTimeout: 10000,
+    retry: { retries: 3, initialRetryTime: 200 },
+    logLevel: kafkaLogLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...extra } = log;
+        const method = level <= kafkaLogLevel.ERROR ? 'error' : level === kafkaLogLevel.WARN ? 'warn' : 'debug';
+        logger[method](`kafkajs: ${message}`, extra);
+      },
+  });
+}
+
+export function createDeps(config: Config): Deps {
+  const logger = createLogger(config.logLevel);
+  const s3 = new S3Client({
+    region: config.s3.region,
+    forcePathStyle: config.s3.forcePathStyle,
+    ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
+    ...(config.s3.credentials ? { credentials: config.s3.credentials } : {}),
+  });
+  const clickhouse = createClient({
+    url: config.clickhouse.url,
+    username: config.clickhouse.username,
+    password: config.clickhouse.password,
+    database: config.clickhouse.database,
+    request_timeout: 30_000,
+  });
+  const kafka = createKafka(config, logger);
+  const publisher = createKafkaEnvelopePublisher(kafka);
+  return {
+    config,
+    logger,
+    auth: createAuthenticator(config.apiKeys),
+    rawStore: createS3RawPayloadStore(s3, config.s3.bucket),
+    publisher,
+    db: createClickHouseDatabase(clickhouse),
+    kafka,
+    async close() {
+      await publisher.disconnect().catch(() => undefined);
+      await clickhouse.close();
+      s3.destroy();
+    },
+  };
+}

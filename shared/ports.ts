@@ -1,0 +1,24 @@
+import type { Sql } from './sql.js';
+
+/**
+ * Ports the use cases depend on, named for the domain. Adapters for S3, Kafka and ClickHouse live
+ * under shared/adapters/; tests run use cases against the real services through the same adapters.
+ */
+export interface RawPayloadStore {
+  put(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  /** Throws a non-retriable not_found error when the object is absent. */
+  get(key: string): Promise<Uint8Array>;
+  ping(): Promise<void>;
+}
+
+export interface EnvelopePublisher {
+  publish(topic: string, key: string, value: Buffer): Promise<void>;
+  ping(): Promise<void>;
+}
+
+export interface SqlDatabase {
+  query<T>(statement: Sql): Promise<T[]>;
+  insert(table: string, rows: readonly object[]): Promise<void>;
+  command(statement: Sql): Promise<void>;
+  ping(): Promise<void>;
+}

@@ -1,0 +1,20 @@
+import { type Sql, sql } from '../sql.js';
+
+/**
+ * Restricts samples to committed ingest attempts: the profile row is written after all of a
+ * profile's samples, and holds the ingest id that won. Rows of an interrupted or repeated attempt
+ * are never counted. argMax on (committed_ns, ingest_id) picks one attempt deterministically even
+ * before ReplacingMergeTree has merged duplicate commits away.
+ */
+export function committedSamplesFilter(tenant: string, service: string, fromSec: number, toSec: number): Sql {
+  return sql`(profile_id, ingest_id) IN (
+    SELECT profile_id, argMax(ingest_id, (committed_ns, ingest_id))
+    FROM profiles
+    WHERE tenant = ${tenant} AND service = ${service} AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})
+    GROUP BY profile_id)`;
+}
+
+/** Whole seconds covering [from, to): samples are stamped with their profile's start second. */
+export function windowSeconds(from: number, to: number): { fromSec: number; toSec: number } {
+  return { fromSec: Math.floor(from), toSec: Math.ceil(to) };
+}

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { decompressBounded } from '../compression.js';
+import { type ProfileEnvelope, parseEnvelope } from '../envelope.js';
+import { HotspotsError, isRetriable } from '../errors.js';
+import type { KafkaEventRecord } from '../kafka-event.js';
+import type { LabelMapping } from '../labels.js';
+import type { Logger } from '../logger.js';
+import type { ExplodeLimits } from '../pprof/explode.js';
+import { explodeProfile } from '../pprof/explode.js';
+import type { RawPayloadStore, SqlDatabase } from '../ports.js';
+import { sql } from '../sql.js';
+
+/**
+ * The consumer's use case. For each Kafka record: parse the envelope, fetch the raw profile,
+ * decode and explode it, write samples/stacks/frames, then the profile row that commits them.
+ *
+ * Lambda retries a failed Kafka batch whole, so this function sorts failures itself: a record
+ * that can never succeed (bad envelope, corrupt pprof, missing object) goes to the dead-letter
+ * prefix and the batch goes on; a transient failure (S3 or ClickHouse down) is thrown so that no
+ * offset is committed and the whole batch comes back. Records already committed are skipped,
+ * so the retry does not double count.
+ */
+export interface ProcessProfilesDeps {
+  rawStore: RawPayloadStore;
+  db: SqlDatabase;
+  logger: Logger;
+  limits: ExplodeLimits & { maxDecompressedBytes: number };
+  labelMappingFor: (tenant: string) => LabelMapping;
+  deadLetterPrefix: string;
+  /** Rows per INSERT; bounds the size of one request to ClickHouse. */
+  insertChunkRows?: number;
+  now?: () => Date;
+}
+
+export type RecordOutcome = 'processed' | 'duplicate' | 'dead_lettered';
+
+export interface BatchSummary {
+  processed: number;
+  duplicate: number;
+  dead_lettered: number;
+}
+
+export async function isProfileCommitted(db: SqlDatabase, tenant: string, profileId: string): Promise<boolean> {
+  const rows = await db.query<{ n: string | number }>(
+    sql`SELECT count() AS n FROM profiles WHERE tenant = ${tenant} AND profile_id = ${profileId}`,
+  );
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+async function insertInChunks(db: SqlDatabase, table: string, rows: readonly object[], chunk: number) {
+  for (let i = 0; i < rows.length; i += chunk) await db.insert(table, rows.slice(i, i + chunk));
+}
+
+export async function processProfile(deps: ProcessProfilesDeps, envelope: ProfileEnvelope): Promise<RecordOutcome> {
+  if (await isProfileCommitted(deps.db, envelope.tenant, envelope.profile_id)) return 'duplicate';
+  const raw = await deps.rawStore.get(envelope.s3.key);
+  const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
+  const ingestId = randomUUID();
+  const exploded = explodeProfile(
+    data,
+    {
+      tenant: envelope.tenant,
+      service: envelope.service,
+      env: envelope.env,
+      version: envelope.version,
+      profileId: envelope.profile_id,
+      ingestId,
+      fallbackStartSeconds: Math.floor(envelope.start ?? Date.parse(envelope.received_at) / 1000),
+    },
+    deps.labelMappingFor(envelope.tenant),
+    deps.limits,
+  );
+  const chunk = deps.insertChunkRows ?? 100_000;
+  // Frames and stacks first, samples next, the profile row last: a crash anywhere before the last
+  // insert leaves rows of an uncommitted ingest_id, which queries ignore.
+  await insertInChunks(deps.db, 'frames', exploded.frames, chunk);
+  await insertInChunks(deps.db, 'stacks', exploded.stacks, chunk);
+  await insertInChunks(deps.db, 'samples', exploded.samples, chunk);
+  const tagEntries = Object.entries(envelope.tags);
+  await deps.db.insert('profiles', [
+    {
+      tenant: envelope.tenant,
+      service: envelope.service,
+      profile_id: envelope.profile_id,
+      ingest_id: ingestId,
+      env: envelope.env,
+      version: envelope.version,
+      runtime_id: envelope.tags['runtime-id'] ?? '',
+      start: Number(exploded.startNs / 1_000_000_000n),
+      start_ns: exploded.startNs.toString(),
+      duration_ns: exploded.durationNs.toString(),
+      period: exploded.period.toString(),
+      period_type: exploded.periodType,
+      sample_types: exploded.sampleTypes,
+      sample_count: exploded.sampleCount,
+      row_count: exploded.samples.length,
+      tag_keys: tagEntries.map(([k]) => k),
+      tag_values: tagEntries.map(([, v]) => v),
+      s3_key: envelope.s3.key,
+      received_at: Math.floor(Date.parse(envelope.received_at) / 1000) || 0,
+      committed_ns: (BigInt(Date.now()) * 1_000_000n).toString(),
+    },
+  ]);
+  return 'processed';
+}
+
+function describe(error: unknown): { code: string; message: string } {
+  if (error instanceof HotspotsError) return { code: error.code, message: error.message };
+  return { code: 'internal', message: (error as Error)?.message ?? String(error) };
+}
+
+async function deadLetter(
+  deps: ProcessProfilesDeps,
+  record: KafkaEventRecord,
+  envelope: ProfileEnvelope | undefined,
+  error: unknown,
+): Promise<void> {
+  const now = (deps.now ?? (() => new Date()))();
+  const tenant = envelope?.tenant ?? '_unknown';
+  const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
+  const key = `${deps.deadLetterPrefix}profiles/${tenant}/${day}/${record.topic}-${record.partition}-${record.offset}.json`;
+  const entry = {
+    reason: describe(error),
+    failed_at: now.toISOString(),
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    envelope: envelope ?? null,
+    // The original record value, so a replay can republish it byte for byte.
+    value_base64: record.value,
+  };
+  await deps.rawStore.put(key, Buffer.from(JSON.stringify(entry, null, 2)), 'application/json');
+}
+
+export async function processProfileRecords(
+  deps: ProcessProfilesDeps,
+  records: readonly KafkaEventRecord[],
+): Promise<BatchSummary> {
+  const summary: BatchSummary = { processed: 0, duplicate: 0, dead_lettered: 0 };
+  for (const record of records) {
+    const log = deps.logger.child({ topic: record.topic, partition: record.partition, offset: record.offset });
+    let envelope: ProfileEnvelope | undefined;
+    try {
+      envelope = parseEnvelope(Buffer.from(record.value ?? '', 'base64'));
+      const outcome = await processProfile(deps, envelope);
+      summary[outcome] += 1;
+      log.info('profile record handled', { outcome, tenant: envelope.tenant, profile_id: envelope.profile_id });
+    } catch (error) {
+      if (isRetriable(error)) {
+        log.warn('transient failure; the batch will be retried', { error: describe(error) });
+        throw error;
+      }
+      await deadLetter(deps, record, envelope, error);
+      summary.dead_lettered += 1;
+      log.warn('profile dead-lettered', { error: describe(error), profile_id: envelope?.profile_id });
+    }
+  }
+  return summary;
+}

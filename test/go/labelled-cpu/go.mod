@@ -1,0 +1,3 @@
+module hotspots/test/go/labelled-cpu
+
+go 1.22
