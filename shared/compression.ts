@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { Decompress } from 'fzstd';
-import { HotspotsError, unprocessable } from './errors.js';
+import { type HotspotsError, unprocessable } from './errors.js';
 
 export type Encoding = 'gzip' | 'zstd' | 'identity';
 

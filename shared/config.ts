@@ -155,7 +155,11 @@ export function loadConfig(env: Env = process.env): Config {
       bucket: text(env, 'HOTSPOTS_RAW_BUCKET', 'hotspots-raw'),
       region: text(env, 'HOTSPOTS_S3_REGION', text(env, 'AWS_REGION', 'us-east-1')),
       endpoint: optionalText(env, 'HOTSPOTS_S3_ENDPOINT'),
-      forcePathStyle: boolean(env, 'HOTSPOTS_S3_FORCE_PATH_STYLE', optionalText(env, 'HOTSPOTS_S3_ENDPOINT') !== undefined),
+      forcePathStyle: boolean(
+        env,
+        'HOTSPOTS_S3_FORCE_PATH_STYLE',
+        optionalText(env, 'HOTSPOTS_S3_ENDPOINT') !== undefined,
+      ),
       credentials:
         s3AccessKey === undefined
           ? undefined

@@ -1,12 +1,12 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { createClient } from '@clickhouse/client';
-import { Kafka, type SASLOptions, logLevel as kafkaLogLevel } from 'kafkajs';
+import { Kafka, logLevel as kafkaLogLevel, type SASLOptions } from 'kafkajs';
 import { createClickHouseDatabase } from './adapters/clickhouse/database.js';
 import { createKafkaEnvelopePublisher } from './adapters/kafka/envelope-publisher.js';
 import { createS3RawPayloadStore } from './adapters/s3/raw-payload-store.js';
 import { type Authenticator, createAuthenticator } from './auth.js';
 import type { Config } from './config.js';
-import { type Logger, createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from './ports.js';
 
 /**

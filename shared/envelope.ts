@@ -75,7 +75,10 @@ export function parseEnvelope(bytes: Uint8Array): ProfileEnvelope {
     start: field(parsed, 'start', isTime, 'a number or null'),
     end: field(parsed, 'end', isTime, 'a number or null'),
     received_at: field(parsed, 'received_at', isString, 'a string'),
-    s3: { bucket: field(s3, 'bucket', isNonEmpty, 'a bucket name'), key: field(s3, 'key', isNonEmpty, 'an object key') },
+    s3: {
+      bucket: field(s3, 'bucket', isNonEmpty, 'a bucket name'),
+      key: field(s3, 'key', isNonEmpty, 'an object key'),
+    },
     bytes: field(parsed, 'bytes', (v): v is number => Number.isInteger(v), 'an integer'),
     encoding: encoding as Encoding,
     format: 'pprof',

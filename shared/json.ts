@@ -10,7 +10,8 @@ export function stringifyJson(value: unknown): string {
 function write(value: unknown): string | undefined {
   if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return write((value as { toJSON(): unknown }).toJSON());
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return write((value as { toJSON(): unknown }).toJSON());
   if (Array.isArray(value)) return `[${value.map((item) => write(item) ?? 'null').join(',')}]`;
   const parts: string[] = [];
   for (const [key, item] of Object.entries(value)) {

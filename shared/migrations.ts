@@ -23,7 +23,9 @@ export function splitStatements(text: string): string[] {
 
 export async function migrate(db: SqlDatabase, migrations: readonly Migration[]): Promise<string[]> {
   await db.command(
-    new Sql('CREATE TABLE IF NOT EXISTS schema_migrations (name String, applied_at DateTime) ENGINE = MergeTree ORDER BY name'),
+    new Sql(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (name String, applied_at DateTime) ENGINE = MergeTree ORDER BY name',
+    ),
   );
   const done = new Set(
     (await db.query<{ name: string }>(new Sql('SELECT name FROM schema_migrations'))).map((row) => row.name),

@@ -1,5 +1,5 @@
 import { loadConfig } from './config.js';
-import { type Deps, createDeps } from './deps.js';
+import { createDeps, type Deps } from './deps.js';
 
 let deps: Deps | undefined;
 

@@ -11,7 +11,9 @@ export function parseTime(text: string, name: string): number {
     const ms = Date.parse(trimmed);
     if (Number.isFinite(ms)) return ms / 1000;
   }
-  throw badRequest(`${name} must be RFC 3339 (2026-11-24T10:00:00Z) or unix seconds, got ${JSON.stringify(text.slice(0, 64))}`);
+  throw badRequest(
+    `${name} must be RFC 3339 (2026-11-24T10:00:00Z) or unix seconds, got ${JSON.stringify(text.slice(0, 64))}`,
+  );
 }
 
 export interface TimeRange {

@@ -1,5 +1,5 @@
-import { defaultLabelMapping } from '../../shared/labels.js';
 import { type KafkaEvent, recordsOf } from '../../shared/kafka-event.js';
+import { defaultLabelMapping } from '../../shared/labels.js';
 import { runtimeDeps } from '../../shared/runtime.js';
 import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
 

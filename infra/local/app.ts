@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isPortOpen, waitFor } from './processes.js';
-import { type StackSettings, appEnvironment, repoRoot } from './settings.js';
+import { appEnvironment, repoRoot, type StackSettings } from './settings.js';
 
 /**
  * The functions running locally: `serverless offline` serving the httpApi routes from the built
@@ -73,7 +73,8 @@ export async function startApp(
     '--localEnvironment',
     '--noPrependStageInUrl',
   ]);
-  const startEventSource = () => launch('event-source', ['--import', 'tsx', join(repoRoot, 'infra', 'local', 'event-source-main.ts')]);
+  const startEventSource = () =>
+    launch('event-source', ['--import', 'tsx', join(repoRoot, 'infra', 'local', 'event-source-main.ts')]);
   let eventSource = startEventSource();
   const url = `http://${settings.host}:${port}`;
   const app: RunningApp = {

@@ -28,7 +28,10 @@ export function toLambdaRecord(topic: string, partition: number, message: KafkaM
 
 export function toLambdaEvent(bootstrapServers: string, records: KafkaEventRecord[]): KafkaEvent {
   const grouped: Record<string, KafkaEventRecord[]> = {};
-  for (const record of records) (grouped[`${record.topic}-${record.partition}`] ??= []).push(record);
+  for (const record of records) {
+    const key = `${record.topic}-${record.partition}`;
+    grouped[key] = [...(grouped[key] ?? []), record];
+  }
   return { eventSource: 'SelfManagedKafka', bootstrapServers, records: grouped };
 }
 
@@ -44,7 +47,11 @@ export interface EventSourceOptions {
 }
 
 export async function runKafkaEventSource(options: EventSourceOptions): Promise<Consumer> {
-  const consumer = options.kafka.consumer({ groupId: options.groupId, sessionTimeout: 30_000, heartbeatInterval: 3000 });
+  const consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic: options.topic, fromBeginning: true });
   await consumer.run({

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
@@ -38,7 +38,10 @@ export function topicDefinitions(): TopicDefinition[] {
 }
 
 /** Creates the topics of infra/kafka/topics.json that do not exist yet. */
-export async function createTopics(brokers: string[], topics: TopicDefinition[] = topicDefinitions()): Promise<string[]> {
+export async function createTopics(
+  brokers: string[],
+  topics: TopicDefinition[] = topicDefinitions(),
+): Promise<string[]> {
   const admin = new Kafka({ brokers, clientId: 'hotspots-setup', logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {

@@ -65,11 +65,15 @@ export async function waitFor(
     if (options.pid !== undefined && !isAlive(options.pid)) break;
     await delay(options.intervalMs ?? 250);
   }
-  const tail = options.logFile && existsSync(options.logFile)
-    ? readFileSync(options.logFile, 'utf8').split('\n').slice(-25).join('\n')
-    : '';
-  const reason = options.pid !== undefined && !isAlive(options.pid) ? 'the process exited' : `${options.timeoutMs} ms passed`;
-  throw new Error(`gave up waiting for ${what}: ${reason}${tail ? `\n--- last lines of ${options.logFile} ---\n${tail}` : ''}`);
+  const tail =
+    options.logFile && existsSync(options.logFile)
+      ? readFileSync(options.logFile, 'utf8').split('\n').slice(-25).join('\n')
+      : '';
+  const reason =
+    options.pid !== undefined && !isAlive(options.pid) ? 'the process exited' : `${options.timeoutMs} ms passed`;
+  throw new Error(
+    `gave up waiting for ${what}: ${reason}${tail ? `\n--- last lines of ${options.logFile} ---\n${tail}` : ''}`,
+  );
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; removes the pid file. */

@@ -31,7 +31,8 @@ function commandExists(command: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, command)));
 }
 
-const missing = (what: string) => `${what} is not installed: run \`bash infra/scripts/install-prereqs.sh\` (or \`npm start\`, which runs it)`;
+const missing = (what: string) =>
+  `${what} is not installed: run \`bash infra/scripts/install-prereqs.sh\` (or \`npm start\`, which runs it)`;
 
 function clickhouseService(settings: StackSettings): Service {
   const dir = dirOf(settings, 'clickhouse');
@@ -43,13 +44,15 @@ function clickhouseService(settings: StackSettings): Service {
       { port: tcpPort, variable: 'HOTSPOTS_CLICKHOUSE_TCP_PORT' },
     ],
     startTimeoutMs: 60_000,
-    prerequisite: () => (commandExists('clickhouse-server') ? undefined : missing('clickhouse-server (Debian package)')),
+    prerequisite: () =>
+      commandExists('clickhouse-server') ? undefined : missing('clickhouse-server (Debian package)'),
     async healthy() {
       const answer = await fetch(`http://${settings.host}:${httpPort}/ping`, { signal: AbortSignal.timeout(1000) });
       return answer.ok && (await answer.text()).startsWith('Ok');
     },
     start() {
-      for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) mkdirSync(join(dir, sub), { recursive: true });
+      for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log'])
+        mkdirSync(join(dir, sub), { recursive: true });
       // A config of our own: the Debian one writes to /var/lib and listens on every interface.
       writeFileSync(
         join(dir, 'config.xml'),
@@ -106,7 +109,8 @@ function kafkaService(settings: StackSettings): Service {
     startTimeoutMs: 90_000,
     prerequisite() {
       if (!commandExists('java')) return missing('java (openjdk-17)');
-      if (!existsSync(join(libs, '.complete'))) return missing(`the Kafka ${settings.kafkaVersion} broker jars (${libs})`);
+      if (!existsSync(join(libs, '.complete')))
+        return missing(`the Kafka ${settings.kafkaVersion} broker jars (${libs})`);
       return undefined;
     },
     healthy: () => kafkaAnswers(settings),
@@ -149,11 +153,27 @@ function kafkaService(settings: StackSettings): Service {
         ].join('\n'),
       );
       const classpath = `${libs}/*`;
-      const jvm = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`];
+      const jvm = [
+        '-Xms256m',
+        '-Xmx768m',
+        '-XX:+UseG1GC',
+        '-Djava.awt.headless=true',
+        `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
+      ];
       // KRaft storage is formatted once, with a fresh cluster id (16 random bytes, base64url).
       if (!existsSync(join(dir, 'logs', 'meta.properties'))) {
         const clusterId = randomBytes(16).toString('base64url');
-        const format = runSync('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties]);
+        const format = runSync('java', [
+          ...jvm,
+          '-cp',
+          classpath,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          properties,
+        ]);
         if (format.status !== 0) throw new Error(`formatting Kafka storage failed:\n${format.output}`);
       }
       return spawnDetached('java', [...jvm, '-cp', classpath, 'kafka.Kafka', properties], {
@@ -208,7 +228,18 @@ function s3Service(settings: StackSettings): Service {
       mkdirSync(join(dir, 'objects'), { recursive: true });
       return spawnDetached(
         process.execPath,
-        [bin, '--directory', join(dir, 'objects'), '--address', settings.host, '--port', String(settings.s3.port), '--configure-bucket', settings.s3.bucket, '--silent'],
+        [
+          bin,
+          '--directory',
+          join(dir, 'objects'),
+          '--address',
+          settings.host,
+          '--port',
+          String(settings.s3.port),
+          '--configure-bucket',
+          settings.s3.bucket,
+          '--silent',
+        ],
         { cwd: dir, logFile: logFileOf(settings, 's3'), pidFile: pidFileOf(settings, 's3') },
       );
     },

@@ -27,15 +27,22 @@ process.on('SIGTERM', () => void shutdown(0));
 
 try {
   started = await startStack(settings, log);
-  const applied = await migrateClickHouse(env.HOTSPOTS_CLICKHOUSE_URL ?? '', env.HOTSPOTS_CLICKHOUSE_DATABASE ?? 'hotspots');
+  const applied = await migrateClickHouse(
+    env.HOTSPOTS_CLICKHOUSE_URL ?? '',
+    env.HOTSPOTS_CLICKHOUSE_DATABASE ?? 'hotspots',
+  );
   log(`ClickHouse migrations applied: ${applied.length === 0 ? 'none (up to date)' : applied.join(', ')}`);
   const created = await createTopics([env.HOTSPOTS_KAFKA_BROKERS ?? '']);
   if (created.length > 0) log(`Kafka topics created: ${created.join(', ')}`);
   log('building functions (tsc)…');
-  const build = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-  });
+  const build = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    },
+  );
   if (build.status !== 0) throw new Error('TypeScript build failed');
   const app = await startApp(settings, { echo: process.env.HOTSPOTS_ECHO_LOGS === '1' });
   stopApp = app.stop;

@@ -14,6 +14,7 @@ command -v clickhouse-server >/dev/null || packages+=(clickhouse-server clickhou
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
 command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || packages+=(golang-go)
+command -v zstd >/dev/null || packages+=(zstd)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "install-prereqs: installing Debian packages: ${packages[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

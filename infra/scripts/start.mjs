@@ -6,7 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const prereqs = spawnSync('bash', [join(root, 'infra', 'scripts', 'install-prereqs.sh')], { cwd: root, stdio: 'inherit' });
+const prereqs = spawnSync('bash', [join(root, 'infra', 'scripts', 'install-prereqs.sh')], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (prereqs.status !== 0) process.exit(prereqs.status ?? 1);
 
 const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra', 'local', 'start.ts')], {

@@ -114,7 +114,12 @@ export function explodeProfile(
   }
 }
 
-function explode(data: Uint8Array, context: ProfileContext, mapping: LabelMapping, limits: ExplodeLimits): ExplodedProfile {
+function explode(
+  data: Uint8Array,
+  context: ProfileContext,
+  mapping: LabelMapping,
+  limits: ExplodeLimits,
+): ExplodedProfile {
   const profile = decodePprof(data);
   const strings = profile.stringTable.strings;
   const stringAt = (index: number | bigint, what: string): string => {
@@ -191,7 +196,9 @@ function explode(data: Uint8Array, context: ProfileContext, mapping: LabelMappin
     }
 
     if (sample.label.length > limits.maxLabelsPerSample) {
-      throw unprocessable(`a sample has ${sample.label.length} labels, above the limit of ${limits.maxLabelsPerSample}`);
+      throw unprocessable(
+        `a sample has ${sample.label.length} labels, above the limit of ${limits.maxLabelsPerSample}`,
+      );
     }
     const labels = new Map<string, string>();
     const labelKeys: string[] = [];
@@ -200,7 +207,9 @@ function explode(data: Uint8Array, context: ProfileContext, mapping: LabelMappin
       const key = stringAt(label.key, 'label key');
       const value = label.str ? stringAt(label.str, 'label value') : toBigInt(label.num).toString();
       if (Buffer.byteLength(key) > limits.maxLabelValueBytes || Buffer.byteLength(value) > limits.maxLabelValueBytes) {
-        throw unprocessable(`label ${JSON.stringify(key.slice(0, 64))} is longer than ${limits.maxLabelValueBytes} bytes`);
+        throw unprocessable(
+          `label ${JSON.stringify(key.slice(0, 64))} is longer than ${limits.maxLabelValueBytes} bytes`,
+        );
       }
       if (!labels.has(key)) labels.set(key, value);
       labelKeys.push(key);

@@ -1,7 +1,7 @@
 import { badRequest } from '../errors.js';
 import type { SqlDatabase } from '../ports.js';
 import { committedSamplesFilter, windowSeconds } from '../queries/committed.js';
-import { type Sql, emptySql, sql } from '../sql.js';
+import { emptySql, type Sql, sql } from '../sql.js';
 import { parseTimeRange } from '../time.js';
 
 /**
@@ -70,7 +70,11 @@ export function shareOf(value: bigint, total: bigint): number {
   return Number((value * 1_000_000_000n) / total) / 1_000_000_000;
 }
 
-export async function endpointCpu(db: SqlDatabase, query: EndpointCpuQuery, maxRows: number): Promise<EndpointCpuResult> {
+export async function endpointCpu(
+  db: SqlDatabase,
+  query: EndpointCpuQuery,
+  maxRows: number,
+): Promise<EndpointCpuResult> {
   const statements = endpointCpuStatements(query, maxRows);
   const [rows, totals] = await Promise.all([
     db.query<{ endpoint: string | null; cpu_ns: string }>(statements.byEndpoint),

@@ -1,5 +1,5 @@
 import { type Encoding, sniffEncoding } from '../compression.js';
-import { type ProfileEnvelope, encodeEnvelope } from '../envelope.js';
+import { encodeEnvelope, type ProfileEnvelope } from '../envelope.js';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from '../errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../ports.js';
 import { parseTime } from '../time.js';

@@ -5,9 +5,9 @@ import { HotspotsError, isRetriable } from '../errors.js';
 import type { KafkaEventRecord } from '../kafka-event.js';
 import type { LabelMapping } from '../labels.js';
 import type { Logger } from '../logger.js';
+import type { RawPayloadStore, SqlDatabase } from '../ports.js';
 import type { ExplodeLimits } from '../pprof/explode.js';
 import { explodeProfile } from '../pprof/explode.js';
-import type { RawPayloadStore, SqlDatabase } from '../ports.js';
 import { sql } from '../sql.js';
 
 /**

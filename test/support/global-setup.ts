@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { type RunningApp, startApp } from '../../infra/local/app.js';
+import { createTopics, migrateClickHouse } from '../../infra/local/prepare.js';
+import { appEnvironment, repoRoot, stackSettings } from '../../infra/local/settings.js';
+import { startStack, stopStack } from '../../infra/local/stack.js';
+
+/**
+ * Starts the real local stack (or reuses a running one, e.g. from `npm start`), migrates it, and
+ * runs the functions under serverless offline on their own port, so tests go through HTTP like an
+ * agent and a user. Services this setup started are stopped at the end.
+ */
+declare module 'vitest' {
+  export interface ProvidedContext {
+    apiUrl: string;
+    apiKey: string;
+    appEnv: Record<string, string>;
+  }
+}
+
+export const testApiKeys = 'hotspots-test-key-a:test-a,hotspots-test-key-b:test-b';
+export const testMaxBodyBytes = 2 * 1024 * 1024;
+
+export default async function setup(project: TestProject) {
+  const log = (message: string) => console.log(`[stack] ${message}`);
+  const settings = stackSettings({
+    ...process.env,
+    PORT: process.env.HOTSPOTS_TEST_PORT ?? '3100',
+    HOTSPOTS_API_KEYS: testApiKeys,
+  });
+  const started = await startStack(settings, log);
+  let app: RunningApp | undefined;
+  try {
+    const env = appEnvironment(settings);
+    await migrateClickHouse(env.HOTSPOTS_CLICKHOUSE_URL ?? '', env.HOTSPOTS_CLICKHOUSE_DATABASE ?? 'hotspots');
+    await createTopics([env.HOTSPOTS_KAFKA_BROKERS ?? '']);
+    if (!existsSync(join(repoRoot, 'dist', 'functions'))) {
+      const build = spawnSync(
+        process.execPath,
+        [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+        {
+          cwd: repoRoot,
+          stdio: 'inherit',
+        },
+      );
+      if (build.status !== 0) throw new Error('TypeScript build failed');
+    }
+    // A smaller body limit than the default, so the 413 test need not send 10 MiB.
+    app = await startApp(settings, { extraEnv: { HOTSPOTS_MAX_BODY_BYTES: String(testMaxBodyBytes) } });
+    log(`functions serving on ${app.url}`);
+    project.provide('apiUrl', app.url);
+    project.provide('apiKey', 'hotspots-test-key-a');
+    project.provide('appEnv', env);
+  } catch (error) {
+    await app?.stop();
+    await stopStack(settings, started, log);
+    throw error;
+  }
+  return async () => {
+    await app?.stop();
+    if (process.env.HOTSPOTS_KEEP_STACK !== '1') await stopStack(settings, started, log);
+  };
+}
