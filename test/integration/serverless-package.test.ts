@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../infra/local/settings.js';
+
+/**
+ * `serverless package` runs offline (no AWS credentials) and produces the CloudFormation template
+ * that `serverless deploy` would apply; this checks it holds what the design says.
+ */
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+
+const run = promisify(execFile);
+
+async function packageTemplate(params: string[]): Promise<Record<string, Resource>> {
+  const out = mkdtempSync(join(tmpdir(), 'hotspots-sls-'));
+  await run(
+    process.execPath,
+    [
+      join(repoRoot, 'node_modules', 'serverless', 'bin', 'serverless.js'),
+      'package',
+      '--stage',
+      'prod',
+      '--package',
+      out,
+      ...params,
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      timeout: 120_000,
+    },
+  );
+  const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  return template.Resources as Record<string, Resource>;
+}
+
+const ofType = (resources: Record<string, Resource>, type: string) =>
+  Object.values(resources).filter((r) => r.Type === type);
+
+describe('serverless package', () => {
+  let resources: Record<string, Resource>;
+  beforeAll(async () => {
+    resources = await packageTemplate([
+      '--param=kafkaBootstrapServers=b-1.kafka.internal:9092,b-2.kafka.internal:9092',
+      '--param=kafkaSaslScram512SecretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka',
+    ]);
+  }, 150_000);
+
+  it('defines the upload, consumer, query and health functions on Node 20', () => {
+    const functions = ofType(resources, 'AWS::Lambda::Function');
+    const handlers = functions.map((f) => f.Properties.Handler).sort();
+    expect(handlers).toEqual([
+      'dist/functions/endpoints-cpu/handler.handler',
+      'dist/functions/healthz/handler.handler',
+      'dist/functions/process-profiles/handler.handler',
+      'dist/functions/upload-profile/handler.handler',
+    ]);
+    for (const f of functions) expect(f.Properties.Runtime).toBe('nodejs20.x');
+  });
+
+  it('routes the API contract paths through the HTTP API', () => {
+    const routes = ofType(resources, 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey)
+      .sort();
+    expect(routes).toEqual(['GET /healthz', 'GET /v1/endpoints/cpu', 'POST /v1/profiles']);
+  });
+
+  it('wires the consumer to the profiles topic of a self-managed Kafka cluster', () => {
+    const [mapping] = ofType(resources, 'AWS::Lambda::EventSourceMapping');
+    expect(mapping?.Properties.Topics).toEqual(['hotspots.profiles']);
+    expect(JSON.stringify(mapping?.Properties.SelfManagedEventSource)).toContain('b-2.kafka.internal:9092');
+    expect(mapping?.Properties.StartingPosition).toBe('TRIM_HORIZON');
+  });
+
+  it('creates the raw bucket with public access blocked', () => {
+    const [bucket] = ofType(resources, 'AWS::S3::Bucket').filter((b) => b !== resources.ServerlessDeploymentBucket);
+    expect(bucket?.Properties.BucketName).toBe('hotspots-prod-raw-us-east-1');
+    expect(bucket?.Properties.PublicAccessBlockConfiguration).toMatchObject({ BlockPublicAcls: true });
+  });
+
+  it('gives the upload function S3 write access to raw/ only, and no read', () => {
+    const role = resources.UploadProfileIamRoleLambdaExecution;
+    const policy = JSON.stringify(role?.Properties.Policies);
+    expect(policy).toContain('s3:PutObject');
+    expect(policy).toContain('hotspots-prod-raw-us-east-1/raw/*');
+    expect(policy).not.toContain('s3:GetObject');
+  });
+
+  it('uses an MSK event source when an MSK cluster ARN is given', async () => {
+    const msk = await packageTemplate([
+      '--param=mskClusterArn=arn:aws:kafka:us-east-1:123456789012:cluster/hotspots/abc',
+    ]);
+    const [mapping] = ofType(msk, 'AWS::Lambda::EventSourceMapping');
+    expect(mapping?.Properties.EventSourceArn).toBe('arn:aws:kafka:us-east-1:123456789012:cluster/hotspots/abc');
+  }, 150_000);
+});
