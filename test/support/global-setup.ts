@@ -25,15 +25,16 @@ export const testMaxBodyBytes = 2 * 1024 * 1024;
 
 export default async function setup(project: TestProject) {
   const log = (message: string) => console.log(`[stack] ${message}`);
-  const settings = stackSettings({
-    ...process.env,
-    PORT: process.env.HOTSPOTS_TEST_PORT ?? '3100',
-    HOTSPOTS_API_KEYS: testApiKeys,
-  });
+  const port = process.env.HOTSPOTS_TEST_PORT ?? '3100';
+  const settings = stackSettings({ ...process.env, PORT: port, HOTSPOTS_API_KEYS: testApiKeys });
   const started = await startStack(settings, log);
   let app: RunningApp | undefined;
   try {
-    const env = appEnvironment(settings);
+    // A consumer group per test port: concurrent test runs (and `npm start`) each see every record.
+    const env: Record<string, string> = {
+      ...appEnvironment(settings),
+      HOTSPOTS_CONSUMER_GROUP: `hotspots-test-${port}`,
+    };
     await migrateClickHouse(env.HOTSPOTS_CLICKHOUSE_URL ?? '', env.HOTSPOTS_CLICKHOUSE_DATABASE ?? 'hotspots');
     await createTopics([env.HOTSPOTS_KAFKA_BROKERS ?? '']);
     if (!existsSync(join(repoRoot, 'dist', 'functions'))) {
@@ -48,7 +49,12 @@ export default async function setup(project: TestProject) {
       if (build.status !== 0) throw new Error('TypeScript build failed');
     }
     // A smaller body limit than the default, so the 413 test need not send 10 MiB.
-    app = await startApp(settings, { extraEnv: { HOTSPOTS_MAX_BODY_BYTES: String(testMaxBodyBytes) } });
+    app = await startApp(settings, {
+      extraEnv: {
+        HOTSPOTS_MAX_BODY_BYTES: String(testMaxBodyBytes),
+        HOTSPOTS_CONSUMER_GROUP: `hotspots-test-${port}`,
+      },
+    });
     log(`functions serving on ${app.url}`);
     project.provide('apiUrl', app.url);
     project.provide('apiKey', 'hotspots-test-key-a');
