@@ -47,6 +47,8 @@ export interface Config {
     password: string;
     database: string;
   };
+  /** Tenant for key-less agent requests (shared/agent-auth.ts); undefined = keys required. */
+  agentTrustedTenant: string | undefined;
   deadLetterPrefix: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -120,6 +122,14 @@ export function parseApiKeys(raw: string, variable = 'HOTSPOTS_API_KEYS'): ApiKe
 
 const MiB = 1024 * 1024;
 
+function trustedTenant(env: Env): string | undefined {
+  const tenant = optionalText(env, 'HOTSPOTS_AGENT_TRUSTED_TENANT');
+  if (tenant !== undefined && !tenantPattern.test(tenant)) {
+    throw new ConfigError('HOTSPOTS_AGENT_TRUSTED_TENANT', `must match ${tenantPattern.source}`);
+  }
+  return tenant;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const brokers = text(env, 'HOTSPOTS_KAFKA_BROKERS', '127.0.0.1:9092')
     .split(',')
@@ -190,6 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
       password: text(env, 'HOTSPOTS_CLICKHOUSE_PASSWORD', ''),
       database,
     },
+    agentTrustedTenant: trustedTenant(env),
     deadLetterPrefix: text(env, 'HOTSPOTS_DEAD_LETTER_PREFIX', 'dead-letter/'),
     logLevel: oneOf(env, 'HOTSPOTS_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
   };

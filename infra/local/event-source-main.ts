@@ -1,26 +1,41 @@
-import { handler } from '../../functions/process-profiles/handler.js';
+import { handler as processProfiles } from '../../functions/process-profiles/handler.js';
 import { loadConfig } from '../../shared/config.js';
 import { createKafka } from '../../shared/deps.js';
+import type { KafkaEvent } from '../../shared/kafka-event.js';
 import { createLogger } from '../../shared/logger.js';
 import { runKafkaEventSource } from './kafka-event-source.js';
 
-/** `node --import tsx infra/local/event-source-main.ts`: the local stand-in for Lambda's Kafka trigger. */
+/**
+ * `node --import tsx infra/local/event-source-main.ts`: the local stand-in for Lambda's Kafka
+ * triggers — one consumer group per consumer function, as serverless.yml wires them in AWS.
+ */
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { component: 'event-source' });
 const kafka = createKafka(config, logger);
-const consumer = await runKafkaEventSource({
-  kafka,
-  bootstrapServers: config.kafka.brokers.join(','),
-  topic: config.kafka.profilesTopic,
-  groupId: config.kafka.consumerGroup,
-  batchSize: 100,
-  handler,
-  logger,
-});
-logger.info('event source running', { topic: config.kafka.profilesTopic, group: config.kafka.consumerGroup });
+
+const consumerFunctions: { name: string; topic: string; handler: (event: KafkaEvent) => Promise<unknown> }[] = [
+  { name: 'processProfiles', topic: config.kafka.profilesTopic, handler: processProfiles },
+];
+
+const consumers = await Promise.all(
+  consumerFunctions.map(async (fn) => {
+    const consumer = await runKafkaEventSource({
+      kafka,
+      bootstrapServers: config.kafka.brokers.join(','),
+      topic: fn.topic,
+      // Group per function, prefixed by the configured group, like separate event source mappings.
+      groupId: fn.name === 'processProfiles' ? config.kafka.consumerGroup : `${config.kafka.consumerGroup}.${fn.name}`,
+      batchSize: 100,
+      handler: fn.handler,
+      logger: logger.child({ function: fn.name }),
+    });
+    logger.info('event source running', { function: fn.name, topic: fn.topic });
+    return consumer;
+  }),
+);
 
 const stop = async () => {
-  await consumer.disconnect().catch(() => undefined);
+  await Promise.all(consumers.map((c) => c.disconnect().catch(() => undefined)));
   process.exit(0);
 };
 process.once('SIGTERM', stop);
