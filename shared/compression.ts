@@ -40,7 +40,85 @@ export function decompressBounded(bytes: Uint8Array, maxBytes: number): { data: 
   return { data: zstdDecompressBounded(bytes, maxBytes), encoding };
 }
 
+/**
+ * Walks the frames (RFC 8878 §3.1) without decoding them and refuses any frame whose declared
+ * window or content size is above the limit: decoders allocate the declared window up front, so a
+ * 46-byte frame could otherwise cost gigabytes before a single byte of output exists.
+ */
+const ZSTD_MIN_SUPPORTED_WINDOW = 8 * 1024 * 1024;
+const ZSTD_MAX_COPY_WORK = 8 * 1024 * 1024 * 1024;
+
+export function checkZstdFrames(bytes: Uint8Array, maxBytes: number): void {
+  const corrupt = (why: string) => unprocessable(`zstd payload is corrupt: ${why}`);
+  // Encoders declare windows above the content size (the zstd CLI says 2 MiB for 6 bytes), so the
+  // window may exceed a small limit up to the 8 MiB every decoder must support (RFC 8878 §3.1.1.1.2).
+  const windowLimit = Math.max(maxBytes, ZSTD_MIN_SUPPORTED_WINDOW);
+  let copyWork = 0;
+  let knownOutput = 0;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  while (at < bytes.length) {
+    if (at + 4 > bytes.length) throw corrupt('truncated frame magic');
+    const magic = view.getUint32(at, true);
+    if ((magic & 0xfffffff0) === 0x184d2a50) {
+      // Skippable frame: magic, 4-byte size, user data.
+      if (at + 8 > bytes.length) throw corrupt('truncated skippable frame');
+      at += 8 + view.getUint32(at + 4, true);
+      continue;
+    }
+    if (magic !== 0xfd2fb528) throw corrupt('bad frame magic');
+    const descriptor = bytes[at + 4];
+    if (descriptor === undefined) throw corrupt('truncated frame header');
+    const contentSizeFlag = descriptor >> 6;
+    const singleSegment = (descriptor & 0x20) !== 0;
+    const checksum = (descriptor & 0x04) !== 0;
+    const dictionaryIdBytes = [0, 1, 2, 4][descriptor & 3] ?? 0;
+    let offset = at + 5;
+    let windowSize = 0;
+    if (!singleSegment) {
+      const windowDescriptor = bytes[offset];
+      if (windowDescriptor === undefined) throw corrupt('truncated window descriptor');
+      const base = 2 ** (10 + (windowDescriptor >> 3));
+      windowSize = base + (base / 8) * (windowDescriptor & 7);
+      offset += 1;
+    }
+    offset += dictionaryIdBytes;
+    const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][contentSizeFlag] ?? 0;
+    if (offset + contentSizeBytes > bytes.length) throw corrupt('truncated frame header');
+    let contentSize: number | undefined;
+    if (contentSizeBytes === 1) contentSize = view.getUint8(offset);
+    else if (contentSizeBytes === 2) contentSize = view.getUint16(offset, true) + 256;
+    else if (contentSizeBytes === 4) contentSize = view.getUint32(offset, true);
+    else if (contentSizeBytes === 8) contentSize = Number(view.getBigUint64(offset, true));
+    offset += contentSizeBytes;
+    if (singleSegment) windowSize = contentSize ?? 0;
+    if (contentSize !== undefined && contentSize > maxBytes) throw tooLarge(maxBytes);
+    if (windowSize > windowLimit) {
+      throw unprocessable(`zstd frame declares a ${windowSize}-byte window, above the limit of ${windowLimit} bytes`);
+    }
+    // Blocks: 3-byte little-endian header (last flag, type, size); RLE blocks carry one byte.
+    for (;;) {
+      if (offset + 3 > bytes.length) throw corrupt('truncated block header');
+      const header = (bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8) | ((bytes[offset + 2] ?? 0) << 16);
+      const last = (header & 1) === 1;
+      const type = (header >> 1) & 3;
+      if (type === 3) throw corrupt('reserved block type');
+      // Raw and RLE blocks say exactly how much they regenerate: count it against the limit.
+      if (type !== 2) knownOutput += header >> 3;
+      if (knownOutput > maxBytes) throw tooLarge(maxBytes);
+      offset += 3 + (type === 1 ? 1 : header >> 3);
+      // The decoder slides its whole window once per block: bound that work, or a stream of tiny
+      // RLE blocks under a large window burns CPU far beyond what its output size suggests.
+      copyWork += Math.min(windowSize, maxBytes);
+      if (copyWork > ZSTD_MAX_COPY_WORK) throw unprocessable('zstd payload has too many blocks for its window size');
+      if (last) break;
+    }
+    at = offset + (checksum ? 4 : 0);
+  }
+}
+
 function zstdDecompressBounded(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  checkZstdFrames(bytes, maxBytes);
   const chunks: Uint8Array[] = [];
   let total = 0;
   let exceeded = false;

@@ -3,6 +3,8 @@
  * range, allowed values) and a bad one fails start-up with a message naming it, the way
  * clickhouse-js validates its URL parameters. Nothing else in the project reads process.env.
  */
+import type { IdFormat, LabelKeyRule, LabelMapping } from './labels.js';
+
 export interface ApiKeyEntry {
   key: string;
   tenant: string;
@@ -26,6 +28,17 @@ export interface Config {
     /** Most rows a query route returns. */
     maxResultRows: number;
   };
+  /** Limits of the agent intakes (Datadog profiling, Pyroscope); the whole body is bounded by maxBodyBytes. */
+  agentLimits: {
+    /** Parts (attachments and form fields) of one multipart upload. */
+    maxParts: number;
+    /** Largest single part of a multipart upload (bytes, as received). */
+    maxPartBytes: number;
+    /** Tags (Datadog) or labels (Pyroscope `name`) one upload may declare. */
+    maxTags: number;
+    /** Entries of a Datadog event's endpoint_counts. */
+    maxEndpointCounts: number;
+  };
   s3: {
     bucket: string;
     region: string;
@@ -47,6 +60,8 @@ export interface Config {
     password: string;
     database: string;
   };
+  /** Per-tenant label key overrides (HOTSPOTS_LABEL_MAPPINGS); tenants not listed use the defaults. */
+  labelMappings: Record<string, LabelMappingOverride>;
   /** Tenant for key-less agent requests (shared/agent-auth.ts); undefined = keys required. */
   agentTrustedTenant: string | undefined;
   deadLetterPrefix: string;
@@ -107,7 +122,8 @@ export function parseApiKeys(raw: string, variable = 'HOTSPOTS_API_KEYS'): ApiKe
     const trimmed = item.trim();
     if (trimmed === '') continue;
     const colon = trimmed.lastIndexOf(':');
-    if (colon <= 0) throw new ConfigError(variable, `entry ${JSON.stringify(trimmed)} must be key:tenant`);
+    // The entry itself is not echoed: it would put a key into start-up logs.
+    if (colon <= 0) throw new ConfigError(variable, `entry ${entries.length + 1} must be key:tenant`);
     const key = trimmed.slice(0, colon);
     const tenant = trimmed.slice(colon + 1);
     if (key.length < 8) throw new ConfigError(variable, 'keys must be at least 8 characters');
@@ -118,6 +134,76 @@ export function parseApiKeys(raw: string, variable = 'HOTSPOTS_API_KEYS'): ApiKe
   }
   if (entries.length === 0) throw new ConfigError(variable, 'must name at least one key:tenant');
   return entries;
+}
+
+export type LabelMappingOverride = Partial<LabelMapping>;
+
+const labelMeanings: readonly (keyof LabelMapping)[] = ['spanId', 'localRootSpanId', 'endpoint', 'traceId'];
+const idMeanings: readonly (keyof LabelMapping)[] = ['spanId', 'localRootSpanId'];
+const idFormats: readonly IdFormat[] = ['decimal', 'hex16-or-decimal'];
+const MAX_LABEL_RULES = 16;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function labelRules(variable: string, where: string, meaning: keyof LabelMapping, value: unknown): LabelKeyRule[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_LABEL_RULES) {
+    throw new ConfigError(variable, `${where} must be a list of 1 to ${MAX_LABEL_RULES} {"key", "format"} rules`);
+  }
+  return value.map((rule, index) => {
+    const at = `${where}[${index}]`;
+    if (!isPlainObject(rule)) throw new ConfigError(variable, `${at} must be an object`);
+    const unknown = Object.keys(rule).filter((k) => k !== 'key' && k !== 'format');
+    if (unknown.length > 0) throw new ConfigError(variable, `${at} has unknown field ${JSON.stringify(unknown[0])}`);
+    if (typeof rule.key !== 'string' || rule.key === '' || rule.key.length > 256) {
+      throw new ConfigError(variable, `${at}.key must be a non-empty label key`);
+    }
+    if (!idMeanings.includes(meaning)) {
+      // Endpoints and trace ids are kept as text: a format would be silently ignored, so refuse it.
+      if (rule.format !== undefined) throw new ConfigError(variable, `${at}.format applies to span ids only`);
+      return { key: rule.key };
+    }
+    const format = rule.format ?? 'decimal';
+    if (typeof format !== 'string' || !(idFormats as readonly string[]).includes(format)) {
+      throw new ConfigError(variable, `${at}.format must be one of ${idFormats.join(', ')}`);
+    }
+    return { key: rule.key, format: format as IdFormat };
+  });
+}
+
+/**
+ * `{"<tenant>": {"spanId": [{"key": "…", "format": "decimal|hex16-or-decimal"}], "endpoint": [{"key": "…"}], …}}`.
+ * A tenant's entry replaces the default rules of the meanings it names and keeps the others.
+ */
+export function parseLabelMappings(
+  raw: string | undefined,
+  variable = 'HOTSPOTS_LABEL_MAPPINGS',
+): Record<string, LabelMappingOverride> {
+  if (raw === undefined || raw.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigError(variable, `must be JSON: ${(error as Error).message}`);
+  }
+  if (!isPlainObject(parsed)) throw new ConfigError(variable, 'must be a JSON object keyed by tenant');
+  const mappings: Record<string, LabelMappingOverride> = {};
+  for (const [tenant, entry] of Object.entries(parsed)) {
+    if (!tenantPattern.test(tenant)) {
+      throw new ConfigError(variable, `tenant ${JSON.stringify(tenant)} must match ${tenantPattern.source}`);
+    }
+    if (!isPlainObject(entry)) throw new ConfigError(variable, `entry of tenant ${tenant} must be an object`);
+    const override: LabelMappingOverride = {};
+    for (const [meaning, rules] of Object.entries(entry)) {
+      if (!(labelMeanings as readonly string[]).includes(meaning)) {
+        throw new ConfigError(variable, `${tenant}.${meaning} is not a label meaning; use ${labelMeanings.join(', ')}`);
+      }
+      const key = meaning as keyof LabelMapping;
+      override[key] = labelRules(variable, `${tenant}.${meaning}`, key, rules);
+    }
+    mappings[tenant] = override;
+  }
+  return mappings;
 }
 
 const MiB = 1024 * 1024;
@@ -161,6 +247,12 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueryRangeSeconds: integer(env, 'HOTSPOTS_MAX_QUERY_RANGE_SECONDS', 31 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
       maxResultRows: integer(env, 'HOTSPOTS_MAX_RESULT_ROWS', 10_000, 1, 1_000_000),
     },
+    agentLimits: {
+      maxParts: integer(env, 'HOTSPOTS_MAX_UPLOAD_PARTS', 32, 2, 1000),
+      maxPartBytes: integer(env, 'HOTSPOTS_MAX_UPLOAD_PART_BYTES', 8 * MiB, 1024, 1024 * MiB),
+      maxTags: integer(env, 'HOTSPOTS_MAX_PROFILE_TAGS', 128, 1, 10_000),
+      maxEndpointCounts: integer(env, 'HOTSPOTS_MAX_ENDPOINT_COUNTS', 10_000, 1, 1_000_000),
+    },
     s3: {
       bucket: text(env, 'HOTSPOTS_RAW_BUCKET', 'hotspots-raw'),
       region: text(env, 'HOTSPOTS_S3_REGION', text(env, 'AWS_REGION', 'us-east-1')),
@@ -200,6 +292,7 @@ export function loadConfig(env: Env = process.env): Config {
       password: text(env, 'HOTSPOTS_CLICKHOUSE_PASSWORD', ''),
       database,
     },
+    labelMappings: parseLabelMappings(env.HOTSPOTS_LABEL_MAPPINGS),
     agentTrustedTenant: trustedTenant(env),
     deadLetterPrefix: text(env, 'HOTSPOTS_DEAD_LETTER_PREFIX', 'dead-letter/'),
     logLevel: oneOf(env, 'HOTSPOTS_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),

@@ -22,6 +22,15 @@ export interface ProfileEnvelope {
   bytes: number;
   encoding: Encoding;
   format: 'pprof';
+  /**
+   * Optional, from the agent intakes. `profile_type`: the attachment's name without `.pprof`
+   * (`cpu`, `delta-heap`, `goroutines`, …). `upload_id`: groups the attachments of one agent
+   * upload. `endpoint_counts`: hits per endpoint over the upload's window, carried by one envelope
+   * of the upload only (the CPU profile's), so that they are counted once.
+   */
+  profile_type?: string;
+  upload_id?: string;
+  endpoint_counts?: Record<string, number>;
 }
 
 const encodings: readonly string[] = ['gzip', 'zstd', 'identity'];
@@ -39,6 +48,24 @@ function field<T>(record: Record<string, unknown>, name: string, check: (v: unkn
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isNonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 512;
 const isTime = (v: unknown): v is number | null => v === null || (typeof v === 'number' && Number.isFinite(v));
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** The optional fields, validated only when present: envelopes written before them stay valid. */
+function optionalFields(parsed: Record<string, unknown>): Partial<ProfileEnvelope> {
+  const out: Partial<ProfileEnvelope> = {};
+  if (parsed.profile_type !== undefined) {
+    out.profile_type = field(parsed, 'profile_type', isNonEmpty, 'a non-empty string');
+  }
+  if (parsed.upload_id !== undefined) out.upload_id = field(parsed, 'upload_id', isNonEmpty, 'a non-empty string');
+  if (parsed.endpoint_counts !== undefined) {
+    const counts = parsed.endpoint_counts;
+    if (!isRecord(counts) || !Object.values(counts).every(isCount)) {
+      throw unprocessable('envelope field endpoint_counts must map endpoints to non-negative integers');
+    }
+    out.endpoint_counts = counts as Record<string, number>;
+  }
+  return out;
+}
 
 export function encodeEnvelope(envelope: ProfileEnvelope): Buffer {
   return Buffer.from(JSON.stringify(envelope), 'utf8');
@@ -55,6 +82,7 @@ export function parseEnvelope(bytes: Uint8Array): ProfileEnvelope {
   if (!isRecord(parsed)) throw unprocessable('envelope must be a JSON object');
   if (parsed.v !== 1) throw unprocessable(`unsupported envelope version ${JSON.stringify(parsed.v)}`);
   if (parsed.kind !== 'profile') throw unprocessable(`unsupported envelope kind ${JSON.stringify(parsed.kind)}`);
+  if (parsed.format !== 'pprof') throw unprocessable(`unsupported envelope format ${JSON.stringify(parsed.format)}`);
   const s3 = parsed.s3;
   if (!isRecord(s3)) throw unprocessable('envelope field s3 must be an object');
   const tags = parsed.tags;
@@ -79,8 +107,14 @@ export function parseEnvelope(bytes: Uint8Array): ProfileEnvelope {
       bucket: field(s3, 'bucket', isNonEmpty, 'a bucket name'),
       key: field(s3, 'key', isNonEmpty, 'an object key'),
     },
-    bytes: field(parsed, 'bytes', (v): v is number => Number.isInteger(v), 'an integer'),
+    bytes: field(
+      parsed,
+      'bytes',
+      (v): v is number => Number.isInteger(v) && (v as number) >= 0,
+      'a non-negative integer',
+    ),
     encoding: encoding as Encoding,
     format: 'pprof',
+    ...optionalFields(parsed),
   };
 }

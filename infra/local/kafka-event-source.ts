@@ -18,11 +18,12 @@ export function toLambdaRecord(topic: string, partition: number, message: KafkaM
     timestampType: 'CREATE_TIME',
     key: message.key ? message.key.toString('base64') : null,
     value: message.value ? message.value.toString('base64') : null,
-    headers: Object.entries(message.headers ?? {}).map(([name, value]) => {
-      const first = Array.isArray(value) ? value[0] : value;
-      const bytes = first === undefined ? Buffer.alloc(0) : Buffer.from(first);
-      return { [name]: [...bytes] };
-    }),
+    // kafkajs groups repeated keys into an array; Lambda lists each header on its own.
+    headers: Object.entries(message.headers ?? {}).flatMap(([name, value]) =>
+      (Array.isArray(value) ? value : [value]).map((item) => ({
+        [name]: [...(item === undefined ? Buffer.alloc(0) : Buffer.from(item))],
+      })),
+    ),
   };
 }
 

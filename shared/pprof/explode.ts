@@ -204,6 +204,8 @@ function explode(
     const labelKeys: string[] = [];
     const labelValues: string[] = [];
     for (const label of sample.label) {
+      // As Go's profile reader does: a label with neither a string nor a number carries no value.
+      if (!label.str && !label.num) continue;
       const key = stringAt(label.key, 'label key');
       const value = label.str ? stringAt(label.str, 'label value') : toBigInt(label.num).toString();
       if (Buffer.byteLength(key) > limits.maxLabelValueBytes || Buffer.byteLength(value) > limits.maxLabelValueBytes) {

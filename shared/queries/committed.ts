@@ -14,6 +14,19 @@ export function committedSamplesFilter(tenant: string, service: string, fromSec:
     GROUP BY profile_id)`;
 }
 
+/**
+ * The same filter for lookups that start from span ids: the candidate profile ids come from the
+ * rows themselves (`profileIds`, a subquery), and the commits are read by profile id from the
+ * profile_commits view, which is sorted that way.
+ */
+export function committedByProfileIds(tenant: string, profileIds: Sql): Sql {
+  return sql`(profile_id, ingest_id) IN (
+    SELECT profile_id, argMax(ingest_id, (committed_ns, ingest_id))
+    FROM profile_commits
+    WHERE tenant = ${tenant} AND profile_id IN (${profileIds})
+    GROUP BY profile_id)`;
+}
+
 /** Whole seconds covering [from, to): samples are stamped with their profile's start second. */
 export function windowSeconds(from: number, to: number): { fromSec: number; toSec: number } {
   return { fromSec: Math.floor(from), toSec: Math.ceil(to) };

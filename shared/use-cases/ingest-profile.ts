@@ -46,16 +46,17 @@ function name(value: string | undefined, field: string, required: boolean): stri
 
 /** `tags=k:v,k2:v2` (the Datadog convention). */
 export function parseTags(raw: string | undefined): Record<string, string> {
-  const tags: Record<string, string> = {};
-  if (raw === undefined || raw.trim() === '') return tags;
+  // Built as entries: assigning `__proto__` on a plain object would silently drop that tag.
+  const tags: [string, string][] = [];
+  if (raw === undefined || raw.trim() === '') return {};
   const items = raw.split(',').filter((item) => item.trim() !== '');
   if (items.length > MAX_TAGS) throw badRequest(`at most ${MAX_TAGS} tags are accepted`);
   for (const item of items) {
     const colon = item.indexOf(':');
     if (colon <= 0) throw badRequest(`tag ${JSON.stringify(item.slice(0, 64))} must be key:value`);
-    tags[name(item.slice(0, colon), 'tag key', true)] = name(item.slice(colon + 1), 'tag value', false);
+    tags.push([name(item.slice(0, colon), 'tag key', true), name(item.slice(colon + 1), 'tag value', false)]);
   }
-  return tags;
+  return Object.fromEntries(tags);
 }
 
 const suffixByEncoding: Record<Encoding, string> = { gzip: '.pprof.gz', zstd: '.pprof.zst', identity: '.pprof' };

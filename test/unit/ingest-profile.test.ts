@@ -1,0 +1,431 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { parseEnvelope } from '../../shared/envelope.js';
+import { HotspotsError } from '../../shared/errors.js';
+import type { EnvelopePublisher, RawPayloadStore } from '../../shared/ports.js';
+import {
+  type IngestProfileDeps,
+  type IngestProfileRequest,
+  ingestProfile,
+  parseTags,
+  rawProfileKey,
+} from '../../shared/use-cases/ingest-profile.js';
+import { buildCpuProfile } from '../support/pprof-builder.js';
+
+/** In-memory raw-payload store that records what was put, in order. */
+function createFakeStore() {
+  const objects = new Map<string, { bytes: Uint8Array; contentType: string }>();
+  const puts: string[] = [];
+  const store: RawPayloadStore = {
+    async put(key, bytes, contentType) {
+      puts.push(key);
+      objects.set(key, { bytes: Uint8Array.from(bytes), contentType });
+    },
+    async get(key) {
+      const object = objects.get(key);
+      if (!object) throw new HotspotsError('not_found', `no object ${key}`);
+      return object.bytes;
+    },
+    async ping() {},
+  };
+  return { store, objects, puts };
+}
+
+/** In-memory envelope publisher; `failWith` makes every publish throw it. */
+function createFakePublisher(failWith?: Error) {
+  const messages: Array<{ topic: string; key: string; value: Buffer }> = [];
+  const publisher: EnvelopePublisher = {
+    async publish(topic, key, value) {
+      if (failWith) throw failWith;
+      messages.push({ topic, key, value });
+    },
+    async ping() {},
+  };
+  return { publisher, messages };
+}
+
+const receivedAt = new Date('2026-11-24T10:01:02.003Z');
+const profileBytes = gzipSync(buildCpuProfile({ samples: [{ stack: ['main.main'], cpuNs: 10_000_000n }] }));
+
+function setup(overrides: { maxBodyBytes?: number; failPublishWith?: Error } = {}) {
+  const store = createFakeStore();
+  const publisher = createFakePublisher(overrides.failPublishWith);
+  const deps: IngestProfileDeps = {
+    rawStore: store.store,
+    publisher: publisher.publisher,
+    profilesTopic: 'hotspots.profiles.test',
+    rawBucket: 'raw-bucket',
+    maxBodyBytes: overrides.maxBodyBytes ?? 1024 * 1024,
+    now: () => receivedAt,
+    newId: () => 'prof-0001',
+  };
+  return { deps, store, publisher };
+}
+
+function request(overrides: Partial<IngestProfileRequest> = {}): IngestProfileRequest {
+  return {
+    tenant: 'acme',
+    query: { service: 'checkout', env: 'prod', version: '1.2.3' },
+    contentType: 'application/octet-stream',
+    body: profileBytes,
+    ...overrides,
+  };
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<HotspotsError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof HotspotsError) return error;
+    throw error;
+  }
+  throw new Error('expected a HotspotsError');
+}
+
+describe('ingestProfile accepting an upload', () => {
+  it('stores the body byte for byte under the raw key', async () => {
+    const { deps, store } = setup();
+
+    await ingestProfile(deps, request());
+
+    const stored = store.objects.get('raw/profiles/acme/2026/11/24/prof-0001.pprof.gz');
+    expect([Buffer.from(stored?.bytes ?? []).equals(profileBytes), stored?.contentType]).toEqual([
+      true,
+      'application/octet-stream',
+    ]);
+  });
+
+  it('publishes one envelope, keyed by profile id, to the profiles topic', async () => {
+    const { deps, publisher } = setup();
+
+    await ingestProfile(deps, request());
+
+    expect(publisher.messages.map(({ topic, key }) => ({ topic, key }))).toEqual([
+      { topic: 'hotspots.profiles.test', key: 'prof-0001' },
+    ]);
+  });
+
+  it('publishes an envelope pointing at the object it stored', async () => {
+    const { deps, store, publisher } = setup();
+
+    await ingestProfile(deps, request());
+
+    const envelope = parseEnvelope(publisher.messages[0]?.value ?? new Uint8Array(0));
+    expect(envelope.s3).toEqual({ bucket: 'raw-bucket', key: store.puts[0] });
+  });
+
+  it('publishes an envelope describing the upload', async () => {
+    const { deps, publisher } = setup();
+
+    await ingestProfile(
+      deps,
+      request({
+        query: {
+          service: 'checkout',
+          env: 'prod',
+          version: '1.2.3',
+          start: '1795514400',
+          end: '1795514460',
+          tags: 'region:eu,pod:p-1',
+        },
+      }),
+    );
+
+    expect(parseEnvelope(publisher.messages[0]?.value ?? new Uint8Array(0))).toEqual({
+      v: 1,
+      kind: 'profile',
+      profile_id: 'prof-0001',
+      tenant: 'acme',
+      service: 'checkout',
+      env: 'prod',
+      version: '1.2.3',
+      tags: { region: 'eu', pod: 'p-1' },
+      start: 1_795_514_400,
+      end: 1_795_514_460,
+      received_at: '2026-11-24T10:01:02.003Z',
+      s3: { bucket: 'raw-bucket', key: 'raw/profiles/acme/2026/11/24/prof-0001.pprof.gz' },
+      bytes: profileBytes.length,
+      encoding: 'gzip',
+      format: 'pprof',
+    });
+  });
+
+  it('returns the profile id and the envelope it published', async () => {
+    const { deps, publisher } = setup();
+
+    const result = await ingestProfile(deps, request());
+
+    expect([result.profileId, result.envelope]).toEqual([
+      'prof-0001',
+      parseEnvelope(publisher.messages[0]?.value ?? new Uint8Array(0)),
+    ]);
+  });
+
+  it('stores before it publishes', async () => {
+    const { deps, store } = setup();
+    const order: string[] = [];
+    deps.rawStore = { ...store.store, put: async () => void order.push('put') };
+    deps.publisher = { publish: async () => void order.push('publish'), ping: async () => {} };
+
+    await ingestProfile(deps, request());
+
+    expect(order).toEqual(['put', 'publish']);
+  });
+
+  it('accepts the content type with parameters and in any case', async () => {
+    const { deps, publisher } = setup();
+
+    await ingestProfile(deps, request({ contentType: 'Application/Octet-Stream; charset=binary' }));
+
+    expect(publisher.messages.length).toBe(1);
+  });
+
+  it('names an uncompressed profile .pprof', async () => {
+    const { deps, store } = setup();
+
+    await ingestProfile(deps, request({ body: buildCpuProfile({ samples: [] }) }));
+
+    expect(store.puts).toEqual(['raw/profiles/acme/2026/11/24/prof-0001.pprof']);
+  });
+
+  it('trims names and leaves env and version empty when absent', async () => {
+    const { deps } = setup();
+
+    const { envelope } = await ingestProfile(deps, request({ query: { service: '  checkout  ' } }));
+
+    expect([envelope.service, envelope.env, envelope.version, envelope.start, envelope.end]).toEqual([
+      'checkout',
+      '',
+      '',
+      null,
+      null,
+    ]);
+  });
+
+  it('accepts a body of exactly the maximum size', async () => {
+    const { deps, publisher } = setup({ maxBodyBytes: profileBytes.length });
+
+    await ingestProfile(deps, request());
+
+    expect(publisher.messages.length).toBe(1);
+  });
+});
+
+describe('ingestProfile refusing an upload', () => {
+  it.each([
+    ['a missing content type', undefined],
+    ['application/x-protobuf', 'application/x-protobuf'],
+    ['application/json', 'application/json'],
+    ['multipart/form-data', 'multipart/form-data; boundary=x'],
+    ['an empty content type', ''],
+  ])('refuses %s as unsupported_media_type', async (_what, contentType) => {
+    const { deps } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ contentType })));
+
+    expect([error.code, error.status]).toEqual(['unsupported_media_type', 415]);
+  });
+
+  it('refuses an empty body as bad_request', async () => {
+    const { deps } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ body: new Uint8Array(0) })));
+
+    expect([error.code, error.message]).toEqual(['bad_request', 'request body is empty: send one pprof profile']);
+  });
+
+  it('refuses a body one byte over the maximum as payload_too_large', async () => {
+    const { deps } = setup({ maxBodyBytes: profileBytes.length - 1 });
+
+    const error = await rejectionOf(ingestProfile(deps, request()));
+
+    expect([error.code, error.status]).toEqual(['payload_too_large', 413]);
+  });
+
+  it('refuses an upload without a service as bad_request', async () => {
+    const { deps } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ query: { env: 'prod' } })));
+
+    expect([error.code, error.message]).toEqual(['bad_request', 'service is required']);
+  });
+
+  it('refuses a blank service as bad_request', async () => {
+    const { deps } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: '   ' } })));
+
+    expect(error.code).toBe('bad_request');
+  });
+
+  it.each([
+    ['service', 'check\nout'],
+    ['service', 'check\u0000out'],
+    ['env', 'pr\rod'],
+    ['version', '1.2\u007f'],
+  ])('refuses the %s %j, which holds control characters, as bad_request', async (field, value) => {
+    const { deps } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: 'checkout', [field]: value } })));
+
+    expect([error.code, error.message]).toEqual(['bad_request', `${field} contains control characters`]);
+  });
+
+  it('trims surrounding whitespace, control characters such as a trailing CR included', async () => {
+    const { deps } = setup();
+
+    const { envelope } = await ingestProfile(deps, request({ query: { service: 'checkout', env: 'prod\r\n' } }));
+
+    expect(envelope.env).toBe('prod');
+  });
+
+  it('refuses a service longer than 200 characters', async () => {
+    const { deps } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: 's'.repeat(201) } })));
+
+    expect(error.code).toBe('bad_request');
+  });
+
+  it('refuses a start that is not a time as bad_request', async () => {
+    const { deps } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: 'checkout', start: 'soon' } })));
+
+    expect(error.code).toBe('bad_request');
+  });
+
+  it('refuses an end before the start as bad_request', async () => {
+    const { deps } = setup();
+    const query = { service: 'checkout', start: '1795514460', end: '1795514400' };
+
+    const error = await rejectionOf(ingestProfile(deps, request({ query })));
+
+    expect([error.code, error.message]).toEqual(['bad_request', 'end must not be before start']);
+  });
+
+  it('refuses bad tags as bad_request', async () => {
+    const { deps } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: 'checkout', tags: 'novalue' } })));
+
+    expect(error.code).toBe('bad_request');
+  });
+
+  it('stores and publishes nothing when it refuses an upload', async () => {
+    const { deps, store, publisher } = setup();
+
+    await rejectionOf(ingestProfile(deps, request({ query: {} })));
+
+    expect([store.puts.length, publisher.messages.length]).toEqual([0, 0]);
+  });
+
+  it('lets a publisher failure propagate unchanged', async () => {
+    const failure = new Error('broker unavailable');
+    const { deps } = setup({ failPublishWith: failure });
+
+    await expect(ingestProfile(deps, request())).rejects.toBe(failure);
+  });
+
+  it('has stored the bytes when the publisher fails, so a retry finds them', async () => {
+    const { deps, store } = setup({ failPublishWith: new Error('broker unavailable') });
+
+    await ingestProfile(deps, request()).catch(() => undefined);
+
+    expect(store.puts).toEqual(['raw/profiles/acme/2026/11/24/prof-0001.pprof.gz']);
+  });
+
+  it('does not publish when storing fails', async () => {
+    const { deps, publisher } = setup();
+    deps.rawStore = { ...deps.rawStore, put: async () => Promise.reject(new Error('S3 down')) };
+
+    await ingestProfile(deps, request()).catch(() => undefined);
+
+    expect(publisher.messages.length).toBe(0);
+  });
+});
+
+describe('parseTags', () => {
+  it('reads key:value pairs', () => {
+    expect(parseTags('region:eu-west-1,pod:checkout-7f9c')).toEqual({ region: 'eu-west-1', pod: 'checkout-7f9c' });
+  });
+
+  it('splits each tag at its first colon', () => {
+    expect(parseTags('url:http://x:8080/a')).toEqual({ url: 'http://x:8080/a' });
+  });
+
+  it('keeps an empty value', () => {
+    expect(parseTags('flag:')).toEqual({ flag: '' });
+  });
+
+  it('skips empty items', () => {
+    expect(parseTags(',a:1,,b:2,')).toEqual({ a: '1', b: '2' });
+  });
+
+  it('trims keys and values', () => {
+    expect(parseTags(' a : 1 ')).toEqual({ a: '1' });
+  });
+
+  it('reads no tags from nothing', () => {
+    expect([parseTags(undefined), parseTags(''), parseTags('  ')]).toEqual([{}, {}, {}]);
+  });
+
+  it('lets a later tag with the same key win', () => {
+    expect(parseTags('a:1,a:2')).toEqual({ a: '2' });
+  });
+
+  it.each(['novalue', ':value', 'a:1,bad'])('refuses the malformed tag list %j', (raw) => {
+    expect(() => parseTags(raw)).toThrow(/must be key:value/);
+  });
+
+  it('refuses a blank key', () => {
+    expect(() => parseTags('  :v')).toThrow(/tag key is required/);
+  });
+
+  it('refuses more than 64 tags', () => {
+    const raw = Array.from({ length: 65 }, (_, i) => `k${i}:v`).join(',');
+
+    expect(() => parseTags(raw)).toThrow(/at most 64 tags/);
+  });
+
+  it('accepts 64 tags', () => {
+    const raw = Array.from({ length: 64 }, (_, i) => `k${i}:v`).join(',');
+
+    expect(Object.keys(parseTags(raw)).length).toBe(64);
+  });
+
+  it('refuses a tag value with control characters', () => {
+    expect(() => parseTags('a:x\ny')).toThrow(/tag value contains control characters/);
+  });
+
+  it('refuses a tag key longer than 200 characters', () => {
+    expect(() => parseTags(`${'k'.repeat(201)}:v`)).toThrow(/tag key is longer than 200/);
+  });
+
+  it('refuses with bad_request', () => {
+    let caught: unknown;
+    try {
+      parseTags('novalue');
+    } catch (error) {
+      caught = error;
+    }
+
+    expect((caught as HotspotsError).code).toBe('bad_request');
+  });
+});
+
+describe('rawProfileKey', () => {
+  it('files a profile under its tenant and UTC receive date', () => {
+    const key = rawProfileKey('acme', new Date('2026-11-24T23:30:00-05:00'), 'p1', 'zstd');
+
+    expect(key).toBe('raw/profiles/acme/2026/11/25/p1.pprof.zst');
+  });
+
+  it.each([
+    ['gzip', '.pprof.gz'],
+    ['zstd', '.pprof.zst'],
+    ['identity', '.pprof'],
+  ] as const)('names a %s payload with the suffix %s', (encoding, suffix) => {
+    expect(rawProfileKey('acme', receivedAt, 'p1', encoding).endsWith(`/p1${suffix}`)).toBe(true);
+  });
+});

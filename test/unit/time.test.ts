@@ -1,0 +1,152 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { HotspotsError } from '../../shared/errors.js';
+import { parseTime, parseTimeRange } from '../../shared/time.js';
+
+const RUNS = { numRuns: 200 };
+const DAY = 24 * 3600;
+
+function errorOf(run: () => unknown): HotspotsError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof HotspotsError) return error;
+    throw error;
+  }
+  throw new Error('expected a HotspotsError');
+}
+
+describe('parseTime', () => {
+  it('reads RFC 3339 in UTC', () => {
+    expect(parseTime('2026-11-24T10:00:00Z', 'from')).toBe(1_795_514_400);
+  });
+
+  it('honours a positive offset, as dd-trace-go sends it', () => {
+    expect(parseTime('2026-11-24T12:00:00+02:00', 'from')).toBe(1_795_514_400);
+  });
+
+  it('honours a negative offset', () => {
+    expect(parseTime('2026-11-24T05:00:00-05:00', 'from')).toBe(1_795_514_400);
+  });
+
+  it('keeps fractional seconds', () => {
+    expect(parseTime('2026-11-24T10:00:00.250Z', 'from')).toBe(1_795_514_400.25);
+  });
+
+  it('accepts the lower-case t and z RFC 3339 allows', () => {
+    expect(parseTime('2026-11-24t10:00:00z', 'from')).toBe(1_795_514_400);
+  });
+
+  it('reads integer unix seconds', () => {
+    expect(parseTime('1795514400', 'from')).toBe(1_795_514_400);
+  });
+
+  it('reads fractional unix seconds', () => {
+    expect(parseTime('1795514400.5', 'from')).toBe(1_795_514_400.5);
+  });
+
+  it('trims surrounding spaces', () => {
+    expect(parseTime(' 1795514400 ', 'from')).toBe(1_795_514_400);
+  });
+
+  it('agrees with Date for every instant written in RFC 3339 with an offset', () => {
+    const instant = fc.integer({ min: 0, max: 4_102_444_800 });
+    const offsetMinutes = fc.integer({ min: -14 * 60, max: 14 * 60 });
+
+    fc.assert(
+      fc.property(instant, offsetMinutes, (seconds, offset) => {
+        const local = new Date((seconds + offset * 60) * 1000).toISOString().slice(0, 19);
+        const sign = offset < 0 ? '-' : '+';
+        const hours = String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0');
+        const minutes = String(Math.abs(offset) % 60).padStart(2, '0');
+
+        expect(parseTime(`${local}${sign}${hours}:${minutes}`, 'from')).toBe(seconds);
+      }),
+      RUNS,
+    );
+  });
+
+  it.each([
+    '',
+    'yesterday',
+    '-1',
+    '1e9',
+    '1234567890123',
+    '2026-11-24',
+    '2026-11-24 10:00:00Z',
+    '2026-11-24T10:00:00',
+    '2026-13-01T00:00:00Z',
+    '2026-11-24T10:00:60Z',
+    'Tue, 24 Nov 2026 10:00:00 GMT',
+  ])('refuses %j as bad_request', (text) => {
+    const error = errorOf(() => parseTime(text, 'from'));
+
+    expect([error.code, error.status, error.retriable]).toEqual(['bad_request', 400, false]);
+  });
+
+  it('refuses a day that does not exist in its month instead of rolling it over', () => {
+    // Date.parse reads 2026-02-30 as 2026-03-02; RFC 3339 §5.7 bounds the day by its month.
+    const error = errorOf(() => parseTime('2026-02-30T00:00:00Z', 'from'));
+
+    expect(error.code).toBe('bad_request');
+  });
+
+  it('names the parameter in its error', () => {
+    expect(() => parseTime('soon', 'end')).toThrow(/^end must be RFC 3339/);
+  });
+
+  it('quotes at most 64 characters of the input in its error', () => {
+    const error = errorOf(() => parseTime('x'.repeat(1000), 'from'));
+
+    expect(error.message.length).toBeLessThan(200);
+  });
+});
+
+describe('parseTimeRange', () => {
+  it('returns both ends in unix seconds', () => {
+    const range = parseTimeRange({ from: '2026-11-24T10:00:00Z', to: '2026-11-24T12:00:00+01:00' }, DAY);
+
+    expect(range).toEqual({ from: 1_795_514_400, to: 1_795_518_000 });
+  });
+
+  it('accepts a window of exactly the maximum width', () => {
+    expect(parseTimeRange({ from: '1000', to: String(1000 + DAY) }, DAY)).toEqual({ from: 1000, to: 1000 + DAY });
+  });
+
+  it('refuses a window one second wider than the maximum', () => {
+    const error = errorOf(() => parseTimeRange({ from: '1000', to: String(1001 + DAY) }, DAY));
+
+    expect([error.code, error.message]).toEqual([
+      'bad_request',
+      `time range is ${DAY + 1} s, wider than the limit of ${DAY} s`,
+    ]);
+  });
+
+  it('refuses a reversed window', () => {
+    const error = errorOf(() => parseTimeRange({ from: '2000', to: '1000' }, DAY));
+
+    expect([error.code, error.message]).toEqual(['bad_request', 'from must be before to']);
+  });
+
+  it('refuses an empty window', () => {
+    const error = errorOf(() => parseTimeRange({ from: '1000', to: '1000' }, DAY));
+
+    expect(error.code).toBe('bad_request');
+  });
+
+  it('refuses a window without from', () => {
+    const error = errorOf(() => parseTimeRange({ to: '1000' }, DAY));
+
+    expect([error.code, error.message]).toEqual(['bad_request', 'from and to are required']);
+  });
+
+  it('refuses a window without to', () => {
+    const error = errorOf(() => parseTimeRange({ from: '1000', to: undefined }, DAY));
+
+    expect(error.code).toBe('bad_request');
+  });
+
+  it('refuses a window whose end is not a time, naming it', () => {
+    expect(() => parseTimeRange({ from: '1000', to: 'later' }, DAY)).toThrow(/^to must be/);
+  });
+});
