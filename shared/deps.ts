@@ -58,6 +58,9 @@ export function createDeps(config: Config): Deps {
     password: config.clickhouse.password,
     database: config.clickhouse.database,
     request_timeout: 30_000,
+    // 64-bit integers come back as JSON strings, so ids and nanosecond sums never pass through a
+    // JS number (the default on 18.16 and current servers, made explicit here).
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
   });
   const kafka = createKafka(config, logger);
   const publisher = createKafkaEnvelopePublisher(kafka);

@@ -20,10 +20,24 @@ export function parseHexUint64(text: string): string | undefined {
 }
 
 /**
- * Accepts what the API contract allows for ids in URLs: decimal, or exactly 16 hex digits (the
- * fixed-width form OpenTelemetry uses). A 16-character all-digit id is read as hex, per that form.
+ * Label values under keys whose producer writes fixed-width hex (otel-profiling-go's `span_id`):
+ * exactly 16 characters are read as hex, anything else as decimal.
+ */
+export function parseFixedWidthSpanId(text: string): string | undefined {
+  if (text.length === 16 && hexPattern.test(text)) return parseHexUint64(text);
+  return parseDecimalUint64(text);
+}
+
+/**
+ * Ids in URLs: decimal (Datadog) or 16 hex digits (OpenTelemetry). An all-digit id is ambiguous
+ * only at exactly 16 characters; decimal ids never start with 0 while fixed-width hex often does,
+ * so 16 characters are hex when they hold a-f or a leading zero (or carry a 0x prefix), else
+ * decimal — a 2^53-sized Datadog id like 9007199254740993 stays decimal.
  */
 export function parseSpanId(text: string): string | undefined {
-  if (text.length === 16 && hexPattern.test(text)) return parseHexUint64(text);
+  if (/^0x[0-9a-fA-F]{1,16}$/.test(text)) return parseHexUint64(text.slice(2));
+  if (text.length === 16 && hexPattern.test(text) && (/[a-fA-F]/.test(text) || text.startsWith('0'))) {
+    return parseHexUint64(text);
+  }
   return parseDecimalUint64(text);
 }

@@ -1,4 +1,4 @@
-import { parseDecimalUint64, parseSpanId } from './ids.js';
+import { parseDecimalUint64, parseFixedWidthSpanId } from './ids.js';
 
 /**
  * Label normalisation (DESIGN.md "Labels"). Tracers name the same facts differently:
@@ -42,7 +42,7 @@ export interface NormalisedLabels {
 }
 
 function parseId(value: string, format: IdFormat | undefined): string | undefined {
-  return format === 'hex16-or-decimal' ? parseSpanId(value) : parseDecimalUint64(value);
+  return format === 'hex16-or-decimal' ? parseFixedWidthSpanId(value) : parseDecimalUint64(value);
 }
 
 function firstId(labels: ReadonlyMap<string, string>, rules: readonly LabelKeyRule[]): string {

@@ -29,10 +29,10 @@ export interface LoadedStacks {
 const unknownFrame: ResolvedFrame = { functionName: '(unknown stack)', fileName: '', line: 0 };
 
 export async function loadCpuTotal(db: SqlDatabase, source: CpuSource): Promise<bigint> {
-  const rows = await db.query<{ value: string }>(
-    sql`SELECT toString(sum(value)) AS value FROM ${source.table} WHERE ${source.where}`,
+  const rows = await db.query<{ cpu: string }>(
+    sql`SELECT sum(value) AS cpu FROM ${source.table} WHERE ${source.where}`,
   );
-  return BigInt(rows[0]?.value ?? '0');
+  return BigInt(rows[0]?.cpu ?? '0');
 }
 
 export async function loadCpuStacks(
@@ -45,16 +45,16 @@ export async function loadCpuStacks(
     GROUP BY stack_id ORDER BY sum(value) DESC, stack_id LIMIT ${maxStacks}`;
   const [total, values, stackRows, frameRows] = await Promise.all([
     loadCpuTotal(db, source),
-    db.query<{ stack_id: string; value: string }>(
-      sql`SELECT toString(stack_id) AS stack_id, toString(sum(value)) AS value FROM ${source.table}
-        WHERE ${source.where} GROUP BY stack_id ORDER BY sum(value) DESC, stack_id LIMIT ${maxStacks}`,
+    db.query<{ stack_id: string; cpu: string }>(
+      sql`SELECT stack_id, sum(value) AS cpu FROM ${source.table}
+        WHERE ${source.where} GROUP BY stack_id ORDER BY cpu DESC, stack_id LIMIT ${maxStacks}`,
     ),
-    db.query<{ stack_id: string; frame_ids: string[] }>(
-      sql`SELECT toString(stack_id) AS stack_id, arrayMap(x -> toString(x), frame_ids) AS frame_ids
+    db.query<{ stack_id: string; frame_list: string[] }>(
+      sql`SELECT stack_id, arrayMap(x -> toString(x), frame_ids) AS frame_list
         FROM stacks WHERE tenant = ${tenant} AND stack_id IN (${heaviest}) LIMIT 1 BY stack_id`,
     ),
     db.query<{ frame_id: string; function_name: string; file_name: string; line: string | number }>(
-      sql`SELECT toString(frame_id) AS frame_id, function_name, file_name, line FROM frames
+      sql`SELECT frame_id, function_name, file_name, line FROM frames
         WHERE tenant = ${tenant} AND frame_id IN (
           SELECT arrayJoin(frame_ids) FROM stacks WHERE tenant = ${tenant} AND stack_id IN (${heaviest}))
         LIMIT 1 BY frame_id`,
@@ -63,10 +63,10 @@ export async function loadCpuStacks(
   const frames = new Map(
     frameRows.map((f) => [f.frame_id, { functionName: f.function_name, fileName: f.file_name, line: Number(f.line) }]),
   );
-  const stacks = new Map(stackRows.map((s) => [s.stack_id, s.frame_ids]));
+  const stacks = new Map(stackRows.map((s) => [s.stack_id, s.frame_list]));
   let resolved = 0n;
   const result = values.map((row) => {
-    const value = BigInt(row.value);
+    const value = BigInt(row.cpu);
     resolved += value;
     const ids = stacks.get(row.stack_id);
     return { value, frames: ids ? ids.map((id) => frames.get(id) ?? unknownFrame) : [unknownFrame] };

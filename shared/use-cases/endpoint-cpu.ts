@@ -1,12 +1,15 @@
 import { badRequest } from '../errors.js';
 import type { SqlDatabase } from '../ports.js';
 import { committedSamplesFilter, windowSeconds } from '../queries/committed.js';
+import { cpuSource } from '../queries/cpu-source.js';
 import { emptySql, type Sql, sql } from '../sql.js';
 import { parseTimeRange } from '../time.js';
 
 /**
  * `GET /v1/endpoints/cpu`: a service's CPU split by the endpoint label over a window.
  * Unlabelled CPU is one entry with `endpoint: null`, never dropped (DESIGN.md "Semantics").
+ * Where the profiler sent endpoint hit counts (dd-trace-go `endpoint_counts`), each endpoint also
+ * gets `requests` and `cpu_ns_per_request`, both from the same committed profiles.
  */
 export interface EndpointCpuQuery {
   tenant: string;
@@ -21,6 +24,8 @@ export interface EndpointCpu {
   endpoint: string | null;
   cpu_ns: bigint;
   share: number;
+  requests?: bigint;
+  cpu_ns_per_request?: number;
 }
 
 export interface EndpointCpuResult {
@@ -44,23 +49,35 @@ export function parseEndpointCpuQuery(
   return { tenant, service, from, to, env: params.env || undefined, version: params.version || undefined };
 }
 
-function filters(query: EndpointCpuQuery): Sql {
-  const { fromSec, toSec } = windowSeconds(query.from, query.to);
-  const env = query.env === undefined ? emptySql : sql` AND env = ${query.env}`;
-  const version = query.version === undefined ? emptySql : sql` AND version = ${query.version}`;
-  return sql`tenant = ${query.tenant} AND service = ${query.service}
-    AND sample_type = 'cpu' AND sample_unit = 'nanoseconds'
-    AND ts >= toDateTime(${fromSec}) AND ts < toDateTime(${toSec})${env}${version}
-    AND ${committedSamplesFilter(query.tenant, query.service, fromSec, toSec)}`;
+function source(query: EndpointCpuQuery) {
+  return cpuSource(query.tenant, {
+    kind: 'service',
+    service: query.service,
+    from: query.from,
+    to: query.to,
+    ...(query.env ? { env: query.env } : {}),
+    ...(query.version ? { version: query.version } : {}),
+  });
 }
 
-export function endpointCpuStatements(query: EndpointCpuQuery, limit: number): { byEndpoint: Sql; total: Sql } {
-  const where = filters(query);
+export function endpointCpuStatements(
+  query: EndpointCpuQuery,
+  limit: number,
+): { byEndpoint: Sql; total: Sql; requests: Sql } {
+  const { table, where } = source(query);
+  const { fromSec, toSec } = windowSeconds(query.from, query.to);
+  const env = query.env ? sql` AND env = ${query.env}` : emptySql;
+  const version = query.version ? sql` AND version = ${query.version}` : emptySql;
   return {
     byEndpoint: sql`SELECT endpoint, toString(sum(value)) AS cpu_ns
-      FROM samples WHERE ${where}
+      FROM ${table} WHERE ${where}
       GROUP BY endpoint ORDER BY sum(value) DESC, endpoint LIMIT ${limit + 1}`,
-    total: sql`SELECT toString(sum(value)) AS cpu_ns FROM samples WHERE ${where}`,
+    total: sql`SELECT toString(sum(value)) AS cpu_ns FROM ${table} WHERE ${where}`,
+    requests: sql`SELECT endpoint, toString(sum(count)) AS requests FROM endpoint_counts
+      WHERE tenant = ${query.tenant} AND service = ${query.service}
+        AND ts >= toDateTime(${fromSec}) AND ts < toDateTime(${toSec})${env}${version}
+        AND ${committedSamplesFilter(query.tenant, query.service, fromSec, toSec)}
+      GROUP BY endpoint`,
   };
 }
 
@@ -76,10 +93,12 @@ export async function endpointCpu(
   maxRows: number,
 ): Promise<EndpointCpuResult> {
   const statements = endpointCpuStatements(query, maxRows);
-  const [rows, totals] = await Promise.all([
+  const [rows, totals, counts] = await Promise.all([
     db.query<{ endpoint: string | null; cpu_ns: string }>(statements.byEndpoint),
     db.query<{ cpu_ns: string }>(statements.total),
+    db.query<{ endpoint: string; requests: string }>(statements.requests),
   ]);
+  const requestsByEndpoint = new Map(counts.map((c) => [c.endpoint, BigInt(c.requests)]));
   const total = BigInt(totals[0]?.cpu_ns ?? '0');
   return {
     service: query.service,
@@ -89,7 +108,13 @@ export async function endpointCpu(
     total_cpu_ns: total,
     endpoints: rows.slice(0, maxRows).map((row) => {
       const cpu = BigInt(row.cpu_ns);
-      return { endpoint: row.endpoint, cpu_ns: cpu, share: shareOf(cpu, total) };
+      const entry: EndpointCpu = { endpoint: row.endpoint, cpu_ns: cpu, share: shareOf(cpu, total) };
+      const requests = row.endpoint === null ? undefined : requestsByEndpoint.get(row.endpoint);
+      if (requests !== undefined && requests > 0n) {
+        entry.requests = requests;
+        entry.cpu_ns_per_request = Number((cpu * 1000n) / requests) / 1000;
+      }
+      return entry;
     }),
     truncated: rows.length > maxRows,
   };

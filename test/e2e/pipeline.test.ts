@@ -117,7 +117,7 @@ describe('POST /v1/profiles then GET /v1/endpoints/cpu', () => {
   it('matches go tool pprof -tags on a real Go CPU profile labelled with pprof.Do', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hotspots-go-'));
     const file = join(dir, 'cpu.pprof');
-    await generateLabelledCpuProfile(file, { durationMs: 2000 });
+    await generateLabelledCpuProfile(file, { durationMs: 2000, idSalt: Math.floor(Math.random() * 2 ** 32) });
     const service = uniqueService('go-runtime');
 
     const answer = await uploadProfile(readFileSync(file), { service });

@@ -61,6 +61,8 @@ export interface GenerateOptions {
   durationMs?: number;
   /** Workload name (default "mixed"). */
   scenario?: string;
+  /** XORed into the low 32 bits of every span id, so runs sharing a database don't collide. */
+  idSalt?: number;
 }
 
 export interface SampleType {
@@ -311,7 +313,16 @@ export async function generateLabelledCpuProfile(
   const started = performance.now();
   const { stdout } = await run(
     bin,
-    ['-out', path.resolve(outPath), '-duration', `${durationMs}ms`, '-scenario', scenario],
+    [
+      '-out',
+      path.resolve(outPath),
+      '-duration',
+      `${durationMs}ms`,
+      '-scenario',
+      scenario,
+      '-id-salt',
+      String(opts.idSalt ?? 0),
+    ],
     { timeoutMs: durationMs + 60_000 },
   );
   return { labels: parseLabelsLine(stdout), elapsedMs: performance.now() - started };

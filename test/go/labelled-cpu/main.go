@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,12 +112,14 @@ func mixed(deadline time.Time, start time.Time) []spanDesc {
 	)
 	// Span ids are decimal uint64 like dd-trace-go prints them. Values above
 	// 2^53 break float64 (JSON numbers in JS); above 2^63 break int64.
-	const (
-		cafeSpan   = "9007199254740993"     // 2^53 + 1
-		ordersRoot = "18446744073709551557" // largest 64-bit prime, > 2^63
-		ordersKid  = "9223372036854775809"  // 2^63 + 1
-		itemsSpan  = "4242"
-		spanOnly   = "777"
+	// -id-salt flips low bits so each run labels with fresh ids (real span ids are random, and
+	// tests share one ClickHouse), while keeping each id above the same power of two.
+	var (
+		cafeSpan   = salted("9007199254740993")     // 2^53 + 1
+		ordersRoot = salted("18446744073709551557") // largest 64-bit prime, > 2^63
+		ordersKid  = salted("9223372036854775809")  // 2^63 + 1
+		itemsSpan  = salted("4242")
+		spanOnly   = salted("777")
 	)
 	spans := []spanDesc{
 		{SpanID: cafeSpan, LocalRootSpanID: strp(cafeSpan), Endpoint: strp(epCafe), Role: "root"},
@@ -187,11 +190,24 @@ var scenarios = map[string]func(deadline, start time.Time) []spanDesc{
 	"mixed": mixed,
 }
 
+var idSalt uint64
+
+// salted XORs the low 32 bits of a decimal id with -id-salt (0 leaves it unchanged).
+func salted(id string) string {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		panic(err)
+	}
+	return strconv.FormatUint(n^(idSalt&0xffffffff), 10)
+}
+
 func main() {
+	salt := flag.Uint64("id-salt", 0, "XOR the low 32 bits of every span id with this value")
 	out := flag.String("out", "", "path to write the CPU profile to (gzipped protobuf, as the runtime writes it)")
 	duration := flag.Duration("duration", 3*time.Second, "total time to burn CPU for")
 	scenario := flag.String("scenario", defaultScenar, "workload to run (mixed)")
 	flag.Parse()
+	idSalt = *salt
 
 	if *out == "" || *duration <= 0 {
 		fmt.Fprintln(os.Stderr, "labelled-cpu: -out is required and -duration must be positive")

@@ -1,0 +1,19 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
+import { parseSpanIdParam } from '../../shared/queries/selector-params.js';
+import { runtimeDeps } from '../../shared/runtime.js';
+import { spanHotspots } from '../../shared/use-cases/span-hotspots.js';
+
+/** GET /v1/spans/{span_id}/hotspots */
+export const handler = async (event: APIGatewayProxyEventV2) => {
+  const deps = runtimeDeps();
+  return handleHttp(event, deps.logger, async (request) => {
+    const tenant = deps.auth.tenantOf(request.headers);
+    const spanId = parseSpanIdParam(request.pathParameters.span_id, 'span_id');
+    const { limits } = deps.config;
+    return jsonResponse(
+      200,
+      await spanHotspots(deps.db, tenant, spanId, { maxStacks: limits.maxStacks, topFunctions: limits.topFunctions }),
+    );
+  });
+};
