@@ -1,7 +1,10 @@
+import { createLabelMappingResolver } from '../../shared/agents/label-mapping.js';
 import { type KafkaEvent, recordsOf } from '../../shared/kafka-event.js';
-import { defaultLabelMapping } from '../../shared/labels.js';
 import { runtimeDeps } from '../../shared/runtime.js';
 import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
+
+// Built once per container, like the clients in runtimeDeps.
+let labelMappingFor: ReturnType<typeof createLabelMappingResolver> | undefined;
 
 /**
  * Lambda Kafka event source → ClickHouse. Poison records are dead-lettered inside; a transient
@@ -10,13 +13,14 @@ import { processProfileRecords } from '../../shared/use-cases/process-profiles.j
 export const handler = async (event: KafkaEvent) => {
   const deps = runtimeDeps();
   const { limits } = deps.config;
+  labelMappingFor ??= createLabelMappingResolver(deps.config.labelMappings);
   return processProfileRecords(
     {
       rawStore: deps.rawStore,
       db: deps.db,
       logger: deps.logger,
       limits,
-      labelMappingFor: () => defaultLabelMapping,
+      labelMappingFor,
       deadLetterPrefix: deps.config.deadLetterPrefix,
     },
     recordsOf(event),

@@ -1,4 +1,4 @@
-import { badRequest } from '../errors.js';
+import { badRequest, payloadTooLarge, unsupportedMediaType } from '../errors.js';
 import type { Attachment } from './attachment.js';
 
 /**
@@ -48,7 +48,32 @@ export function checkAttachmentSet(attachments: readonly Attachment[]): void {
     if (seen.has(name)) throw badRequest(`attachment ${name} appears twice`);
     seen.add(name);
   }
-  if (!attachments.some((a) => a.profileType !== undefined)) {
+  if (!attachments.some((a) => a.kind === 'pprof')) {
     throw badRequest('the upload carries no pprof attachment');
+  }
+}
+
+/** An agent's HTTP request, as the handlers hand it over. */
+export interface AgentRequest {
+  tenant: string;
+  contentType: string | undefined;
+  body: Uint8Array;
+  /**
+   * Whether the gateway passed the body as exact bytes (API Gateway's isBase64Encoded). Gateways
+   * hand text media types (curl's default application/x-www-form-urlencoded, text/*, JSON) over as
+   * decoded text, which corrupts binary profiles beyond repair: such a body is refused, not stored.
+   */
+  bodyIsBinary: boolean;
+}
+
+export function checkBody(request: AgentRequest, maxBodyBytes: number): void {
+  if (request.body.length > maxBodyBytes) {
+    throw payloadTooLarge(`request body is ${request.body.length} bytes, above the limit of ${maxBodyBytes}`);
+  }
+  if (request.body.length === 0) throw badRequest('request body is empty');
+  if (!request.bodyIsBinary) {
+    throw unsupportedMediaType(
+      'the body reached the function as text, which corrupts binary profiles: send it as multipart/form-data or application/octet-stream',
+    );
   }
 }

@@ -12,7 +12,8 @@ export interface Attachment {
   name: string;
   bytes: Buffer;
   encoding: Encoding;
-  /** For pprof attachments: the name without `.pprof` (`cpu`, `delta-heap`); undefined otherwise. */
+  kind: 'pprof' | 'raw';
+  /** What the profile measures, when the agent says so: `cpu`, `delta-heap`, `goroutines`, … */
   profileType: string | undefined;
 }
 
@@ -21,7 +22,9 @@ const attachmentNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function checkAttachmentName(name: string): string {
   if (!attachmentNamePattern.test(name)) {
-    throw badRequest(`attachment name ${JSON.stringify(name.slice(0, 140))} must match ${attachmentNamePattern.source}`);
+    throw badRequest(
+      `attachment name ${JSON.stringify(name.slice(0, 140))} must match ${attachmentNamePattern.source}`,
+    );
   }
   return name;
 }
@@ -60,11 +63,17 @@ export function pprofEncodingOf(name: string, bytes: Uint8Array): Encoding {
   return 'identity';
 }
 
-export function pprofAttachment(name: string, bytes: Buffer, profileType: string): Attachment {
-  return { name: checkAttachmentName(name), bytes, encoding: pprofEncodingOf(name, bytes), profileType };
+export function pprofAttachment(name: string, bytes: Buffer, profileType: string | undefined): Attachment {
+  return { name: checkAttachmentName(name), bytes, encoding: pprofEncodingOf(name, bytes), kind: 'pprof', profileType };
 }
 
 /** An attachment kept raw only (no profile): any bytes; the encoding is recorded for readers. */
 export function rawAttachment(name: string, bytes: Buffer): Attachment {
-  return { name: checkAttachmentName(name), bytes, encoding: sniffEncoding(bytes), profileType: undefined };
+  return {
+    name: checkAttachmentName(name),
+    bytes,
+    encoding: sniffEncoding(bytes),
+    kind: 'raw',
+    profileType: undefined,
+  };
 }

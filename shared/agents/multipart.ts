@@ -28,9 +28,15 @@ export function mediaTypeOf(contentType: string | undefined): string | undefined
   return media === '' ? undefined : media;
 }
 
-export function parseMultipart(body: Uint8Array, contentType: string, limits: MultipartLimits): Promise<MultipartPart[]> {
+export function parseMultipart(
+  body: Uint8Array,
+  contentType: string,
+  limits: MultipartLimits,
+): Promise<MultipartPart[]> {
   if (!isMultipart(contentType)) {
-    return Promise.reject(unsupportedMediaType(`content type ${mediaTypeOf(contentType) ?? '(none)'} is not multipart/form-data`));
+    return Promise.reject(
+      unsupportedMediaType(`content type ${mediaTypeOf(contentType) ?? '(none)'} is not multipart/form-data`),
+    );
   }
   return new Promise((resolve, reject) => {
     const parts: MultipartPart[] = [];
@@ -55,7 +61,9 @@ export function parseMultipart(body: Uint8Array, contentType: string, limits: Mu
     parser.on('file', (name, stream, filename, _encoding, mimeType) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => fail(payloadTooLarge(`part ${JSON.stringify(name)} is larger than ${limits.maxPartBytes} bytes`)));
+      stream.on('limit', () =>
+        fail(payloadTooLarge(`part ${JSON.stringify(name)} is larger than ${limits.maxPartBytes} bytes`)),
+      );
       stream.on('end', () => {
         parts.push({ name, filename: filename || undefined, contentType: mimeType, bytes: Buffer.concat(chunks) });
       });
@@ -64,7 +72,9 @@ export function parseMultipart(body: Uint8Array, contentType: string, limits: Mu
     parser.on('partsLimit', tooMany);
     parser.on('filesLimit', tooMany);
     parser.on('error', (error: unknown) => {
-      reject(failure ?? badRequest(`multipart body is malformed: ${(error as Error)?.message ?? String(error)}`, error));
+      reject(
+        failure ?? badRequest(`multipart body is malformed: ${(error as Error)?.message ?? String(error)}`, error),
+      );
     });
     parser.on('finish', () => {
       if (failure) reject(failure);

@@ -51,6 +51,24 @@ async function insertInChunks(db: SqlDatabase, table: string, rows: readonly obj
   for (let i = 0; i < rows.length; i += chunk) await db.insert(table, rows.slice(i, i + chunk));
 }
 
+/**
+ * Hits per endpoint (Datadog `endpoint_counts`), stamped like the samples with the profile's start
+ * second and ingest id, so that the committed-ingest filter applies to them unchanged.
+ */
+function endpointCountRows(envelope: ProfileEnvelope, ingestId: string, ts: number): object[] {
+  return Object.entries(envelope.endpoint_counts ?? {}).map(([endpoint, count]) => ({
+    tenant: envelope.tenant,
+    service: envelope.service,
+    env: envelope.env,
+    version: envelope.version,
+    ts,
+    profile_id: envelope.profile_id,
+    ingest_id: ingestId,
+    endpoint,
+    count,
+  }));
+}
+
 export async function processProfile(deps: ProcessProfilesDeps, envelope: ProfileEnvelope): Promise<RecordOutcome> {
   if (await isProfileCommitted(deps.db, envelope.tenant, envelope.profile_id)) return 'duplicate';
   const raw = await deps.rawStore.get(envelope.s3.key);
@@ -71,11 +89,13 @@ export async function processProfile(deps: ProcessProfilesDeps, envelope: Profil
     deps.limits,
   );
   const chunk = deps.insertChunkRows ?? 100_000;
-  // Frames and stacks first, samples next, the profile row last: a crash anywhere before the last
-  // insert leaves rows of an uncommitted ingest_id, which queries ignore.
+  const startSeconds = Number(exploded.startNs / 1_000_000_000n);
+  // Frames and stacks first, samples and endpoint counts next, the profile row last: a crash
+  // anywhere before the last insert leaves rows of an uncommitted ingest_id, which queries ignore.
   await insertInChunks(deps.db, 'frames', exploded.frames, chunk);
   await insertInChunks(deps.db, 'stacks', exploded.stacks, chunk);
   await insertInChunks(deps.db, 'samples', exploded.samples, chunk);
+  await insertInChunks(deps.db, 'endpoint_counts', endpointCountRows(envelope, ingestId, startSeconds), chunk);
   const tagEntries = Object.entries(envelope.tags);
   await deps.db.insert('profiles', [
     {
@@ -86,7 +106,7 @@ export async function processProfile(deps: ProcessProfilesDeps, envelope: Profil
       env: envelope.env,
       version: envelope.version,
       runtime_id: envelope.tags['runtime-id'] ?? '',
-      start: Number(exploded.startNs / 1_000_000_000n),
+      start: startSeconds,
       start_ns: exploded.startNs.toString(),
       duration_ns: exploded.durationNs.toString(),
       period: exploded.period.toString(),
