@@ -13,13 +13,29 @@ packages=()
 command -v clickhouse-server >/dev/null || packages+=(clickhouse-server clickhouse-client)
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
-command -v go >/dev/null || [ -x /usr/local/go/bin/go ] || packages+=(golang-go)
 command -v zstd >/dev/null || packages+=(zstd)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "install-prereqs: installing Debian packages: ${packages[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
+
+# Go builds the test programs and real agent apps under test/go (dd-trace-go v2.12 needs Go 1.26).
+# Debian's golang-go is far older, so Go comes from the machine image (/usr/local/go) or PATH.
+go_bin=$(command -v go || true)
+[ -z "$go_bin" ] && [ -x /usr/local/go/bin/go ] && go_bin=/usr/local/go/bin/go
+if [ -z "$go_bin" ]; then
+  echo "install-prereqs: Go >= 1.26 is required (test/go/*) and was not found; install it from go.dev/dl into /usr/local/go" >&2
+  exit 1
+fi
+go_minor=$("$go_bin" env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+if [ "${go_minor:-0}" -lt 26 ]; then
+  echo "install-prereqs: Go >= 1.26 is required (test/go/*), found $("$go_bin" env GOVERSION)" >&2
+  exit 1
+fi
+for module in test/go/*/; do
+  [ -f "$module/go.mod" ] && (cd "$module" && GOFLAGS=-mod=mod "$go_bin" mod download)
+done
 
 kafka_version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' infra/kafka/pom.xml)
 cache=${HOTSPOTS_CACHE_DIR:-$HOME/.cache/hotspots}
@@ -35,4 +51,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "install-prereqs: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-echo "install-prereqs: ready (ClickHouse $(clickhouse-client --version 2>/dev/null | grep -o "[0-9.]*[0-9]" | head -1), Kafka $kafka_version, Node $(node --version))"
+echo "install-prereqs: ready (Go $("$go_bin" env GOVERSION), ClickHouse $(clickhouse-client --version 2>/dev/null | grep -o "[0-9.]*[0-9]" | head -1), Kafka $kafka_version, Node $(node --version))"
