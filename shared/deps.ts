@@ -57,7 +57,7 @@ export function createDeps(config: Config): Deps {
     username: config.clickhouse.username,
     password: config.clickhouse.password,
     database: config.clickhouse.database,
-    request_timeout: 30_000,
+    request_timeout: config.clickhouse.requestTimeoutMs,
     // 64-bit integers come back as JSON strings, so ids and nanosecond sums never pass through a
     // JS number (the default on 18.16 and current servers, made explicit here).
     clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },

@@ -3,7 +3,8 @@ import { type FunctionCpu, topFunctions } from '../flamegraph/tree.js';
 import type { SqlDatabase } from '../ports.js';
 import { cpuProfileWindows, type Profiled, profiledState } from '../queries/coverage.js';
 import { cpuSource } from '../queries/cpu-source.js';
-import { findSpan, type SpanRow } from '../queries/spans.js';
+import { isLocalRoot, localRequestSpanIds } from '../queries/span-tree.js';
+import { findSpan, type SpanRow, traceSpans } from '../queries/spans.js';
 import { loadCpuStacks, loadCpuTotal } from '../queries/stacks.js';
 import { sql } from '../sql.js';
 import { weightedStacks } from './flamegraph.js';
@@ -28,6 +29,9 @@ export interface SpanHotspots {
   note: string;
   top_functions: { self: FunctionCpu[]; total: FunctionCpu[] };
 }
+
+/** Spans read to find a span's request when samples carry no local root label. */
+const MAX_TRACE_SPANS = 10_000;
 
 export interface SpanHotspotsLimits {
   maxStacks: number;
@@ -64,10 +68,22 @@ export async function spanHotspots(
   if (!span && loaded.stacks.length === 0 && !rootSamples) {
     throw notFound(`span ${spanId} is unknown: no span and no CPU samples carry this id`);
   }
-  const isLocalRoot = rootSamples || roots.includes(spanId) || (span !== undefined && span.parent_id === '0');
-  const withChildren = isLocalRoot
-    ? await loadCpuTotal(db, cpuSource(tenant, { kind: 'local_root', localRootSpanId: spanId }))
-    : null;
+  const traceMates = span ? await traceSpans(db, tenant, span.trace_id, MAX_TRACE_SPANS) : [];
+  const rootByTree = span !== undefined && isLocalRoot(span, traceMates);
+  const isRoot = rootSamples || roots.includes(spanId) || rootByTree;
+  let withChildren: bigint | null = null;
+  if (rootSamples) {
+    withChildren = await loadCpuTotal(db, cpuSource(tenant, { kind: 'local_root', localRootSpanId: spanId }));
+  } else if (rootByTree) {
+    // No `local root span id` labels (dd-trace-go ≥ 2.11): the request is the span's same-service subtree.
+    const ids = localRequestSpanIds(spanId, traceMates);
+    const totals = await Promise.all(
+      ids.map((id) => loadCpuTotal(db, cpuSource(tenant, { kind: 'span', spanId: id }))),
+    );
+    withChildren = totals.reduce((sum, v) => sum + v, 0n);
+  } else if (isRoot) {
+    withChildren = await loadCpuTotal(db, cpuSource(tenant, { kind: 'local_root', localRootSpanId: spanId }));
+  }
 
   let profiled: Profiled | null = null;
   let unexplained: bigint | null = null;
@@ -86,8 +102,8 @@ export async function spanHotspots(
   return {
     span_id: spanId,
     span: spanOut,
-    local_root_span_id: roots[0] ?? (isLocalRoot ? spanId : null),
-    is_local_root: isLocalRoot,
+    local_root_span_id: roots[0] ?? (isRoot ? spanId : null),
+    is_local_root: isRoot,
     cpu_ns: loaded.total_ns,
     cpu_ns_with_children: withChildren,
     unexplained_ns: unexplained,

@@ -3,6 +3,7 @@ import type { SqlDatabase } from '../ports.js';
 import { committedByProfileIds } from '../queries/committed.js';
 import { cpuProfileWindows, profiledState } from '../queries/coverage.js';
 import { traceSpanIds } from '../queries/cpu-source.js';
+import { isLocalRoot, localRequestSpanIds } from '../queries/span-tree.js';
 import { traceSpans } from '../queries/spans.js';
 import { sql } from '../sql.js';
 
@@ -67,7 +68,13 @@ export async function traceView(
     const startNs = BigInt(s.start_ns);
     const durationNs = BigInt(s.duration_ns);
     const cpu = cpuBySpan.get(s.span_id) ?? 0n;
-    const withChildren = cpuByRoot.get(s.span_id) ?? null;
+    // Samples labelled with a local root id answer directly; without that label, a local root's
+    // request is its same-service subtree (see span-tree.ts).
+    const withChildren =
+      cpuByRoot.get(s.span_id) ??
+      (isLocalRoot(s, spans)
+        ? localRequestSpanIds(s.span_id, spans).reduce((sum, id) => sum + (cpuBySpan.get(id) ?? 0n), 0n)
+        : null);
     const onCpu = withChildren ?? cpu;
     const profiled = profiledState(windows, { service: s.service, runtimeId: s.runtime_id, startNs, durationNs });
     return {

@@ -11,6 +11,7 @@ import {
   pprofTotalsByLabel,
   type RawSample,
 } from '../support/go-pprof.js';
+import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';
 
 /**
@@ -340,5 +341,69 @@ describe('endpoints over time and across versions', () => {
     );
     const expected = [...(await pprofTotalsByLabel(file, 'trace endpoint')).keys()].sort();
     expect(endpoints.body.endpoints.map((e) => e.endpoint).sort()).toEqual(expected);
+  });
+});
+
+describe('requests of tracers that label samples with span ids only (dd-trace-go ≥ 2.11)', () => {
+  it('counts a local root request as its same-service subtree of spans', async () => {
+    const base = 7_000_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 2 ** 40)) * 8n;
+    const [root, child, remote] = [base, base + 1n, base + 2n].map(String) as [string, string, string];
+    const svc = uniqueService('spanonly');
+    const startNs = BigInt(Date.now()) * 1_000_000n;
+    const profile = buildCpuProfile({
+      startNs,
+      samples: [
+        { stack: ['main.handler'], cpuNs: 30_000_000n, labels: { 'span id': root, 'trace endpoint': 'GET /work' } },
+        { stack: ['json.Marshal'], cpuNs: 50_000_000n, labels: { 'span id': child, 'trace endpoint': 'GET /work' } },
+        { stack: ['other.service'], cpuNs: 70_000_000n, labels: { 'span id': remote } },
+      ],
+    });
+    const answer = await uploadProfile(profile, { service: svc });
+    await waitForCommittedProfiles(deps, tenant, [answer.body.profile_id ?? '']);
+    const traceId = base.toString(16).padStart(32, '0');
+    const span = (id: string, parent: string, service: string) => ({
+      tenant,
+      trace_id: traceId,
+      span_id: id,
+      parent_id: parent,
+      service,
+      name: 'op',
+      resource: 'GET /work',
+      type: 'web',
+      env: '',
+      version: '',
+      runtime_id: '',
+      start: Number(startNs / 1_000_000_000n),
+      start_ns: startNs.toString(),
+      duration_ns: '1000000000',
+      error: 0,
+      meta_keys: [],
+      meta_values: [],
+      metric_keys: [],
+      metric_values: [],
+      source: 'test',
+      ingested_ns: '1',
+    });
+    await deps.db.insert('spans', [span(root, '0', svc), span(child, root, svc), span(remote, child, `${svc}-db`)]);
+
+    const hot = await getExact<{ is_local_root: boolean; cpu_ns: number; cpu_ns_with_children: number }>(
+      `/v1/spans/${root}/hotspots`,
+    );
+    const trace = await getExact<{ spans: { span_id: string; cpu_ns_with_children: number | null }[] }>(
+      `/v1/traces/${traceId}`,
+    );
+
+    expect([hot.body.is_local_root, big(hot.body.cpu_ns), big(hot.body.cpu_ns_with_children)]).toEqual([
+      true,
+      30_000_000n,
+      80_000_000n,
+    ]);
+    expect(
+      trace.body.spans.map((s) => [s.span_id, s.cpu_ns_with_children === null ? null : big(s.cpu_ns_with_children)]),
+    ).toEqual([
+      [root, 80_000_000n],
+      [child, null],
+      [remote, 70_000_000n],
+    ]);
   });
 });
