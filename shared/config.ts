@@ -27,6 +27,16 @@ export interface Config {
     maxQueryRangeSeconds: number;
     /** Most rows a query route returns. */
     maxResultRows: number;
+    /** Most nodes in a JSON flame graph; smaller nodes fold into "(other)". */
+    flamegraphMaxNodes: number;
+    /** Most distinct stacks resolved for one flame graph; the rest is one "(other stacks)" entry. */
+    maxStacks: number;
+    /** Most points per series of a timeseries (range / step). */
+    maxTimeseriesPoints: number;
+    /** Most series of a timeseries; the smallest are summed into one "other" series. */
+    maxTimeseriesSeries: number;
+    /** Functions listed in a span's top-functions lists. */
+    topFunctions: number;
   };
   /** Limits of the agent intakes (Datadog profiling, Pyroscope); the whole body is bounded by maxBodyBytes. */
   agentLimits: {
@@ -39,6 +49,15 @@ export interface Config {
     /** Entries of a Datadog event's endpoint_counts. */
     maxEndpointCounts: number;
   };
+  /** Limits of the trace intakes (Datadog /v0.4 and /v0.5 traces, OTLP/HTTP); bodies are bounded by maxBodyBytes. */
+  spanLimits: {
+    /** Spans in one request; more is refused whole (413). */
+    maxSpansPerPayload: number;
+    /** Tags of one span (meta + metrics, or OTLP attributes); more refuses the span. */
+    maxTagsPerSpan: number;
+    /** Longest string kept (UTF-8 bytes); longer names, keys and values are truncated, as the Datadog agent does. */
+    maxStringBytes: number;
+  };
   s3: {
     bucket: string;
     region: string;
@@ -50,6 +69,7 @@ export interface Config {
     brokers: string[];
     clientId: string;
     profilesTopic: string;
+    spansTopic: string;
     consumerGroup: string;
     ssl: boolean;
     sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
@@ -59,6 +79,7 @@ export interface Config {
     username: string;
     password: string;
     database: string;
+    requestTimeoutMs: number;
   };
   /** Per-tenant label key overrides (HOTSPOTS_LABEL_MAPPINGS); tenants not listed use the defaults. */
   labelMappings: Record<string, LabelMappingOverride>;
@@ -246,12 +267,22 @@ export function loadConfig(env: Env = process.env): Config {
       maxLabelValueBytes: integer(env, 'HOTSPOTS_MAX_LABEL_VALUE_BYTES', 4096, 16, 1024 * 1024),
       maxQueryRangeSeconds: integer(env, 'HOTSPOTS_MAX_QUERY_RANGE_SECONDS', 31 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
       maxResultRows: integer(env, 'HOTSPOTS_MAX_RESULT_ROWS', 10_000, 1, 1_000_000),
+      flamegraphMaxNodes: integer(env, 'HOTSPOTS_FLAMEGRAPH_MAX_NODES', 5000, 10, 1_000_000),
+      maxStacks: integer(env, 'HOTSPOTS_MAX_STACKS', 100_000, 10, 10_000_000),
+      maxTimeseriesPoints: integer(env, 'HOTSPOTS_MAX_TIMESERIES_POINTS', 1000, 10, 100_000),
+      maxTimeseriesSeries: integer(env, 'HOTSPOTS_MAX_TIMESERIES_SERIES', 50, 2, 10_000),
+      topFunctions: integer(env, 'HOTSPOTS_TOP_FUNCTIONS', 20, 1, 1000),
     },
     agentLimits: {
       maxParts: integer(env, 'HOTSPOTS_MAX_UPLOAD_PARTS', 32, 2, 1000),
       maxPartBytes: integer(env, 'HOTSPOTS_MAX_UPLOAD_PART_BYTES', 8 * MiB, 1024, 1024 * MiB),
       maxTags: integer(env, 'HOTSPOTS_MAX_PROFILE_TAGS', 128, 1, 10_000),
       maxEndpointCounts: integer(env, 'HOTSPOTS_MAX_ENDPOINT_COUNTS', 10_000, 1, 1_000_000),
+    },
+    spanLimits: {
+      maxSpansPerPayload: integer(env, 'HOTSPOTS_MAX_SPANS_PER_PAYLOAD', 100_000, 1, 10_000_000),
+      maxTagsPerSpan: integer(env, 'HOTSPOTS_MAX_TAGS_PER_SPAN', 1024, 1, 100_000),
+      maxStringBytes: integer(env, 'HOTSPOTS_MAX_SPAN_STRING_BYTES', 25_000, 64, 1024 * 1024),
     },
     s3: {
       bucket: text(env, 'HOTSPOTS_RAW_BUCKET', 'hotspots-raw'),
@@ -271,6 +302,7 @@ export function loadConfig(env: Env = process.env): Config {
       brokers,
       clientId: text(env, 'HOTSPOTS_KAFKA_CLIENT_ID', 'hotspots'),
       profilesTopic: text(env, 'HOTSPOTS_PROFILES_TOPIC', 'hotspots.profiles'),
+      spansTopic: text(env, 'HOTSPOTS_SPANS_TOPIC', 'hotspots.spans'),
       consumerGroup: text(env, 'HOTSPOTS_CONSUMER_GROUP', 'hotspots-consumer'),
       ssl: boolean(env, 'HOTSPOTS_KAFKA_SSL', false),
       sasl:
@@ -291,6 +323,7 @@ export function loadConfig(env: Env = process.env): Config {
       username: text(env, 'HOTSPOTS_CLICKHOUSE_USER', 'default'),
       password: text(env, 'HOTSPOTS_CLICKHOUSE_PASSWORD', ''),
       database,
+      requestTimeoutMs: integer(env, 'HOTSPOTS_CLICKHOUSE_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
     },
     labelMappings: parseLabelMappings(env.HOTSPOTS_LABEL_MAPPINGS),
     agentTrustedTenant: trustedTenant(env),

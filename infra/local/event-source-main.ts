@@ -1,4 +1,5 @@
 import { handler as processProfiles } from '../../functions/process-profiles/handler.js';
+import { handler as processSpans } from '../../functions/process-spans/handler.js';
 import { loadConfig } from '../../shared/config.js';
 import { createKafka } from '../../shared/deps.js';
 import type { KafkaEvent } from '../../shared/kafka-event.js';
@@ -15,6 +16,7 @@ const kafka = createKafka(config, logger);
 
 const consumerFunctions: { name: string; topic: string; handler: (event: KafkaEvent) => Promise<unknown> }[] = [
   { name: 'processProfiles', topic: config.kafka.profilesTopic, handler: processProfiles },
+  { name: 'processSpans', topic: config.kafka.spansTopic, handler: processSpans },
 ];
 
 const consumers = await Promise.all(

@@ -1,4 +1,4 @@
-// Chooses the consumer's Kafka event source at package time, from Serverless params:
+// Chooses a consumer's Kafka event source at package time, from Serverless params:
 //   mskClusterArn                       → an `msk` event (Amazon MSK)
 //   kafkaBootstrapServers (+ access)    → a self-managed `kafka` event; access from
 //     kafkaSaslScram512SecretArn, or kafkaVpcSubnets (comma list) + kafkaVpcSecurityGroup
@@ -9,11 +9,19 @@ async function param(resolveVariable, name) {
   return resolveVariable(`param:${name}, ''`);
 }
 
-module.exports.events = async ({ resolveVariable }) => {
-  const topic = await resolveVariable('self:custom.profilesTopic');
+// One consumer group per consumer function, named as the local event source names them
+// (infra/local/event-source-main.ts): the first keeps the plain group name.
+function eventsFor(topicVariable, consumerGroupId) {
+  return async ({ resolveVariable }) => {
+    const topic = await resolveVariable(topicVariable);
+    return kafkaEvents(resolveVariable, topic, consumerGroupId);
+  };
+}
+
+async function kafkaEvents(resolveVariable, topic, consumerGroupId) {
   const common = { topic, batchSize: 100, maximumBatchingWindow: 1, startingPosition: 'TRIM_HORIZON' };
   const msk = await param(resolveVariable, 'mskClusterArn');
-  if (msk) return [{ msk: { ...common, arn: msk, consumerGroupId: 'hotspots-consumer' } }];
+  if (msk) return [{ msk: { ...common, arn: msk, consumerGroupId } }];
 
   const servers = (await param(resolveVariable, 'kafkaBootstrapServers')) || 'kafka.example.internal:9092';
   const secret = await param(resolveVariable, 'kafkaSaslScram512SecretArn');
@@ -28,8 +36,11 @@ module.exports.events = async ({ resolveVariable }) => {
         ...common,
         bootstrapServers: servers.split(','),
         accessConfigurations,
-        consumerGroupId: 'hotspots-consumer',
+        consumerGroupId,
       },
     },
   ];
-};
+}
+
+module.exports.events = eventsFor('self:custom.profilesTopic', 'hotspots-consumer');
+module.exports.spansEvents = eventsFor('self:custom.spansTopic', 'hotspots-consumer.processSpans');

@@ -43,7 +43,13 @@ describe('loadConfig defaults', () => {
       endpoint: config.s3.endpoint,
     }).toEqual({
       brokers: ['127.0.0.1:9092'],
-      clickhouse: { url: 'http://127.0.0.1:8123', username: 'default', password: '', database: 'hotspots' },
+      clickhouse: {
+        url: 'http://127.0.0.1:8123',
+        username: 'default',
+        password: '',
+        database: 'hotspots',
+        requestTimeoutMs: 30_000,
+      },
       bucket: 'hotspots-raw',
       endpoint: undefined,
     });

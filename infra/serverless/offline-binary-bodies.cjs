@@ -1,0 +1,76 @@
+// Local-only Serverless plugin: makes `serverless offline` hand binary request bodies to the
+// functions the way API Gateway HTTP APIs do — base64 with `isBase64Encoded: true` — instead of
+// text-decoding them.
+//
+// Why: serverless-offline 13 (src/events/http/HttpServer.js, src/utils/index.js detectEncoding)
+// base64-encodes only application/octet-stream and multipart/form-data bodies; every other type,
+// including application/msgpack (Datadog tracers) and application/x-protobuf (OTLP exporters), is
+// decoded as UTF-8, which replaces invalid sequences with U+FFFD and loses bytes beyond recovery.
+// It offers no option for binary media types. API Gateway HTTP APIs infer the encoding from the
+// content type and base64-encode non-text bodies, and the handlers already accept both forms
+// (shared/http/lambda-http.ts).
+//
+// How: while `serverless offline` starts, this wraps `http.createServer` so that every server it
+// creates gets a first 'request' listener. For a request to the API port whose media type is not
+// text, that listener sets the parsed `req.headers['content-type']` (which serverless-offline's
+// detectEncoding reads) to application/octet-stream; `req.rawHeaders`, from which
+// serverless-offline builds the Lambda event's headers, are left alone. So the function receives
+// the exact bytes, base64, and the client's own Content-Type header. Packaging and deploys never
+// run these hooks, and Serverless excludes local plugins from the package.
+'use strict';
+
+const http = require('node:http');
+
+// Bodies API Gateway and our functions treat as text; everything else is passed as bytes.
+const textTypes = new Set([
+  'application/json',
+  'application/xml',
+  'application/javascript',
+  'application/x-www-form-urlencoded',
+]);
+
+function isText(contentType) {
+  const media = String(contentType).split(';')[0].trim().toLowerCase();
+  return media.startsWith('text/') || textTypes.has(media) || media.endsWith('+json') || media.endsWith('+xml');
+}
+
+// serverless-offline already passes these as bytes (substring match in detectEncoding).
+const alreadyBinary = ['application/octet-stream', 'multipart/form-data'];
+
+function markBinary(req) {
+  const contentType = req.headers['content-type'];
+  if (contentType === undefined || isText(contentType)) return;
+  if (alreadyBinary.some((type) => contentType.includes(type))) return;
+  req.headers['content-type'] = 'application/octet-stream';
+}
+
+let installed = false;
+
+// Only the API port (--httpPort): serverless-offline's Lambda invoke and websocket servers keep
+// their own content handling.
+function install(httpPort) {
+  if (installed) return;
+  installed = true;
+  const createServer = http.createServer;
+  http.createServer = function createServerWithBinaryBodies(...args) {
+    const server = createServer.apply(this, args);
+    server.prependListener('request', (req) => {
+      if (req.socket.localPort === httpPort) markBinary(req);
+    });
+    return server;
+  };
+}
+
+class OfflineBinaryBodies {
+  constructor(serverless, cliOptions) {
+    const custom = serverless.service.custom?.['serverless-offline'] ?? {};
+    const httpPort = Number(cliOptions.httpPort ?? custom.httpPort ?? 3000);
+    const hook = () => install(httpPort);
+    // `serverless offline` runs offline:start; `serverless offline start` runs offline:start:init.
+    this.hooks = { 'before:offline:start': hook, 'before:offline:start:init': hook };
+  }
+}
+
+module.exports = OfflineBinaryBodies;
+module.exports.isText = isText;
+module.exports.markBinary = markBinary;

@@ -1,0 +1,400 @@
+import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { HotspotsError, notFound } from '../../shared/errors.js';
+import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../../shared/ports.js';
+import { datadogAgentRoute } from '../../shared/spans/datadog-agent-api.js';
+import { encodeSpanEnvelope, parseSpanEnvelope, type SpanEnvelope } from '../../shared/spans/envelope.js';
+import { bodyEncodingOf, datadogFormat, decodeSpanPayload, otlpFormat } from '../../shared/spans/payload.js';
+import { partitionOf, spanRow, timeProblem, truncateUtf8 } from '../../shared/spans/span.js';
+import { ingestTraces, rawSpansKey } from '../../shared/use-cases/ingest-traces.js';
+import { processSpanBatch } from '../../shared/use-cases/process-spans.js';
+import { ddSpan, encodeV04 } from '../support/trace-payloads.js';
+
+const limits = { maxSpansPerPayload: 100, maxTagsPerSpan: 64, maxStringBytes: 1000, maxDecompressedBytes: 1 << 20 };
+const START = 1_700_000_000_123_456_789n;
+
+function refusal(run: () => unknown): { status: number; message: string } {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof HotspotsError) return { status: error.status, message: error.message };
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+async function asyncRefusal(run: () => Promise<unknown>): Promise<{ status: number; message: string }> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof HotspotsError) return { status: error.status, message: error.message };
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+/** In-memory fakes of the storage ports (house style: fakes of our own ports, never module mocks). */
+function memoryStore(): RawPayloadStore & { objects: Map<string, Uint8Array> } {
+  const objects = new Map<string, Uint8Array>();
+  return {
+    objects,
+    async put(key, bytes) {
+      objects.set(key, bytes);
+    },
+    async get(key) {
+      const bytes = objects.get(key);
+      if (!bytes) throw notFound(`no ${key}`);
+      return bytes;
+    },
+    async ping() {},
+  };
+}
+
+function memoryPublisher(): EnvelopePublisher & { sent: { topic: string; key: string; value: Buffer }[] } {
+  const sent: { topic: string; key: string; value: Buffer }[] = [];
+  return {
+    sent,
+    async publish(topic, key, value) {
+      sent.push({ topic, key, value });
+    },
+    async ping() {},
+  };
+}
+
+function ingestDeps(maxBodyBytes = 1 << 20) {
+  const rawStore = memoryStore();
+  const publisher = memoryPublisher();
+  return {
+    rawStore,
+    publisher,
+    deps: {
+      rawStore,
+      publisher,
+      spansTopic: 'hotspots.spans.test',
+      rawBucket: 'bucket',
+      limits: { ...limits, maxBodyBytes },
+      now: () => new Date('2026-03-04T05:06:07.890Z'),
+      newId: () => 'batch-1',
+    },
+  };
+}
+
+describe('ingestTraces', () => {
+  it('stores the raw body and publishes an envelope naming it', async () => {
+    const { deps, rawStore, publisher } = ingestDeps();
+    const body = encodeV04([[ddSpan({ span_id: 1n }), ddSpan({ span_id: 2n })]]);
+
+    const result = await ingestTraces(deps, { tenant: 't1', format: 'datadog-v0.4', encoding: 'identity', body });
+
+    expect(result).toEqual({ batchId: 'batch-1', accepted: 2, rejected: 0, rejectionMessage: '' });
+    expect(rawStore.objects.get('raw/spans/t1/2026/03/04/batch-1.msgpack')).toBe(body);
+    expect(publisher.sent).toHaveLength(1);
+    expect(publisher.sent[0]?.topic).toBe('hotspots.spans.test');
+    expect(parseSpanEnvelope(publisher.sent[0]?.value ?? Buffer.alloc(0))).toEqual({
+      v: 1,
+      kind: 'spans',
+      batch_id: 'batch-1',
+      tenant: 't1',
+      format: 'datadog-v0.4',
+      encoding: 'identity',
+      received_at: '2026-03-04T05:06:07.890Z',
+      s3: { bucket: 'bucket', key: 'raw/spans/t1/2026/03/04/batch-1.msgpack' },
+      bytes: body.length,
+      spans: 2,
+    });
+  });
+
+  it('stores nothing for the tracer start-up empty array', async () => {
+    const { deps, rawStore, publisher } = ingestDeps();
+
+    const result = await ingestTraces(deps, {
+      tenant: 't1',
+      format: 'datadog-v0.4',
+      encoding: 'identity',
+      body: Uint8Array.of(0x90),
+    });
+
+    expect(result.batchId).toBeNull();
+    expect(rawStore.objects.size + publisher.sent.length).toBe(0);
+  });
+
+  it('stores nothing when the body is refused', async () => {
+    const { deps, rawStore, publisher } = ingestDeps();
+    const body = encodeV04([[ddSpan(), ddSpan({ span_id: 0n })]]);
+
+    const refused = await asyncRefusal(() =>
+      ingestTraces(deps, { tenant: 't1', format: 'datadog-v0.4', encoding: 'identity', body }),
+    );
+
+    expect(refused.status).toBe(400);
+    expect(rawStore.objects.size + publisher.sent.length).toBe(0);
+  });
+
+  it('refuses a body above the byte limit with 413 before decoding it', async () => {
+    const { deps } = ingestDeps(1024);
+
+    const refused = await asyncRefusal(() =>
+      ingestTraces(deps, { tenant: 't1', format: 'otlp-json', encoding: 'identity', body: new Uint8Array(1025) }),
+    );
+
+    expect(refused).toEqual({ status: 413, message: 'request body is 1025 bytes, above the limit of 1024' });
+  });
+
+  it('refuses an empty msgpack body', async () => {
+    const { deps } = ingestDeps();
+
+    const refused = await asyncRefusal(() =>
+      ingestTraces(deps, { tenant: 't1', format: 'datadog-v0.4', encoding: 'identity', body: new Uint8Array(0) }),
+    );
+
+    expect(refused).toEqual({ status: 400, message: 'request body is empty' });
+  });
+});
+
+describe('processSpanBatch', () => {
+  it('inserts one block per month partition', async () => {
+    const store = memoryStore();
+    const inserts: { table: string; rows: readonly object[] }[] = [];
+    const db: SqlDatabase = {
+      async query() {
+        return [];
+      },
+      async insert(table, rows) {
+        inserts.push({ table, rows });
+      },
+      async command() {},
+      async ping() {},
+    };
+    const month = 31n * 24n * 3600n * 1_000_000_000n;
+    const spans = Array.from({ length: 6 }, (_, i) =>
+      ddSpan({ span_id: BigInt(i + 1), start: START + BigInt(i % 3) * month }),
+    );
+    const body = encodeV04([spans]);
+    await store.put('k', body, 'application/msgpack');
+    const envelope: SpanEnvelope = {
+      v: 1,
+      kind: 'spans',
+      batch_id: 'b',
+      tenant: 't1',
+      format: 'datadog-v0.4',
+      encoding: 'identity',
+      received_at: '2026-01-01T00:00:00.000Z',
+      s3: { bucket: 'bucket', key: 'k' },
+      bytes: body.length,
+      spans: 6,
+    };
+
+    const count = await processSpanBatch(
+      { rawStore: store, db, logger: silentLogger(), limits, deadLetterPrefix: 'dl/' },
+      envelope,
+    );
+
+    expect(count).toBe(6);
+    expect(inserts).toHaveLength(3);
+    for (const insert of inserts) {
+      expect(new Set(insert.rows.map((row) => partitionOf(row as ReturnType<typeof spanRow>))).size).toBe(1);
+    }
+  });
+});
+
+function silentLogger() {
+  const logger = {
+    debug() {},
+    info() {},
+    warn() {},
+    error() {},
+    child: () => logger,
+  };
+  return logger;
+}
+
+describe('spanRow', () => {
+  it('writes 64-bit values as decimal strings and the start second', () => {
+    const [span] = decodeSpanPayload(
+      encodeV04([[ddSpan({ span_id: 2n ** 64n - 1n, parent_id: 2n ** 63n, start: START })]]),
+      'datadog-v0.4',
+      'identity',
+      limits,
+    ).spans;
+    if (!span) throw new Error('no span decoded');
+
+    const row = spanRow('t1', span, 'datadog-v0.4', 5n);
+
+    expect(row).toMatchObject({
+      tenant: 't1',
+      span_id: '18446744073709551615',
+      parent_id: '9223372036854775808',
+      start: 1_700_000_000,
+      start_ns: '1700000000123456789',
+      duration_ns: '25000000',
+      env: 'prod',
+      version: '1.2.3',
+      runtime_id: 'rt-1',
+      meta_keys: ['env', 'version', 'runtime-id'],
+      meta_values: ['prod', '1.2.3', 'rt-1'],
+      metric_keys: ['_sampling_priority_v1'],
+      metric_values: [1],
+      source: 'datadog-v0.4',
+      ingested_ns: '5',
+    });
+  });
+});
+
+describe('truncateUtf8', () => {
+  it('never exceeds the limit, never splits a character, and keeps a prefix (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.integer({ min: 0, max: 400 }), (text, max) => {
+        const cut = truncateUtf8(text, max);
+        const bytes = Buffer.byteLength(cut, 'utf8');
+        expect(bytes).toBeLessThanOrEqual(max);
+        // Decoding the kept bytes gives back the same string: no character was cut in half.
+        expect(Buffer.from(text, 'utf8').subarray(0, bytes).equals(Buffer.from(cut, 'utf8'))).toBe(true);
+        if (Buffer.byteLength(text, 'utf8') <= max) expect(cut).toBe(text);
+      }),
+    );
+  });
+});
+
+describe('timeProblem', () => {
+  it('accepts a span of today', () => {
+    expect(timeProblem(START, 1n)).toBeUndefined();
+  });
+
+  it('refuses a start past what ClickHouse DateTime holds', () => {
+    expect(timeProblem(4_294_967_296n * 1_000_000_000n, 0n)).toMatch(/outside/);
+  });
+});
+
+describe('content types and encodings', () => {
+  it('accepts msgpack on the Datadog routes', () => {
+    expect(datadogFormat('v0.5', 'application/msgpack; charset=binary')).toBe('datadog-v0.5');
+  });
+
+  it('refuses JSON on the Datadog routes with 415', () => {
+    expect(refusal(() => datadogFormat('v0.4', 'application/json'))).toEqual({
+      status: 415,
+      message: 'content type application/json is not accepted on /v0.4/traces: send msgpack as application/msgpack',
+    });
+  });
+
+  it('picks the OTLP encoding from the content type', () => {
+    expect([otlpFormat('application/x-protobuf'), otlpFormat('application/json; charset=utf-8')]).toEqual([
+      'otlp-protobuf',
+      'otlp-json',
+    ]);
+  });
+
+  it('refuses other content types on /v1/traces with 415', () => {
+    expect(refusal(() => otlpFormat(undefined)).status).toBe(415);
+  });
+
+  it('refuses content encodings other than gzip', () => {
+    expect(refusal(() => bodyEncodingOf('br')).status).toBe(415);
+  });
+
+  it('decodes a gzip body', () => {
+    const body = gzipSync(encodeV04([[ddSpan()]]));
+
+    expect(decodeSpanPayload(body, 'datadog-v0.4', 'gzip', limits).spans).toHaveLength(1);
+  });
+
+  it('refuses a body declared gzip that is not', () => {
+    expect(refusal(() => decodeSpanPayload(Uint8Array.of(0x90), 'datadog-v0.4', 'gzip', limits)).status).toBe(400);
+  });
+
+  it('stops a gzip bomb at the decompression limit', () => {
+    const bomb = gzipSync(Buffer.alloc(4 << 20));
+
+    expect(refusal(() => decodeSpanPayload(bomb, 'otlp-json', 'gzip', limits)).message).toMatch(/exceeds the limit/);
+  });
+
+  it('names raw objects by tenant, day, batch and format', () => {
+    expect(rawSpansKey('t1', new Date('2026-12-31T23:59:59Z'), 'b', 'otlp-protobuf', 'gzip')).toBe(
+      'raw/spans/t1/2026/12/31/b.otlp.pb.gz',
+    );
+  });
+});
+
+describe('span envelope', () => {
+  const envelope: SpanEnvelope = {
+    v: 1,
+    kind: 'spans',
+    batch_id: 'b',
+    tenant: 't',
+    format: 'otlp-json',
+    encoding: 'gzip',
+    received_at: '2026-01-01T00:00:00.000Z',
+    s3: { bucket: 'x', key: 'y' },
+    bytes: 3,
+    spans: 1,
+  };
+
+  it('round-trips', () => {
+    expect(parseSpanEnvelope(encodeSpanEnvelope(envelope))).toEqual(envelope);
+  });
+
+  it('refuses an unknown format as unprocessable', () => {
+    expect(refusal(() => parseSpanEnvelope(Buffer.from(JSON.stringify({ ...envelope, format: 'zipkin' }))))).toEqual({
+      status: 422,
+      message: 'span envelope field format must be a span format',
+    });
+  });
+
+  it('refuses a profile envelope', () => {
+    expect(refusal(() => parseSpanEnvelope(Buffer.from(JSON.stringify({ ...envelope, kind: 'profile' })))).status).toBe(
+      422,
+    );
+  });
+});
+
+describe('datadogAgentRoute', () => {
+  it('strips the key prefix', () => {
+    expect(datadogAgentRoute('/k/some-key/v0.5/traces')).toEqual({ kind: 'traces', version: 'v0.5' });
+  });
+
+  it('routes any telemetry path', () => {
+    expect(datadogAgentRoute('/telemetry/proxy/api/v2/apmtelemetry')).toEqual({ kind: 'telemetry' });
+  });
+
+  it('answers 404 for other paths', () => {
+    expect(refusal(() => datadogAgentRoute('/v0.6/stats')).status).toBe(404);
+  });
+});
+
+describe('offline binary bodies plugin', () => {
+  const plugin = createRequire(import.meta.url)('../../infra/serverless/offline-binary-bodies.cjs') as {
+    isText(contentType: string): boolean;
+    markBinary(req: { headers: Record<string, string | undefined> }): void;
+  };
+
+  it('marks msgpack and protobuf bodies binary for serverless offline', () => {
+    const msgpack = { headers: { 'content-type': 'application/msgpack' } };
+    const protobuf = { headers: { 'content-type': 'application/x-protobuf' } };
+
+    plugin.markBinary(msgpack);
+    plugin.markBinary(protobuf);
+
+    expect([msgpack.headers['content-type'], protobuf.headers['content-type']]).toEqual([
+      'application/octet-stream',
+      'application/octet-stream',
+    ]);
+  });
+
+  it('leaves multipart content types as they are, since serverless offline already passes them as bytes', () => {
+    const multipart = { headers: { 'content-type': 'multipart/form-data; boundary=abc' } };
+
+    plugin.markBinary(multipart);
+
+    expect(multipart.headers['content-type']).toBe('multipart/form-data; boundary=abc');
+  });
+
+  it('leaves text bodies as text', () => {
+    expect(['application/json; charset=utf-8', 'text/plain', 'application/vnd.api+json'].map(plugin.isText)).toEqual([
+      true,
+      true,
+      true,
+    ]);
+  });
+});
