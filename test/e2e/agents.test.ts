@@ -200,7 +200,22 @@ function problemLines(log: string): string[] {
 
 function expectCpuWithinSpan(cpuNs: bigint, span: SpanRow, gomaxprocs: number): void {
   expect(cpuNs).toBeGreaterThan(0n);
+  expectCpuWithinBound(cpuNs, span, gomaxprocs);
+}
+
+function expectCpuWithinBound(cpuNs: bigint, span: SpanRow, gomaxprocs: number): void {
   expect(cpuNs).toBeLessThanOrEqual(BigInt(span.duration_ns) * BigInt(gomaxprocs) + samplePeriodNs);
+}
+
+/**
+ * CPU profiles sample at 100 Hz, so a request burning ~60 ms of CPU gets a Poisson number of
+ * samples with mean ~6: P(0) ≈ 0.25 % each, a few percent over ~50 requests. Requiring every
+ * request to show CPU would make the test flaky by design; at least 90 % must, and all must stay
+ * within their bound.
+ */
+function expectMostRequestsOnCpu(cpus: bigint[]): void {
+  const zero = cpus.filter((cpu) => cpu === 0n).length;
+  expect(zero).toBeLessThanOrEqual(Math.floor(cpus.length / 10));
 }
 
 describe('dd-trace-go v2 (tracer + profiler) pointed at Hotspots with DD_TRACE_AGENT_URL', () => {
@@ -249,13 +264,14 @@ describe('dd-trace-go v2 (tracer + profiler) pointed at Hotspots with DD_TRACE_A
     expectCpuWithinSpan(await requestCpuNs(run.service, run.long.span_id), span, run.long.gomaxprocs);
   });
 
-  it('finds CPU for every request, each within its bound, and labels no span that did not arrive', async () => {
+  it('finds CPU for nearly every request, each within its bound, and labels no span that did not arrive', async () => {
     const labelled = await labelledSpanIds(run.service);
     for (const request of run.requests) {
       const span = spans.get(request.span_id);
       if (!span) throw new Error(`span ${request.span_id} missing`);
-      expectCpuWithinSpan(labelled.get(request.span_id) ?? 0n, span, request.gomaxprocs);
+      expectCpuWithinBound(labelled.get(request.span_id) ?? 0n, span, request.gomaxprocs);
     }
+    expectMostRequestsOnCpu(run.requests.map((request) => labelled.get(request.span_id) ?? 0n));
     expect([...labelled.keys()].filter((id) => !spans.has(id))).toEqual([]);
   });
 
@@ -313,13 +329,14 @@ describe('Pyroscope Go SDK + OpenTelemetry (OTLP/HTTP) + otel-profiling-go point
     expectCpuWithinSpan(await requestCpuNs(run.service, id), span, run.long.gomaxprocs);
   });
 
-  it('finds CPU for every request, each within its bound, and labels no span that did not arrive', async () => {
+  it('finds CPU for nearly every request, each within its bound, and labels no span that did not arrive', async () => {
     const labelled = await labelledSpanIds(run.service);
     for (const request of run.requests) {
       const span = spans.get(decimal(request));
       if (!span) throw new Error(`span ${request.span_id} missing`);
-      expectCpuWithinSpan(labelled.get(decimal(request)) ?? 0n, span, request.gomaxprocs);
+      expectCpuWithinBound(labelled.get(decimal(request)) ?? 0n, span, request.gomaxprocs);
     }
+    expectMostRequestsOnCpu(run.requests.map((request) => labelled.get(decimal(request)) ?? 0n));
     expect([...labelled.keys()].filter((id) => !spans.has(id))).toEqual([]);
   });
 });
