@@ -15,7 +15,8 @@ export async function migrateClickHouse(url: string, database: string): Promise<
   } finally {
     await admin.close();
   }
-  const client = createClient({ url, database });
+  // Migrations may back-fill views over existing rows (POPULATE): allow them time.
+  const client = createClient({ url, database, request_timeout: 600_000 });
   try {
     const dir = join(repoRoot, 'infra', 'clickhouse', 'migrations');
     const migrations = readdirSync(dir)

@@ -17,10 +17,25 @@ export type CpuSelector =
 export interface CpuSource {
   table: Sql;
   where: Sql;
+  /** The endpoint label as a Nullable(String) expression over `table` (NULL = unlabelled). */
+  endpoint: Sql;
 }
 
-function endpointFilter(endpoints: string[] | undefined): Sql {
+/**
+ * Service-window reads can come from a roll-up (migration 0006): `endpoint` sums per (profile
+ * attempt, endpoint), `stack` per (profile attempt, endpoint, stack). Same figures, fewer rows.
+ */
+export type Rollup = 'none' | 'endpoint' | 'stack';
+
+const rollupTables: Record<Rollup, Sql> = {
+  none: identifier('samples'),
+  endpoint: identifier('cpu_by_endpoint'),
+  stack: identifier('cpu_by_stack'),
+};
+
+function endpointFilter(endpoints: string[] | undefined, rolledUp: boolean): Sql {
   if (endpoints === undefined || endpoints.length === 0) return emptySql;
+  if (rolledUp) return sql` AND labelled = 1 AND endpoint_name IN ${tuple(endpoints)}`;
   // NULL (unlabelled) is never IN a list, so filtering by every endpoint drops unlabelled CPU.
   return sql` AND endpoint IN ${tuple(endpoints)}`;
 }
@@ -30,19 +45,23 @@ export function traceSpanIds(tenant: string, traceId: string): Sql {
   return sql`SELECT DISTINCT span_id FROM spans WHERE tenant = ${tenant} AND trace_id = ${traceId}`;
 }
 
-export function cpuSource(tenant: string, selector: CpuSelector): CpuSource {
-  const endpoints = endpointFilter(selector.endpoints);
+export function cpuSource(tenant: string, selector: CpuSelector, rollup: Rollup = 'none'): CpuSource {
+  const rolledUp = selector.kind === 'service' && rollup !== 'none';
+  const endpoints = endpointFilter(selector.endpoints, rolledUp);
+  const plainEndpoint = sql`endpoint`;
   switch (selector.kind) {
     case 'service': {
       const { fromSec, toSec } = windowSeconds(selector.from, selector.to);
       const env = selector.env === undefined ? emptySql : sql` AND env = ${selector.env}`;
       const version = selector.version === undefined ? emptySql : sql` AND version = ${selector.version}`;
+      // Roll-ups hold CPU rows only; the raw table needs the sample type filter.
+      const type = rolledUp ? emptySql : sql` AND sample_type = 'cpu' AND sample_unit = 'nanoseconds'`;
       return {
-        table: identifier('samples'),
-        where: sql`tenant = ${tenant} AND service = ${selector.service}
-          AND sample_type = 'cpu' AND sample_unit = 'nanoseconds'
+        table: rollupTables[rollup],
+        where: sql`tenant = ${tenant} AND service = ${selector.service}${type}
           AND ts >= toDateTime(${fromSec}) AND ts < toDateTime(${toSec})${env}${version}${endpoints}
           AND ${committedSamplesFilter(tenant, selector.service, fromSec, toSec)}`,
+        endpoint: rolledUp ? sql`if(labelled = 1, endpoint_name, NULL)` : plainEndpoint,
       };
     }
     case 'span': {
@@ -50,6 +69,7 @@ export function cpuSource(tenant: string, selector: CpuSelector): CpuSource {
       return {
         table: identifier('samples_by_span'),
         where: sql`${key}${endpoints} AND ${committedByProfileIds(tenant, sql`SELECT profile_id FROM samples_by_span WHERE ${key}`)}`,
+        endpoint: plainEndpoint,
       };
     }
     case 'local_root': {
@@ -57,6 +77,7 @@ export function cpuSource(tenant: string, selector: CpuSelector): CpuSource {
       return {
         table: identifier('samples_by_root'),
         where: sql`${key}${endpoints} AND ${committedByProfileIds(tenant, sql`SELECT profile_id FROM samples_by_root WHERE ${key}`)}`,
+        endpoint: plainEndpoint,
       };
     }
     case 'trace': {
@@ -64,6 +85,7 @@ export function cpuSource(tenant: string, selector: CpuSelector): CpuSource {
       return {
         table: identifier('samples_by_span'),
         where: sql`${key}${endpoints} AND ${committedByProfileIds(tenant, sql`SELECT profile_id FROM samples_by_span WHERE ${key}`)}`,
+        endpoint: plainEndpoint,
       };
     }
   }

@@ -50,28 +50,32 @@ export function parseEndpointCpuQuery(
 }
 
 function source(query: EndpointCpuQuery) {
-  return cpuSource(query.tenant, {
-    kind: 'service',
-    service: query.service,
-    from: query.from,
-    to: query.to,
-    ...(query.env ? { env: query.env } : {}),
-    ...(query.version ? { version: query.version } : {}),
-  });
+  return cpuSource(
+    query.tenant,
+    {
+      kind: 'service',
+      service: query.service,
+      from: query.from,
+      to: query.to,
+      ...(query.env ? { env: query.env } : {}),
+      ...(query.version ? { version: query.version } : {}),
+    },
+    'endpoint',
+  );
 }
 
 export function endpointCpuStatements(
   query: EndpointCpuQuery,
   limit: number,
 ): { byEndpoint: Sql; total: Sql; requests: Sql } {
-  const { table, where } = source(query);
+  const { table, where, endpoint } = source(query);
   const { fromSec, toSec } = windowSeconds(query.from, query.to);
   const env = query.env ? sql` AND env = ${query.env}` : emptySql;
   const version = query.version ? sql` AND version = ${query.version}` : emptySql;
   return {
-    byEndpoint: sql`SELECT endpoint, toString(sum(value)) AS cpu_ns
+    byEndpoint: sql`SELECT ${endpoint} AS endpoint_label, toString(sum(value)) AS cpu_ns
       FROM ${table} WHERE ${where}
-      GROUP BY endpoint ORDER BY sum(value) DESC, endpoint LIMIT ${limit + 1}`,
+      GROUP BY endpoint_label ORDER BY sum(value) DESC, endpoint_label LIMIT ${limit + 1}`,
     total: sql`SELECT toString(sum(value)) AS cpu_ns FROM ${table} WHERE ${where}`,
     requests: sql`SELECT endpoint, toString(sum(count)) AS requests FROM endpoint_counts
       WHERE tenant = ${query.tenant} AND service = ${query.service}
@@ -94,7 +98,7 @@ export async function endpointCpu(
 ): Promise<EndpointCpuResult> {
   const statements = endpointCpuStatements(query, maxRows);
   const [rows, totals, counts] = await Promise.all([
-    db.query<{ endpoint: string | null; cpu_ns: string }>(statements.byEndpoint),
+    db.query<{ endpoint_label: string | null; cpu_ns: string }>(statements.byEndpoint),
     db.query<{ cpu_ns: string }>(statements.total),
     db.query<{ endpoint: string; requests: string }>(statements.requests),
   ]);
@@ -108,8 +112,8 @@ export async function endpointCpu(
     total_cpu_ns: total,
     endpoints: rows.slice(0, maxRows).map((row) => {
       const cpu = BigInt(row.cpu_ns);
-      const entry: EndpointCpu = { endpoint: row.endpoint, cpu_ns: cpu, share: shareOf(cpu, total) };
-      const requests = row.endpoint === null ? undefined : requestsByEndpoint.get(row.endpoint);
+      const entry: EndpointCpu = { endpoint: row.endpoint_label, cpu_ns: cpu, share: shareOf(cpu, total) };
+      const requests = row.endpoint_label === null ? undefined : requestsByEndpoint.get(row.endpoint_label);
       if (requests !== undefined && requests > 0n) {
         entry.requests = requests;
         entry.cpu_ns_per_request = Number((cpu * 1000n) / requests) / 1000;

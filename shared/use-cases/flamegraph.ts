@@ -81,7 +81,12 @@ export async function flamegraph(
   query: FlamegraphQuery,
   limits: FlamegraphLimits,
 ): Promise<FlamegraphResult> {
-  const loaded = await loadCpuStacks(db, query.tenant, cpuSource(query.tenant, query.selector), limits.maxStacks);
+  const loaded = await loadCpuStacks(
+    db,
+    query.tenant,
+    cpuSource(query.tenant, query.selector, 'stack'),
+    limits.maxStacks,
+  );
   if (query.format === 'pprof') {
     const window =
       query.selector.kind === 'service'

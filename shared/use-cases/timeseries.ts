@@ -97,16 +97,20 @@ export async function timeseries(
   query: TimeseriesQuery,
   limits: TimeseriesLimits,
 ): Promise<TimeseriesResult> {
-  const source = cpuSource(query.tenant, {
-    kind: 'service',
-    service: query.service,
-    from: query.from,
-    to: query.to,
-    ...(query.env ? { env: query.env } : {}),
-    ...(query.version ? { version: query.version } : {}),
-    ...(query.endpoints ? { endpoints: query.endpoints } : {}),
-  });
-  const key = query.groupBy === 'endpoint' ? sql`endpoint` : sql`version`;
+  const source = cpuSource(
+    query.tenant,
+    {
+      kind: 'service',
+      service: query.service,
+      from: query.from,
+      to: query.to,
+      ...(query.env ? { env: query.env } : {}),
+      ...(query.version ? { version: query.version } : {}),
+      ...(query.endpoints ? { endpoints: query.endpoints } : {}),
+    },
+    'endpoint',
+  );
+  const key = query.groupBy === 'endpoint' ? source.endpoint : sql`version`;
   const rows = await db.query<{ t: number | string; k: string | null; cpu: string }>(
     sql`SELECT ${query.from} + intDiv(toUInt32(ts) - ${query.from}, ${query.step}) * ${query.step} AS t, ${key} AS k,
         toString(sum(value)) AS cpu
