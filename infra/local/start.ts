@@ -34,21 +34,15 @@ try {
   log(`ClickHouse migrations applied: ${applied.length === 0 ? 'none (up to date)' : applied.join(', ')}`);
   const created = await createTopics([env.HOTSPOTS_KAFKA_BROKERS ?? '']);
   if (created.length > 0) log(`Kafka topics created: ${created.join(', ')}`);
-  log('building functions (tsc)…');
-  const build = spawnSync(
-    process.execPath,
-    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: repoRoot,
-      stdio: 'inherit',
-    },
-  );
+  log('building functions and the web UI (npm run build)…');
+  const build = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('TypeScript build failed');
   const app = await startApp(settings, { echo: process.env.HOTSPOTS_ECHO_LOGS === '1' });
   stopApp = app.stop;
   const key = settings.apiKeys.split(',')[0]?.split(':')[0];
   log('ready');
   console.log(`
+  Web UI      ${app.url}/
   API         ${app.url}         (health: ${app.url}/healthz)
   API key     ${key}   (Authorization: Bearer ${key})
   ClickHouse  http://${settings.host}:${settings.clickhouse.httpPort}   database ${env.HOTSPOTS_CLICKHOUSE_DATABASE}

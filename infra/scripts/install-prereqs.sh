@@ -14,6 +14,8 @@ command -v clickhouse-server >/dev/null || packages+=(clickhouse-server clickhou
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
 command -v zstd >/dev/null || packages+=(zstd)
+# Headless Chromium drives the web UI's end-to-end tests (playwright-core cannot download browsers here).
+command -v chromium >/dev/null || packages+=(chromium)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "install-prereqs: installing Debian packages: ${packages[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -12,7 +12,9 @@ export type CpuSelector =
   | { kind: 'service'; service: string; from: number; to: number; env?: string; version?: string; endpoints?: string[] }
   | { kind: 'span'; spanId: string; endpoints?: string[] }
   | { kind: 'local_root'; localRootSpanId: string; endpoints?: string[] }
-  | { kind: 'trace'; traceId: string; endpoints?: string[] };
+  | { kind: 'trace'; traceId: string; endpoints?: string[] }
+  /** Spans of one request found through the span tree (samples without local root labels). */
+  | { kind: 'span_set'; spanIds: string[]; endpoints?: string[] };
 
 export interface CpuSource {
   table: Sql;
@@ -77,6 +79,14 @@ export function cpuSource(tenant: string, selector: CpuSelector, rollup: Rollup 
       return {
         table: identifier('samples_by_root'),
         where: sql`${key}${endpoints} AND ${committedByProfileIds(tenant, sql`SELECT profile_id FROM samples_by_root WHERE ${key}`)}`,
+        endpoint: plainEndpoint,
+      };
+    }
+    case 'span_set': {
+      const key = sql`tenant = ${tenant} AND span_id IN ${tuple(selector.spanIds.map((id) => BigInt(id)))}`;
+      return {
+        table: identifier('samples_by_span'),
+        where: sql`${key}${endpoints} AND ${committedByProfileIds(tenant, sql`SELECT profile_id FROM samples_by_span WHERE ${key}`)}`,
         endpoint: plainEndpoint,
       };
     }

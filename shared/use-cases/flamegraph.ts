@@ -10,6 +10,7 @@ import {
 } from '../flamegraph/tree.js';
 import type { SqlDatabase } from '../ports.js';
 import { type CpuSelector, cpuSource } from '../queries/cpu-source.js';
+import { requestSelector } from '../queries/request-spans.js';
 import { parseCpuSelector } from '../queries/selector-params.js';
 import { loadCpuStacks, type ResolvedStack } from '../queries/stacks.js';
 
@@ -81,12 +82,13 @@ export async function flamegraph(
   query: FlamegraphQuery,
   limits: FlamegraphLimits,
 ): Promise<FlamegraphResult> {
-  const loaded = await loadCpuStacks(
-    db,
-    query.tenant,
-    cpuSource(query.tenant, query.selector, 'stack'),
-    limits.maxStacks,
-  );
+  // A request's local root may be known only through the span tree (no local root labels).
+  const selector =
+    query.selector.kind === 'local_root'
+      ? ((await requestSelector(db, query.tenant, query.selector.localRootSpanId, query.selector.endpoints)) ??
+        query.selector)
+      : query.selector;
+  const loaded = await loadCpuStacks(db, query.tenant, cpuSource(query.tenant, selector, 'stack'), limits.maxStacks);
   if (query.format === 'pprof') {
     const window =
       query.selector.kind === 'service'

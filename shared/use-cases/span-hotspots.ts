@@ -3,8 +3,8 @@ import { type FunctionCpu, topFunctions } from '../flamegraph/tree.js';
 import type { SqlDatabase } from '../ports.js';
 import { cpuProfileWindows, type Profiled, profiledState } from '../queries/coverage.js';
 import { cpuSource } from '../queries/cpu-source.js';
-import { isLocalRoot, localRequestSpanIds } from '../queries/span-tree.js';
-import { findSpan, type SpanRow, traceSpans } from '../queries/spans.js';
+import { hasRootSamples, requestSelector } from '../queries/request-spans.js';
+import { findSpan, type SpanRow } from '../queries/spans.js';
 import { loadCpuStacks, loadCpuTotal } from '../queries/stacks.js';
 import { sql } from '../sql.js';
 import { weightedStacks } from './flamegraph.js';
@@ -30,9 +30,6 @@ export interface SpanHotspots {
   top_functions: { self: FunctionCpu[]; total: FunctionCpu[] };
 }
 
-/** Spans read to find a span's request when samples carry no local root label. */
-const MAX_TRACE_SPANS = 10_000;
-
 export interface SpanHotspotsLimits {
   maxStacks: number;
   topFunctions: number;
@@ -44,13 +41,6 @@ async function localRootsOf(db: SqlDatabase, tenant: string, spanId: string): Pr
       WHERE tenant = ${tenant} AND span_id = ${BigInt(spanId)} AND local_root_span_id != 0`,
   );
   return rows.map((r) => r.root);
-}
-
-async function hasRootSamples(db: SqlDatabase, tenant: string, spanId: string): Promise<boolean> {
-  const rows = await db.query<{ n: string }>(
-    sql`SELECT count() AS n FROM samples_by_root WHERE tenant = ${tenant} AND local_root_span_id = ${BigInt(spanId)}`,
-  );
-  return Number(rows[0]?.n ?? 0) > 0;
 }
 
 export async function spanHotspots(
@@ -68,22 +58,9 @@ export async function spanHotspots(
   if (!span && loaded.stacks.length === 0 && !rootSamples) {
     throw notFound(`span ${spanId} is unknown: no span and no CPU samples carry this id`);
   }
-  const traceMates = span ? await traceSpans(db, tenant, span.trace_id, MAX_TRACE_SPANS) : [];
-  const rootByTree = span !== undefined && isLocalRoot(span, traceMates);
-  const isRoot = rootSamples || roots.includes(spanId) || rootByTree;
-  let withChildren: bigint | null = null;
-  if (rootSamples) {
-    withChildren = await loadCpuTotal(db, cpuSource(tenant, { kind: 'local_root', localRootSpanId: spanId }));
-  } else if (rootByTree) {
-    // No `local root span id` labels (dd-trace-go ≥ 2.11): the request is the span's same-service subtree.
-    const ids = localRequestSpanIds(spanId, traceMates);
-    const totals = await Promise.all(
-      ids.map((id) => loadCpuTotal(db, cpuSource(tenant, { kind: 'span', spanId: id }))),
-    );
-    withChildren = totals.reduce((sum, v) => sum + v, 0n);
-  } else if (isRoot) {
-    withChildren = await loadCpuTotal(db, cpuSource(tenant, { kind: 'local_root', localRootSpanId: spanId }));
-  }
+  const request = await requestSelector(db, tenant, spanId);
+  const isRoot = request !== undefined || roots.includes(spanId);
+  const withChildren = request ? await loadCpuTotal(db, cpuSource(tenant, request)) : null;
 
   let profiled: Profiled | null = null;
   let unexplained: bigint | null = null;

@@ -398,6 +398,8 @@ describe('requests of tracers that label samples with span ids only (dd-trace-go
       30_000_000n,
       80_000_000n,
     ]);
+    const flame = await getExact<{ total_cpu_ns: number }>(`/v1/flamegraph?local_root_span_id=${root}`);
+    expect(big(flame.body.total_cpu_ns)).toBe(80_000_000n);
     expect(
       trace.body.spans.map((s) => [s.span_id, s.cpu_ns_with_children === null ? null : big(s.cpu_ns_with_children)]),
     ).toEqual([

@@ -37,16 +37,10 @@ export default async function setup(project: TestProject) {
     };
     await migrateClickHouse(env.HOTSPOTS_CLICKHOUSE_URL ?? '', env.HOTSPOTS_CLICKHOUSE_DATABASE ?? 'hotspots');
     await createTopics([env.HOTSPOTS_KAFKA_BROKERS ?? '']);
-    if (!existsSync(join(repoRoot, 'dist', 'functions'))) {
-      const build = spawnSync(
-        process.execPath,
-        [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-        {
-          cwd: repoRoot,
-          stdio: 'inherit',
-        },
-      );
-      if (build.status !== 0) throw new Error('TypeScript build failed');
+    // `npm test` builds first; a bare `vitest run` on a fresh clone builds here (functions + UI).
+    if (!existsSync(join(repoRoot, 'dist', 'functions')) || !existsSync(join(repoRoot, 'dist', 'web'))) {
+      const build = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+      if (build.status !== 0) throw new Error('npm run build failed');
     }
     // A smaller body limit than the default, so the 413 test need not send 10 MiB.
     app = await startApp(settings, {

@@ -1,0 +1,260 @@
+import { localRequestSpanIds, type TreeSpan } from '../../../shared/queries/span-tree.js';
+import { type FunctionCpu, getJson, type SpanHotspotsBody } from '../api.js';
+import { h } from '../dom.js';
+import { countFlameNodes, type FlameBody, mergeFlameTrees } from '../flame-tree.js';
+import { formatNs, formatShare, shareOf } from '../format.js';
+import { type FlameRequest, flameQuery } from './flame-graph.js';
+
+/**
+ * A span's answer from `GET /v1/spans/{id}/hotspots` (CPU, CPU with children, unexplained time,
+ * profile coverage, top functions) and the flame graphs one can open from it: the span, its
+ * request (local root), or its whole trace.
+ */
+export type ProfileMode = 'span' | 'request' | 'trace';
+
+export const profileModeFrom = (text: string | null): ProfileMode | undefined =>
+  text === 'span' || text === 'request' || text === 'trace' ? text : undefined;
+
+/**
+ * The flame graph of a request. Samples labelled with `local root span id` answer directly (and
+ * download as one pprof); without that label (dd-trace-go ≥ 2.11) the request is the root's
+ * same-service span subtree, drawn by summing one flame graph per span.
+ */
+export function requestFlame(rootId: string, traceId: string | null, knownSpans?: TreeSpan[]): FlameRequest {
+  const params = new URLSearchParams({ local_root_span_id: rootId });
+  const direct = flameQuery('', params, `request-${rootId}.pprof.gz`);
+  return {
+    title: `Request of span ${rootId} (local root, spawned goroutines included)`,
+    async load(signal) {
+      const labelled = await direct.load(signal);
+      if (labelled.body.total_cpu_ns > 0 || traceId === null) return labelled;
+      const spans =
+        knownSpans ??
+        (await getJson<{ spans: TreeSpan[] }>(`/v1/traces/${encodeURIComponent(traceId)}`, undefined, signal)).spans;
+      const ids = localRequestSpanIds(rootId, spans);
+      const bodies = await Promise.all(
+        ids.map((id) => getJson<FlameBody>('/v1/flamegraph', new URLSearchParams({ span_id: id }), signal)),
+      );
+      const tree = mergeFlameTrees(bodies.map((b) => b.tree));
+      return {
+        body: {
+          total_cpu_ns: bodies.reduce((sum, b) => sum + b.total_cpu_ns, 0),
+          node_count: countFlameNodes(tree),
+          truncated: bodies.some((b) => b.truncated),
+          tree,
+        },
+        note: `Samples carry no local root span id label, so this request is the sum of its ${ids.length} same-service span${ids.length === 1 ? '' : 's'}.`,
+      };
+    },
+  };
+}
+
+export function flameFor(mode: ProfileMode, body: SpanHotspotsBody, knownSpans?: TreeSpan[]): FlameRequest {
+  const request = flameRequestFor(mode, body, knownSpans);
+  if (body.profiled === false && mode !== 'trace') {
+    request.empty = {
+      title: 'Not profiled',
+      text: `No CPU profile of ${body.span?.service ?? 'this service'} covered this span, so there is nothing to draw. Point its profiler at Hotspots (README "Pointing real clients at Hotspots").`,
+    };
+  }
+  return request;
+}
+
+function flameRequestFor(mode: ProfileMode, body: SpanHotspotsBody, knownSpans?: TreeSpan[]): FlameRequest {
+  const traceId = body.span?.trace_id ?? null;
+  if (mode === 'trace' && traceId) {
+    return flameQuery(
+      `Whole trace ${traceId}`,
+      new URLSearchParams({ trace_id: traceId }),
+      `trace-${traceId}.pprof.gz`,
+    );
+  }
+  if (mode === 'request' && (body.is_local_root || body.local_root_span_id)) {
+    return requestFlame(body.local_root_span_id ?? body.span_id, traceId, knownSpans);
+  }
+  const name = body.span ? `${body.span.name} ${body.span.resource}`.trim() : 'span';
+  return flameQuery(
+    `Span ${body.span_id} (${name}): CPU samples labelled with this span`,
+    new URLSearchParams({ span_id: body.span_id }),
+    `span-${body.span_id}.pprof.gz`,
+  );
+}
+
+/** Which profile modes apply to this span. */
+export function availableModes(body: SpanHotspotsBody): ProfileMode[] {
+  const modes: ProfileMode[] = ['span'];
+  if (body.is_local_root || body.local_root_span_id) modes.push('request');
+  if (body.span?.trace_id) modes.push('trace');
+  return modes;
+}
+
+export function profiledText(body: SpanHotspotsBody): { text: string; state: string } {
+  if (body.profiled === null) {
+    return {
+      state: 'unknown',
+      text: 'No trace data for this span: its duration is unknown, CPU comes from profile labels only.',
+    };
+  }
+  if (!body.profiled) {
+    return {
+      state: 'not-profiled',
+      text: `Not profiled: no CPU profile of ${body.span?.service ?? 'this service'} covered this span, so its CPU is unknown (not 0).`,
+    };
+  }
+  const coverage = body.profile_coverage ?? 1;
+  return coverage >= 1
+    ? { state: 'profiled', text: 'Profiled: a CPU profile covered the whole span.' }
+    : { state: 'partly', text: `Partly profiled: CPU profiles covered ${formatShare(coverage)} of the span.` };
+}
+
+const figure = (testId: string, ns: number | null, text?: string) =>
+  h(
+    'dd',
+    { class: 'figure', 'data-testid': testId, ...(ns === null ? {} : { 'data-ns': String(ns) }) },
+    text ?? (ns === null ? '–' : formatNs(ns)),
+  );
+
+function functionsTable(caption: string, rows: FunctionCpu[], total: number, testId: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-scroll' },
+    h(
+      'table',
+      { class: 'functions', 'data-testid': testId },
+      h('caption', {}, caption),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Function'),
+          h('th', { scope: 'col', class: 'num' }, 'Self'),
+          h('th', { scope: 'col', class: 'num' }, 'Total'),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ...rows.slice(0, 10).map((row) =>
+          h(
+            'tr',
+            {},
+            h('td', { class: 'fn' }, row.function),
+            h('td', { class: 'num', 'data-ns': String(row.self_ns) }, `${formatNs(row.self_ns)}`),
+            h(
+              'td',
+              {
+                class: 'num',
+                'data-ns': String(row.total_ns),
+                title: `${formatShare(shareOf(row.total_ns, total))} of the span's CPU`,
+              },
+              formatNs(row.total_ns),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export function spanDetails(
+  body: SpanHotspotsBody,
+  options: { active: ProfileMode; onProfile: (mode: ProfileMode) => void; extraActions?: HTMLElement[] },
+): HTMLElement {
+  const span = body.span;
+  const profiled = profiledText(body);
+  const labels: Record<ProfileMode, string> = {
+    span: 'View profile: this span',
+    request: 'View profile: whole request',
+    trace: 'View profile: whole trace',
+  };
+  const actions = availableModes(body).map((mode) => {
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        class: `button${mode === options.active ? ' primary' : ''}`,
+        'aria-pressed': String(mode === options.active),
+        'data-testid': `view-profile-${mode}`,
+      },
+      labels[mode],
+    );
+    button.addEventListener('click', () => options.onProfile(mode));
+    return button;
+  });
+  const cpuShown = body.cpu_ns_with_children ?? body.cpu_ns;
+  // Without a profile over the span, its CPU (and so the unexplained rest) is unknown, not 0.
+  const unknown = body.profiled === false ? 'not profiled' : undefined;
+  return h(
+    'section',
+    { class: 'panel span-details', 'aria-labelledby': 'span-details-heading', 'data-testid': 'span-details' },
+    h(
+      'div',
+      { class: 'panel-head' },
+      h(
+        'h2',
+        { id: 'span-details-heading' },
+        span ? `${span.service} · ${span.name}` : `Span ${body.span_id}`,
+        span?.resource ? h('span', { class: 'resource' }, span.resource) : null,
+      ),
+    ),
+    h(
+      'p',
+      { class: 'muted ids' },
+      `span ${body.span_id}`,
+      span ? ` · trace ${span.trace_id}` : '',
+      body.is_local_root ? ' · local root (request)' : '',
+    ),
+    h(
+      'dl',
+      { class: 'figures' },
+      h('div', {}, h('dt', {}, 'Duration'), figure('span-duration', span ? span.duration_ns : null)),
+      h('div', {}, h('dt', {}, 'On CPU (this span)'), figure('span-cpu', body.cpu_ns, unknown)),
+      body.cpu_ns_with_children === null
+        ? null
+        : h(
+            'div',
+            {},
+            h('dt', {}, 'On CPU with children'),
+            figure('span-cpu-children', body.cpu_ns_with_children, unknown),
+          ),
+      h(
+        'div',
+        {},
+        h('dt', {}, 'Unexplained (off CPU)'),
+        figure(
+          'span-unexplained',
+          body.unexplained_ns,
+          body.unexplained_ns === null || unknown
+            ? (unknown ?? '–')
+            : `${formatNs(body.unexplained_ns)}${span ? ` · ${formatShare(shareOf(body.unexplained_ns, span.duration_ns))}` : ''}`,
+        ),
+      ),
+      h(
+        'div',
+        {},
+        h('dt', {}, 'Coverage'),
+        h(
+          'dd',
+          { 'data-testid': 'span-coverage', 'data-state': profiled.state },
+          body.profile_coverage === null ? '–' : formatShare(body.profile_coverage),
+        ),
+      ),
+    ),
+    h('p', { class: `profiled-state ${profiled.state}`, 'data-testid': 'span-profiled' }, profiled.text),
+    span && cpuShown > span.duration_ns
+      ? h('p', { class: 'muted' }, 'CPU exceeds the duration: goroutines of this request ran on several cores at once.')
+      : null,
+    h('p', { class: 'muted note' }, body.note),
+    h('div', { class: 'actions' }, ...actions, ...(options.extraActions ?? [])),
+    body.top_functions.self.length === 0
+      ? null
+      : h(
+          'div',
+          { class: 'top-functions' },
+          functionsTable('Top functions by self CPU', body.top_functions.self, body.cpu_ns, 'top-self'),
+          functionsTable('Top functions by total CPU', body.top_functions.total, body.cpu_ns, 'top-total'),
+        ),
+  );
+}
