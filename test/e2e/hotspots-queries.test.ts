@@ -83,8 +83,7 @@ beforeAll(async () => {
   const answer = await uploadProfile(readFileSync(file), { service, env: 'prod', version: '2.0.0' });
   await waitForCommittedProfiles(deps, tenant, [answer.body.profile_id ?? '']);
   const rows = await deps.db.query<{ s: string; d: string }>(
-    (await import('../../shared/sql.js'))
-      .sql`SELECT toString(start_ns) AS s, toString(duration_ns) AS d FROM profiles WHERE tenant = ${tenant} AND profile_id = ${answer.body.profile_id ?? ''}`,
+    sql`SELECT toString(start_ns) AS s, toString(duration_ns) AS d FROM profiles WHERE tenant = ${tenant} AND profile_id = ${answer.body.profile_id ?? ''}`,
   );
   profileStartNs = BigInt(rows[0]?.s ?? '0');
   profileDurationNs = BigInt(rows[0]?.d ?? '0');
