@@ -16,29 +16,6 @@ export interface FlameBody {
   tree: FlameNode;
 }
 
-const copy = (node: FlameNode): FlameNode => ({ ...node, children: node.children.map(copy) });
-
-function mergeInto(target: FlameNode, source: FlameNode): void {
-  target.value += source.value;
-  target.self += source.self;
-  for (const child of source.children) {
-    const same = target.children.find((c) => c.name === child.name);
-    if (same) mergeInto(same, child);
-    else target.children.push(copy(child));
-  }
-}
-
-/**
- * Sums trees frame path by frame path: the request of a span tree when samples carry only
- * `span id` labels (dd-trace-go ≥ 2.11), drawn from one flame graph per span of the request.
- */
-export function mergeFlameTrees(trees: readonly FlameNode[]): FlameNode {
-  const root: FlameNode = { name: trees[0]?.name ?? 'all', value: 0, self: 0, children: [] };
-  for (const tree of trees) mergeInto(root, tree);
-  root.children.sort((a, b) => b.value - a.value);
-  return root;
-}
-
 /** Nodes in the tree, the root included. */
 export function countFlameNodes(node: FlameNode): number {
   return node.children.reduce((sum, child) => sum + countFlameNodes(child), 1);

@@ -1,7 +1,5 @@
-import { localRequestSpanIds, type TreeSpan } from '../../../shared/queries/span-tree.js';
-import { type FunctionCpu, getJson, type SpanHotspotsBody } from '../api.js';
+import type { FunctionCpu, SpanHotspotsBody } from '../api.js';
 import { h } from '../dom.js';
-import { countFlameNodes, type FlameBody, mergeFlameTrees } from '../flame-tree.js';
 import { formatNs, formatShare, shareOf } from '../format.js';
 import { type FlameRequest, flameQuery } from './flame-graph.js';
 
@@ -16,41 +14,18 @@ export const profileModeFrom = (text: string | null): ProfileMode | undefined =>
   text === 'span' || text === 'request' || text === 'trace' ? text : undefined;
 
 /**
- * The flame graph of a request. Samples labelled with `local root span id` answer directly (and
- * download as one pprof); without that label (dd-trace-go ≥ 2.11) the request is the root's
- * same-service span subtree, drawn by summing one flame graph per span.
+ * The flame graph of a request: `local_root_span_id=` answers from samples labelled with the
+ * local root, or — without that label (dd-trace-go ≥ 2.11) — from the root's same-service span
+ * subtree, resolved by the API; either way it downloads as one pprof.
  */
-export function requestFlame(rootId: string, traceId: string | null, knownSpans?: TreeSpan[]): FlameRequest {
-  const params = new URLSearchParams({ local_root_span_id: rootId });
-  const direct = flameQuery('', params, `request-${rootId}.pprof.gz`);
-  return {
-    title: `Request of span ${rootId} (local root, spawned goroutines included)`,
-    async load(signal) {
-      const labelled = await direct.load(signal);
-      if (labelled.body.total_cpu_ns > 0 || traceId === null) return labelled;
-      const spans =
-        knownSpans ??
-        (await getJson<{ spans: TreeSpan[] }>(`/v1/traces/${encodeURIComponent(traceId)}`, undefined, signal)).spans;
-      const ids = localRequestSpanIds(rootId, spans);
-      const bodies = await Promise.all(
-        ids.map((id) => getJson<FlameBody>('/v1/flamegraph', new URLSearchParams({ span_id: id }), signal)),
-      );
-      const tree = mergeFlameTrees(bodies.map((b) => b.tree));
-      return {
-        body: {
-          total_cpu_ns: bodies.reduce((sum, b) => sum + b.total_cpu_ns, 0),
-          node_count: countFlameNodes(tree),
-          truncated: bodies.some((b) => b.truncated),
-          tree,
-        },
-        note: `Samples carry no local root span id label, so this request is the sum of its ${ids.length} same-service span${ids.length === 1 ? '' : 's'}.`,
-      };
-    },
-  };
+export function requestFlame(rootId: string): FlameRequest {
+  const request = flameQuery('', new URLSearchParams({ local_root_span_id: rootId }), `request-${rootId}.pprof.gz`);
+  request.title = `Request of span ${rootId} (local root, spawned goroutines included)`;
+  return request;
 }
 
-export function flameFor(mode: ProfileMode, body: SpanHotspotsBody, knownSpans?: TreeSpan[]): FlameRequest {
-  const request = flameRequestFor(mode, body, knownSpans);
+export function flameFor(mode: ProfileMode, body: SpanHotspotsBody): FlameRequest {
+  const request = flameRequestFor(mode, body);
   if (body.profiled === false && mode !== 'trace') {
     request.empty = {
       title: 'Not profiled',
@@ -60,7 +35,7 @@ export function flameFor(mode: ProfileMode, body: SpanHotspotsBody, knownSpans?:
   return request;
 }
 
-function flameRequestFor(mode: ProfileMode, body: SpanHotspotsBody, knownSpans?: TreeSpan[]): FlameRequest {
+function flameRequestFor(mode: ProfileMode, body: SpanHotspotsBody): FlameRequest {
   const traceId = body.span?.trace_id ?? null;
   if (mode === 'trace' && traceId) {
     return flameQuery(
@@ -70,7 +45,7 @@ function flameRequestFor(mode: ProfileMode, body: SpanHotspotsBody, knownSpans?:
     );
   }
   if (mode === 'request' && (body.is_local_root || body.local_root_span_id)) {
-    return requestFlame(body.local_root_span_id ?? body.span_id, traceId, knownSpans);
+    return requestFlame(body.local_root_span_id ?? body.span_id);
   }
   const name = body.span ? `${body.span.name} ${body.span.resource}`.trim() : 'span';
   return flameQuery(

@@ -192,7 +192,7 @@ export function mountTraceView(root: HTMLElement, traceId: string): View {
           spanDetails(body, { active: mode, onProfile: (next) => setQuery(spanId, next), extraActions: [open] }),
         );
         flame.element.hidden = false;
-        flame.show(flameFor(mode, body, trace?.spans));
+        flame.show(flameFor(mode, body));
       },
       (error: unknown) => {
         if (isAbort(error) || shownSpan !== spanId) return;
