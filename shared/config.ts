@@ -63,6 +63,8 @@ export interface Config {
     region: string;
     endpoint: string | undefined;
     forcePathStyle: boolean;
+    /** Longest one S3 request may take (2 attempts); a hung S3 fails an upload with 503 well before API Gateway's 29 s. */
+    requestTimeoutMs: number;
     credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   };
   kafka: {
@@ -70,6 +72,10 @@ export interface Config {
     clientId: string;
     profilesTopic: string;
     spansTopic: string;
+    /** Topic that receives every dead letter (reason + original record), besides its S3 copy. */
+    deadLetterTopic: string;
+    /** Deadline of one envelope publish, connection included: past it the upload answers 503. */
+    publishTimeoutMs: number;
     consumerGroup: string;
     ssl: boolean;
     sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
@@ -293,6 +299,7 @@ export function loadConfig(env: Env = process.env): Config {
         'HOTSPOTS_S3_FORCE_PATH_STYLE',
         optionalText(env, 'HOTSPOTS_S3_ENDPOINT') !== undefined,
       ),
+      requestTimeoutMs: integer(env, 'HOTSPOTS_S3_REQUEST_TIMEOUT_MS', 5000, 100, 600_000),
       credentials:
         s3AccessKey === undefined
           ? undefined
@@ -303,6 +310,8 @@ export function loadConfig(env: Env = process.env): Config {
       clientId: text(env, 'HOTSPOTS_KAFKA_CLIENT_ID', 'hotspots'),
       profilesTopic: text(env, 'HOTSPOTS_PROFILES_TOPIC', 'hotspots.profiles'),
       spansTopic: text(env, 'HOTSPOTS_SPANS_TOPIC', 'hotspots.spans'),
+      deadLetterTopic: text(env, 'HOTSPOTS_DEAD_LETTER_TOPIC', 'hotspots.dead-letter'),
+      publishTimeoutMs: integer(env, 'HOTSPOTS_KAFKA_PUBLISH_TIMEOUT_MS', 10_000, 1000, 25_000),
       consumerGroup: text(env, 'HOTSPOTS_CONSUMER_GROUP', 'hotspots-consumer'),
       ssl: boolean(env, 'HOTSPOTS_KAFKA_SSL', false),
       sasl:

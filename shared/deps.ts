@@ -30,8 +30,13 @@ export function createKafka(config: Config, logger: Logger): Kafka {
     brokers: config.kafka.brokers,
     ssl: config.kafka.ssl,
     ...(config.kafka.sasl ? { sasl: config.kafka.sasl as SASLOptions } : {}),
+    // Measured on the chaos stack (test/chaos/outages.test.ts): with the broker's port closed a
+    // publish fails in ~2–4 s (3 retries of a refused connection); with a broker that accepts
+    // connections but never answers, 4 attempts × 10 s took 41 s, past API Gateway's 29 s. Hence
+    // 5 s per request (Fetch and JoinGroup set their own, longer timeouts) and, for publishes, an
+    // overall deadline (HOTSPOTS_KAFKA_PUBLISH_TIMEOUT_MS) in the envelope publisher.
     connectionTimeout: 3000,
-    requestTimeout: 10000,
+    requestTimeout: 5000,
     retry: { retries: 3, initialRetryTime: 200 },
     logLevel: kafkaLogLevel.WARN,
     logCreator:
@@ -51,6 +56,15 @@ export function createDeps(config: Config): Deps {
     forcePathStyle: config.s3.forcePathStyle,
     ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
     ...(config.s3.credentials ? { credentials: config.s3.credentials } : {}),
+    // The SDK sets no socket timeout by default (and only warns past requestTimeout unless told to
+    // throw): a hung S3 endpoint held an upload until the Lambda timeout (measured, chaos suite).
+    // Two attempts of at most requestTimeoutMs each keep that failure a fast 503.
+    requestHandler: {
+      connectionTimeout: 3000,
+      requestTimeout: config.s3.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+    maxAttempts: 2,
   });
   const clickhouse = createClient({
     url: config.clickhouse.url,
@@ -63,7 +77,7 @@ export function createDeps(config: Config): Deps {
     clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
   });
   const kafka = createKafka(config, logger);
-  const publisher = createKafkaEnvelopePublisher(kafka);
+  const publisher = createKafkaEnvelopePublisher(kafka, { publishTimeoutMs: config.kafka.publishTimeoutMs });
   return {
     config,
     logger,

@@ -7,8 +7,9 @@ import { processProfileRecords } from '../../shared/use-cases/process-profiles.j
 let labelMappingFor: ReturnType<typeof createLabelMappingResolver> | undefined;
 
 /**
- * Lambda Kafka event source → ClickHouse. Poison records are dead-lettered inside; a transient
- * failure throws, so Lambda (or the local event source) retries the whole batch uncommitted.
+ * Lambda Kafka event source → ClickHouse. Poison records are dead-lettered inside (S3 and the
+ * dead-letter topic); a transient failure throws, so Lambda (or the local event source) retries
+ * the whole batch uncommitted.
  */
 export const handler = async (event: KafkaEvent) => {
   const deps = runtimeDeps();
@@ -22,6 +23,7 @@ export const handler = async (event: KafkaEvent) => {
       limits,
       labelMappingFor,
       deadLetterPrefix: deps.config.deadLetterPrefix,
+      deadLetterTopic: { publisher: deps.publisher, name: deps.config.kafka.deadLetterTopic },
     },
     recordsOf(event),
   );

@@ -15,6 +15,7 @@ export const handler = async (event: KafkaEvent) => {
       logger: deps.logger,
       limits: { ...deps.config.spanLimits, maxDecompressedBytes: deps.config.limits.maxDecompressedBytes },
       deadLetterPrefix: deps.config.deadLetterPrefix,
+      deadLetterTopic: { publisher: deps.publisher, name: deps.config.kafka.deadLetterTopic },
     },
     recordsOf(event),
   );

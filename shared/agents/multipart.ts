@@ -64,6 +64,11 @@ export function parseMultipart(
       stream.on('limit', () =>
         fail(payloadTooLarge(`part ${JSON.stringify(name)} is larger than ${limits.maxPartBytes} bytes`)),
       );
+      // A part cut short ("Part terminated early") errors on its own stream: unheard, that error
+      // is an uncaught exception that takes the whole process down (test/fixtures/bad).
+      stream.on('error', (error: unknown) =>
+        fail(badRequest(`multipart part ${JSON.stringify(name)} is malformed: ${(error as Error)?.message}`, error)),
+      );
       stream.on('end', () => {
         parts.push({ name, filename: filename || undefined, contentType: mimeType, bytes: Buffer.concat(chunks) });
       });

@@ -80,6 +80,14 @@ function toBigInt(value: number | bigint | undefined): bigint {
   return typeof value === 'bigint' ? value : BigInt(value);
 }
 
+/**
+ * profile.proto's int64 fields (values, numeric labels, times, period). pprof-format hands their
+ * varints back unsigned, so -1 arrives as 2^64 − 1: read them as two's complement, as Go does.
+ */
+function toInt64(value: number | bigint | undefined): bigint {
+  return BigInt.asIntN(64, toBigInt(value));
+}
+
 function int64Json(value: number | bigint): Int64Json {
   if (typeof value === 'number') return value;
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
@@ -183,7 +191,7 @@ function explode(
     return ids;
   };
 
-  const ts = profile.timeNanos ? Number(toBigInt(profile.timeNanos) / 1_000_000_000n) : context.fallbackStartSeconds;
+  const ts = profile.timeNanos ? Number(toInt64(profile.timeNanos) / 1_000_000_000n) : context.fallbackStartSeconds;
   const rows: SampleRow[] = [];
   for (const sample of profile.sample) {
     const locationKey = sample.locationId.join(',');
@@ -207,7 +215,7 @@ function explode(
       // As Go's profile reader does: a label with neither a string nor a number carries no value.
       if (!label.str && !label.num) continue;
       const key = stringAt(label.key, 'label key');
-      const value = label.str ? stringAt(label.str, 'label value') : toBigInt(label.num).toString();
+      const value = label.str ? stringAt(label.str, 'label value') : toInt64(label.num).toString();
       if (Buffer.byteLength(key) > limits.maxLabelValueBytes || Buffer.byteLength(value) > limits.maxLabelValueBytes) {
         throw unprocessable(
           `label ${JSON.stringify(key.slice(0, 64))} is longer than ${limits.maxLabelValueBytes} bytes`,
@@ -221,7 +229,7 @@ function explode(
 
     sample.value.forEach((value, index) => {
       const type = sampleTypes[index];
-      if (type === undefined || toBigInt(value) === 0n) return;
+      if (type === undefined || toInt64(value) === 0n) return;
       rows.push({
         tenant: context.tenant,
         service: context.service,
@@ -232,7 +240,7 @@ function explode(
         ingest_id: context.ingestId,
         sample_type: type.type,
         sample_unit: type.unit,
-        value: int64Json(value),
+        value: int64Json(toInt64(value)),
         span_id: normalised.spanId,
         local_root_span_id: normalised.localRootSpanId,
         endpoint: normalised.endpoint,
@@ -245,9 +253,9 @@ function explode(
   }
 
   return {
-    startNs: toBigInt(profile.timeNanos) || BigInt(context.fallbackStartSeconds) * 1_000_000_000n,
-    durationNs: toBigInt(profile.durationNanos),
-    period: toBigInt(profile.period),
+    startNs: toInt64(profile.timeNanos) || BigInt(context.fallbackStartSeconds) * 1_000_000_000n,
+    durationNs: toInt64(profile.durationNanos),
+    period: toInt64(profile.period),
     periodType: profile.periodType
       ? `${stringAt(profile.periodType.type, 'period type')}/${stringAt(profile.periodType.unit, 'period unit')}`
       : '',

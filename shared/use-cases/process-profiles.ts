@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { decompressBounded } from '../compression.js';
+import { reasonOf, writeDeadLetter } from '../dead-letters.js';
 import { type ProfileEnvelope, parseEnvelope } from '../envelope.js';
-import { HotspotsError, isRetriable } from '../errors.js';
+import { isRetriable, unprocessable } from '../errors.js';
 import type { KafkaEventRecord } from '../kafka-event.js';
 import type { LabelMapping } from '../labels.js';
 import type { Logger } from '../logger.js';
-import type { RawPayloadStore, SqlDatabase } from '../ports.js';
+import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../ports.js';
 import type { ExplodeLimits } from '../pprof/explode.js';
 import { explodeProfile } from '../pprof/explode.js';
 import { sql } from '../sql.js';
@@ -16,9 +17,10 @@ import { sql } from '../sql.js';
  *
  * Lambda retries a failed Kafka batch whole, so this function sorts failures itself: a record
  * that can never succeed (bad envelope, corrupt pprof, missing object) goes to the dead-letter
- * prefix and the batch goes on; a transient failure (S3 or ClickHouse down) is thrown so that no
- * offset is committed and the whole batch comes back. Records already committed are skipped,
- * so the retry does not double count.
+ * prefix in S3 and to the dead-letter topic (shared/dead-letters.ts) and the batch goes on; a
+ * transient failure (S3 or ClickHouse down) is thrown so that no offset is committed and the
+ * whole batch comes back. Records already committed are skipped, so the retry does not double
+ * count.
  */
 export interface ProcessProfilesDeps {
   rawStore: RawPayloadStore;
@@ -27,6 +29,8 @@ export interface ProcessProfilesDeps {
   limits: ExplodeLimits & { maxDecompressedBytes: number };
   labelMappingFor: (tenant: string) => LabelMapping;
   deadLetterPrefix: string;
+  /** The dead-letter topic (every dead letter is also published there); absent = S3 copy only. */
+  deadLetterTopic?: { publisher: EnvelopePublisher; name: string };
   /** Rows per INSERT; bounds the size of one request to ClickHouse. */
   insertChunkRows?: number;
   now?: () => Date;
@@ -69,7 +73,14 @@ function endpointCountRows(envelope: ProfileEnvelope, ingestId: string, ts: numb
   }));
 }
 
+// Tenants of envelopes written by hand or replayed are checked like configured ones (config.ts).
+const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// ClickHouse DateTime is a UInt32 of seconds: 18.16 silently wraps values outside it (measured),
+// and current versions clamp them, so a profile dated outside 1970–2106 is refused, not misfiled.
+const MAX_DATETIME_SECONDS = 2 ** 32 - 1;
+
 export async function processProfile(deps: ProcessProfilesDeps, envelope: ProfileEnvelope): Promise<RecordOutcome> {
+  if (!tenantPattern.test(envelope.tenant)) throw unprocessable('envelope tenant is not a valid tenant name');
   if (await isProfileCommitted(deps.db, envelope.tenant, envelope.profile_id)) return 'duplicate';
   const raw = await deps.rawStore.get(envelope.s3.key);
   const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
@@ -90,6 +101,9 @@ export async function processProfile(deps: ProcessProfilesDeps, envelope: Profil
   );
   const chunk = deps.insertChunkRows ?? 100_000;
   const startSeconds = Number(exploded.startNs / 1_000_000_000n);
+  if (exploded.startNs < 0n || startSeconds > MAX_DATETIME_SECONDS) {
+    throw unprocessable(`profile time ${exploded.startNs} ns is outside the range ClickHouse can store (1970 to 2106)`);
+  }
   // Frames and stacks first, samples and endpoint counts next, the profile row last: a crash
   // anywhere before the last insert leaves rows of an uncommitted ingest_id, which queries ignore.
   await insertInChunks(deps.db, 'frames', exploded.frames, chunk);
@@ -124,34 +138,6 @@ export async function processProfile(deps: ProcessProfilesDeps, envelope: Profil
   return 'processed';
 }
 
-function describe(error: unknown): { code: string; message: string } {
-  if (error instanceof HotspotsError) return { code: error.code, message: error.message };
-  return { code: 'internal', message: (error as Error)?.message ?? String(error) };
-}
-
-async function deadLetter(
-  deps: ProcessProfilesDeps,
-  record: KafkaEventRecord,
-  envelope: ProfileEnvelope | undefined,
-  error: unknown,
-): Promise<void> {
-  const now = (deps.now ?? (() => new Date()))();
-  const tenant = envelope?.tenant ?? '_unknown';
-  const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
-  const key = `${deps.deadLetterPrefix}profiles/${tenant}/${day}/${record.topic}-${record.partition}-${record.offset}.json`;
-  const entry = {
-    reason: describe(error),
-    failed_at: now.toISOString(),
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    envelope: envelope ?? null,
-    // The original record value, so a replay can republish it byte for byte.
-    value_base64: record.value,
-  };
-  await deps.rawStore.put(key, Buffer.from(JSON.stringify(entry, null, 2)), 'application/json');
-}
-
 export async function processProfileRecords(
   deps: ProcessProfilesDeps,
   records: readonly KafkaEventRecord[],
@@ -167,12 +153,23 @@ export async function processProfileRecords(
       log.info('profile record handled', { outcome, tenant: envelope.tenant, profile_id: envelope.profile_id });
     } catch (error) {
       if (isRetriable(error)) {
-        log.warn('transient failure; the batch will be retried', { error: describe(error) });
+        log.warn('transient failure; the batch will be retried', { error: reasonOf(error) });
         throw error;
       }
-      await deadLetter(deps, record, envelope, error);
+      const letter = await writeDeadLetter(
+        {
+          rawStore: deps.rawStore,
+          deadLetterPrefix: deps.deadLetterPrefix,
+          ...(deps.deadLetterTopic ? { topic: deps.deadLetterTopic } : {}),
+          ...(deps.now ? { now: deps.now } : {}),
+        },
+        'profiles',
+        record,
+        { envelope: envelope ?? null, tenant: envelope?.tenant ?? null, id: envelope?.profile_id ?? null },
+        error,
+      );
       summary.dead_lettered += 1;
-      log.warn('profile dead-lettered', { error: describe(error), profile_id: envelope?.profile_id });
+      log.warn('profile dead-lettered', { error: letter.reason, profile_id: envelope?.profile_id, key: letter.s3_key });
     }
   }
   return summary;

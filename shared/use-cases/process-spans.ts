@@ -1,7 +1,8 @@
+import { reasonOf, writeDeadLetter } from '../dead-letters.js';
 import { HotspotsError, isRetriable, unprocessable } from '../errors.js';
 import type { KafkaEventRecord } from '../kafka-event.js';
 import type { Logger } from '../logger.js';
-import type { RawPayloadStore, SqlDatabase } from '../ports.js';
+import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../ports.js';
 import { parseSpanEnvelope, type SpanEnvelope } from '../spans/envelope.js';
 import { type DecodedPayload, decodeSpanPayload, sourceOf } from '../spans/payload.js';
 import { partitionOf, type SpanLimits, type SpanRow, spanRow } from '../spans/span.js';
@@ -26,6 +27,8 @@ export interface ProcessSpansDeps {
   logger: Logger;
   limits: SpanLimits & { maxDecompressedBytes: number };
   deadLetterPrefix: string;
+  /** Where dead letters are published besides S3 (the dead-letter topic). */
+  deadLetterTopic?: { publisher: EnvelopePublisher; name: string };
   /** Rows per INSERT; bounds one request to ClickHouse. */
   insertChunkRows?: number;
   now?: () => Date;
@@ -76,35 +79,6 @@ export async function processSpanBatch(deps: ProcessSpansDeps, envelope: SpanEnv
   return rows.length;
 }
 
-function describe(error: unknown): { code: string; message: string } {
-  if (error instanceof HotspotsError) return { code: error.code, message: error.message };
-  return { code: 'internal', message: (error as Error)?.message ?? String(error) };
-}
-
-async function deadLetter(
-  deps: ProcessSpansDeps,
-  record: KafkaEventRecord,
-  envelope: SpanEnvelope | undefined,
-  error: unknown,
-): Promise<string> {
-  const now = (deps.now ?? (() => new Date()))();
-  const tenant = envelope !== undefined && tenantPattern.test(envelope.tenant) ? envelope.tenant : '_unknown';
-  const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
-  const key = `${deps.deadLetterPrefix}spans/${tenant}/${day}/${record.topic}-${record.partition}-${record.offset}.json`;
-  const entry = {
-    reason: describe(error),
-    failed_at: now.toISOString(),
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    envelope: envelope ?? null,
-    // The original record value, so that a replay can republish it byte for byte.
-    value_base64: record.value,
-  };
-  await deps.rawStore.put(key, Buffer.from(JSON.stringify(entry, null, 2)), 'application/json');
-  return key;
-}
-
 export async function processSpanRecords(
   deps: ProcessSpansDeps,
   records: readonly KafkaEventRecord[],
@@ -121,12 +95,23 @@ export async function processSpanRecords(
       log.info('span batch stored', { tenant: envelope.tenant, batch_id: envelope.batch_id, spans: count });
     } catch (error) {
       if (isRetriable(error)) {
-        log.warn('transient failure; the batch will be retried', { error: describe(error) });
+        log.warn('transient failure; the batch will be retried', { error: reasonOf(error) });
         throw error;
       }
-      const key = await deadLetter(deps, record, envelope, error);
+      const letter = await writeDeadLetter(
+        {
+          rawStore: deps.rawStore,
+          deadLetterPrefix: deps.deadLetterPrefix,
+          ...(deps.deadLetterTopic ? { topic: deps.deadLetterTopic } : {}),
+          ...(deps.now ? { now: deps.now } : {}),
+        },
+        'spans',
+        record,
+        { envelope: envelope ?? null, tenant: envelope?.tenant ?? null, id: envelope?.batch_id ?? null },
+        error,
+      );
       summary.dead_lettered += 1;
-      log.warn('span batch dead-lettered', { error: describe(error), batch_id: envelope?.batch_id, key });
+      log.warn('span batch dead-lettered', { error: letter.reason, batch_id: envelope?.batch_id, key: letter.s3_key });
     }
   }
   return summary;

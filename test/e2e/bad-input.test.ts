@@ -1,0 +1,314 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../../infra/local/settings.js';
+import type { Deps } from '../../shared/deps.js';
+import { sql } from '../../shared/sql.js';
+import { type DeadLetterWatch, watchDeadLetters } from '../chaos/support/dead-letter-watch.js';
+import { testMaxBodyBytes } from '../support/global-setup.js';
+import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec } from '../support/pprof-builder.js';
+import { getJson, testDeps, uniqueService, waitForCommittedProfiles, waitUntil } from '../support/services.js';
+
+/**
+ * Bad input through HTTP and through the real consumer: every case of test/fixtures/bad (see its
+ * README) gets a clear 4xx with a reason at the edge, or — when only the consumer can tell — a
+ * dead letter with the reason (S3 and the dead-letter topic), while the good profiles uploaded
+ * between them are all counted exactly. Generated cases (fast-check) cover random bodies on every
+ * ingest route and hostile text in every query parameter: never a 5xx.
+ */
+type Expect =
+  | { status: number; code: string; message: string }
+  | { status: number; dead_letter: { code: string; message: string } }
+  | { status: number; committed: true; total_cpu_ns: string }
+  | { status: number; body_contains: string };
+
+interface Case {
+  file: string;
+  what: string;
+  route: string;
+  content_type: string;
+  query?: Record<string, string>;
+  expect: Expect;
+}
+
+interface Answer {
+  status: number;
+  body: { profile_id?: string; error?: { code: string; message: string } } & Record<string, unknown>;
+  text: string;
+}
+
+const tenant = 'test-a';
+const key = 'hotspots-test-key-a';
+const corpusDir = join(repoRoot, 'test', 'fixtures', 'bad');
+const cases = JSON.parse(readFileSync(join(corpusDir, 'cases.json'), 'utf8')) as Case[];
+
+let deps: Deps;
+let watch: DeadLetterWatch;
+
+async function post(path: string, body: Uint8Array, contentType: string): Promise<Answer> {
+  const answer = await fetch(`${inject('apiUrl')}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
+    body,
+  });
+  const text = await answer.text();
+  let parsed: Answer['body'] = {};
+  try {
+    parsed = JSON.parse(text) as Answer['body'];
+  } catch {
+    // Protobuf and plain answers are checked by status only.
+  }
+  return { status: answer.status, body: parsed, text };
+}
+
+const window = () => {
+  const now = Math.floor(Date.now() / 1000);
+  return { from: String(now - 3600), to: String(now + 3600) };
+};
+
+async function totalCpu(service: string): Promise<bigint> {
+  const { status, body } = await getJson<{ total_cpu_ns: number | string }>(
+    `/v1/endpoints/cpu?${new URLSearchParams({ service, ...window() })}`,
+  );
+  expect(status).toBe(200);
+  return BigInt(body.total_cpu_ns);
+}
+
+const good: ProfileSpec = {
+  startNs: 0n,
+  samples: [
+    { stack: ['main.ok', 'main.main'], cpuNs: 70_000_000n, labels: { 'trace endpoint': 'GET /ok' } },
+    { stack: ['main.idle'], cpuNs: 30_000_000n },
+  ],
+};
+
+beforeAll(async () => {
+  deps = testDeps();
+  watch = await watchDeadLetters(deps.config.kafka.brokers, deps.config.kafka.deadLetterTopic);
+});
+afterAll(async () => {
+  await watch?.stop();
+  await deps?.close();
+});
+
+describe('the bad-input corpus (test/fixtures/bad), with good profiles in between', () => {
+  const goodService = uniqueService('between-bad');
+  const goodIds: string[] = [];
+  const answers = new Map<string, { answer: Answer; service: string }>();
+
+  beforeAll(async () => {
+    // Interleaved, so that poison records share consumer batches with good ones.
+    for (const [index, c] of cases.entries()) {
+      const service = uniqueService(`bad-${index}`);
+      const query = new URLSearchParams(c.route === '/v1/profiles' ? { service, ...c.query } : c.query);
+      const path = `${c.route}${query.size > 0 ? `?${query}` : ''}`;
+      answers.set(c.file, { answer: await post(path, readFileSync(join(corpusDir, c.file)), c.content_type), service });
+      const ok = await post(`/v1/profiles?service=${goodService}`, buildCpuProfile(good), 'application/octet-stream');
+      expect(ok.status).toBe(202);
+      goodIds.push(ok.body.profile_id ?? '');
+    }
+  });
+
+  it.each(cases.map((c) => [c.file, c] as const))('%s gets its expected outcome', async (file, c) => {
+    const { answer, service } = answers.get(file) ?? expect.unreachable();
+    const want = c.expect;
+
+    expect(answer.status).toBe(want.status);
+    if ('code' in want) {
+      expect(answer.body.error?.code).toBe(want.code);
+      expect(answer.body.error?.message).toContain(want.message);
+    } else if ('dead_letter' in want) {
+      const letter = await watch.waitFor(answer.body.profile_id ?? '');
+      expect([letter.reason.code, letter.tenant, letter.source]).toEqual([want.dead_letter.code, tenant, 'profiles']);
+      expect(letter.reason.message).toContain(want.dead_letter.message);
+      const stored = JSON.parse(Buffer.from(await deps.rawStore.get(letter.s3_key)).toString('utf8'));
+      expect(stored.reason).toEqual(letter.reason);
+    } else if ('body_contains' in want) {
+      expect(answer.text).toContain(want.body_contains);
+    } else {
+      await waitForCommittedProfiles(deps, tenant, [answer.body.profile_id ?? '']);
+      expect(await totalCpu(service)).toBe(BigInt(want.total_cpu_ns));
+    }
+  });
+
+  it('loses none of the good profiles uploaded between the bad ones, and counts each once', async () => {
+    await waitForCommittedProfiles(deps, tenant, goodIds);
+
+    const expected = [...expectedTotalsByLabel(good, 'trace endpoint').values()].reduce((a, b) => a + b, 0n);
+    expect(await totalCpu(goodService)).toBe(expected * BigInt(goodIds.length));
+  });
+
+  it('keeps the invalid UTF-8 endpoint as replacement characters in the answer', async () => {
+    const { service } = answers.get('invalid-utf8.pprof') ?? expect.unreachable();
+    await waitUntil('the invalid UTF-8 profile to be queryable', async () =>
+      (await totalCpu(service)) > 0n ? true : undefined,
+    );
+
+    const { body } = await getJson<{ endpoints: { endpoint: string | null }[] }>(
+      `/v1/endpoints/cpu?${new URLSearchParams({ service, ...window() })}`,
+    );
+    expect(body.endpoints.map((e) => e.endpoint)).toEqual(['GET /\ufffd\ufffd']);
+  });
+});
+
+describe('decompression bombs and oversized bodies', () => {
+  it('dead-letters a gzip bomb (80 MiB of zeros in 80 KiB) without committing anything', async () => {
+    const service = uniqueService('gzip-bomb');
+    const bomb = gzipSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 });
+
+    const answer = await post(`/v1/profiles?service=${service}`, bomb, 'application/octet-stream');
+    const letter = await watch.waitFor(answer.body.profile_id ?? '');
+
+    expect([answer.status, letter.reason.code]).toEqual([202, 'unprocessable']);
+    expect(letter.reason.message).toContain('exceeds the limit');
+    const rows = await deps.db.query<{ n: string }>(
+      sql`SELECT count() AS n FROM samples WHERE tenant = ${tenant} AND service = ${service}`,
+    );
+    expect(Number(rows[0]?.n)).toBe(0);
+  });
+
+  it.each([
+    ['/v1/profiles?service=big', 'application/octet-stream'],
+    ['/profiling/v1/input', 'multipart/form-data; boundary=x'],
+    ['/ingest?name=big&format=pprof', 'application/octet-stream'],
+    ['/v0.4/traces', 'application/msgpack'],
+    ['/v0.5/traces', 'application/msgpack'],
+    ['/v1/traces', 'application/x-protobuf'],
+  ])('refuses a body one byte above the limit on %s with 413', async (path, contentType) => {
+    const answer = await post(path, new Uint8Array(testMaxBodyBytes + 1), contentType);
+
+    expect([answer.status, answer.body.error?.code]).toEqual([413, 'payload_too_large']);
+  });
+});
+
+describe('generated bodies on every ingest route', () => {
+  const routes: [string, string][] = [
+    ['/profiling/v1/input', 'multipart/form-data; boundary=fuzz'],
+    ['/ingest?name=fuzz&format=pprof', 'application/octet-stream'],
+    ['/ingest?name=fuzz', 'multipart/form-data; boundary=fuzz'],
+    ['/v0.4/traces', 'application/msgpack'],
+    ['/v0.5/traces', 'application/msgpack'],
+    ['/v1/traces', 'application/x-protobuf'],
+    ['/v1/traces', 'application/json'],
+  ];
+
+  it.each(routes)('never answers %s (%s) with a 5xx, and says why it refuses', async (path, contentType) => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 2048 }), async (body) => {
+        const answer = await post(path, body, contentType);
+        expect(answer.status).toBeLessThan(500);
+        if (answer.status >= 400) expect(answer.body.error?.message).toEqual(expect.any(String));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('ends every random /v1/profiles body accepted with 202 as committed or dead-lettered', async () => {
+    const service = uniqueService('fuzz-pprof');
+    const accepted: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 4096 }), async (body) => {
+        const answer = await post(`/v1/profiles?service=${service}`, body, 'application/octet-stream');
+        expect(answer.status).toBe(202);
+        accepted.push(answer.body.profile_id ?? '');
+      }),
+      { numRuns: 20 },
+    );
+
+    for (const id of accepted) {
+      await waitUntil(`profile ${id} to be committed or dead-lettered`, async () => {
+        if (watch.has(id)) return true;
+        const rows = await deps.db.query<{ n: string }>(
+          sql`SELECT count() AS n FROM profiles WHERE tenant = ${tenant} AND profile_id = ${id}`,
+        );
+        return Number(rows[0]?.n) > 0 ? true : undefined;
+      });
+    }
+  });
+});
+
+describe('hostile query parameters', () => {
+  const now = Math.floor(Date.now() / 1000);
+  const base: Record<string, Record<string, string>> = {
+    '/v1/endpoints/cpu': { service: 'svc', from: String(now - 600), to: String(now), env: 'e', version: 'v' },
+    '/v1/endpoints/timeseries': { service: 'svc', from: String(now - 600), to: String(now), step: '60', endpoint: 'e' },
+    '/v1/flamegraph': { service: 'svc', from: String(now - 600), to: String(now), endpoint: 'e', max_nodes: '100' },
+    '/v1/services': { from: String(now - 600), to: String(now) },
+    '/v1/endpoints': { service: 'svc', from: String(now - 600), to: String(now) },
+  };
+  const metacharacters = fc.oneof(
+    fc.string({
+      unit: fc.constantFrom(
+        "'",
+        '"',
+        '\\',
+        ';',
+        '--',
+        '/*',
+        '*/',
+        ')',
+        '(',
+        '`',
+        '\0',
+        '%',
+        '_',
+        '\n',
+        'é',
+        '𝄞',
+        ' OR 1=1',
+        'x',
+      ),
+    }),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+  );
+
+  for (const [route, params] of Object.entries(base)) {
+    for (const name of [...Object.keys(params), 'span_id', 'trace_id', 'group_by', 'format']) {
+      it(`answers ${route} with ${name} set to hostile text with a 200 or a 4xx, never a 5xx`, async () => {
+        await fc.assert(
+          fc.asyncProperty(metacharacters, async (value) => {
+            const query = new URLSearchParams({ ...params, [name]: value });
+            const { status, body } = await getJson<{ error?: { code: string } }>(`${route}?${query}`);
+            expect(status === 200 || (status >= 400 && status < 500)).toBe(true);
+            if (status !== 200) expect(body.error?.code).toEqual(expect.any(String));
+          }),
+          { numRuns: 12 },
+        );
+      });
+    }
+  }
+
+  it.each([
+    ['/v1/spans/%s/hotspots', 'span'],
+    ['/v1/traces/%s', 'trace'],
+  ])('answers %s with a hostile or unparsable id with 400 or 404, never a 5xx', async (pattern) => {
+    const ids = fc.oneof(
+      metacharacters,
+      fc.constantFrom('0', '-1', '18446744073709551616', '0x', 'ffffffffffffffffff', '1e5', '１２３', '1 OR 1=1'),
+    );
+    await fc.assert(
+      fc.asyncProperty(ids, async (id) => {
+        const path = pattern.replace('%s', encodeURIComponent(id));
+        const answer = await fetch(`${inject('apiUrl')}${path}`, { headers: { authorization: `Bearer ${key}` } });
+        expect([400, 404]).toContain(answer.status);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it.each(Object.keys(base))('answers %s with 400 for a reversed or too wide time range', async (route) => {
+    const params = base[route] ?? {};
+    const reversed = await getJson<{ error: { message: string } }>(
+      `${route}?${new URLSearchParams({ ...params, from: String(now), to: String(now - 600) })}`,
+    );
+    const tooWide = await getJson<{ error: { message: string } }>(
+      `${route}?${new URLSearchParams({ ...params, from: '0', to: String(now) })}`,
+    );
+
+    expect([reversed.status, tooWide.status]).toEqual([400, 400]);
+    expect(reversed.body.error.message).toContain('before');
+    expect(tooWide.body.error.message).toContain('wider than the limit');
+  });
+});

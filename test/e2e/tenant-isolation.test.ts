@@ -1,0 +1,283 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Deps } from '../../shared/deps.js';
+import { sql } from '../../shared/sql.js';
+import { buildMultipart, eventPart, filePart } from '../support/multipart-builder.js';
+import { buildCpuProfile, type ProfileSpec } from '../support/pprof-builder.js';
+import { testDeps, uniqueService, waitForCommittedProfiles, waitUntil } from '../support/services.js';
+import { ddSpan, encodeV04 } from '../support/trace-payloads.js';
+
+/**
+ * Tenancy through HTTP: a key of tenant B can never read, infer or overwrite tenant A's data. B
+ * asks every query route about A's service, span, request and trace — ids that exist only in A —
+ * and gets exactly what it gets for ids that exist nowhere. Both tenants upload the same bytes to
+ * every ingest route; each is counted once, in its own tenant (content-derived ids include the
+ * tenant). Query routes refuse requests without a valid key.
+ */
+const keyA = 'hotspots-test-key-a';
+const keyB = 'hotspots-test-key-b';
+
+interface Reply {
+  status: number;
+  text: string;
+}
+
+async function get(path: string, key: string | null): Promise<Reply> {
+  const answer = await fetch(`${inject('apiUrl')}${path}`, {
+    headers: key === null ? {} : { authorization: `Bearer ${key}` },
+  });
+  return { status: answer.status, text: await answer.text() };
+}
+
+async function send(method: string, path: string, body: Uint8Array, headers: Record<string, string>): Promise<Reply> {
+  const answer = await fetch(`${inject('apiUrl')}${path}`, { method, headers, body });
+  return { status: answer.status, text: await answer.text() };
+}
+
+/** A random non-zero 63-bit id, as decimal text: unique to this run on a shared stack. */
+const randomId = () => (BigInt(`0x${randomBytes(8).toString('hex')}`) >> 1n || 1n).toString();
+
+const totalOf = (reply: Reply) => BigInt((JSON.parse(reply.text) as { total_cpu_ns: number | string }).total_cpu_ns);
+
+let deps: Deps;
+const service = uniqueService('tenant-a-only');
+const spanId = randomId();
+const childId = randomId();
+const traceLow = BigInt(randomId());
+const traceId = traceLow.toString(16).padStart(32, '0');
+const now = Math.floor(Date.now() / 1000);
+const window = `from=${now - 3600}&to=${now + 3600}`;
+
+const spec: ProfileSpec = {
+  samples: [
+    {
+      stack: ['secret.handler', 'main.main'],
+      cpuNs: 90_000_000n,
+      labels: { 'trace endpoint': 'GET /secret', 'span id': spanId, 'local root span id': spanId },
+    },
+    {
+      stack: ['secret.child', 'main.main'],
+      cpuNs: 40_000_000n,
+      labels: { 'trace endpoint': 'GET /secret', 'span id': childId, 'local root span id': spanId },
+    },
+  ],
+};
+const specTotal = 130_000_000n;
+
+/** Every query route, about A's service, span, request and trace. */
+function queriesAbout(ids: { service: string; span: string; trace: string }): string[] {
+  return [
+    `/v1/endpoints?service=${ids.service}&${window}`,
+    `/v1/endpoints/cpu?service=${ids.service}&${window}`,
+    `/v1/endpoints/timeseries?service=${ids.service}&${window}&step=600`,
+    `/v1/flamegraph?service=${ids.service}&${window}`,
+    `/v1/flamegraph?service=${ids.service}&${window}&format=collapsed`,
+    `/v1/flamegraph?span_id=${ids.span}`,
+    `/v1/flamegraph?local_root_span_id=${ids.span}`,
+    `/v1/flamegraph?trace_id=${ids.trace}`,
+    `/v1/spans/${ids.span}/hotspots`,
+    `/v1/traces/${ids.trace}`,
+  ];
+}
+
+beforeAll(async () => {
+  deps = testDeps();
+  const upload = await send('POST', `/v1/profiles?service=${service}`, buildCpuProfile(spec), {
+    authorization: `Bearer ${keyA}`,
+    'content-type': 'application/octet-stream',
+  });
+  expect(upload.status).toBe(202);
+  const spans = encodeV04([
+    [
+      ddSpan({ trace_id: traceLow, span_id: BigInt(spanId), service, resource: 'GET /secret' }),
+      ddSpan({ trace_id: traceLow, span_id: BigInt(childId), parent_id: BigInt(spanId), service, name: 'db' }),
+    ],
+  ]);
+  const traces = await send('PUT', '/v0.4/traces', spans, {
+    'dd-api-key': keyA,
+    'content-type': 'application/msgpack',
+  });
+  expect(traces.status).toBe(200);
+  await waitForCommittedProfiles(deps, 'test-a', [(JSON.parse(upload.text) as { profile_id: string }).profile_id]);
+  await waitUntil(`trace ${traceId} to be readable by tenant A`, async () =>
+    (await get(`/v1/traces/${traceId}`, keyA)).status === 200 ? true : undefined,
+  );
+});
+afterAll(async () => {
+  await deps?.close();
+});
+
+describe("tenant B asking about tenant A's data", () => {
+  it('sees it with tenant A’s key (the data the other tests look for exists)', async () => {
+    expect(totalOf(await get(`/v1/endpoints/cpu?service=${service}&${window}`, keyA))).toBe(specTotal);
+    expect(totalOf(await get(`/v1/flamegraph?trace_id=${traceId}`, keyA))).toBe(specTotal);
+    expect((await get(`/v1/spans/${spanId}/hotspots`, keyA)).status).toBe(200);
+  });
+
+  it('gets from every query route exactly what it gets for ids that exist nowhere', async () => {
+    const nowhere = { service: uniqueService('nowhere'), span: randomId(), trace: randomId() };
+    nowhere.trace = BigInt(nowhere.trace).toString(16).padStart(32, '0');
+    const mine = queriesAbout({ service, span: spanId, trace: traceId });
+    const absent = queriesAbout(nowhere);
+
+    for (const [index, path] of mine.entries()) {
+      const [about, control] = [await get(path, keyB), await get(absent[index] ?? '', keyB)];
+      const neutral = (reply: Reply, ids: string[]) =>
+        ids.reduce((text, id) => text.replaceAll(id, '<id>'), reply.text).replace(/"(from|to)":\d+/g, '');
+      expect({ path, status: about.status, body: neutral(about, [service, spanId, traceId]) }).toEqual({
+        path,
+        status: control.status,
+        body: neutral(control, [nowhere.service, nowhere.span, nowhere.trace]),
+      });
+    }
+  });
+
+  it('does not see tenant A’s service in its service list', async () => {
+    const reply = await get(`/v1/services?${window}`, keyB);
+
+    expect(reply.status).toBe(200);
+    expect(reply.text).not.toContain(service);
+  });
+
+  it('gets 404 for tenant A’s span and trace, like for unknown ones', async () => {
+    expect((await get(`/v1/spans/${spanId}/hotspots`, keyB)).status).toBe(404);
+    expect((await get(`/v1/traces/${traceId}`, keyB)).status).toBe(404);
+  });
+});
+
+describe('the same content ingested by both tenants', () => {
+  const profile = buildCpuProfile({ ...spec, startNs: BigInt(now) * 1_000_000_000n });
+
+  async function committedTotal(tenant: string, svc: string): Promise<bigint> {
+    const key = tenant === 'test-a' ? keyA : keyB;
+    return totalOf(await get(`/v1/endpoints/cpu?service=${svc}&${window}`, key));
+  }
+
+  it('gives a Datadog agent upload different profile ids per tenant, and counts it once in each', async () => {
+    const shared = uniqueService('dd-both');
+    const event = {
+      start: new Date((now - 60) * 1000).toISOString(),
+      end: new Date(now * 1000).toISOString(),
+      attachments: ['cpu.pprof'],
+      tags_profiler: `service:${shared},env:prod,runtime-id:${randomUUID()}`,
+      family: 'go',
+      version: '4',
+    };
+    const upload = (key: string) => {
+      const body = buildMultipart([filePart('cpu.pprof', profile), eventPart(event)]);
+      return send('POST', '/profiling/v1/input', body.body, { 'dd-api-key': key, 'content-type': body.contentType });
+    };
+    const idsOf = (reply: Reply) =>
+      (JSON.parse(reply.text) as { profiles: { profile_id: string }[] }).profiles.map((p) => p.profile_id);
+
+    const [a, b, aAgain] = [await upload(keyA), await upload(keyB), await upload(keyA)];
+
+    expect([a.status, b.status, aAgain.status]).toEqual([202, 202, 202]);
+    expect(idsOf(aAgain)).toEqual(idsOf(a));
+    expect(idsOf(b).some((id) => idsOf(a).includes(id))).toBe(false);
+    await waitForCommittedProfiles(deps, 'test-a', idsOf(a));
+    await waitForCommittedProfiles(deps, 'test-b', idsOf(b));
+    expect([await committedTotal('test-a', shared), await committedTotal('test-b', shared)]).toEqual([
+      specTotal,
+      specTotal,
+    ]);
+  });
+
+  it('gives a Pyroscope upload different profile ids per tenant, and counts it once in each', async () => {
+    const shared = uniqueService('pyro-both');
+    const path = `/ingest?${new URLSearchParams({ name: `${shared}{env=prod}`, from: String(now - 10), until: String(now), format: 'pprof' })}`;
+    const upload = (key: string) =>
+      send('POST', path, profile, { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' });
+    const idOf = (reply: Reply) => (JSON.parse(reply.text) as { profile_id: string }).profile_id;
+
+    const [a, b] = [await upload(keyA), await upload(keyB)];
+
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(idOf(a)).not.toBe(idOf(b));
+    await waitForCommittedProfiles(deps, 'test-a', [idOf(a)]);
+    await waitForCommittedProfiles(deps, 'test-b', [idOf(b)]);
+    expect([await committedTotal('test-a', shared), await committedTotal('test-b', shared)]).toEqual([
+      specTotal,
+      specTotal,
+    ]);
+  });
+
+  it('keeps each tenant’s version of spans with the same trace and span ids', async () => {
+    const trace = BigInt(randomId());
+    const span = BigInt(randomId());
+    const post = (key: string, resource: string) =>
+      send('PUT', '/v0.4/traces', encodeV04([[ddSpan({ trace_id: trace, span_id: span, service, resource })]]), {
+        'dd-api-key': key,
+        'content-type': 'application/msgpack',
+      });
+    const traceHex = trace.toString(16).padStart(32, '0');
+    const resourceSeenBy = async (key: string) => {
+      const reply = await get(`/v1/traces/${traceHex}`, key);
+      return reply.status === 200
+        ? (JSON.parse(reply.text) as { spans: { resource: string }[] }).spans.map((s) => s.resource)
+        : undefined;
+    };
+
+    await post(keyA, 'GET /from-a');
+    await post(keyB, 'GET /from-b');
+
+    expect(await waitUntil('tenant A to see its span', () => resourceSeenBy(keyA))).toEqual(['GET /from-a']);
+    expect(await waitUntil('tenant B to see its span', () => resourceSeenBy(keyB))).toEqual(['GET /from-b']);
+  });
+
+  it('writes B’s /v1/profiles upload of A’s bytes under B only', async () => {
+    const reply = await send('POST', `/v1/profiles?service=${service}`, buildCpuProfile(spec), {
+      authorization: `Bearer ${keyB}`,
+      'content-type': 'application/octet-stream',
+    });
+    const id = (JSON.parse(reply.text) as { profile_id: string }).profile_id;
+    await waitForCommittedProfiles(deps, 'test-b', [id]);
+
+    const rows = await deps.db.query<{ tenant: string }>(
+      sql`SELECT DISTINCT tenant FROM samples WHERE profile_id = ${id}`,
+    );
+    expect(rows.map((r) => r.tenant)).toEqual(['test-b']);
+    expect(totalOf(await get(`/v1/endpoints/cpu?service=${service}&${window}`, keyA))).toBe(specTotal);
+  });
+});
+
+describe('authentication of the query routes', () => {
+  const paths = [`/v1/services?${window}`, ...queriesAbout({ service, span: spanId, trace: traceId })];
+
+  it.each(paths)('answers %s with 401 without a key', async (path) => {
+    const reply = await get(path, null);
+
+    expect([reply.status, (JSON.parse(reply.text) as { error: { code: string } }).error.code]).toEqual([
+      401,
+      'unauthorized',
+    ]);
+  });
+
+  it.each(paths)('answers %s with 401 for an unknown key, a key prefix and another scheme', async (path) => {
+    const statuses = [];
+    const attempts: Record<string, string>[] = [
+      { authorization: 'Bearer hotspots-test-key-c' },
+      { authorization: 'Bearer hotspots-test-key-' },
+      { authorization: `Basic ${Buffer.from(`x:${keyA}`).toString('base64')}` },
+      { 'dd-api-key': `${keyA} `.repeat(2) },
+    ];
+    for (const headers of attempts) {
+      statuses.push((await fetch(`${inject('apiUrl')}${path}`, { headers })).status);
+    }
+
+    expect(statuses).toEqual([401, 401, 401, 401]);
+  });
+
+  it.each([
+    ['POST', '/profiling/v1/input'],
+    ['POST', '/ingest?name=x'],
+    ['PUT', '/v0.4/traces'],
+    ['POST', '/v0.5/traces'],
+    ['POST', '/v1/traces'],
+    ['POST', '/v1/profiles?service=x'],
+  ])('answers %s %s with 401 without a key (no trusted tenant is configured)', async (method, path) => {
+    const reply = await send(method, path, new Uint8Array([0x90]), { 'content-type': 'application/octet-stream' });
+
+    expect(reply.status).toBe(401);
+  });
+});
