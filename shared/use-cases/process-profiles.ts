@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decompressBounded } from '../compression.js';
-import { reasonOf, writeDeadLetter } from '../dead-letters.js';
 import { type ProfileEnvelope, parseEnvelope } from '../envelope.js';
-import { isRetriable, unprocessable } from '../errors.js';
+import { unprocessable } from '../errors.js';
 import type { KafkaEventRecord } from '../kafka-event.js';
 import type { LabelMapping } from '../labels.js';
 import type { Logger } from '../logger.js';
@@ -10,6 +9,7 @@ import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../ports.j
 import type { ExplodeLimits } from '../pprof/explode.js';
 import { explodeProfile } from '../pprof/explode.js';
 import { sql } from '../sql.js';
+import { consumeRecords } from './consume-records.js';
 
 /**
  * The consumer's use case. For each Kafka record: parse the envelope, fetch the raw profile,
@@ -143,34 +143,26 @@ export async function processProfileRecords(
   records: readonly KafkaEventRecord[],
 ): Promise<BatchSummary> {
   const summary: BatchSummary = { processed: 0, duplicate: 0, dead_lettered: 0 };
-  for (const record of records) {
-    const log = deps.logger.child({ topic: record.topic, partition: record.partition, offset: record.offset });
-    let envelope: ProfileEnvelope | undefined;
-    try {
-      envelope = parseEnvelope(Buffer.from(record.value ?? '', 'base64'));
-      const outcome = await processProfile(deps, envelope);
-      summary[outcome] += 1;
-      log.info('profile record handled', { outcome, tenant: envelope.tenant, profile_id: envelope.profile_id });
-    } catch (error) {
-      if (isRetriable(error)) {
-        log.warn('transient failure; the batch will be retried', { error: reasonOf(error) });
-        throw error;
-      }
-      const letter = await writeDeadLetter(
-        {
-          rawStore: deps.rawStore,
-          deadLetterPrefix: deps.deadLetterPrefix,
-          ...(deps.deadLetterTopic ? { topic: deps.deadLetterTopic } : {}),
-          ...(deps.now ? { now: deps.now } : {}),
-        },
-        'profiles',
-        record,
-        { envelope: envelope ?? null, tenant: envelope?.tenant ?? null, id: envelope?.profile_id ?? null },
-        error,
-      );
-      summary.dead_lettered += 1;
-      log.warn('profile dead-lettered', { error: letter.reason, profile_id: envelope?.profile_id, key: letter.s3_key });
-    }
-  }
+  const { deadLettered } = await consumeRecords(
+    {
+      logger: deps.logger,
+      rawStore: deps.rawStore,
+      deadLetterPrefix: deps.deadLetterPrefix,
+      ...(deps.deadLetterTopic ? { topic: deps.deadLetterTopic } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    },
+    records,
+    {
+      source: 'profiles',
+      parse: parseEnvelope,
+      identify: (envelope) => ({ tenant: envelope.tenant, id: envelope.profile_id }),
+      async handle(envelope, log) {
+        const outcome = await processProfile(deps, envelope);
+        summary[outcome] += 1;
+        log.info('profile record handled', { outcome, tenant: envelope.tenant, profile_id: envelope.profile_id });
+      },
+    },
+  );
+  summary.dead_lettered = deadLettered;
   return summary;
 }

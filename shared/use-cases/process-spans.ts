@@ -1,11 +1,11 @@
-import { reasonOf, writeDeadLetter } from '../dead-letters.js';
-import { HotspotsError, isRetriable, unprocessable } from '../errors.js';
+import { HotspotsError, unprocessable } from '../errors.js';
 import type { KafkaEventRecord } from '../kafka-event.js';
 import type { Logger } from '../logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../ports.js';
 import { parseSpanEnvelope, type SpanEnvelope } from '../spans/envelope.js';
 import { type DecodedPayload, decodeSpanPayload, sourceOf } from '../spans/payload.js';
 import { partitionOf, type SpanLimits, type SpanRow, spanRow } from '../spans/span.js';
+import { consumeRecords } from './consume-records.js';
 
 /**
  * The spans consumer: for each Kafka record, parse the envelope, fetch the raw body, decode it
@@ -84,35 +84,27 @@ export async function processSpanRecords(
   records: readonly KafkaEventRecord[],
 ): Promise<SpanBatchSummary> {
   const summary: SpanBatchSummary = { processed: 0, dead_lettered: 0, spans: 0 };
-  for (const record of records) {
-    const log = deps.logger.child({ topic: record.topic, partition: record.partition, offset: record.offset });
-    let envelope: SpanEnvelope | undefined;
-    try {
-      envelope = parseSpanEnvelope(Buffer.from(record.value ?? '', 'base64'));
-      const count = await processSpanBatch(deps, envelope);
-      summary.processed += 1;
-      summary.spans += count;
-      log.info('span batch stored', { tenant: envelope.tenant, batch_id: envelope.batch_id, spans: count });
-    } catch (error) {
-      if (isRetriable(error)) {
-        log.warn('transient failure; the batch will be retried', { error: reasonOf(error) });
-        throw error;
-      }
-      const letter = await writeDeadLetter(
-        {
-          rawStore: deps.rawStore,
-          deadLetterPrefix: deps.deadLetterPrefix,
-          ...(deps.deadLetterTopic ? { topic: deps.deadLetterTopic } : {}),
-          ...(deps.now ? { now: deps.now } : {}),
-        },
-        'spans',
-        record,
-        { envelope: envelope ?? null, tenant: envelope?.tenant ?? null, id: envelope?.batch_id ?? null },
-        error,
-      );
-      summary.dead_lettered += 1;
-      log.warn('span batch dead-lettered', { error: letter.reason, batch_id: envelope?.batch_id, key: letter.s3_key });
-    }
-  }
+  const { deadLettered } = await consumeRecords(
+    {
+      logger: deps.logger,
+      rawStore: deps.rawStore,
+      deadLetterPrefix: deps.deadLetterPrefix,
+      ...(deps.deadLetterTopic ? { topic: deps.deadLetterTopic } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    },
+    records,
+    {
+      source: 'spans',
+      parse: parseSpanEnvelope,
+      identify: (envelope) => ({ tenant: envelope.tenant, id: envelope.batch_id }),
+      async handle(envelope, log) {
+        const count = await processSpanBatch(deps, envelope);
+        summary.processed += 1;
+        summary.spans += count;
+        log.info('span batch stored', { tenant: envelope.tenant, batch_id: envelope.batch_id, spans: count });
+      },
+    },
+  );
+  summary.dead_lettered = deadLettered;
   return summary;
 }
