@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit` (pure logic, no network) and `services` (integration and end-to-end tests
- * against the real ClickHouse, Kafka and S3 API server, started once by the global setup).
+ * Three projects: `unit` (pure logic, no network), `services` (integration and end-to-end tests
+ * against the real ClickHouse, Kafka and S3 API server, started once by the global setup) and
+ * `cluster` (a ZooKeeper + two-server ClickHouse cluster each test file starts on its own ports).
  */
 export default defineConfig({
   test: {
@@ -22,6 +23,14 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -86,12 +86,25 @@ export interface Config {
     password: string;
     database: string;
     requestTimeoutMs: number;
+    /**
+     * HOTSPOTS_CLICKHOUSE_CLUSTER: a cluster of the servers' `remote_servers`. Set, migrations
+     * create the sharded schema (infra/clickhouse/cluster/README.md) and queries run with the
+     * settings it needs; unset, a single node.
+     */
+    cluster: string | undefined;
   };
   /** Per-tenant label key overrides (HOTSPOTS_LABEL_MAPPINGS); tenants not listed use the defaults. */
   labelMappings: Record<string, LabelMappingOverride>;
   /** Tenant for key-less agent requests (shared/agent-auth.ts); undefined = keys required. */
   agentTrustedTenant: string | undefined;
   deadLetterPrefix: string;
+  /** How the profiles consumer batches its work; together they bound its memory (README "Capacity"). */
+  consumer: {
+    /** Encoded rows per ClickHouse INSERT (bytes); one insert runs while at most one more waits. */
+    insertChunkBytes: number;
+    /** Raw payloads fetched from S3 ahead of the one being decoded. */
+    prefetch: number;
+  };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -263,6 +276,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(database)) {
     throw new ConfigError('HOTSPOTS_CLICKHOUSE_DATABASE', 'must be a plain identifier');
   }
+  // Cluster names go into DDL (ON CLUSTER, Distributed(...)) unquoted: plain identifiers only.
+  const cluster = optionalText(env, 'HOTSPOTS_CLICKHOUSE_CLUSTER');
+  if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(cluster)) {
+    throw new ConfigError('HOTSPOTS_CLICKHOUSE_CLUSTER', `must be a plain identifier, got ${JSON.stringify(cluster)}`);
+  }
   return {
     apiKeys: parseApiKeys(text(env, 'HOTSPOTS_API_KEYS', 'local-dev-key:default')),
     limits: {
@@ -333,10 +351,15 @@ export function loadConfig(env: Env = process.env): Config {
       password: text(env, 'HOTSPOTS_CLICKHOUSE_PASSWORD', ''),
       database,
       requestTimeoutMs: integer(env, 'HOTSPOTS_CLICKHOUSE_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      cluster,
     },
     labelMappings: parseLabelMappings(env.HOTSPOTS_LABEL_MAPPINGS),
     agentTrustedTenant: trustedTenant(env),
     deadLetterPrefix: text(env, 'HOTSPOTS_DEAD_LETTER_PREFIX', 'dead-letter/'),
+    consumer: {
+      insertChunkBytes: integer(env, 'HOTSPOTS_INSERT_CHUNK_BYTES', 16 * MiB, 64 * 1024, 1024 * MiB),
+      prefetch: integer(env, 'HOTSPOTS_CONSUMER_PREFETCH', 4, 1, 64),
+    },
     logLevel: oneOf(env, 'HOTSPOTS_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
   };
 }

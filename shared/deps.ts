@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel as kafkaLogLevel, type SASLOptions } from 'kafkajs';
+import { createClickHouseClient } from './adapters/clickhouse/client.js';
 import { createClickHouseDatabase } from './adapters/clickhouse/database.js';
 import { createKafkaEnvelopePublisher } from './adapters/kafka/envelope-publisher.js';
 import { createS3RawPayloadStore } from './adapters/s3/raw-payload-store.js';
@@ -66,16 +66,7 @@ export function createDeps(config: Config): Deps {
     },
     maxAttempts: 2,
   });
-  const clickhouse = createClient({
-    url: config.clickhouse.url,
-    username: config.clickhouse.username,
-    password: config.clickhouse.password,
-    database: config.clickhouse.database,
-    request_timeout: config.clickhouse.requestTimeoutMs,
-    // 64-bit integers come back as JSON strings, so ids and nanosecond sums never pass through a
-    // JS number (the default on 18.16 and current servers, made explicit here).
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
-  });
+  const clickhouse = createClickHouseClient(config.clickhouse);
   const kafka = createKafka(config, logger);
   const publisher = createKafkaEnvelopePublisher(kafka, { publishTimeoutMs: config.kafka.publishTimeoutMs });
   return {

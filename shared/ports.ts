@@ -19,6 +19,8 @@ export interface EnvelopePublisher {
 export interface SqlDatabase {
   query<T>(statement: Sql): Promise<T[]>;
   insert(table: string, rows: readonly object[]): Promise<void>;
+  /** Inserts pre-encoded RowBinary rows (shared/rows/row-binary.ts) into the listed columns. */
+  insertRowBinary(table: string, columns: readonly string[], rows: Uint8Array): Promise<void>;
   command(statement: Sql): Promise<void>;
   ping(): Promise<void>;
 }

@@ -23,6 +23,8 @@ export const handler = async (event: KafkaEvent) => {
       limits,
       labelMappingFor,
       deadLetterPrefix: deps.config.deadLetterPrefix,
+      insertChunkBytes: deps.config.consumer.insertChunkBytes,
+      prefetch: deps.config.consumer.prefetch,
       deadLetterTopic: { publisher: deps.publisher, name: deps.config.kafka.deadLetterTopic },
     },
     recordsOf(event),

@@ -3,26 +3,49 @@ import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { createClickHouseDatabase } from '../../shared/adapters/clickhouse/database.js';
-import { createDatabaseStatement, migrate } from '../../shared/migrations.js';
-import { identifier } from '../../shared/sql.js';
+import { createClusterDatabaseStatement } from '../../shared/cluster-schema.js';
+import { createDatabaseStatement, type Migration, migrate } from '../../shared/migrations.js';
+import { identifier, Sql } from '../../shared/sql.js';
 import { repoRoot } from './settings.js';
 
+/** The single-node migration files, infra/clickhouse/migrations/*.sql. */
+export function readMigrations(): Migration[] {
+  const dir = join(repoRoot, 'infra', 'clickhouse', 'migrations');
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.sql'))
+    .map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
+}
+
+export interface MigrateClickHouseOptions {
+  username?: string | undefined;
+  password?: string | undefined;
+  /** The migration switch (HOTSPOTS_CLICKHOUSE_CLUSTER): apply the cluster schema through this server. */
+  cluster?: string | undefined;
+}
+
 /** Applies infra/clickhouse/migrations to `database` (created if missing). */
-export async function migrateClickHouse(url: string, database: string): Promise<string[]> {
-  const admin = createClient({ url });
+export async function migrateClickHouse(
+  url: string,
+  database: string,
+  options: MigrateClickHouseOptions = {},
+): Promise<string[]> {
+  const credentials = { username: options.username ?? 'default', password: options.password ?? '' };
+  const cluster = options.cluster === undefined ? undefined : { cluster: options.cluster, database };
+  // ON CLUSTER DDL answers with one row per server, and the error of a failed server at the end:
+  // wait_end_of_query makes the server buffer the answer, so that error is the HTTP status.
+  const clickhouse_settings = cluster ? { wait_end_of_query: 1 as const } : {};
+  const admin = createClient({ url, ...credentials, clickhouse_settings });
   try {
-    await createClickHouseDatabase(admin).command(createDatabaseStatement(identifier(database)));
+    await createClickHouseDatabase(admin).command(
+      cluster ? new Sql(createClusterDatabaseStatement(cluster)) : createDatabaseStatement(identifier(database)),
+    );
   } finally {
     await admin.close();
   }
   // Migrations may back-fill views over existing rows (POPULATE): allow them time.
-  const client = createClient({ url, database, request_timeout: 600_000 });
+  const client = createClient({ url, ...credentials, database, request_timeout: 600_000, clickhouse_settings });
   try {
-    const dir = join(repoRoot, 'infra', 'clickhouse', 'migrations');
-    const migrations = readdirSync(dir)
-      .filter((name) => name.endsWith('.sql'))
-      .map((name) => ({ name, text: readFileSync(join(dir, name), 'utf8') }));
-    return await migrate(createClickHouseDatabase(client), migrations);
+    return await migrate(createClickHouseDatabase(client), readMigrations(), { cluster });
   } finally {
     await client.close();
   }

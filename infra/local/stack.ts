@@ -27,12 +27,51 @@ const dirOf = (settings: StackSettings, name: string) => join(settings.dataDir, 
 const pidFileOf = (settings: StackSettings, name: string) => join(dirOf(settings, name), 'pid');
 const logFileOf = (settings: StackSettings, name: string) => join(dirOf(settings, name), 'service.log');
 
-function commandExists(command: string): boolean {
+export function commandExists(command: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, command)));
 }
 
 const missing = (what: string) =>
   `${what} is not installed: run \`bash infra/scripts/install-prereqs.sh\` (or \`npm start\`, which runs it)`;
+
+/**
+ * Writes config.xml and users.xml of a ClickHouse server under `dir` (data, logs and tmp below it).
+ * Extra settings go into `dir/config.d/*.xml`, which the server merges into config.xml.
+ */
+export function writeClickHouseConfig(dir: string, host: string, httpPort: number, tcpPort: number): void {
+  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log'])
+    mkdirSync(join(dir, sub), { recursive: true });
+  // A config of our own: the Debian one writes to /var/lib and listens on every interface.
+  writeFileSync(
+    join(dir, 'config.xml'),
+    `<yandex>
+  <logger><level>warning</level><log>${dir}/log/server.log</log><errorlog>${dir}/log/error.log</errorlog><size>20M</size><count>2</count></logger>
+  <http_port>${httpPort}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
+  <listen_host>${host}</listen_host>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mark_cache_size>268435456</mark_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+</yandex>
+`,
+  );
+  writeFileSync(
+    join(dir, 'users.xml'),
+    `<yandex>
+  <profiles><default><max_memory_usage>8000000000</max_memory_usage><allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`,
+  );
+}
 
 function clickhouseService(settings: StackSettings): Service {
   const dir = dirOf(settings, 'clickhouse');
@@ -51,38 +90,7 @@ function clickhouseService(settings: StackSettings): Service {
       return answer.ok && (await answer.text()).startsWith('Ok');
     },
     start() {
-      for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log'])
-        mkdirSync(join(dir, sub), { recursive: true });
-      // A config of our own: the Debian one writes to /var/lib and listens on every interface.
-      writeFileSync(
-        join(dir, 'config.xml'),
-        `<yandex>
-  <logger><level>warning</level><log>${dir}/log/server.log</log><errorlog>${dir}/log/error.log</errorlog><size>20M</size><count>2</count></logger>
-  <http_port>${httpPort}</http_port>
-  <tcp_port>${tcpPort}</tcp_port>
-  <listen_host>${settings.host}</listen_host>
-  <path>${dir}/data/</path>
-  <tmp_path>${dir}/tmp/</tmp_path>
-  <user_files_path>${dir}/user_files/</user_files_path>
-  <format_schema_path>${dir}/format_schemas/</format_schema_path>
-  <users_config>users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <timezone>UTC</timezone>
-  <mark_cache_size>268435456</mark_cache_size>
-  <max_concurrent_queries>100</max_concurrent_queries>
-</yandex>
-`,
-      );
-      writeFileSync(
-        join(dir, 'users.xml'),
-        `<yandex>
-  <profiles><default><max_memory_usage>8000000000</max_memory_usage><allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-`,
-      );
+      writeClickHouseConfig(dir, settings.host, httpPort, tcpPort);
       return spawnDetached('clickhouse-server', [`--config-file=${join(dir, 'config.xml')}`], {
         cwd: dir,
         logFile: logFileOf(settings, 'clickhouse'),

@@ -16,6 +16,8 @@ export interface RecordHandling<E> {
   /** Tenant and id recorded in the dead letter when the envelope parsed. */
   identify(envelope: E): { tenant: string; id: string };
   handle(envelope: E, log: Logger): Promise<void>;
+  /** Runs after the last record (writes what handle() buffered); its failures fail the batch. */
+  finish?(): Promise<void>;
 }
 
 export async function consumeRecords<E>(
@@ -51,5 +53,6 @@ export async function consumeRecords<E>(
       });
     }
   }
+  await handling.finish?.();
   return { deadLettered };
 }

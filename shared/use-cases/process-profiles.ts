@@ -7,13 +7,16 @@ import type { LabelMapping } from '../labels.js';
 import type { Logger } from '../logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../ports.js';
 import type { ExplodeLimits } from '../pprof/explode.js';
-import { explodeProfile } from '../pprof/explode.js';
-import { sql } from '../sql.js';
+import { explodeProfileCompact } from '../pprof/explode.js';
+import { OrderedInserts } from '../rows/ordered-inserts.js';
+import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from '../rows/profile-batch-writer.js';
+import { sql, tuple } from '../sql.js';
 import { consumeRecords } from './consume-records.js';
 
 /**
  * The consumer's use case. For each Kafka record: parse the envelope, fetch the raw profile,
- * decode and explode it, write samples/stacks/frames, then the profile row that commits them.
+ * decode and explode it; the rows of the whole batch go to ClickHouse in a few large inserts
+ * (shared/rows/profile-batch-writer.ts), each profile's `profiles` row after its other rows.
  *
  * Lambda retries a failed Kafka batch whole, so this function sorts failures itself: a record
  * that can never succeed (bad envelope, corrupt pprof, missing object) goes to the dead-letter
@@ -31,8 +34,12 @@ export interface ProcessProfilesDeps {
   deadLetterPrefix: string;
   /** The dead-letter topic (every dead letter is also published there); absent = S3 copy only. */
   deadLetterTopic?: { publisher: EnvelopePublisher; name: string };
-  /** Rows per INSERT; bounds the size of one request to ClickHouse. */
-  insertChunkRows?: number;
+  /** Encoded bytes per INSERT; with one insert running and one waiting, memory stays near 3×. */
+  insertChunkBytes?: number;
+  /** Raw payloads fetched from S3 ahead of the one being decoded. */
+  prefetch?: number;
+  /** Stack and frame ids already inserted by this process (kept across batches of a warm Lambda). */
+  insertedIds?: InsertedIds;
   now?: () => Date;
 }
 
@@ -44,33 +51,53 @@ export interface BatchSummary {
   dead_lettered: number;
 }
 
-export async function isProfileCommitted(db: SqlDatabase, tenant: string, profileId: string): Promise<boolean> {
-  const rows = await db.query<{ n: string | number }>(
-    sql`SELECT count() AS n FROM profiles WHERE tenant = ${tenant} AND profile_id = ${profileId}`,
-  );
-  return Number(rows[0]?.n ?? 0) > 0;
+const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+const processInsertedIds = createInsertedIds(1_000_000);
+
+/** One query for the whole batch: which of these profiles are already committed. */
+async function committedProfiles(
+  db: SqlDatabase,
+  ids: readonly { tenant: string; profile_id: string }[],
+): Promise<Set<string>> {
+  const committed = new Set<string>();
+  const byTenant = new Map<string, string[]>();
+  for (const { tenant, profile_id } of ids) byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), profile_id]);
+  for (const [tenant, profileIds] of byTenant) {
+    const rows = await db.query<{ profile_id: string }>(
+      sql`SELECT DISTINCT profile_id FROM profiles WHERE tenant = ${tenant} AND profile_id IN ${tuple(profileIds)}`,
+    );
+    for (const row of rows) committed.add(`${tenant}\u0000${row.profile_id}`);
+  }
+  return committed;
 }
 
-async function insertInChunks(db: SqlDatabase, table: string, rows: readonly object[], chunk: number) {
-  for (let i = 0; i < rows.length; i += chunk) await db.insert(table, rows.slice(i, i + chunk));
+/** Starts S3 reads up to `window` records ahead, so fetching overlaps decoding and inserting. */
+function prefetcher(store: RawPayloadStore, keys: readonly string[], window: number) {
+  const started = new Map<string, Promise<Uint8Array>>();
+  let next = 0;
+  const start = (key: string) => {
+    if (started.has(key)) return;
+    const fetching = store.get(key);
+    fetching.catch(() => {}); // surfaced when the record is handled
+    started.set(key, fetching);
+  };
+  return (key: string): Promise<Uint8Array> => {
+    const index = keys.indexOf(key, next);
+    if (index >= 0) next = index + 1;
+    for (let i = next; i < Math.min(keys.length, next + window); i++) start(keys[i] as string);
+    start(key);
+    const fetching = started.get(key) as Promise<Uint8Array>;
+    started.delete(key);
+    return fetching;
+  };
 }
 
-/**
- * Hits per endpoint (Datadog `endpoint_counts`), stamped like the samples with the profile's start
- * second and ingest id, so that the committed-ingest filter applies to them unchanged.
- */
-function endpointCountRows(envelope: ProfileEnvelope, ingestId: string, ts: number): object[] {
-  return Object.entries(envelope.endpoint_counts ?? {}).map(([endpoint, count]) => ({
-    tenant: envelope.tenant,
-    service: envelope.service,
-    env: envelope.env,
-    version: envelope.version,
-    ts,
-    profile_id: envelope.profile_id,
-    ingest_id: ingestId,
-    endpoint,
-    count,
-  }));
+function tryParse(record: KafkaEventRecord): ProfileEnvelope | undefined {
+  try {
+    return parseEnvelope(Buffer.from(record.value ?? '', 'base64'));
+  } catch {
+    return undefined; // dead-lettered with its reason when the loop reaches it
+  }
 }
 
 // Tenants of envelopes written by hand or replayed are checked like configured ones (config.ts).
@@ -79,70 +106,26 @@ const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // and current versions clamp them, so a profile dated outside 1970–2106 is refused, not misfiled.
 const MAX_DATETIME_SECONDS = 2 ** 32 - 1;
 
-export async function processProfile(deps: ProcessProfilesDeps, envelope: ProfileEnvelope): Promise<RecordOutcome> {
-  if (!tenantPattern.test(envelope.tenant)) throw unprocessable('envelope tenant is not a valid tenant name');
-  if (await isProfileCommitted(deps.db, envelope.tenant, envelope.profile_id)) return 'duplicate';
-  const raw = await deps.rawStore.get(envelope.s3.key);
-  const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
-  const ingestId = randomUUID();
-  const exploded = explodeProfile(
-    data,
-    {
-      tenant: envelope.tenant,
-      service: envelope.service,
-      env: envelope.env,
-      version: envelope.version,
-      profileId: envelope.profile_id,
-      ingestId,
-      fallbackStartSeconds: Math.floor(envelope.start ?? Date.parse(envelope.received_at) / 1000),
-    },
-    deps.labelMappingFor(envelope.tenant),
-    deps.limits,
-  );
-  const chunk = deps.insertChunkRows ?? 100_000;
-  const startSeconds = Number(exploded.startNs / 1_000_000_000n);
-  if (exploded.startNs < 0n || startSeconds > MAX_DATETIME_SECONDS) {
-    throw unprocessable(`profile time ${exploded.startNs} ns is outside the range ClickHouse can store (1970 to 2106)`);
-  }
-  // Frames and stacks first, samples and endpoint counts next, the profile row last: a crash
-  // anywhere before the last insert leaves rows of an uncommitted ingest_id, which queries ignore.
-  await insertInChunks(deps.db, 'frames', exploded.frames, chunk);
-  await insertInChunks(deps.db, 'stacks', exploded.stacks, chunk);
-  await insertInChunks(deps.db, 'samples', exploded.samples, chunk);
-  await insertInChunks(deps.db, 'endpoint_counts', endpointCountRows(envelope, ingestId, startSeconds), chunk);
-  const tagEntries = Object.entries(envelope.tags);
-  await deps.db.insert('profiles', [
-    {
-      tenant: envelope.tenant,
-      service: envelope.service,
-      profile_id: envelope.profile_id,
-      ingest_id: ingestId,
-      env: envelope.env,
-      version: envelope.version,
-      runtime_id: envelope.tags['runtime-id'] ?? '',
-      start: startSeconds,
-      start_ns: exploded.startNs.toString(),
-      duration_ns: exploded.durationNs.toString(),
-      period: exploded.period.toString(),
-      period_type: exploded.periodType,
-      sample_types: exploded.sampleTypes,
-      sample_count: exploded.sampleCount,
-      row_count: exploded.samples.length,
-      tag_keys: tagEntries.map(([k]) => k),
-      tag_values: tagEntries.map(([, v]) => v),
-      s3_key: envelope.s3.key,
-      received_at: Math.floor(Date.parse(envelope.received_at) / 1000) || 0,
-      committed_ns: (BigInt(Date.now()) * 1_000_000n).toString(),
-    },
-  ]);
-  return 'processed';
-}
-
 export async function processProfileRecords(
   deps: ProcessProfilesDeps,
   records: readonly KafkaEventRecord[],
 ): Promise<BatchSummary> {
   const summary: BatchSummary = { processed: 0, duplicate: 0, dead_lettered: 0 };
+  const envelopes = records.map(tryParse).filter((e): e is ProfileEnvelope => e !== undefined);
+  const valid = envelopes.filter((e) => tenantPattern.test(e.tenant));
+  const committed = await committedProfiles(deps.db, valid);
+  const fetchRaw = prefetcher(
+    deps.rawStore,
+    valid.filter((e) => !committed.has(`${e.tenant}\u0000${e.profile_id}`)).map((e) => e.s3.key),
+    deps.prefetch ?? 4,
+  );
+  const chunkBytes = deps.insertChunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const writer = new ProfileBatchWriter(
+    new OrderedInserts(deps.db, chunkBytes),
+    chunkBytes,
+    deps.insertedIds ?? processInsertedIds,
+  );
+
   const { deadLettered } = await consumeRecords(
     {
       logger: deps.logger,
@@ -157,10 +140,53 @@ export async function processProfileRecords(
       parse: parseEnvelope,
       identify: (envelope) => ({ tenant: envelope.tenant, id: envelope.profile_id }),
       async handle(envelope, log) {
-        const outcome = await processProfile(deps, envelope);
-        summary[outcome] += 1;
-        log.info('profile record handled', { outcome, tenant: envelope.tenant, profile_id: envelope.profile_id });
+        if (!tenantPattern.test(envelope.tenant)) throw unprocessable('envelope tenant is not a valid tenant name');
+        const key = `${envelope.tenant}\u0000${envelope.profile_id}`;
+        if (committed.has(key)) {
+          summary.duplicate += 1;
+          log.info('profile record handled', {
+            outcome: 'duplicate',
+            tenant: envelope.tenant,
+            profile_id: envelope.profile_id,
+          });
+          return;
+        }
+        const raw = await fetchRaw(envelope.s3.key);
+        const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
+        const ingestId = randomUUID();
+        const exploded = explodeProfileCompact(
+          data,
+          {
+            tenant: envelope.tenant,
+            service: envelope.service,
+            env: envelope.env,
+            version: envelope.version,
+            profileId: envelope.profile_id,
+            ingestId,
+            fallbackStartSeconds: Math.floor(envelope.start ?? Date.parse(envelope.received_at) / 1000),
+          },
+          deps.labelMappingFor(envelope.tenant),
+          deps.limits,
+          // Stacks go to RowBinary straight from the compact columns.
+          { stackRows: false },
+        );
+        const startSeconds = Number(exploded.startNs / 1_000_000_000n);
+        if (exploded.startNs < 0n || startSeconds > MAX_DATETIME_SECONDS) {
+          throw unprocessable(
+            `profile time ${exploded.startNs} ns is outside the range ClickHouse can store (1970 to 2106)`,
+          );
+        }
+        await writer.add({ envelope, ingestId, exploded, startSeconds });
+        // A later copy of the same profile in this batch is a duplicate of this one.
+        committed.add(key);
+        summary.processed += 1;
+        log.info('profile record handled', {
+          outcome: 'processed',
+          tenant: envelope.tenant,
+          profile_id: envelope.profile_id,
+        });
       },
+      finish: () => writer.finish(),
     },
   );
   summary.dead_lettered = deadLettered;

@@ -1,60 +1,225 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { type RunningApp, startApp } from '../../infra/local/app.js';
 import { createTopics, migrateClickHouse } from '../../infra/local/prepare.js';
 import { appEnvironment, repoRoot, stackSettings } from '../../infra/local/settings.js';
 import { startStack, stopStack } from '../../infra/local/stack.js';
 import { loadConfig } from '../../shared/config.js';
 import { createDeps } from '../../shared/deps.js';
+import { benchConsumer } from './consumer.js';
 import { datasetFor } from './dataset.js';
+import { benchDecode } from './decode.js';
+import { benchFreshness, benchUploads } from './ingest-http.js';
 import { benchQueries, type RouteFigures } from './queries.js';
+import { buildRealisticProfile } from './realistic-profile.js';
+import { benchScaleOut } from './scale-out.js';
 import { table } from './stats.js';
 
 /**
- * `npm run bench`: benchmarks that print a table and write JSON to bench-results/.
- * HOTSPOTS_BENCH_SAMPLES (comma list, default 10000000) sets the dataset sizes of the query
- * benchmark; HOTSPOTS_BENCH_REQUESTS (default 30) the calls per route.
+ * `npm run bench`: every benchmark of issue 7, each figure beside its baseline from the same run.
+ * Prints tables and writes JSON to bench-results/. Knobs (environment):
+ * - HOTSPOTS_BENCH_PARTS: comma list of decode, consumer, memory, scale-out, upload, freshness,
+ *   queries (default: all).
+ * - HOTSPOTS_BENCH_SAMPLES: dataset sizes of the query benchmark (default 10000000).
+ * - HOTSPOTS_BENCH_REQUESTS: calls per query route (default 30).
+ * - HOTSPOTS_BENCH_PROFILES: profiles through the consumer benchmark (default 40 × 20k samples).
+ * - HOTSPOTS_BENCH_SCALE_OUT: consumer counts of the scale-out benchmark (default 1,2,4).
+ * - HOTSPOTS_BENCH_UPLOAD_SECONDS: seconds per upload scenario (default 10).
  */
-const log = (message: string) => console.log(`[bench] ${message}`);
-const sizes = (process.env.HOTSPOTS_BENCH_SAMPLES ?? '10000000').split(',').map((s) => Number(s.trim()));
+const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+const list = (name: string, fallback: string) =>
+  (process.env[name] ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+const parts = new Set(list('HOTSPOTS_BENCH_PARTS', 'decode,consumer,memory,scale-out,upload,freshness,queries'));
+const sizes = list('HOTSPOTS_BENCH_SAMPLES', '10000000').map(Number);
 const requests = Number(process.env.HOTSPOTS_BENCH_REQUESTS ?? '30');
+const consumerProfiles = Number(process.env.HOTSPOTS_BENCH_PROFILES ?? '40');
+const consumerCounts = list('HOTSPOTS_BENCH_SCALE_OUT', '1,2,4').map(Number);
+const uploadSeconds = Number(process.env.HOTSPOTS_BENCH_UPLOAD_SECONDS ?? '10');
 const anchor = Math.floor(Date.now() / 1000 / 86_400) * 86_400;
 
 const bareSettings = stackSettings({ ...process.env, PORT: process.env.HOTSPOTS_BENCH_PORT ?? '3500' });
 const started = await startStack(bareSettings, log);
-const env: Record<string, string> = { ...appEnvironment(bareSettings), HOTSPOTS_CONSUMER_GROUP: 'hotspots-bench' };
+// A profiles topic of its own: the app's event source then sees only this run's uploads, not the
+// backlog earlier test runs left on hotspots.profiles.
+const runId = Date.now().toString(36);
+const env: Record<string, string> = {
+  ...appEnvironment(bareSettings),
+  HOTSPOTS_CONSUMER_GROUP: `hotspots-bench-${runId}`,
+  HOTSPOTS_PROFILES_TOPIC: `hotspots.bench.profiles.${runId}`,
+};
 let app: RunningApp | undefined;
 // Loading tens of millions of rows is one long INSERT … SELECT: a generous request timeout.
 const deps = createDeps(
   loadConfig({ ...env, HOTSPOTS_LOG_LEVEL: 'warn', HOTSPOTS_CLICKHOUSE_REQUEST_TIMEOUT_MS: '1800000' }),
 );
+const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
+const print = (title: string, rows: Record<string, string | number>[]) => console.log(`\n${title}\n\n${table(rows)}\n`);
+
+/** Peak RSS of one consumer batch in a fresh process (test/bench/memory-probe.ts). */
+function memoryProbe(key: string, records: number, encoding: string, extraEnv: Record<string, string> = {}) {
+  return new Promise<Record<string, number>>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'test', 'bench', 'memory-probe.ts'), key, String(records), encoding],
+      { cwd: repoRoot, env: { ...process.env, ...env, HOTSPOTS_LOG_LEVEL: 'warn', ...extraEnv } },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}'))
+        : reject(new Error(`memory probe failed: ${err}`)),
+    );
+  });
+}
+
 try {
   await migrateClickHouse(env.HOTSPOTS_CLICKHOUSE_URL ?? '', env.HOTSPOTS_CLICKHOUSE_DATABASE ?? 'hotspots');
   await createTopics([env.HOTSPOTS_KAFKA_BROKERS ?? '']);
-  const datasets = [];
-  for (const n of sizes) datasets.push(await datasetFor(deps.db, n, anchor));
-  const apiKeys = datasets.map((d, i) => `hotspots-bench-key-${i}:${d.tenant}`).join(',');
-  app = await startApp(
-    { ...bareSettings, apiKeys },
-    { extraEnv: { HOTSPOTS_CONSUMER_GROUP: 'hotspots-bench', HOTSPOTS_LOG_LEVEL: 'warn' } },
+  await createTopics(
+    [env.HOTSPOTS_KAFKA_BROKERS ?? ''],
+    [{ name: env.HOTSPOTS_PROFILES_TOPIC ?? '', partitions: 4, configs: { 'retention.ms': '86400000' } }],
   );
-  const queryRows: RouteFigures[] = [];
-  const loads: Record<string, number> = {};
-  for (const [i, dataset] of datasets.entries()) {
-    const { loadSeconds, routes } = await benchQueries(
-      deps.db,
-      app.url,
-      `hotspots-bench-key-${i}`,
-      dataset,
-      requests,
-      log,
-    );
-    loads[dataset.tenant] = loadSeconds;
-    queryRows.push(...routes);
+
+  if (parts.has('decode')) {
+    log('decode: pprof-format vs the wire decoder');
+    const decode = await benchDecode();
+    results.decode = decode;
+    print('Decode and explode (one core, median of rounds; ratio = samples/s over pprof-format decode):', decode);
   }
-  console.log('\nQuery routes over HTTP (serverless offline → ClickHouse 18.16), latency in ms:\n');
-  console.log(
-    table(
+
+  if (parts.has('consumer')) {
+    const consumer = await benchConsumer(deps, {
+      profiles: consumerProfiles,
+      distinctProfiles: 8,
+      recordsPerBatch: 100,
+      nativePort: bareSettings.clickhouse.tcpPort,
+      database: env.HOTSPOTS_CLICKHOUSE_DATABASE ?? 'hotspots',
+      log,
+    });
+    results.consumer = consumer;
+    print(
+      'Consumer end to end (S3 → gunzip → decode → ClickHouse) vs raw insert of the same rows:',
+      Object.entries(consumer).map(([figure, value]) => ({ figure, value })),
+    );
+  }
+
+  if (parts.has('memory')) {
+    log('memory: building a ~50 MB profile');
+    const large = buildRealisticProfile({ samples: 480_000, functions: 20_000, seed: 7 });
+    const largeKey = `bench/memory/${Date.now().toString(36)}/large.pprof.gz`;
+    await deps.rawStore.put(largeKey, gzipSync(large), 'application/octet-stream');
+    const small = buildRealisticProfile({ samples: 100, functions: 200, seed: 8 });
+    const smallKey = `bench/memory/${Date.now().toString(36)}/small.pprof.gz`;
+    await deps.rawStore.put(smallKey, gzipSync(small), 'application/octet-stream');
+    const memory = [];
+    for (const [scenario, key, records, chunk] of [
+      [`one ${(large.length / 2 ** 20).toFixed(0)} MiB profile, 16 MiB chunks`, largeKey, 1, 16],
+      [`one ${(large.length / 2 ** 20).toFixed(0)} MiB profile, 4 MiB chunks`, largeKey, 1, 4],
+      ['1,000 records (100 samples each)', smallKey, 1_000, 16],
+      ['10,000 records (100 samples each)', smallKey, 10_000, 16],
+    ] as const) {
+      log(`memory: ${scenario}`);
+      const figures = await memoryProbe(key, records, 'gzip', { HOTSPOTS_INSERT_CHUNK_BYTES: String(chunk * 2 ** 20) });
+      memory.push({ scenario, ...figures });
+    }
+    results.memory = memory;
+    print('Consumer peak RSS per batch (fresh process each; Lambda memorySize is 2048 MB):', memory);
+  }
+
+  if (parts.has('scale-out')) {
+    const scaleOut = await benchScaleOut(deps, {
+      env: { ...env, HOTSPOTS_LOG_LEVEL: 'info' },
+      consumerCounts,
+      partitions: 4,
+      profiles: 64,
+      log,
+    });
+    results.scale_out = scaleOut;
+    print('Scale-out: M consumer processes on a 4-partition topic (same machine as ClickHouse):', scaleOut);
+  }
+
+  const datasets = [];
+  if (parts.has('queries')) for (const n of sizes) datasets.push(await datasetFor(deps.db, n, anchor));
+  const apiKeys = [
+    'hotspots-bench-ingest:bench-ingest',
+    ...datasets.map((d, i) => `hotspots-bench-key-${i}:${d.tenant}`),
+  ].join(',');
+  if (parts.has('upload') || parts.has('freshness') || parts.has('queries')) {
+    app = await startApp(
+      { ...bareSettings, apiKeys },
+      {
+        extraEnv: {
+          HOTSPOTS_CONSUMER_GROUP: env.HOTSPOTS_CONSUMER_GROUP ?? '',
+          HOTSPOTS_PROFILES_TOPIC: env.HOTSPOTS_PROFILES_TOPIC ?? '',
+          HOTSPOTS_LOG_LEVEL: 'warn',
+        },
+      },
+    );
+  }
+  if (app && parts.has('upload')) {
+    const uploads = await benchUploads(app.url, 'hotspots-bench-ingest', {
+      seconds: uploadSeconds,
+      baseline: deps,
+      log,
+    });
+    results.uploads = uploads;
+    print(
+      'Upload route POST /v1/profiles (8 concurrent uploaders) beside S3 put + Kafka publish alone, latency in ms:',
+      uploads.map((u) => ({
+        profile: u.label,
+        'accepted/s': u.accepted_per_s,
+        p50: u.p50_ms,
+        p99: u.p99_ms,
+        errors: u.errors,
+        'S3+Kafka p50': u.s3_put_then_publish?.p50_ms ?? '-',
+        'S3+Kafka p99': u.s3_put_then_publish?.p99_ms ?? '-',
+      })),
+    );
+  }
+  if (app && parts.has('freshness')) {
+    const freshness = await benchFreshness(app.url, 'hotspots-bench-ingest', { log });
+    results.freshness = freshness;
+    print(
+      'Freshness: upload → visible in GET /v1/endpoints/cpu, ms:',
+      [
+        { load: 'idle', ...freshness.idle },
+        ...(freshness.under_load ? [{ load: freshness.under_load.background_label, ...freshness.under_load }] : []),
+      ].map((s) => ({ load: s.load, n: s.n, p50: s.p50_ms, p99: s.p99_ms, max: s.max_ms })),
+    );
+  }
+
+  if (app && parts.has('queries')) {
+    const queryRows: RouteFigures[] = [];
+    const loads: Record<string, number> = {};
+    for (const [i, dataset] of datasets.entries()) {
+      const { loadSeconds, routes } = await benchQueries(
+        deps.db,
+        app.url,
+        `hotspots-bench-key-${i}`,
+        dataset,
+        requests,
+        log,
+      );
+      loads[dataset.tenant] = loadSeconds;
+      queryRows.push(...routes);
+    }
+    results.queries = queryRows;
+    results.dataset_load_seconds = loads;
+    results.requests_per_route = requests;
+    print(
+      'Query routes over HTTP (serverless offline → ClickHouse 18.16), latency in ms:',
       queryRows.map((r) => ({
         samples: r.dataset_samples.toLocaleString('en'),
         route: r.route,
@@ -62,15 +227,9 @@ try {
         p99: r.p99_ms,
         max: r.max_ms,
       })),
-    ),
-  );
-  const results = {
-    date: new Date().toISOString(),
-    node: process.version,
-    requests_per_route: requests,
-    dataset_load_seconds: loads,
-    queries: queryRows,
-  };
+    );
+  }
+
   const dir = join(repoRoot, 'bench-results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

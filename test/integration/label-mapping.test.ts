@@ -153,12 +153,13 @@ describe('the consumer with endpoint_counts in the envelope', () => {
       query: (statement) => deps.db.query(statement),
       command: (statement) => deps.db.command(statement),
       ping: () => deps.db.ping(),
-      async insert(table, rows) {
+      insert: (table, rows) => deps.db.insert(table, rows),
+      async insertRowBinary(table, columns, rows) {
         if (table === 'profiles' && !failed) {
           failed = true;
           throw new HotspotsError('unavailable', 'connection reset while committing');
         }
-        return deps.db.insert(table, rows);
+        return deps.db.insertRowBinary(table, columns, rows);
       },
     };
 

@@ -49,6 +49,7 @@ describe('loadConfig defaults', () => {
         password: '',
         database: 'hotspots',
         requestTimeoutMs: 30_000,
+        cluster: undefined,
       },
       bucket: 'hotspots-raw',
       endpoint: undefined,
@@ -126,6 +127,14 @@ describe('loadConfig values', () => {
     expect(config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'u', password: 'p' });
   });
 
+  it('switches ClickHouse to a cluster when HOTSPOTS_CLICKHOUSE_CLUSTER names one', () => {
+    expect(loadConfig({ HOTSPOTS_CLICKHOUSE_CLUSTER: 'hotspots_prod' }).clickhouse.cluster).toBe('hotspots_prod');
+  });
+
+  it('keeps ClickHouse single-node when HOTSPOTS_CLICKHOUSE_CLUSTER is empty', () => {
+    expect(loadConfig({ HOTSPOTS_CLICKHOUSE_CLUSTER: '' }).clickhouse.cluster).toBeUndefined();
+  });
+
   it.each([
     ['true', true],
     ['1', true],
@@ -183,6 +192,10 @@ describe('loadConfig validation', () => {
     ['HOTSPOTS_CLICKHOUSE_URL', 'clickhouse:8123'],
     ['HOTSPOTS_CLICKHOUSE_DATABASE', 'hot-spots'],
     ['HOTSPOTS_CLICKHOUSE_DATABASE', 'hotspots; DROP TABLE x'],
+    ['HOTSPOTS_CLICKHOUSE_CLUSTER', 'hot-spots'],
+    ['HOTSPOTS_CLICKHOUSE_CLUSTER', '1cluster'],
+    ['HOTSPOTS_CLICKHOUSE_CLUSTER', 'c, default'],
+    ['HOTSPOTS_CLICKHOUSE_CLUSTER', 'c'.repeat(65)],
     ['HOTSPOTS_KAFKA_SSL', 'yes'],
     ['HOTSPOTS_S3_FORCE_PATH_STYLE', 'TRUE'],
     ['HOTSPOTS_KAFKA_SASL_MECHANISM', 'gssapi'],

@@ -164,6 +164,9 @@ describe('processSpanBatch', () => {
       async insert(table, rows) {
         inserts.push({ table, rows });
       },
+      async insertRowBinary() {
+        throw new Error('spans are inserted as JSON rows');
+      },
       async command() {},
       async ping() {},
     };

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { unavailable } from '../../errors.js';
 import type { SqlDatabase } from '../../ports.js';
@@ -28,6 +30,19 @@ export function createClickHouseDatabase(client: ClickHouseClient): SqlDatabase 
         throw failed(`insert into ${table}`, error);
       }
     },
+    async insertRowBinary(table, columns, rows) {
+      if (rows.length === 0) return;
+      try {
+        // The client's insert() takes text formats only; exec() streams any body to an INSERT.
+        const result = await client.exec({
+          query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT RowBinary`,
+          values: Readable.from([rows], { objectMode: false }),
+        });
+        await drain(result.stream);
+      } catch (error) {
+        throw failed(`insert into ${table}`, error);
+      }
+    },
     async command(statement) {
       try {
         await client.command({ query: statement.text });
@@ -40,4 +55,9 @@ export function createClickHouseDatabase(client: ClickHouseClient): SqlDatabase 
       if (!answer.success) throw failed('ping', answer.error);
     },
   };
+}
+
+async function drain(stream: Readable): Promise<void> {
+  stream.resume();
+  await finished(stream);
 }

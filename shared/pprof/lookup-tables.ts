@@ -1,0 +1,168 @@
+/**
+ * A hash map from byte ranges of one buffer, compared by content, to non-negative integers: the
+ * caches of explode.ts look up a sample's raw location ids and label records without building a
+ * key string per sample. Open addressing with linear probing over typed arrays; an entry keeps
+ * where its key's first occurrence sits in the buffer, and a lookup compares bytes there.
+ */
+export class ByteRangeMap {
+  private slots: Int32Array;
+  private hashes: Int32Array;
+  private starts: Int32Array;
+  private ends: Int32Array;
+  private values: Int32Array;
+  private size = 0;
+  // The hash and slot of the last miss, so that `set` right after it does not hash again.
+  private missFrom = -1;
+  private missTo = -1;
+  private missHash = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    expected = 256,
+  ) {
+    let capacity = 16;
+    while (capacity < expected * 2) capacity *= 2;
+    this.slots = new Int32Array(capacity);
+    this.hashes = new Int32Array(capacity / 2);
+    this.starts = new Int32Array(capacity / 2);
+    this.ends = new Int32Array(capacity / 2);
+    this.values = new Int32Array(capacity / 2);
+  }
+
+  /** FNV-1a (32-bit) of the bytes in [from, to). */
+  private hash(from: number, to: number): number {
+    const bytes = this.bytes;
+    let hash = 0x811c9dc5 ^ (to - from);
+    for (let at = from; at < to; at++) hash = Math.imul(hash ^ (bytes[at] as number), 0x01000193);
+    return hash;
+  }
+
+  private sameBytes(entry: number, from: number, to: number): boolean {
+    const start = this.starts[entry] as number;
+    if ((this.ends[entry] as number) - start !== to - from) return false;
+    const bytes = this.bytes;
+    for (let at = from, other = start; at < to; at++, other++) if (bytes[at] !== bytes[other]) return false;
+    return true;
+  }
+
+  /** The value stored for the bytes in [from, to), or -1. */
+  get(from: number, to: number): number {
+    const hash = this.hash(from, to);
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = (slots[slot] as number) - 1;
+      if (entry < 0) break;
+      if (this.hashes[entry] === hash && this.sameBytes(entry, from, to)) return this.values[entry] as number;
+    }
+    this.missFrom = from;
+    this.missTo = to;
+    this.missHash = hash;
+    return -1;
+  }
+
+  /** Stores a value for the bytes in [from, to), which `get` did not find. */
+  set(from: number, to: number, value: number): void {
+    const hash = from === this.missFrom && to === this.missTo ? this.missHash : this.hash(from, to);
+    if (this.size * 2 >= this.slots.length) this.grow();
+    const entry = this.size++;
+    this.hashes[entry] = hash;
+    this.starts[entry] = from;
+    this.ends[entry] = to;
+    this.values[entry] = value;
+    this.place(entry, hash);
+  }
+
+  private place(entry: number, hash: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let slot = hash & mask;
+    while (slots[slot] !== 0) slot = (slot + 1) & mask;
+    slots[slot] = entry + 1;
+  }
+
+  private grow(): void {
+    const capacity = this.slots.length * 2;
+    const widen = (column: Int32Array) => {
+      const wider = new Int32Array(capacity / 2);
+      wider.set(column);
+      return wider;
+    };
+    this.hashes = widen(this.hashes);
+    this.starts = widen(this.starts);
+    this.ends = widen(this.ends);
+    this.values = widen(this.values);
+    this.slots = new Int32Array(capacity);
+    for (let entry = 0; entry < this.size; entry++) this.place(entry, this.hashes[entry] as number);
+  }
+}
+
+/**
+ * A hash map from uint64 keys given as two 32-bit halves to non-negative integers, over typed
+ * arrays: explode.ts finds stacks and frames by their id (a SHA-1 prefix, so its low half is
+ * already uniformly spread) without making a decimal string or a bigint to look them up.
+ */
+export class Uint64Map {
+  private slots: Int32Array;
+  private his: Uint32Array;
+  private los: Uint32Array;
+  private values: Int32Array;
+  private size = 0;
+
+  constructor(expected = 256) {
+    let capacity = 16;
+    while (capacity < expected * 2) capacity *= 2;
+    this.slots = new Int32Array(capacity);
+    this.his = new Uint32Array(capacity / 2);
+    this.los = new Uint32Array(capacity / 2);
+    this.values = new Int32Array(capacity / 2);
+  }
+
+  private static slotOf(hi: number, lo: number, mask: number): number {
+    return (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+  }
+
+  /** The value stored for the key, or -1. */
+  get(hi: number, lo: number): number {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let slot = Uint64Map.slotOf(hi, lo, mask); ; slot = (slot + 1) & mask) {
+      const entry = (slots[slot] as number) - 1;
+      if (entry < 0) return -1;
+      if (this.los[entry] === lo && this.his[entry] === hi) return this.values[entry] as number;
+    }
+  }
+
+  /** Stores a value for a key that `get` did not find. */
+  set(hi: number, lo: number, value: number): void {
+    if (this.size * 2 >= this.slots.length) this.grow();
+    const entry = this.size++;
+    this.his[entry] = hi;
+    this.los[entry] = lo;
+    this.values[entry] = value;
+    this.place(entry);
+  }
+
+  private place(entry: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let slot = Uint64Map.slotOf(this.his[entry] as number, this.los[entry] as number, mask);
+    while (slots[slot] !== 0) slot = (slot + 1) & mask;
+    slots[slot] = entry + 1;
+  }
+
+  private grow(): void {
+    const capacity = this.slots.length * 2;
+    const his = new Uint32Array(capacity / 2);
+    his.set(this.his);
+    this.his = his;
+    const los = new Uint32Array(capacity / 2);
+    los.set(this.los);
+    this.los = los;
+    const values = new Int32Array(capacity / 2);
+    values.set(this.values);
+    this.values = values;
+    this.slots = new Int32Array(capacity);
+    for (let entry = 0; entry < this.size; entry++) this.place(entry);
+  }
+}

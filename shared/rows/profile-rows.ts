@@ -1,0 +1,244 @@
+import type { ProfileEnvelope } from '../envelope.js';
+import type { CompactSamples, FrameRow } from '../pprof/explode.js';
+import { encodeOnce, type RowBinaryWriter } from './row-binary.js';
+
+/**
+ * RowBinary encoders for the consumer's tables. Each table's column list is spelled out in the
+ * INSERT (not taken from the table's order), so the encoders stay valid when migrations add
+ * columns with defaults. The samples encoder copies bytes that repeat: a per-profile prefix, a
+ * per-sample-type part and a per-label-set part are encoded once; a row then costs two memcpys
+ * and two 8-byte values.
+ */
+export interface RowBinaryTable {
+  table: string;
+  columns: readonly string[];
+}
+
+export const samplesTable: RowBinaryTable = {
+  table: 'samples',
+  columns: [
+    'tenant',
+    'service',
+    'env',
+    'version',
+    'ts',
+    'profile_id',
+    'ingest_id',
+    'sample_type',
+    'sample_unit',
+    'value',
+    'span_id',
+    'local_root_span_id',
+    'endpoint',
+    'trace_id',
+    'label_keys',
+    'label_values',
+    'stack_id',
+  ],
+};
+export const stacksTable: RowBinaryTable = { table: 'stacks', columns: ['tenant', 'stack_id', 'frame_ids'] };
+export const framesTable: RowBinaryTable = {
+  table: 'frames',
+  columns: ['tenant', 'frame_id', 'function_name', 'system_name', 'file_name', 'line'],
+};
+export const endpointCountsTable: RowBinaryTable = {
+  table: 'endpoint_counts',
+  columns: ['tenant', 'service', 'env', 'version', 'ts', 'profile_id', 'ingest_id', 'endpoint', 'count'],
+};
+export const profilesTable: RowBinaryTable = {
+  table: 'profiles',
+  columns: [
+    'tenant',
+    'service',
+    'profile_id',
+    'ingest_id',
+    'env',
+    'version',
+    'runtime_id',
+    'start',
+    'start_ns',
+    'duration_ns',
+    'period',
+    'period_type',
+    'sample_types',
+    'sample_count',
+    'row_count',
+    'tag_keys',
+    'tag_values',
+    's3_key',
+    'received_at',
+    'committed_ns',
+  ],
+};
+
+/** What every sample row of one profile shares. */
+export interface SampleRowContext {
+  tenant: string;
+  service: string;
+  env: string;
+  version: string;
+  profileId: string;
+  ingestId: string;
+}
+
+export interface CompactProfileRows {
+  compact: CompactSamples;
+  sampleTypeList: readonly { type: string; unit: string }[];
+}
+
+/**
+ * Encodes rows [from, …) of a profile's samples until the writer holds at least `untilBytes`
+ * bytes; returns the index of the next row to encode (= rowCount when done). Callers flush the
+ * writer between calls, which bounds memory for any profile size.
+ */
+export class SampleRowEncoder {
+  private readonly headOfType: Buffer[];
+  private readonly labelSetBytes: (Buffer | undefined)[];
+  private readonly stackIdBytes: Uint8Array;
+  private readonly valueBytes: Uint8Array;
+
+  constructor(
+    context: SampleRowContext,
+    private readonly rows: CompactProfileRows,
+  ) {
+    const { compact } = rows;
+    this.headOfType = rows.sampleTypeList.map((type) =>
+      encodeOnce((w) => {
+        w.string(context.tenant);
+        w.string(context.service);
+        w.string(context.env);
+        w.string(context.version);
+        w.uint32(compact.ts);
+        w.string(context.profileId);
+        w.string(context.ingestId);
+        w.string(type.type);
+        w.string(type.unit);
+      }),
+    );
+    this.labelSetBytes = new Array(compact.labelSets.length);
+    // Typed arrays are little-endian on every platform Node runs on, as RowBinary wants.
+    this.stackIdBytes = new Uint8Array(
+      compact.stackIds.buffer,
+      compact.stackIds.byteOffset,
+      compact.stackIds.byteLength,
+    );
+    this.valueBytes = new Uint8Array(compact.values.buffer, compact.values.byteOffset, compact.values.byteLength);
+  }
+
+  get rowCount(): number {
+    return this.rows.compact.rowCount;
+  }
+
+  private labelSet(index: number): Buffer {
+    const cached = this.labelSetBytes[index];
+    if (cached) return cached;
+    const set = this.rows.compact.labelSets[index];
+    if (!set) throw new Error(`label set ${index} is missing`);
+    const bytes = encodeOnce((w) => {
+      w.uint64(BigInt(set.spanId));
+      w.uint64(BigInt(set.localRootSpanId));
+      w.nullableString(set.endpoint);
+      w.string(set.traceId);
+      w.stringArray(set.keys);
+      w.stringArray(set.values);
+    });
+    this.labelSetBytes[index] = bytes;
+    return bytes;
+  }
+
+  encode(writer: RowBinaryWriter, from: number, untilBytes: number): number {
+    const { compact } = this.rows;
+    let row = from;
+    for (; row < compact.rowCount && writer.length < untilBytes; row++) {
+      const head = this.headOfType[compact.sampleTypeIndex[row] as number];
+      if (!head) throw new Error(`row ${row} has no sample type`);
+      writer.raw(head);
+      writer.eightBytes(this.valueBytes, row * 8);
+      writer.raw(this.labelSet(compact.labelSetIndex[row] as number));
+      writer.eightBytes(this.stackIdBytes, (compact.stackIndex[row] as number) * 8);
+    }
+    return row;
+  }
+}
+
+/** Stack `stack` of a compact profile: its id and its frame ids, leaf first. */
+export function encodeStackRow(writer: RowBinaryWriter, tenant: string, compact: CompactSamples, stack: number): void {
+  writer.string(tenant);
+  writer.uint64(compact.stackIds[stack] as bigint);
+  const from = compact.stackFrameStarts[stack] as number;
+  const to = compact.stackFrameStarts[stack + 1] as number;
+  writer.varUint(to - from);
+  for (let at = from; at < to; at++) writer.uint64(compact.frameIds[compact.stackFrames[at] as number] as bigint);
+}
+
+export function encodeFrameRow(writer: RowBinaryWriter, row: FrameRow): void {
+  writer.string(row.tenant);
+  writer.uint64(BigInt(row.frame_id));
+  writer.string(row.function_name);
+  writer.string(row.system_name);
+  writer.string(row.file_name);
+  writer.int64(BigInt(row.line));
+}
+
+/**
+ * Hits per endpoint (Datadog `endpoint_counts`), stamped like the samples with the profile's
+ * start second and ingest id, so that the committed-ingest filter applies to them unchanged.
+ */
+export function encodeEndpointCountRows(
+  writer: RowBinaryWriter,
+  envelope: ProfileEnvelope,
+  ingestId: string,
+  ts: number,
+): void {
+  for (const [endpoint, count] of Object.entries(envelope.endpoint_counts ?? {})) {
+    writer.string(envelope.tenant);
+    writer.string(envelope.service);
+    writer.string(envelope.env);
+    writer.string(envelope.version);
+    writer.uint32(ts);
+    writer.string(envelope.profile_id);
+    writer.string(ingestId);
+    writer.string(endpoint);
+    writer.uint64(BigInt(count));
+  }
+}
+
+export interface ProfileCommitRow {
+  envelope: ProfileEnvelope;
+  ingestId: string;
+  startSeconds: number;
+  startNs: bigint;
+  durationNs: bigint;
+  period: bigint;
+  periodType: string;
+  sampleTypes: readonly string[];
+  sampleCount: number;
+  rowCount: number;
+  committedNs: bigint;
+}
+
+/** The `profiles` row: written after the profile's other rows, it commits them. */
+export function encodeProfileRow(writer: RowBinaryWriter, row: ProfileCommitRow): void {
+  const { envelope } = row;
+  const tags = Object.entries(envelope.tags);
+  writer.string(envelope.tenant);
+  writer.string(envelope.service);
+  writer.string(envelope.profile_id);
+  writer.string(row.ingestId);
+  writer.string(envelope.env);
+  writer.string(envelope.version);
+  writer.string(envelope.tags['runtime-id'] ?? '');
+  writer.uint32(row.startSeconds);
+  writer.int64(row.startNs);
+  writer.int64(row.durationNs);
+  writer.int64(row.period);
+  writer.string(row.periodType);
+  writer.stringArray(row.sampleTypes);
+  writer.uint64(BigInt(row.sampleCount));
+  writer.uint64(BigInt(row.rowCount));
+  writer.stringArray(tags.map(([key]) => key));
+  writer.stringArray(tags.map(([, value]) => value));
+  writer.string(envelope.s3.key);
+  writer.uint32(Math.max(0, Math.floor(Date.parse(envelope.received_at) / 1000) || 0));
+  writer.uint64(row.committedNs);
+}

@@ -1,0 +1,188 @@
+import { hash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Profile } from 'pprof-format';
+import { defaultLabelMapping } from '../../shared/labels.js';
+import { type ExplodeLimits, explodeProfile, explodeProfileCompact } from '../../shared/pprof/explode.js';
+import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
+import { buildRealisticProfile } from './realistic-profile.js';
+import { round, table } from './stats.js';
+
+/**
+ * Decoding and exploding a pprof on one core (issue 7): pprof-format's Profile.decode is the
+ * baseline, measured in the same run as the rest, on the realistic profile (20k samples), the
+ * same with far fewer distinct stacks, and one ten times larger. Each round runs the baseline and
+ * the wire decoder's variants once each, in turn (rotating who goes first), so a noisy neighbour
+ * slows all of them alike; the reference explode runs in rounds of its own afterwards, as the
+ * garbage it leaves (hundreds of MB) would otherwise be collected on the next one's time. Figures
+ * are medians over the rounds after a warm-up; `ratio` is samples/s over the baseline's.
+ *
+ *   node --import tsx test/bench/decode.ts [rounds]
+ */
+export type DecodeFigures = {
+  profile: string;
+  decoder: string;
+  median_ms: number;
+  mb_per_s: number;
+  m_samples_per_s: number;
+  m_rows_per_s: number;
+  ratio: number;
+};
+
+export interface DecodeBenchOptions {
+  /** Measured rounds on the 20k-sample profiles (default 10), after 3 warm-up rounds. */
+  rounds?: number;
+  /** Measured rounds on the large profile (default 3), after 1 warm-up round. */
+  largeRounds?: number;
+  /** Samples of the large profile (default 200 000). */
+  largeSamples?: number;
+}
+
+const context = {
+  tenant: 'bench',
+  service: 'checkout',
+  env: 'bench',
+  version: '1',
+  profileId: 'profile',
+  ingestId: 'ingest',
+  fallbackStartSeconds: 0,
+};
+const limits: ExplodeLimits = { maxSamplesPerProfile: 10_000_000, maxLabelsPerSample: 64, maxLabelValueBytes: 4096 };
+
+interface Decoder {
+  name: string;
+  /** Runs once; returns the rows it produced (0 for a bare decode). */
+  run: (bytes: Uint8Array) => number;
+}
+
+const baseline: Decoder = {
+  name: 'pprof-format Profile.decode (baseline)',
+  run: (bytes) => {
+    Profile.decode(bytes);
+    return 0;
+  },
+};
+const wireDecoders: Decoder[] = [
+  {
+    name: 'explodeProfileCompact',
+    run: (bytes) => explodeProfileCompact(bytes, context, defaultLabelMapping, limits).compact.rowCount,
+  },
+  {
+    name: 'explodeProfileCompact, stackRows: false',
+    run: (bytes) =>
+      explodeProfileCompact(bytes, context, defaultLabelMapping, limits, { stackRows: false }).compact.rowCount,
+  },
+  {
+    name: 'explodeProfile (row objects)',
+    run: (bytes) => explodeProfile(bytes, context, defaultLabelMapping, limits).samples.length,
+  },
+];
+const reference: Decoder = {
+  name: 'reference explode (pprof-format + rows)',
+  run: (bytes) => explodeProfileReference(bytes, context, defaultLabelMapping, limits).samples.length,
+};
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+/**
+ * Not a decoder: what stack_id alone costs, the floor under any decoder that keeps today's ids.
+ * It is SHA-1 over a stack's frame ids joined by commas, and in the realistic profile almost every
+ * sample has a stack of its own (a random leaf under one of 400 call paths): one ~500-byte text
+ * to hash per sample.
+ */
+function stackIdFloor(bytes: Uint8Array): Decoder {
+  const texts = explodeProfile(bytes, context, defaultLabelMapping, limits).stacks.map((stack) =>
+    stack.frame_ids.join(','),
+  );
+  return {
+    name: `floor: SHA-1 of the ${texts.length} stack_id texts alone`,
+    run: () => {
+      for (const text of texts) hash('sha1', text, 'binary');
+      return 0;
+    },
+  };
+}
+
+/** Runs the decoders in turn, `warmups + rounds` times; medians of the measured rounds. */
+async function measure(decoders: Decoder[], bytes: Uint8Array, warmups: number, rounds: number) {
+  const times = decoders.map((): number[] => []);
+  const rows = decoders.map(() => 0);
+  for (let r = 0; r < warmups + rounds; r++) {
+    // Each round starts one decoder later, so that each follows every other one (and collects
+    // its garbage) as often.
+    for (let k = 0; k < decoders.length; k++) {
+      const i = (r + k) % decoders.length;
+      const decoder = decoders[i] as Decoder;
+      const started = performance.now();
+      rows[i] = decoder.run(bytes);
+      const elapsed = performance.now() - started;
+      if (r >= warmups) times[i]?.push(elapsed);
+    }
+    await new Promise(setImmediate); // let logs and timers through between rounds
+  }
+  return decoders.map((decoder, i) => ({ decoder, ms: median(times[i] ?? []), rows: rows[i] ?? 0 }));
+}
+
+async function benchProfile(
+  label: string,
+  bytes: Uint8Array,
+  samples: number,
+  warmups: number,
+  rounds: number,
+): Promise<DecodeFigures[]> {
+  const measured = [
+    ...(await measure([baseline, ...wireDecoders, stackIdFloor(bytes)], bytes, warmups, rounds)),
+    ...(await measure([reference], bytes, warmups, rounds)),
+  ];
+  const baselineMs = measured[0]?.ms ?? Number.NaN;
+  return measured.map(({ decoder, ms, rows }) => ({
+    profile: label,
+    decoder: decoder.name,
+    median_ms: round(ms),
+    mb_per_s: round(bytes.length / 1e6 / (ms / 1000)),
+    m_samples_per_s: round(samples / 1e6 / (ms / 1000), 3),
+    m_rows_per_s: round(rows / 1e6 / (ms / 1000), 3),
+    ratio: round(baselineMs / ms, 2),
+  }));
+}
+
+/**
+ * The realistic profile with each sample's leaf location dropped: its 400 call paths become its
+ * only stacks (of 20k samples), to show what stack diversity costs; labels and values unchanged.
+ */
+function withoutLeaves(bytes: Uint8Array): Uint8Array {
+  const profile = Profile.decode(bytes);
+  for (const sample of profile.sample) sample.locationId = sample.locationId.slice(1);
+  return profile.encode();
+}
+
+export async function benchDecode(options: DecodeBenchOptions = {}): Promise<DecodeFigures[]> {
+  const rounds = options.rounds ?? 10;
+  const largeSamples = options.largeSamples ?? 200_000;
+  const realistic = buildRealisticProfile();
+  const fewStacks = withoutLeaves(realistic);
+  const large = buildRealisticProfile({ samples: largeSamples, seed: 7 });
+  const mb = (bytes: Uint8Array) => (bytes.length / 1e6).toFixed(1);
+  return [
+    ...(await benchProfile(`realistic 20k samples, ${mb(realistic)} MB`, realistic, 20_000, 3, rounds)),
+    ...(await benchProfile(`same, leaf dropped (400 stacks), ${mb(fewStacks)} MB`, fewStacks, 20_000, 3, rounds)),
+    ...(await benchProfile(
+      `realistic ${largeSamples / 1000}k samples, ${mb(large)} MB`,
+      large,
+      largeSamples,
+      1,
+      options.largeRounds ?? 3,
+    )),
+  ];
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const rounds = process.argv[2] ? Number(process.argv[2]) : undefined;
+  const figures = await benchDecode(rounds === undefined ? {} : { rounds });
+  console.log(table(figures));
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../shared/config.js';
+import { createDeps } from '../../shared/deps.js';
+import { encodeEnvelope, type ProfileEnvelope } from '../../shared/envelope.js';
+import type { KafkaEventRecord } from '../../shared/kafka-event.js';
+import { defaultLabelMapping } from '../../shared/labels.js';
+import { createLogger } from '../../shared/logger.js';
+import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
+
+/**
+ * Peak RSS of one consumer batch, in a fresh process so nothing else inflates it:
+ * `node --import tsx test/bench/memory-probe.ts <s3-key> <records> <encoding>` with the stack's
+ * HOTSPOTS_* environment. Every record points at the same S3 object under a new profile id. The
+ * insert chunk (HOTSPOTS_INSERT_CHUNK_BYTES) and prefetch (HOTSPOTS_CONSUMER_PREFETCH) come from
+ * the configuration, as in the Lambda. Prints one JSON line.
+ */
+const [key, recordsArg, encoding] = process.argv.slice(2);
+if (!key || !recordsArg || (encoding !== 'gzip' && encoding !== 'identity')) {
+  throw new Error('usage: memory-probe.ts <s3-key> <records> <gzip|identity>');
+}
+const config = loadConfig();
+const deps = createDeps(config);
+const tenant = `bench-memory-${Date.now().toString(36)}`;
+const records: KafkaEventRecord[] = Array.from({ length: Number(recordsArg) }, (_, i) => {
+  const envelope: ProfileEnvelope = {
+    v: 1,
+    kind: 'profile',
+    profile_id: randomUUID(),
+    tenant,
+    service: 'memory',
+    env: 'bench',
+    version: '1',
+    tags: {},
+    start: null,
+    end: null,
+    received_at: new Date().toISOString(),
+    s3: { bucket: config.s3.bucket, key },
+    bytes: 0,
+    encoding,
+    format: 'pprof',
+  };
+  return {
+    topic: 'hotspots.profiles',
+    partition: 0,
+    offset: i,
+    timestamp: Date.now(),
+    timestampType: 'CREATE_TIME',
+    key: null,
+    value: encodeEnvelope(envelope).toString('base64'),
+    headers: [],
+  };
+});
+const idleRssMiB = process.memoryUsage().rss / 2 ** 20;
+const started = performance.now();
+const summary = await processProfileRecords(
+  {
+    rawStore: deps.rawStore,
+    db: deps.db,
+    logger: createLogger('warn'),
+    limits: config.limits,
+    labelMappingFor: () => defaultLabelMapping,
+    deadLetterPrefix: config.deadLetterPrefix,
+    insertChunkBytes: config.consumer.insertChunkBytes,
+    prefetch: config.consumer.prefetch,
+  },
+  records,
+);
+const seconds = (performance.now() - started) / 1000;
+await deps.close();
+console.log(
+  JSON.stringify({
+    records: records.length,
+    processed: summary.processed,
+    seconds,
+    idle_rss_mib: Math.round(idleRssMiB),
+    peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
+  }),
+);
