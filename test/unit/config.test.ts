@@ -135,6 +135,23 @@ describe('loadConfig values', () => {
     expect(loadConfig({ HOTSPOTS_CLICKHOUSE_CLUSTER: '' }).clickhouse.cluster).toBeUndefined();
   });
 
+  it('bounds the consumer by 16 MiB inserts and 4 prefetched payloads unless told otherwise', () => {
+    expect(loadConfig({}).consumer).toEqual({ insertChunkBytes: 16 * MiB, prefetch: 4 });
+    expect(loadConfig({ HOTSPOTS_INSERT_CHUNK_BYTES: String(MiB), HOTSPOTS_CONSUMER_PREFETCH: '1' }).consumer).toEqual({
+      insertChunkBytes: MiB,
+      prefetch: 1,
+    });
+  });
+
+  it.each([
+    ['HOTSPOTS_INSERT_CHUNK_BYTES', '65535'],
+    ['HOTSPOTS_INSERT_CHUNK_BYTES', String(1024 * MiB + 1)],
+    ['HOTSPOTS_CONSUMER_PREFETCH', '0'],
+    ['HOTSPOTS_CONSUMER_PREFETCH', '65'],
+  ])('refuses %s=%s, naming the variable', (variable, raw) => {
+    expect(configError(() => loadConfig({ [variable]: raw })).message).toContain(variable);
+  });
+
   it.each([
     ['true', true],
     ['1', true],
