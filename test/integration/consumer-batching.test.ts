@@ -154,6 +154,22 @@ describe('a batch of profiles', () => {
     expect(await totals(service)).toEqual(expectedTotalsByLabel(spec, 'trace endpoint'));
   });
 
+  it('handles a batch of 8,000 records, more ids than one committed-check statement may hold', async () => {
+    const service = uniqueService('many-records');
+    const spec = specOf(2, 0);
+    const stored = await storeProfile(service, spec);
+    const envelopes = Array.from({ length: 8000 }, () => ({ ...stored, profile_id: randomUUID() }));
+
+    const first = await processProfileRecords(consumerDeps(), envelopes.map(record));
+    const again = await processProfileRecords(consumerDeps(), envelopes.map(record));
+
+    expect([first.processed, again.duplicate]).toEqual([8000, 8000]);
+    const profiles = await deps.db.query<{ n: string }>(
+      sql`SELECT toString(count()) AS n FROM profiles WHERE tenant = ${tenant} AND service = ${service}`,
+    );
+    expect(profiles[0]?.n).toBe('8000');
+  });
+
   it('counts a profile that appears twice in one batch once', async () => {
     const service = uniqueService('twice-in-batch');
     const spec = specOf(30, 1);
