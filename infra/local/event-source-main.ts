@@ -30,6 +30,8 @@ const consumers = await Promise.all(
       batchSize: 100,
       handler: fn.handler,
       logger: logger.child({ function: fn.name }),
+      // A consumer that stopped for good must not leave a process that looks alive.
+      onFatalCrash: () => process.exit(1),
     });
     logger.info('event source running', { function: fn.name, topic: fn.topic });
     return consumer;

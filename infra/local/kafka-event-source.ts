@@ -45,20 +45,30 @@ export interface EventSourceOptions {
   handler: (event: KafkaEvent) => Promise<unknown>;
   logger: Logger;
   maxBackoffMs?: number;
+  /** Called when KafkaJS gives up on the consumer (a crash it will not restart from). */
+  onFatalCrash?: (error: Error) => void;
 }
 
 export async function runKafkaEventSource(options: EventSourceOptions): Promise<Consumer> {
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
-    sessionTimeout: 30_000,
+    // A batch may run as long as the Lambda's timeout (300 s, serverless.yml) without a heartbeat:
+    // with 30 s, a batch of 2 MB profiles got the member evicted and the consumer crashed (measured).
+    sessionTimeout: 300_000,
+    rebalanceTimeout: 300_000,
     heartbeatInterval: 3000,
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) return;
+    options.logger.error('consumer crashed and will not restart', { error: payload.error.message });
+    options.onFatalCrash?.(payload.error);
   });
   await consumer.connect();
   await consumer.subscribe({ topic: options.topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       for (let i = 0; i < batch.messages.length; i += options.batchSize) {
         const messages = batch.messages.slice(i, i + options.batchSize);
         const records = messages.map((m) => toLambdaRecord(batch.topic, batch.partition, m));
@@ -87,6 +97,9 @@ export async function runKafkaEventSource(options: EventSourceOptions): Promise<
           await consumer.commitOffsets([
             { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
           ]);
+          // Without it KafkaJS keeps fetching from where the member joined: every fetch re-delivered
+          // all records since then (skipped as duplicates, but new ones waited behind them).
+          resolveOffset(last.offset);
         }
         await heartbeat();
       }

@@ -50,7 +50,7 @@ function startConsumer(env: Record<string, string>, topic: string, group: string
   });
 }
 
-/** Resolves once each process logged that its profiles event source runs. */
+/** Resolves once each process logged (JSON lines on stderr) that its profiles event source runs. */
 function running(children: ChildProcess[]): Promise<void> {
   return Promise.all(
     children.map(
@@ -58,7 +58,7 @@ function running(children: ChildProcess[]): Promise<void> {
         new Promise<void>((resolve, reject) => {
           let seen = '';
           const timer = setTimeout(() => reject(new Error(`consumer did not start: ${seen.slice(-500)}`)), 60_000);
-          child.stdout?.on('data', (chunk: Buffer) => {
+          child.stderr?.on('data', (chunk: Buffer) => {
             seen += chunk.toString();
             const lines = seen.split('\n');
             if (lines.some((line) => line.includes('event source running') && line.includes('processProfiles'))) {
