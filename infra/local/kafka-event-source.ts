@@ -52,10 +52,9 @@ export interface EventSourceOptions {
 export async function runKafkaEventSource(options: EventSourceOptions): Promise<Consumer> {
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
-    // A batch may run as long as the Lambda's timeout (300 s, serverless.yml) without a heartbeat:
-    // with 30 s, a batch of 2 MB profiles got the member evicted and the consumer crashed (measured).
-    sessionTimeout: 300_000,
-    rebalanceTimeout: 300_000,
+    // A dead member holds its partitions this long, so keep it short; long batches heartbeat on a
+    // timer instead (see eachBatch).
+    sessionTimeout: 30_000,
     heartbeatInterval: 3000,
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -76,7 +75,10 @@ export async function runKafkaEventSource(options: EventSourceOptions): Promise<
         for (let attempt = 1; ; attempt += 1) {
           if (!isRunning() || isStale()) return;
           try {
-            const result = await options.handler(event);
+            // A batch may run as long as the Lambda's timeout (300 s); without heartbeats meanwhile,
+            // a batch of 2 MB profiles outlived the session and the member was evicted (measured).
+            const beating = setInterval(() => heartbeat().catch(() => undefined), 3000);
+            const result = await options.handler(event).finally(() => clearInterval(beating));
             options.logger.debug('batch handled', { partition: batch.partition, records: records.length, result });
             break;
           } catch (error) {
