@@ -146,10 +146,12 @@ describe('consumer killed mid-batch', () => {
       outcomes_logged: outcomes,
       drain_after_last_restart_ms: drainMs,
     });
-    // The kills hit after profiles were committed in ClickHouse but before their offsets were: the
-    // restarted consumer got those records again (logged as duplicates) and skipped them.
-    expect(kills.some((k) => k.offsets_committed_since_start < k.committed_profiles)).toBe(true);
-    expect(outcomes.duplicate ?? 0).toBeGreaterThan(0);
+    // The kills interrupted batches, so the restarted consumer got records again: those whose
+    // profiles were committed before the kill are skipped as duplicates, the others are processed
+    // again under a new ingest attempt (the batched consumer commits a batch's profiles together,
+    // just before its offsets, so which of the two a kill produces is down to timing).
+    expect((outcomes.duplicate ?? 0) + (outcomes.processed ?? 0)).toBeGreaterThan(count);
+    expect(kills.every((k) => k.offsets_committed_since_start <= k.committed_profiles)).toBe(true);
     const expected = new Map(
       [...expectedTotalsByLabel(spec, 'trace endpoint')].map(([k, v]) => [k, v * BigInt(count)]),
     );
