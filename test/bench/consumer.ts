@@ -5,13 +5,13 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Deps } from '../../shared/deps.js';
 import type { ProfileEnvelope } from '../../shared/envelope.js';
 import { encodeEnvelope } from '../../shared/envelope.js';
-import type { KafkaEventRecord } from '../../shared/kafka-event.js';
 import { defaultLabelMapping } from '../../shared/labels.js';
 import { createLogger } from '../../shared/logger.js';
 import type { SqlDatabase } from '../../shared/ports.js';
 import { explodeProfile } from '../../shared/pprof/explode.js';
 import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
 import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
+import { lambdaRecord } from '../support/kafka-records.js';
 import { buildRealisticProfile } from './realistic-profile.js';
 import { round } from './stats.js';
 
@@ -56,18 +56,7 @@ function recording(db: SqlDatabase, captured: CapturedInsert[]): SqlDatabase {
   };
 }
 
-function record(envelope: ProfileEnvelope, offset: number): KafkaEventRecord {
-  return {
-    topic: 'hotspots.profiles',
-    partition: 0,
-    offset,
-    timestamp: Date.now(),
-    timestampType: 'CREATE_TIME',
-    key: null,
-    value: encodeEnvelope(envelope).toString('base64'),
-    headers: [],
-  };
-}
+const record = (envelope: ProfileEnvelope, offset: number) => lambdaRecord(encodeEnvelope(envelope), offset);
 
 /** One INSERT through clickhouse-client (native TCP protocol), rows on stdin. */
 function clickhouseClient(args: string[], input: Uint8Array, port: number): Promise<void> {

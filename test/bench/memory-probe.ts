@@ -6,6 +6,7 @@ import type { KafkaEventRecord } from '../../shared/kafka-event.js';
 import { defaultLabelMapping } from '../../shared/labels.js';
 import { createLogger } from '../../shared/logger.js';
 import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
+import { lambdaRecord } from '../support/kafka-records.js';
 
 /**
  * Peak RSS of one consumer batch, in a fresh process so nothing else inflates it:
@@ -39,16 +40,7 @@ const records: KafkaEventRecord[] = Array.from({ length: Number(recordsArg) }, (
     encoding,
     format: 'pprof',
   };
-  return {
-    topic: 'hotspots.profiles',
-    partition: 0,
-    offset: i,
-    timestamp: Date.now(),
-    timestampType: 'CREATE_TIME',
-    key: null,
-    value: encodeEnvelope(envelope).toString('base64'),
-    headers: [],
-  };
+  return lambdaRecord(encodeEnvelope(envelope), i);
 });
 const idleRssMiB = process.memoryUsage().rss / 2 ** 20;
 const started = performance.now();

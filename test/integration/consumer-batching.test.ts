@@ -10,6 +10,7 @@ import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
 import { sql } from '../../shared/sql.js';
 import { endpointCpu } from '../../shared/use-cases/endpoint-cpu.js';
 import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/use-cases/process-profiles.js';
+import { lambdaRecord } from '../support/kafka-records.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec, type SampleSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService } from '../support/services.js';
 
@@ -81,16 +82,7 @@ async function storeProfile(service: string, spec: ProfileSpec): Promise<Profile
 
 function record(envelope: ProfileEnvelope): KafkaEventRecord {
   offset += 1;
-  return {
-    topic: 'hotspots.profiles',
-    partition: 0,
-    offset,
-    timestamp: Date.now(),
-    timestampType: 'CREATE_TIME',
-    key: null,
-    value: encodeEnvelope(envelope).toString('base64'),
-    headers: [],
-  };
+  return lambdaRecord(encodeEnvelope(envelope), offset);
 }
 
 async function totals(service: string): Promise<Map<string | null, bigint>> {
