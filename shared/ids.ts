@@ -6,8 +6,25 @@ const MAX_UINT64 = (1n << 64n) - 1n;
 const decimalPattern = /^\d{1,20}$/;
 const hexPattern = /^[0-9a-fA-F]{1,16}$/;
 
+const MAX_UINT64_TEXT = MAX_UINT64.toString();
+
+/**
+ * Digits only, no leading zero, and at most uint64's maximum: already canonical. The profile
+ * decoder parses a span id per label set, so this is checked without a regex or a bigint.
+ */
+function isCanonicalDecimalUint64(text: string): boolean {
+  const length = text.length;
+  if (length === 0 || length > 20 || (length > 1 && text.charCodeAt(0) === 48)) return false;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return length < 20 || text <= MAX_UINT64_TEXT;
+}
+
 /** Parses a decimal uint64; undefined when it isn't one. */
 export function parseDecimalUint64(text: string): string | undefined {
+  if (isCanonicalDecimalUint64(text)) return text;
   if (!decimalPattern.test(text)) return undefined;
   const value = BigInt(text);
   return value > MAX_UINT64 ? undefined : value.toString();

@@ -1,296 +1,158 @@
 /**
  * Content ids of frames and stacks: the same frame or stack gets the same uint64 in every
- * profile, so `frames` and `stacks` rows are shared across profiles and tenants' uploads.
+ * profile, so `frames` and `stacks` rows are shared across profiles.
  *
- *   frame_id = XXH64 (seed 0) of the UTF-8 bytes of
+ *   frame_id = XXH32(text, seed 0) · 2^32 + XXH32(text, seed 1), text being the UTF-8 of
  *              `function_name \0 system_name \0 file_name \0 line` (line in decimal)
- *   stack_id = a chain over the stack's frame ids, root first:
- *                h = P5
- *                for each frame id f, from the root to the leaf:
- *                  h ^= round(0, f);  h = rotl(h, 27)·P1 + P4     (XXH64's step for 8 input bytes)
- *                h += 8·n                                         (n frames: XXH64 adds its length)
- *                stack_id = avalanche(h)                          (XXH64's final mix)
+ *   stack_id = two 32-bit chains over the stack's frame ids, root first; the high half starts
+ *              from seed 0, the low half from seed 1, each as XXH32 does for a short input:
+ *                h = seed + P5
+ *                for each frame id (hi, lo), from the root to the leaf:
+ *                  h = step(step(h, hi), lo)       step(h, w) = rotl(h + w·P3, 17)·P4
+ *                h = avalanche(h + 8·n)            (n frames; XXH32 adds its length first)
  *
- * Why not one hash over the stack's bytes: stacks that differ only in their leaf share everything
- * from the root down, and a root-first chain lets the decoder hash that shared part once and carry
- * its state (`StackChain`). Ids are not secret and not collision-resistant against a deliberate
- * attacker; 64 bits keep accidental collisions negligible (a tenant's ids only meet its own).
+ * Only 32-bit multiplies: Math.imul is exact and fast, where 64-bit arithmetic in JavaScript
+ * costs a bigint or a dozen operations per multiply (measured: XXH64 in 32-bit halves ran 4×
+ * slower than two XXH32 lanes). Why a chain for stacks rather than one hash over their bytes:
+ * stacks that differ only in their leaf share everything from the root down, and a root-first
+ * chain lets the decoder hash that shared part once and carry its state (stack-table.ts). Ids are
+ * not collision-resistant against a deliberate attacker; 64 bits keep accidental collisions
+ * negligible, and a tenant's ids only ever meet its own.
  *
  * Until 2026-11 both ids were the first 8 bytes of SHA-1 over decimal text. Rows written then
  * keep their ids and stay consistent among themselves (samples → stacks → frames); a stack seen
  * before and after appears under two ids, which flame graphs merge by function name.
  *
- * Two implementations: `frameIdOf`/`stackIdOf` (bigint, written for clarity; the reference explode
- * uses them) and the 32-bit-halves code the decoder runs (`xxh64Range`, `StackChain`).
- * test/unit/content-ids.test.ts holds them together and against the xxhash-wasm library.
+ * test/unit/content-ids.test.ts checks XXH32 against the xxhash-wasm library and the stack chain
+ * against `stackIdOf`, its plain form.
  */
 
-const MASK64 = (1n << 64n) - 1n;
-const P1n = 0x9e3779b185ebca87n;
-const P2n = 0xc2b2ae3d27d4eb4fn;
-const P3n = 0x165667b19e3779f9n;
-const P4n = 0x85ebca77c2b2ae63n;
-const P5n = 0x27d4eb2f165667c5n;
+const P1 = 0x9e3779b1 | 0;
+const P2 = 0x85ebca77 | 0;
+const P3 = 0xc2b2ae3d | 0;
+const P4 = 0x27d4eb2f | 0;
+const P5 = 0x165667b1 | 0;
 
-const rotl64n = (x: bigint, r: bigint): bigint => ((x << r) | (x >> (64n - r))) & MASK64;
-const roundN = (acc: bigint, input: bigint): bigint => (rotl64n((acc + input * P2n) & MASK64, 31n) * P1n) & MASK64;
-const mergeRoundN = (acc: bigint, value: bigint): bigint =>
-  ((((acc ^ roundN(0n, value)) * P1n) & MASK64) + P4n) & MASK64;
-/** XXH64's step for 8 input bytes. */
-const step8N = (h: bigint, input: bigint): bigint =>
-  (((rotl64n(h ^ roundN(0n, input), 27n) * P1n) & MASK64) + P4n) & MASK64;
-function avalancheN(h: bigint): bigint {
-  let x = h & MASK64;
-  x = ((x ^ (x >> 33n)) * P2n) & MASK64;
-  x = ((x ^ (x >> 29n)) * P3n) & MASK64;
-  return x ^ (x >> 32n);
-}
+/**
+ * The result of the last call: [high 32 bits, low 32 bits]. A typed array, not variables or an
+ * object: storing a uint32 above 2^30 anywhere else boxes it on the heap, every time.
+ */
+export const contentId = new Uint32Array(2);
 
-/** XXH64 with seed 0, in bigints (the definition; the decoder runs `xxh64Range`). */
-export function xxh64(bytes: Uint8Array): bigint {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const length = bytes.length;
-  let at = 0;
-  let h: bigint;
-  if (length >= 32) {
-    let v1 = (P1n + P2n) & MASK64;
-    let v2 = P2n;
-    let v3 = 0n;
-    let v4 = (0n - P1n) & MASK64;
-    for (; at + 32 <= length; at += 32) {
-      v1 = roundN(v1, view.getBigUint64(at, true));
-      v2 = roundN(v2, view.getBigUint64(at + 8, true));
-      v3 = roundN(v3, view.getBigUint64(at + 16, true));
-      v4 = roundN(v4, view.getBigUint64(at + 24, true));
-    }
-    h = (rotl64n(v1, 1n) + rotl64n(v2, 7n) + rotl64n(v3, 12n) + rotl64n(v4, 18n)) & MASK64;
-    for (const v of [v1, v2, v3, v4]) h = mergeRoundN(h, v);
-  } else {
-    h = P5n;
-  }
-  h = (h + BigInt(length)) & MASK64;
-  for (; at + 8 <= length; at += 8) h = step8N(h, view.getBigUint64(at, true));
-  if (at + 4 <= length) {
-    h ^= (BigInt(view.getUint32(at, true)) * P1n) & MASK64;
-    h = (((rotl64n(h, 23n) * P2n) & MASK64) + P3n) & MASK64;
-    at += 4;
-  }
-  for (; at < length; at++) {
-    h ^= (BigInt(bytes[at] as number) * P5n) & MASK64;
-    h = (rotl64n(h, 11n) * P1n) & MASK64;
-  }
-  return avalancheN(h);
-}
-
-/** The frame_id of a frame (see the top of this file). */
-export function frameIdOf(functionName: string, systemName: string, fileName: string, line: number): bigint {
-  return xxh64(Buffer.from(`${functionName}\u0000${systemName}\u0000${fileName}\u0000${line}`, 'utf8'));
-}
-
-/** The stack_id of frame ids listed leaf first, as stacks store them. */
-export function stackIdOf(frameIdsLeafFirst: readonly bigint[]): bigint {
-  let h = P5n;
-  for (let i = frameIdsLeafFirst.length - 1; i >= 0; i--) h = step8N(h, frameIdsLeafFirst[i] as bigint);
-  return avalancheN((h + 8n * BigInt(frameIdsLeafFirst.length)) & MASK64);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The decoder's implementation: 64-bit values as (hi, lo) unsigned 32-bit halves, results in the
-// module's registers below (no object, no bigint per call).
-
-/** The result of the last call: its high and low 32 bits. */
-export const contentId = { hi: 0, lo: 0 };
-
-const P1_HI = 0x9e3779b1;
-const P1_LO = 0x85ebca87;
-const P2_HI = 0xc2b2ae3d;
-const P2_LO = 0x27d4eb4f;
-const P3_HI = 0x165667b1;
-const P3_LO = 0x9e3779f9;
-const P4_HI = 0x85ebca77;
-const P4_LO = 0xc2b2ae63;
-const P5_HI = 0x27d4eb2f;
-const P5_LO = 0x165667c5;
-const TWO_32 = 4294967296;
-
-// Scratch registers of the 32-bit arithmetic.
-let mHi = 0;
-let mLo = 0;
-
-/** (aHi, aLo) · (bHi, bLo) mod 2^64 into mHi/mLo: the low halves' 64-bit product via 16-bit limbs. */
-function mul(aHi: number, aLo: number, bHi: number, bLo: number): void {
-  const a0 = aLo & 0xffff;
-  const a1 = aLo >>> 16;
-  const b0 = bLo & 0xffff;
-  const b1 = bLo >>> 16;
-  const p00 = a0 * b0;
-  const p01 = a0 * b1;
-  const p10 = a1 * b0;
-  const middle = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  mLo = (((middle & 0xffff) << 16) | (p00 & 0xffff)) >>> 0;
-  const carry = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (middle >>> 16);
-  mHi = (carry + Math.imul(aLo, bHi) + Math.imul(aHi, bLo)) >>> 0;
-}
-
-/** XXH64's round: rotl(acc + input·P2, 31)·P1, into mHi/mLo. */
-function round(accHi: number, accLo: number, inHi: number, inLo: number): void {
-  mul(inHi, inLo, P2_HI, P2_LO);
-  const lo = accLo + mLo;
-  const hi = (accHi + mHi + (lo >= TWO_32 ? 1 : 0)) >>> 0;
-  const sumLo = lo >>> 0;
-  // rotl 31 = swap halves, then rotr 1
-  const rHi = ((sumLo >>> 1) | (hi << 31)) >>> 0;
-  const rLo = ((hi >>> 1) | (sumLo << 31)) >>> 0;
-  mul(rHi, rLo, P1_HI, P1_LO);
-}
-
-/** XXH64's 8-byte step on h = (hHi, hLo) with the round of the input already in (kHi, kLo): into contentId. */
-function step8(hHi: number, hLo: number, kHi: number, kLo: number): void {
-  const xHi = hHi ^ kHi;
-  const xLo = hLo ^ kLo;
-  // rotl 27
-  const rHi = ((xHi << 27) | (xLo >>> 5)) >>> 0;
-  const rLo = ((xLo << 27) | (xHi >>> 5)) >>> 0;
-  mul(rHi, rLo, P1_HI, P1_LO);
-  const lo = mLo + P4_LO;
-  contentId.hi = (mHi + P4_HI + (lo >= TWO_32 ? 1 : 0)) >>> 0;
-  contentId.lo = lo >>> 0;
-}
-
-/** XXH64's avalanche of (hHi, hLo) into contentId. */
-function avalanche(hHi: number, hLo: number): void {
-  // h ^= h >> 33
-  let lo = (hLo ^ (hHi >>> 1)) >>> 0;
-  let hi = hHi;
-  mul(hi, lo, P2_HI, P2_LO);
-  // h ^= h >> 29
-  lo = (mLo ^ ((mLo >>> 29) | (mHi << 3))) >>> 0;
-  hi = (mHi ^ (mHi >>> 29)) >>> 0;
-  mul(hi, lo, P3_HI, P3_LO);
-  // h ^= h >> 32
-  contentId.hi = mHi;
-  contentId.lo = (mLo ^ mHi) >>> 0;
-}
-
-function mergeRound(hHi: number, hLo: number, vHi: number, vLo: number): void {
-  round(0, 0, vHi, vLo);
-  mul((hHi ^ mHi) >>> 0, (hLo ^ mLo) >>> 0, P1_HI, P1_LO);
-  const lo = mLo + P4_LO;
-  contentId.hi = (mHi + P4_HI + (lo >= TWO_32 ? 1 : 0)) >>> 0;
-  contentId.lo = lo >>> 0;
-}
-
-function rotlHi(hi: number, lo: number, r: number): number {
-  return ((hi << r) | (lo >>> (32 - r))) >>> 0;
-}
-function rotlLo(hi: number, lo: number, r: number): number {
-  return ((lo << r) | (hi >>> (32 - r))) >>> 0;
-}
-
+const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
 const word = (b: Uint8Array, at: number): number =>
-  ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>>
-  0;
+  (b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24);
+/** XXH32's step for 4 input bytes (its short-input loop). */
+const step = (h: number, w: number): number => Math.imul(rotl((h + Math.imul(w, P3)) | 0, 17), P4);
+/** XXH32's step for 1 input byte. */
+const stepByte = (h: number, byte: number): number => Math.imul(rotl((h + Math.imul(byte, P5)) | 0, 11), P1);
+/** XXH32's round for a 16-byte stripe lane. */
+const round = (acc: number, w: number): number => Math.imul(rotl((acc + Math.imul(w, P2)) | 0, 13), P1);
 
-/** XXH64 (seed 0) of bytes[from, to), into contentId. */
-export function xxh64Range(bytes: Uint8Array, from: number, to: number): void {
-  const length = to - from;
-  let at = from;
-  let hHi: number;
-  let hLo: number;
-  if (length >= 32) {
-    // v1 = P1 + P2, v2 = P2, v3 = 0, v4 = -P1
-    let v1Hi = 0x60ea27ee;
-    let v1Lo = 0xadc0b5d6;
-    let v2Hi = P2_HI;
-    let v2Lo = P2_LO;
-    let v3Hi = 0;
-    let v3Lo = 0;
-    let v4Hi = 0x61c8864e;
-    let v4Lo = 0x7a143579;
-    for (; at + 32 <= to; at += 32) {
-      round(v1Hi, v1Lo, word(bytes, at + 4), word(bytes, at));
-      v1Hi = mHi;
-      v1Lo = mLo;
-      round(v2Hi, v2Lo, word(bytes, at + 12), word(bytes, at + 8));
-      v2Hi = mHi;
-      v2Lo = mLo;
-      round(v3Hi, v3Lo, word(bytes, at + 20), word(bytes, at + 16));
-      v3Hi = mHi;
-      v3Lo = mLo;
-      round(v4Hi, v4Lo, word(bytes, at + 28), word(bytes, at + 24));
-      v4Hi = mHi;
-      v4Lo = mLo;
-    }
-    // h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18), summed in doubles then carried
-    let lo = rotlLo(v1Hi, v1Lo, 1) + rotlLo(v2Hi, v2Lo, 7) + rotlLo(v3Hi, v3Lo, 12) + rotlLo(v4Hi, v4Lo, 18);
-    const carry = Math.floor(lo / TWO_32);
-    lo >>>= 0;
-    hHi =
-      (rotlHi(v1Hi, v1Lo, 1) + rotlHi(v2Hi, v2Lo, 7) + rotlHi(v3Hi, v3Lo, 12) + rotlHi(v4Hi, v4Lo, 18) + carry) >>> 0;
-    hLo = lo;
-    mergeRound(hHi, hLo, v1Hi, v1Lo);
-    mergeRound(contentId.hi, contentId.lo, v2Hi, v2Lo);
-    mergeRound(contentId.hi, contentId.lo, v3Hi, v3Lo);
-    mergeRound(contentId.hi, contentId.lo, v4Hi, v4Lo);
-    hHi = contentId.hi;
-    hLo = contentId.lo;
-  } else {
-    hHi = P5_HI;
-    hLo = P5_LO;
-  }
-  // h += length (below 2^32: inputs here are one frame's text)
-  const sum = hLo + (length >>> 0);
-  hHi = (hHi + Math.floor(length / TWO_32) + (sum >= TWO_32 ? 1 : 0)) >>> 0;
-  hLo = sum >>> 0;
-  for (; at + 8 <= to; at += 8) {
-    round(0, 0, word(bytes, at + 4), word(bytes, at));
-    step8(hHi, hLo, mHi, mLo);
-    hHi = contentId.hi;
-    hLo = contentId.lo;
-  }
-  if (at + 4 <= to) {
-    mul(0, word(bytes, at), P1_HI, P1_LO);
-    const xHi = (hHi ^ mHi) >>> 0;
-    const xLo = (hLo ^ mLo) >>> 0;
-    mul(rotlHi(xHi, xLo, 23), rotlLo(xHi, xLo, 23), P2_HI, P2_LO);
-    const lo = mLo + P3_LO;
-    hHi = (mHi + P3_HI + (lo >= TWO_32 ? 1 : 0)) >>> 0;
-    hLo = lo >>> 0;
-    at += 4;
-  }
-  for (; at < to; at++) {
-    mul(0, bytes[at] as number, P5_HI, P5_LO);
-    const xHi = (hHi ^ mHi) >>> 0;
-    const xLo = (hLo ^ mLo) >>> 0;
-    mul(rotlHi(xHi, xLo, 11), rotlLo(xHi, xLo, 11), P1_HI, P1_LO);
-    hHi = mHi;
-    hLo = mLo;
-  }
-  avalanche(hHi, hLo);
-}
-
-/** round(0, id): what a frame contributes to every stack chain it is in; computed once per frame. */
-export function frameChainKey(frameIdHi: number, frameIdLo: number): void {
-  round(0, 0, frameIdHi, frameIdLo);
-  contentId.hi = mHi;
-  contentId.lo = mLo;
+function avalanche(input: number): number {
+  let h = input;
+  h = Math.imul(h ^ (h >>> 15), P2);
+  h = Math.imul(h ^ (h >>> 13), P3);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /**
- * The stack_id chain in the decoder: state as (hi, lo) in caller-held numbers. `start` and
- * `step` leave the new state in contentId; `finish` leaves the stack_id there.
+ * XXH32 of bytes[from, to) with seeds 0 and 1 at once (the two halves of a 64-bit id), into
+ * contentId: both lanes read each word once.
+ */
+export function xxh32Pair(bytes: Uint8Array, from: number, to: number): void {
+  const length = to - from;
+  let at = from;
+  let h: number;
+  let g: number;
+  if (length >= 16) {
+    let v1 = (P1 + P2) | 0;
+    let v2 = P2;
+    let v3 = 0;
+    let v4 = -P1 | 0;
+    let w1 = (1 + P1 + P2) | 0;
+    let w2 = (1 + P2) | 0;
+    let w3 = 1;
+    let w4 = (1 - P1) | 0;
+    for (; at + 16 <= to; at += 16) {
+      const a = word(bytes, at);
+      const b = word(bytes, at + 4);
+      const c = word(bytes, at + 8);
+      const d = word(bytes, at + 12);
+      v1 = round(v1, a);
+      v2 = round(v2, b);
+      v3 = round(v3, c);
+      v4 = round(v4, d);
+      w1 = round(w1, a);
+      w2 = round(w2, b);
+      w3 = round(w3, c);
+      w4 = round(w4, d);
+    }
+    h = (rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)) | 0;
+    g = (rotl(w1, 1) + rotl(w2, 7) + rotl(w3, 12) + rotl(w4, 18)) | 0;
+  } else {
+    h = P5;
+    g = (1 + P5) | 0;
+  }
+  h = (h + length) | 0;
+  g = (g + length) | 0;
+  for (; at + 4 <= to; at += 4) {
+    const a = word(bytes, at);
+    h = step(h, a);
+    g = step(g, a);
+  }
+  for (; at < to; at++) {
+    const byte = bytes[at] as number;
+    h = stepByte(h, byte);
+    g = stepByte(g, byte);
+  }
+  contentId[0] = avalanche(h);
+  contentId[1] = avalanche(g);
+}
+
+const asUint64 = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+
+/** The frame_id of a frame (see the top of this file). */
+export function frameIdOf(functionName: string, systemName: string, fileName: string, line: number): bigint {
+  const text = Buffer.from(`${functionName}\u0000${systemName}\u0000${fileName}\u0000${line}`, 'utf8');
+  xxh32Pair(text, 0, text.length);
+  return asUint64(contentId[0] as number, contentId[1] as number);
+}
+
+/** The stack_id of frame ids listed leaf first, as stacks store them: the chain in its plain form. */
+export function stackIdOf(frameIdsLeafFirst: readonly bigint[]): bigint {
+  let h = P5;
+  let g = (1 + P5) | 0;
+  for (let i = frameIdsLeafFirst.length - 1; i >= 0; i--) {
+    const id = frameIdsLeafFirst[i] as bigint;
+    const hi = Number(id >> 32n) | 0;
+    const lo = Number(id & 0xffffffffn) | 0;
+    h = step(step(h, hi), lo);
+    g = step(step(g, hi), lo);
+  }
+  const length = 8 * frameIdsLeafFirst.length;
+  return asUint64(avalanche((h + length) | 0), avalanche((g + length) | 0));
+}
+
+/**
+ * The stack-id chain as the decoder runs it, with its state in an Int32Array pair [high lane,
+ * low lane] so that a caller path's state can be kept and continued from.
  */
 export const StackChain = {
-  startHi: P5_HI,
-  startLo: P5_LO,
-  /** Adds a frame, given its `frameChainKey`. */
-  step(hHi: number, hLo: number, keyHi: number, keyLo: number): void {
-    step8(hHi, hLo, keyHi, keyLo);
+  /** Sets `state` (two entries from `at`) to the chain of no frames. */
+  start(state: Int32Array, at: number): void {
+    state[at] = P5;
+    state[at + 1] = (1 + P5) | 0;
   },
-  /** The stack_id of a chain over `frameCount` frames. */
-  finish(hHi: number, hLo: number, frameCount: number): void {
-    const add = 8 * frameCount;
-    const sum = hLo + add;
-    avalanche((hHi + Math.floor(sum / TWO_32)) >>> 0, sum >>> 0);
+  /** Adds the frame with id (hi, lo) to the chain in `state` at `at`. */
+  step(state: Int32Array, at: number, hi: number, lo: number): void {
+    state[at] = step(step(state[at] as number, hi), lo);
+    state[at + 1] = step(step(state[at + 1] as number, hi), lo);
+  },
+  /** The stack_id of the chain in `state` at `at` over `frameCount` frames, into contentId. */
+  finish(state: Int32Array, at: number, frameCount: number): void {
+    const length = 8 * frameCount;
+    contentId[0] = avalanche(((state[at] as number) + length) | 0);
+    contentId[1] = avalanche(((state[at + 1] as number) + length) | 0);
   },
 };

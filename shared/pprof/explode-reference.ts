@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { type Location, Profile } from 'pprof-format';
 import { HotspotsError, unprocessable } from '../errors.js';
 import { type LabelMapping, normaliseLabels } from '../labels.js';
+import { frameIdOf, stackIdOf } from './content-ids.js';
 import type {
   ExplodedProfile,
   ExplodeLimits,
@@ -36,10 +36,6 @@ function int64Json(value: number | bigint): Int64Json {
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
     ? Number(value)
     : value.toString();
-}
-
-function hash64(text: string): string {
-  return createHash('sha1').update(text).digest().readBigUInt64BE(0).toString();
 }
 
 export function decodePprof(data: Uint8Array): Profile {
@@ -126,7 +122,7 @@ function explode(
         file_name: fn?.fileName ?? '',
         line: line ? Number(line.line) : 0,
       };
-      const frameId = hash64(`${row.function_name}\u0000${row.system_name}\u0000${row.file_name}\u0000${row.line}`);
+      const frameId = frameIdOf(row.function_name, row.system_name, row.file_name, row.line).toString();
       if (!frames.has(frameId)) frames.set(frameId, { ...row, frame_id: frameId });
       ids.push(frameId);
     }
@@ -141,7 +137,7 @@ function explode(
     let stackId = stackIdByLocations.get(locationKey);
     if (stackId === undefined) {
       const frameIds = sample.locationId.flatMap((id) => frameIdsOf(String(id)));
-      stackId = hash64(frameIds.join(','));
+      stackId = stackIdOf(frameIds.map((id) => BigInt(id))).toString();
       stackIdByLocations.set(locationKey, stackId);
       if (!stacks.has(stackId)) stacks.set(stackId, { tenant: context.tenant, stack_id: stackId, frame_ids: frameIds });
     }

@@ -1,0 +1,282 @@
+import { unprocessable } from '../errors.js';
+import { contentId, StackChain, xxh32Pair } from './content-ids.js';
+import { ByteRangeMap, Uint64Map } from './lookup-tables.js';
+import { firstPiece, type Pieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
+import type { IdKey, ProfileIndex } from './profile-scan.js';
+import type { FrameRow, StackRow } from './rows.js';
+import { uint64Decimal } from './wire.js';
+
+const NO_FRAMES: readonly number[] = [];
+// 64-bit columns are written through a 32-bit view of the same memory: no bigint per row.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+const LO = LITTLE_ENDIAN ? 0 : 1;
+const HI = 1 - LO;
+
+export function growUint32(column: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
+  const grown = new Uint32Array(size);
+  grown.set(column);
+  return grown;
+}
+
+/**
+ * The frames and stacks of one profile, with their content ids (content-ids.ts).
+ *
+ * A stack is found from a sample's packed location ids without decoding them all: its leaf
+ * location, then the rest — the caller path — by its raw bytes. Stacks that differ only in their
+ * leaf share the caller path: its frames and its part of the stack-id chain (root first) are
+ * computed once, and a new stack costs its leaf's frames. Frames are found per location, once.
+ */
+export class StackTable {
+  readonly frames: FrameRow[] = [];
+  /** frame_id per frame: hi/lo words, laid out for a BigUint64Array view. */
+  frameIdWords = new Uint32Array(256);
+  private readonly frameById = new Uint64Map(1024);
+  private readonly framesOfLocation: (number[] | undefined)[];
+  /** Where a frame's text is put together to be hashed. */
+  private frameText = new Uint8Array(1024);
+
+  readonly stacks: StackRow[] = [];
+  stackIdWords = new Uint32Array(256);
+  stackFrameStarts = new Uint32Array(257);
+  stackFrames = new Uint32Array(4096);
+  stackCount = 0;
+  private readonly stackById = new Uint64Map(1024);
+  // Stacks by leaf location and caller path when a sample's ids come in one record, by the key
+  // text of their records when split (rare).
+  private readonly stackByLeafAndPath = new Uint64Map(1024);
+  private readonly stackBySplitLocations = new Map<string, number>();
+  private stackOfNoLocations = -1;
+  private readonly callerPathByLocations: ByteRangeMap;
+  /** Per caller path (the locations after a stack's leaf): its frames, leaf first… */
+  private readonly callerPathFrames: number[][] = [];
+  /** …and the stack-id chain over them (two entries per path). */
+  private callerPathChains = new Int32Array(512);
+  /** The chain of the stack being hashed. */
+  private readonly chainState = new Int32Array(2);
+  private readonly text: Buffer;
+
+  constructor(
+    private readonly profile: ProfileIndex,
+    data: Uint8Array,
+    private readonly tenant: string,
+    private readonly stackRows: boolean,
+  ) {
+    this.framesOfLocation = new Array(profile.locationIds.length);
+    this.callerPathByLocations = new ByteRangeMap(data, 256);
+    this.text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  private utf8Length(index: number): number {
+    return index < 0 ? 0 : this.profile.strings.byteLength(index, 'frame string');
+  }
+
+  /** The frame (index into `frames`) of a location's line, or of the location itself (`line` < 0). */
+  private frame(location: number, line: number): number {
+    const { profile } = this;
+    const strings = profile.strings;
+    let name: string;
+    // The string index of the name when it is the function's (else an address, ASCII), and of the
+    // function's system and file names (-1: none).
+    let nameIndex = -1;
+    let systemIndex = -1;
+    let fileIndex = -1;
+    let lineNumber = 0;
+    if (line < 0) {
+      name = profile.addressName(location);
+    } else {
+      const functionId = profile.lineFunctionIds[line] as IdKey;
+      const fn = profile.functionById.get(functionId);
+      if (fn === undefined) {
+        throw unprocessable(`location ${profile.locationIds[location]} refers to missing function ${functionId}`);
+      }
+      nameIndex = profile.functionNames[fn] as number;
+      name = strings.get(nameIndex, 'function name');
+      if (name === '') {
+        nameIndex = -1;
+        name = profile.addressName(location);
+      }
+      systemIndex = profile.functionSystemNames[fn] as number;
+      fileIndex = profile.functionFileNames[fn] as number;
+      strings.get(systemIndex, 'function system name');
+      strings.get(fileIndex, 'function file name');
+      lineNumber = profile.lineNumbers[line] as number;
+    }
+
+    // frame_id = XXH32 (seeds 0 and 1) of `name \0 system_name \0 file_name \0 line`, in UTF-8.
+    const needed =
+      (nameIndex < 0 ? name.length : this.utf8Length(nameIndex)) +
+      this.utf8Length(systemIndex) +
+      this.utf8Length(fileIndex);
+    if (needed + 32 > this.frameText.length) this.frameText = new Uint8Array(2 * (needed + 32));
+    const text = this.frameText;
+    let at = 0;
+    if (nameIndex >= 0) at = strings.copyUtf8(nameIndex, 'function name', text, at);
+    else for (let i = 0; i < name.length; i++) text[at++] = name.charCodeAt(i); // 0x…: ASCII
+    text[at++] = 0;
+    if (systemIndex >= 0) at = strings.copyUtf8(systemIndex, 'function system name', text, at);
+    text[at++] = 0;
+    if (fileIndex >= 0) at = strings.copyUtf8(fileIndex, 'function file name', text, at);
+    text[at++] = 0;
+    const digits = String(lineNumber);
+    for (let i = 0; i < digits.length; i++) text[at++] = digits.charCodeAt(i);
+    xxh32Pair(text, 0, at);
+    const idHi = contentId[0] as number;
+    const idLo = contentId[1] as number;
+
+    const known = this.frameById.get(idHi, idLo);
+    if (known >= 0) return known;
+    const index = this.frames.length;
+    this.frameById.set(idHi, idLo, index);
+    if (2 * index + 2 > this.frameIdWords.length) this.frameIdWords = growUint32(this.frameIdWords, 4 * index + 4);
+    this.frameIdWords[2 * index + LO] = idLo;
+    this.frameIdWords[2 * index + HI] = idHi;
+    this.frames.push({
+      tenant: this.tenant,
+      frame_id: uint64Decimal(idHi, idLo),
+      function_name: name,
+      system_name: systemIndex < 0 ? '' : strings.get(systemIndex, 'function system name'),
+      file_name: fileIndex < 0 ? '' : strings.get(fileIndex, 'function file name'),
+      line: lineNumber,
+    });
+    return index;
+  }
+
+  /**
+   * A location's frames. pprof lists a location's lines innermost first (the last entry is the
+   * caller the others were inlined into), and a sample's locations leaf first: concatenating
+   * keeps the stack leaf first. A location without lines is one frame named by its address.
+   */
+  private locationFrames(location: number): number[] {
+    const known = this.framesOfLocation[location];
+    if (known) return known;
+    const { profile } = this;
+    const frames: number[] = [];
+    const from = profile.locationLinesFrom[location] as number;
+    const to = profile.locationLinesTo[location] as number;
+    if (from === to) frames.push(this.frame(location, -1));
+    for (let line = from; line < to; line++) frames.push(this.frame(location, line));
+    this.framesOfLocation[location] = frames;
+    return frames;
+  }
+
+  /** Appends the frames of the locations whose packed ids sit in [from, to). */
+  private framesOfRange(frames: number[], from: number, to: number): void {
+    const { profile } = this;
+    const reader = profile.reader;
+    reader.pos = from;
+    reader.end = to;
+    while (reader.pos < to) {
+      const location = profile.locationOf(profile.idKey(reader.varint()));
+      const locationFrames = this.locationFrames(location);
+      for (let i = 0; i < locationFrames.length; i++) frames.push(locationFrames[i] as number);
+    }
+  }
+
+  /** Continues the chain in `state` at `at` over `frames`, from the last to the first (root first). */
+  private chain(state: Int32Array, at: number, frames: readonly number[]): void {
+    const ids = this.frameIdWords;
+    for (let i = frames.length - 1; i >= 0; i--) {
+      const frame = frames[i] as number;
+      StackChain.step(state, at, ids[2 * frame + HI] as number, ids[2 * frame + LO] as number);
+    }
+  }
+
+  /** The stack of these frames (leaf first, then `callers`); its id is in contentId. */
+  private addStack(leaf: readonly number[], callers: readonly number[]): number {
+    const idHi = contentId[0] as number;
+    const idLo = contentId[1] as number;
+    const known = this.stackById.get(idHi, idLo);
+    if (known >= 0) return known; // another location list with the same frames: the first one stays
+    const index = this.stackCount++;
+    this.stackById.set(idHi, idLo, index);
+    if (2 * index + 2 > this.stackIdWords.length) this.stackIdWords = growUint32(this.stackIdWords, 4 * index + 4);
+    this.stackIdWords[2 * index + LO] = idLo;
+    this.stackIdWords[2 * index + HI] = idHi;
+    if (index + 2 > this.stackFrameStarts.length)
+      this.stackFrameStarts = growUint32(this.stackFrameStarts, 2 * index + 2);
+    const start = this.stackFrameStarts[index] as number;
+    const end = start + leaf.length + callers.length;
+    if (end > this.stackFrames.length) this.stackFrames = growUint32(this.stackFrames, 2 * end);
+    const stackFrames = this.stackFrames;
+    let at = start;
+    for (let i = 0; i < leaf.length; i++) stackFrames[at++] = leaf[i] as number;
+    for (let i = 0; i < callers.length; i++) stackFrames[at++] = callers[i] as number;
+    this.stackFrameStarts[index + 1] = end;
+    if (this.stackRows) {
+      const frameIds: string[] = new Array(end - start);
+      for (let i = start; i < end; i++)
+        frameIds[i - start] = (this.frames[stackFrames[i] as number] as FrameRow).frame_id;
+      this.stacks.push({ tenant: this.tenant, stack_id: uint64Decimal(idHi, idLo), frame_ids: frameIds });
+    }
+    return index;
+  }
+
+  /** The stack of the packed location ids in [from, to), at least one. */
+  stack(from: number, to: number): number {
+    const { profile } = this;
+    const reader = profile.reader;
+    reader.pos = from;
+    reader.end = to;
+    const leaf = profile.locationOf(profile.idKey(reader.varint()));
+    const callersFrom = reader.pos;
+    // Frames are listed in the order stacks first reach them: the leaf's before its callers'.
+    const leafFrames = this.locationFrames(leaf);
+    let path = -1;
+    if (callersFrom < to) {
+      path = this.callerPathByLocations.get(callersFrom, to);
+      if (path < 0) {
+        const frames: number[] = [];
+        this.framesOfRange(frames, callersFrom, to);
+        path = this.callerPathFrames.length;
+        this.callerPathFrames.push(frames);
+        if (2 * path + 2 > this.callerPathChains.length) {
+          const chains = new Int32Array(4 * path + 4);
+          chains.set(this.callerPathChains);
+          this.callerPathChains = chains;
+        }
+        StackChain.start(this.callerPathChains, 2 * path);
+        this.chain(this.callerPathChains, 2 * path, frames);
+        this.callerPathByLocations.set(callersFrom, to, path);
+      }
+    }
+    const known = this.stackByLeafAndPath.get(leaf, path >>> 0);
+    if (known >= 0) return known;
+    const state = this.chainState;
+    const callers = path < 0 ? NO_FRAMES : (this.callerPathFrames[path] as number[]);
+    if (path < 0) StackChain.start(state, 0);
+    else {
+      state[0] = this.callerPathChains[2 * path] as number;
+      state[1] = this.callerPathChains[2 * path + 1] as number;
+    }
+    this.chain(state, 0, leafFrames);
+    StackChain.finish(state, 0, leafFrames.length + callers.length);
+    const index = this.addStack(leafFrames, callers);
+    this.stackByLeafAndPath.set(leaf, path >>> 0, index);
+    return index;
+  }
+
+  /** The stack of a sample whose location ids come in several records, or none. */
+  splitStack(pieces: Pieces): number {
+    if (pieces.first < 0 || (pieces.first === pieces.firstEnd && pieces.more.length === 0)) {
+      if (this.stackOfNoLocations < 0) {
+        StackChain.start(this.chainState, 0);
+        StackChain.finish(this.chainState, 0, 0);
+        this.stackOfNoLocations = this.addStack(NO_FRAMES, NO_FRAMES);
+      }
+      return this.stackOfNoLocations;
+    }
+    const key = piecesKey(this.text, pieces);
+    const known = this.stackBySplitLocations.get(key);
+    if (known !== undefined) return known;
+    const frames: number[] = [];
+    for (let piece = firstPiece(pieces); piece < pieces.more.length; piece += 2) {
+      this.framesOfRange(frames, pieceStart(pieces, piece), pieceEnd(pieces, piece));
+    }
+    StackChain.start(this.chainState, 0);
+    this.chain(this.chainState, 0, frames);
+    StackChain.finish(this.chainState, 0, frames.length);
+    const index = this.addStack(frames, NO_FRAMES);
+    this.stackBySplitLocations.set(key, index);
+    return index;
+  }
+}
