@@ -56,28 +56,24 @@ export interface CompactSamples {
   labelSets: LabelSet[];
   /** stack_id of each stack. */
   stackIds: BigUint64Array;
-  /** Stack i's frames, leaf first, are stackFrames[stackFrameStarts[i] … stackFrameStarts[i + 1]). */
-  stackFrameStarts: Uint32Array;
-  /** Indices into `frames` (and `frameIds`). */
-  stackFrames: Uint32Array;
-  /** frame_id of each entry of `frames`, same order. */
+  /**
+   * Stack i's frames, leaf first, are `stackLeafFrames(i)` then `stackCallerFrames(i)`: indices
+   * into `frameIds`. Two lists because stacks share their callers' part (stack-table.ts).
+   */
+  stackLeafFrames: (stack: number) => readonly number[];
+  stackCallerFrames: (stack: number) => readonly number[];
+  /** frame_id of each frame. */
   frameIds: BigUint64Array;
+  /** The frames row of frame i, built when asked for (the consumer asks for frames it has not inserted). */
+  frameRow: (frame: number, tenant: string) => FrameRow;
   /** The profile's start second, the `ts` of every row. */
   ts: number;
 }
 
-export interface CompactExplodedProfile extends Omit<ExplodedProfile, 'samples'> {
+/** A profile's rows in columns: no row objects (see `materialise…` for those). */
+export interface CompactExplodedProfile extends Omit<ExplodedProfile, 'samples' | 'stacks' | 'frames'> {
   sampleTypeList: SampleType[];
   compact: CompactSamples;
-}
-
-export interface CompactOptions {
-  /**
-   * Also build `stacks` as StackRow objects (the default). Without them `stacks` is empty and the
-   * stacks are only in the columns of `compact`, which saves an array of frame id strings per
-   * stack: a RowBinary encoder has no use for those.
-   */
-  stackRows?: boolean;
 }
 
 const TWO_32 = 4294967296;
@@ -91,7 +87,6 @@ function explodeInto(
   context: ProfileContext,
   mapping: LabelMapping,
   limits: ExplodeLimits,
-  stackRows: boolean,
 ): CompactExplodedProfile {
   const profile = new ProfileIndex(data);
   profile.scan();
@@ -116,9 +111,9 @@ function explodeInto(
     strings.check(profile.functionFileNames[fn] as number, 'function file name');
   }
 
-  const stacks = new StackTable(profile, data, context.tenant, stackRows);
+  const stacks = new StackTable(profile, data);
   const labelSets = new LabelSetBuilder(reader, strings, mapping, limits);
-  const labelSetByRecords = new ByteRangeMap(data, 1024);
+  const labelSetByRecords = new ByteRangeMap(data, Math.min(sampleCount, 1 << 16));
   const labelSetBySplitRecords = new Map<string, number>();
   const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 
@@ -251,8 +246,6 @@ function explodeInto(
     sampleTypes: sampleTypeList.map((t) => `${t.type}/${t.unit}`),
     sampleTypeList,
     sampleCount,
-    stacks: stacks.stacks,
-    frames: stacks.frames,
     compact: {
       rowCount,
       sampleTypeIndex: typeColumn.subarray(0, rowCount),
@@ -261,9 +254,10 @@ function explodeInto(
       labelSetIndex: labelSetColumn.subarray(0, rowCount),
       labelSets: labelSets.labelSets,
       stackIds: new BigUint64Array(stacks.stackIdWords.buffer, 0, stacks.stackCount),
-      stackFrameStarts: stacks.stackFrameStarts.subarray(0, stacks.stackCount + 1),
-      stackFrames: stacks.stackFrames.subarray(0, stacks.stackFrameStarts[stacks.stackCount]),
-      frameIds: new BigUint64Array(stacks.frameIdWords.buffer, 0, stacks.frames.length),
+      stackLeafFrames: (stack) => stacks.stackLeafFrames(stack),
+      stackCallerFrames: (stack) => stacks.stackCallerFrames(stack),
+      frameIds: new BigUint64Array(stacks.frameIdWords.buffer, 0, stacks.frameCount),
+      frameRow: (frame, tenant) => stacks.frameRow(frame, tenant),
       ts,
     },
   };
@@ -285,37 +279,36 @@ export function explodeProfileCompact(
   context: ProfileContext,
   mapping: LabelMapping,
   limits: ExplodeLimits,
-  options: CompactOptions = {},
 ): CompactExplodedProfile {
-  const stackRows = options.stackRows ?? true;
-  return unprocessableOnFailure(() => explodeInto(data, context, mapping, limits, stackRows));
+  return unprocessableOnFailure(() => explodeInto(data, context, mapping, limits));
 }
 
-function stackIdTexts(profile: CompactExplodedProfile): string[] {
-  const { stackIds } = profile.compact;
-  if (profile.stacks.length === stackIds.length) return profile.stacks.map((stack) => stack.stack_id);
-  return Array.from(stackIds, (id) => id.toString());
-}
-
-/** The stacks of a compact profile as StackRow objects (what `stacks` holds unless stackRows was false). */
+/** The stacks of a compact profile as StackRow objects. */
 export function materialiseStackRows(profile: CompactExplodedProfile, tenant: string): StackRow[] {
-  const { stackIds, stackFrameStarts, stackFrames } = profile.compact;
+  const { stackIds, frameIds } = profile.compact;
+  const frameIdTexts = Array.from(frameIds, String);
   const rows: StackRow[] = new Array(stackIds.length);
   for (let stack = 0; stack < stackIds.length; stack++) {
-    const frameIds: string[] = [];
-    for (let at = stackFrameStarts[stack] as number; at < (stackFrameStarts[stack + 1] as number); at++) {
-      frameIds.push((profile.frames[stackFrames[at] as number] as FrameRow).frame_id);
-    }
-    rows[stack] = { tenant, stack_id: (stackIds[stack] as bigint).toString(), frame_ids: frameIds };
+    const frames = [...profile.compact.stackLeafFrames(stack), ...profile.compact.stackCallerFrames(stack)];
+    rows[stack] = {
+      tenant,
+      stack_id: String(stackIds[stack]),
+      frame_ids: frames.map((frame) => frameIdTexts[frame] as string),
+    };
   }
   return rows;
+}
+
+/** The frames of a compact profile as FrameRow objects, in the order stacks first reach them. */
+export function materialiseFrameRows(profile: CompactExplodedProfile, tenant: string): FrameRow[] {
+  return Array.from(profile.compact.frameIds, (_, frame) => profile.compact.frameRow(frame, tenant));
 }
 
 /** The sample rows of a compact profile as objects: what `explodeProfile` returns in `samples`. */
 export function materialiseSampleRows(profile: CompactExplodedProfile, context: ProfileContext): SampleRow[] {
   const { compact, sampleTypeList } = profile;
   const { rowCount, labelSets, ts } = compact;
-  const stackIds = stackIdTexts(profile);
+  const stackIds = Array.from(compact.stackIds, String);
   const values32 = new Uint32Array(compact.values.buffer, compact.values.byteOffset, 2 * rowCount);
   const rows: SampleRow[] = new Array(rowCount);
   for (let row = 0; row < rowCount; row++) {
@@ -362,7 +355,7 @@ export function explodeProfile(
     sampleTypes: exploded.sampleTypes,
     sampleCount: exploded.sampleCount,
     samples: materialiseSampleRows(exploded, context),
-    stacks: exploded.stacks,
-    frames: exploded.frames,
+    stacks: materialiseStackRows(exploded, context.tenant),
+    frames: materialiseFrameRows(exploded, context.tenant),
   };
 }

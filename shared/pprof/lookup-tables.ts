@@ -29,12 +29,29 @@ export class ByteRangeMap {
     this.values = new Int32Array(capacity / 2);
   }
 
-  /** FNV-1a (32-bit) of the bytes in [from, to). */
+  /**
+   * A MurmurHash3-style 32-bit hash of the bytes in [from, to), four bytes per step (FNV-1a's
+   * byte-at-a-time multiply chain took twice as long on the decoder's keys).
+   */
   private hash(from: number, to: number): number {
     const bytes = this.bytes;
-    let hash = 0x811c9dc5 ^ (to - from);
-    for (let at = from; at < to; at++) hash = Math.imul(hash ^ (bytes[at] as number), 0x01000193);
-    return hash;
+    let hash = (to - from) ^ 0x2f0b5d1e;
+    let at = from;
+    for (; at + 4 <= to; at += 4) {
+      let k =
+        (bytes[at] as number) |
+        ((bytes[at + 1] as number) << 8) |
+        ((bytes[at + 2] as number) << 16) |
+        ((bytes[at + 3] as number) << 24);
+      k = Math.imul(k, 0xcc9e2d51);
+      k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      hash ^= k;
+      hash = (Math.imul((hash << 13) | (hash >>> 19), 5) + 0xe6546b64) | 0;
+    }
+    for (; at < to; at++) hash = Math.imul(hash ^ (bytes[at] as number), 0x01000193);
+    hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+    hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+    return hash ^ (hash >>> 16);
   }
 
   private sameBytes(entry: number, from: number, to: number): boolean {

@@ -13,7 +13,8 @@ export class ProfileStrings {
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
   private decoded: (string | undefined)[] = [];
-  private byteLengths: number[] = [];
+  /** Per string: 0 not yet looked at, 1 ASCII, 2 not (decoded, with its UTF-8 in `encoded`). */
+  private kinds = new Uint8Array(0);
   /** UTF-8 of decoded non-ASCII strings, by index. */
   private encoded: (Uint8Array | undefined)[] = [];
   private readonly text: Buffer;
@@ -35,7 +36,26 @@ export class ProfileStrings {
   seal(): void {
     if (this.starts.length === 0) this.add(0, 0);
     this.decoded = new Array(this.starts.length);
-    this.byteLengths = new Array(this.starts.length);
+    this.kinds = new Uint8Array(this.starts.length);
+  }
+
+  private kind(index: number, what: string): number {
+    const known = this.kinds[index];
+    if (known !== undefined && known !== 0) return known;
+    this.check(index, what);
+    const bytes = this.bytes;
+    const end = this.ends[index] as number;
+    for (let at = this.starts[index] as number; at < end; at++) {
+      if ((bytes[at] as number) >= 0x80) {
+        const text = utf8.decode(bytes.subarray(this.starts[index], end));
+        this.decoded[index] = text;
+        this.encoded[index] = Buffer.from(text, 'utf8');
+        this.kinds[index] = 2;
+        return 2;
+      }
+    }
+    this.kinds[index] = 1;
+    return 1;
   }
 
   check(index: number, what: string): void {
@@ -46,44 +66,32 @@ export class ProfileStrings {
   get(index: number, what: string): string {
     const known = this.decoded[index];
     if (known !== undefined) return known;
-    this.check(index, what);
-    const start = this.starts[index] as number;
-    const end = this.ends[index] as number;
-    const bytes = this.bytes;
-    let ascii = true;
-    for (let at = start; at < end; at++) {
-      if ((bytes[at] as number) >= 0x80) {
-        ascii = false;
-        break;
-      }
+    this.kind(index, what);
+    let text = this.decoded[index];
+    if (text === undefined) {
+      text = this.text.toString('latin1', this.starts[index], this.ends[index]);
+      this.decoded[index] = text;
     }
-    const text = ascii ? this.text.toString('latin1', start, end) : utf8.decode(bytes.subarray(start, end));
-    this.decoded[index] = text;
-    this.byteLengths[index] = ascii ? end - start : Buffer.byteLength(text);
-    if (!ascii) this.encoded[index] = Buffer.from(text, 'utf8');
     return text;
   }
 
   /** UTF-8 length of the decoded string (U+FFFD replacements count 3 bytes, as in the reference). */
   byteLength(index: number, what: string): number {
-    const known = this.byteLengths[index];
-    if (known !== undefined) return known;
-    this.get(index, what);
-    return this.byteLengths[index] as number;
+    if (this.kind(index, what) === 1) return (this.ends[index] as number) - (this.starts[index] as number);
+    return (this.encoded[index] as Uint8Array).length;
   }
 
   /** Copies the UTF-8 of the decoded string into `target` at `at`; returns the end. */
   copyUtf8(index: number, what: string, target: Uint8Array, at: number): number {
-    this.get(index, what);
-    const encoded = this.encoded[index];
-    if (encoded !== undefined) {
+    if (this.kind(index, what) === 2) {
+      const encoded = this.encoded[index] as Uint8Array;
       target.set(encoded, at);
       return at + encoded.length;
     }
-    const start = this.starts[index] as number;
     const end = this.ends[index] as number;
     const bytes = this.bytes;
-    for (let from = start; from < end; from++) target[at++] = bytes[from] as number;
-    return at;
+    let to = at;
+    for (let from = this.starts[index] as number; from < end; from++) target[to++] = bytes[from] as number;
+    return to;
   }
 }

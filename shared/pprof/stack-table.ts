@@ -3,7 +3,7 @@ import { contentId, StackChain, xxh32Pair } from './content-ids.js';
 import { ByteRangeMap, Uint64Map } from './lookup-tables.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import type { IdKey, ProfileIndex } from './profile-scan.js';
-import type { FrameRow, StackRow } from './rows.js';
+import type { FrameRow } from './rows.js';
 import { uint64Decimal } from './wire.js';
 
 const NO_FRAMES: readonly number[] = [];
@@ -18,6 +18,12 @@ export function growUint32(column: Uint32Array, size: number): Uint32Array<Array
   return grown;
 }
 
+function growInt32(column: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(size);
+  grown.set(column);
+  return grown;
+}
+
 /**
  * The frames and stacks of one profile, with their content ids (content-ids.ts).
  *
@@ -25,25 +31,37 @@ export function growUint32(column: Uint32Array, size: number): Uint32Array<Array
  * location, then the rest — the caller path — by its raw bytes. Stacks that differ only in their
  * leaf share the caller path: its frames and its part of the stack-id chain (root first) are
  * computed once, and a new stack costs its leaf's frames. Frames are found per location, once.
+ *
+ * Ids are computed for every frame and stack; rows are not. A stack is kept as (leaf location,
+ * caller path) and a frame as string indices, and `frameRow`, `stackLeafFrames` and
+ * `stackCallerFrames` give them on demand: the consumer asks only for frames and stacks it has
+ * not inserted before, which in a steady stream of one service's profiles are few.
  */
 export class StackTable {
-  readonly frames: FrameRow[] = [];
+  frameCount = 0;
   /** frame_id per frame: hi/lo words, laid out for a BigUint64Array view. */
-  frameIdWords = new Uint32Array(256);
-  private readonly frameById = new Uint64Map(1024);
+  frameIdWords = new Uint32Array(512);
+  // Per frame: its function's string indices (name -1: named by its location's address) and line.
+  private frameNames = new Int32Array(256);
+  private frameLocations = new Int32Array(256);
+  private frameSystemNames = new Int32Array(256);
+  private frameFileNames = new Int32Array(256);
+  private frameLines = new Float64Array(256);
+  private readonly frameById: Uint64Map;
   private readonly framesOfLocation: (number[] | undefined)[];
   /** Where a frame's text is put together to be hashed. */
   private frameText = new Uint8Array(1024);
 
-  readonly stacks: StackRow[] = [];
-  stackIdWords = new Uint32Array(256);
-  stackFrameStarts = new Uint32Array(257);
-  stackFrames = new Uint32Array(4096);
+  stackIdWords = new Uint32Array(512);
   stackCount = 0;
-  private readonly stackById = new Uint64Map(1024);
+  /** Per stack: its leaf location and caller path (-1: none), or, for others, its frames in `stackOwnFrames`. */
+  private stackLeaves = new Int32Array(256);
+  private stackPaths = new Int32Array(256);
+  private readonly stackOwnFrames = new Map<number, readonly number[]>();
+  private readonly stackById: Uint64Map;
   // Stacks by leaf location and caller path when a sample's ids come in one record, by the key
   // text of their records when split (rare).
-  private readonly stackByLeafAndPath = new Uint64Map(1024);
+  private readonly stackByLeafAndPath: Uint64Map;
   private readonly stackBySplitLocations = new Map<string, number>();
   private stackOfNoLocations = -1;
   private readonly callerPathByLocations: ByteRangeMap;
@@ -58,11 +76,15 @@ export class StackTable {
   constructor(
     private readonly profile: ProfileIndex,
     data: Uint8Array,
-    private readonly tenant: string,
-    private readonly stackRows: boolean,
   ) {
-    this.framesOfLocation = new Array(profile.locationIds.length);
-    this.callerPathByLocations = new ByteRangeMap(data, 256);
+    const locationCount = profile.locationIds.length;
+    // Sized for what the profile can hold (growing rehashes everything), within reason.
+    const expectedStacks = Math.min(profile.sampleStarts.length, 1 << 16);
+    this.framesOfLocation = new Array(locationCount);
+    this.frameById = new Uint64Map(Math.min(locationCount + profile.lineNumbers.length, 1 << 16));
+    this.stackById = new Uint64Map(expectedStacks);
+    this.stackByLeafAndPath = new Uint64Map(expectedStacks);
+    this.callerPathByLocations = new ByteRangeMap(data, Math.min(expectedStacks, 4096));
     this.text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
 
@@ -74,33 +96,26 @@ export class StackTable {
   private frame(location: number, line: number): number {
     const { profile } = this;
     const strings = profile.strings;
-    let name: string;
     // The string index of the name when it is the function's (else an address, ASCII), and of the
     // function's system and file names (-1: none).
     let nameIndex = -1;
     let systemIndex = -1;
     let fileIndex = -1;
     let lineNumber = 0;
-    if (line < 0) {
-      name = profile.addressName(location);
-    } else {
+    if (line >= 0) {
       const functionId = profile.lineFunctionIds[line] as IdKey;
       const fn = profile.functionById.get(functionId);
       if (fn === undefined) {
         throw unprocessable(`location ${profile.locationIds[location]} refers to missing function ${functionId}`);
       }
       nameIndex = profile.functionNames[fn] as number;
-      name = strings.get(nameIndex, 'function name');
-      if (name === '') {
-        nameIndex = -1;
-        name = profile.addressName(location);
-      }
       systemIndex = profile.functionSystemNames[fn] as number;
       fileIndex = profile.functionFileNames[fn] as number;
-      strings.get(systemIndex, 'function system name');
-      strings.get(fileIndex, 'function file name');
       lineNumber = profile.lineNumbers[line] as number;
+      // A function without a name is named by the location's address, as in the reference.
+      if (strings.byteLength(nameIndex, 'function name') === 0) nameIndex = -1;
     }
+    const name = nameIndex < 0 ? profile.addressName(location) : '';
 
     // frame_id = XXH32 (seeds 0 and 1) of `name \0 system_name \0 file_name \0 line`, in UTF-8.
     const needed =
@@ -125,20 +140,57 @@ export class StackTable {
 
     const known = this.frameById.get(idHi, idLo);
     if (known >= 0) return known;
-    const index = this.frames.length;
+    const index = this.frameCount++;
     this.frameById.set(idHi, idLo, index);
-    if (2 * index + 2 > this.frameIdWords.length) this.frameIdWords = growUint32(this.frameIdWords, 4 * index + 4);
+    if (index + 1 > this.frameNames.length) {
+      const size = 2 * index + 2;
+      this.frameIdWords = growUint32(this.frameIdWords, 2 * size);
+      this.frameNames = growInt32(this.frameNames, size);
+      this.frameLocations = growInt32(this.frameLocations, size);
+      this.frameSystemNames = growInt32(this.frameSystemNames, size);
+      this.frameFileNames = growInt32(this.frameFileNames, size);
+      const lines = new Float64Array(size);
+      lines.set(this.frameLines);
+      this.frameLines = lines;
+    }
     this.frameIdWords[2 * index + LO] = idLo;
     this.frameIdWords[2 * index + HI] = idHi;
-    this.frames.push({
-      tenant: this.tenant,
-      frame_id: uint64Decimal(idHi, idLo),
-      function_name: name,
-      system_name: systemIndex < 0 ? '' : strings.get(systemIndex, 'function system name'),
-      file_name: fileIndex < 0 ? '' : strings.get(fileIndex, 'function file name'),
-      line: lineNumber,
-    });
+    this.frameNames[index] = nameIndex;
+    this.frameLocations[index] = location;
+    this.frameSystemNames[index] = systemIndex;
+    this.frameFileNames[index] = fileIndex;
+    this.frameLines[index] = lineNumber;
     return index;
+  }
+
+  /** The frames row of frame `frame`. */
+  frameRow(frame: number, tenant: string): FrameRow {
+    const strings = this.profile.strings;
+    const name = this.frameNames[frame] as number;
+    const system = this.frameSystemNames[frame] as number;
+    const file = this.frameFileNames[frame] as number;
+    return {
+      tenant,
+      frame_id: uint64Decimal(this.frameIdWords[2 * frame + HI] as number, this.frameIdWords[2 * frame + LO] as number),
+      function_name:
+        name < 0 ? this.profile.addressName(this.frameLocations[frame] as number) : strings.get(name, 'function name'),
+      system_name: system < 0 ? '' : strings.get(system, 'function system name'),
+      file_name: file < 0 ? '' : strings.get(file, 'function file name'),
+      line: this.frameLines[frame] as number,
+    };
+  }
+
+  /** Stack `stack`'s first frames, from the leaf (its leaf location's); `stackCallerFrames` has the rest. */
+  stackLeafFrames(stack: number): readonly number[] {
+    const leaf = this.stackLeaves[stack] as number;
+    if (leaf >= 0) return this.framesOfLocation[leaf] as number[];
+    return this.stackOwnFrames.get(stack) ?? NO_FRAMES;
+  }
+
+  /** Stack `stack`'s frames after `stackLeafFrames`, to the root. */
+  stackCallerFrames(stack: number): readonly number[] {
+    const path = this.stackPaths[stack] as number;
+    return path >= 0 ? (this.callerPathFrames[path] as number[]) : NO_FRAMES;
   }
 
   /**
@@ -181,33 +233,28 @@ export class StackTable {
     }
   }
 
-  /** The stack of these frames (leaf first, then `callers`); its id is in contentId. */
-  private addStack(leaf: readonly number[], callers: readonly number[]): number {
+  /**
+   * The stack whose id is in contentId: leaf location `leaf` then caller path `path`, or (leaf
+   * -1) the frames `own`.
+   */
+  private addStack(leaf: number, path: number, own: readonly number[]): number {
     const idHi = contentId[0] as number;
     const idLo = contentId[1] as number;
     const known = this.stackById.get(idHi, idLo);
     if (known >= 0) return known; // another location list with the same frames: the first one stays
     const index = this.stackCount++;
     this.stackById.set(idHi, idLo, index);
-    if (2 * index + 2 > this.stackIdWords.length) this.stackIdWords = growUint32(this.stackIdWords, 4 * index + 4);
+    if (index + 1 > this.stackLeaves.length) {
+      const size = 2 * index + 2;
+      this.stackIdWords = growUint32(this.stackIdWords, 2 * size);
+      this.stackLeaves = growInt32(this.stackLeaves, size);
+      this.stackPaths = growInt32(this.stackPaths, size);
+    }
     this.stackIdWords[2 * index + LO] = idLo;
     this.stackIdWords[2 * index + HI] = idHi;
-    if (index + 2 > this.stackFrameStarts.length)
-      this.stackFrameStarts = growUint32(this.stackFrameStarts, 2 * index + 2);
-    const start = this.stackFrameStarts[index] as number;
-    const end = start + leaf.length + callers.length;
-    if (end > this.stackFrames.length) this.stackFrames = growUint32(this.stackFrames, 2 * end);
-    const stackFrames = this.stackFrames;
-    let at = start;
-    for (let i = 0; i < leaf.length; i++) stackFrames[at++] = leaf[i] as number;
-    for (let i = 0; i < callers.length; i++) stackFrames[at++] = callers[i] as number;
-    this.stackFrameStarts[index + 1] = end;
-    if (this.stackRows) {
-      const frameIds: string[] = new Array(end - start);
-      for (let i = start; i < end; i++)
-        frameIds[i - start] = (this.frames[stackFrames[i] as number] as FrameRow).frame_id;
-      this.stacks.push({ tenant: this.tenant, stack_id: uint64Decimal(idHi, idLo), frame_ids: frameIds });
-    }
+    this.stackLeaves[index] = leaf;
+    this.stackPaths[index] = path;
+    if (leaf < 0 && own.length > 0) this.stackOwnFrames.set(index, own);
     return index;
   }
 
@@ -250,7 +297,7 @@ export class StackTable {
     }
     this.chain(state, 0, leafFrames);
     StackChain.finish(state, 0, leafFrames.length + callers.length);
-    const index = this.addStack(leafFrames, callers);
+    const index = this.addStack(leaf, path, NO_FRAMES);
     this.stackByLeafAndPath.set(leaf, path >>> 0, index);
     return index;
   }
@@ -261,7 +308,7 @@ export class StackTable {
       if (this.stackOfNoLocations < 0) {
         StackChain.start(this.chainState, 0);
         StackChain.finish(this.chainState, 0, 0);
-        this.stackOfNoLocations = this.addStack(NO_FRAMES, NO_FRAMES);
+        this.stackOfNoLocations = this.addStack(-1, -1, NO_FRAMES);
       }
       return this.stackOfNoLocations;
     }
@@ -275,7 +322,7 @@ export class StackTable {
     StackChain.start(this.chainState, 0);
     this.chain(this.chainState, 0, frames);
     StackChain.finish(this.chainState, 0, frames.length);
-    const index = this.addStack(frames, NO_FRAMES);
+    const index = this.addStack(-1, -1, frames);
     this.stackBySplitLocations.set(key, index);
     return index;
   }

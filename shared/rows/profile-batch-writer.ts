@@ -78,10 +78,12 @@ export class ProfileBatchWriter {
   async add(profile: ProfileToWrite): Promise<void> {
     const { envelope, ingestId, exploded } = profile;
     const tenant = envelope.tenant;
-    for (const frame of exploded.frames) {
-      if (this.isNew(`${tenant}\u0000f${frame.frame_id}`, 'frames')) encodeFrameRow(this.frames, frame);
+    const { frameIds, stackIds } = exploded.compact;
+    for (let frame = 0; frame < frameIds.length; frame++) {
+      if (this.isNew(`${tenant}\u0000f${frameIds[frame]}`, 'frames')) {
+        encodeFrameRow(this.frames, exploded.compact.frameRow(frame, tenant));
+      }
     }
-    const { stackIds } = exploded.compact;
     for (let stack = 0; stack < stackIds.length; stack++) {
       if (this.isNew(`${tenant}\u0000s${stackIds[stack]}`, 'stacks')) {
         encodeStackRow(this.stacks, tenant, exploded.compact, stack);

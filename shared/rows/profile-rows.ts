@@ -165,10 +165,11 @@ export class SampleRowEncoder {
 export function encodeStackRow(writer: RowBinaryWriter, tenant: string, compact: CompactSamples, stack: number): void {
   writer.string(tenant);
   writer.uint64(compact.stackIds[stack] as bigint);
-  const from = compact.stackFrameStarts[stack] as number;
-  const to = compact.stackFrameStarts[stack + 1] as number;
-  writer.varUint(to - from);
-  for (let at = from; at < to; at++) writer.uint64(compact.frameIds[compact.stackFrames[at] as number] as bigint);
+  const leaf = compact.stackLeafFrames(stack);
+  const callers = compact.stackCallerFrames(stack);
+  writer.varUint(leaf.length + callers.length);
+  for (const frame of leaf) writer.uint64(compact.frameIds[frame] as bigint);
+  for (const frame of callers) writer.uint64(compact.frameIds[frame] as bigint);
 }
 
 export function encodeFrameRow(writer: RowBinaryWriter, row: FrameRow): void {

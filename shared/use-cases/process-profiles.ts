@@ -173,8 +173,6 @@ export async function processProfileRecords(
           },
           deps.labelMappingFor(envelope.tenant),
           deps.limits,
-          // Stacks go to RowBinary straight from the compact columns.
-          { stackRows: false },
         );
         const startSeconds = Number(exploded.startNs / 1_000_000_000n);
         if (exploded.startNs < 0n || startSeconds > MAX_DATETIME_SECONDS) {

@@ -4,6 +4,8 @@ import { Profile } from 'pprof-format';
 import { defaultLabelMapping } from '../../shared/labels.js';
 import { type ExplodeLimits, explodeProfile, explodeProfileCompact } from '../../shared/pprof/explode.js';
 import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
+import { encodeFrameRow, encodeStackRow } from '../../shared/rows/profile-rows.js';
+import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
 import { buildRealisticProfile } from './realistic-profile.js';
 import { round, table } from './stats.js';
 
@@ -61,15 +63,26 @@ const baseline: Decoder = {
     return 0;
   },
 };
+const coldRows = new RowBinaryWriter(1 << 24);
 const wireDecoders: Decoder[] = [
   {
+    // The consumer's decode: ids of every frame and stack, rows built only for new ones.
     name: 'explodeProfileCompact',
     run: (bytes) => explodeProfileCompact(bytes, context, defaultLabelMapping, limits).compact.rowCount,
   },
   {
-    name: 'explodeProfileCompact, stackRows: false',
-    run: (bytes) =>
-      explodeProfileCompact(bytes, context, defaultLabelMapping, limits, { stackRows: false }).compact.rowCount,
+    // A cold consumer: every frame and stack is new, so all their rows are built, in RowBinary.
+    name: 'explodeProfileCompact + every frame and stack row (RowBinary)',
+    run: (bytes) => {
+      const { compact } = explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
+      coldRows.reset();
+      for (let frame = 0; frame < compact.frameIds.length; frame++) {
+        encodeFrameRow(coldRows, compact.frameRow(frame, context.tenant));
+      }
+      for (let stack = 0; stack < compact.stackIds.length; stack++)
+        encodeStackRow(coldRows, context.tenant, compact, stack);
+      return compact.rowCount;
+    },
   },
   {
     name: 'explodeProfile (row objects)',

@@ -12,6 +12,7 @@ import {
   type ExplodeLimits,
   explodeProfile,
   explodeProfileCompact,
+  materialiseFrameRows,
   materialiseSampleRows,
   materialiseStackRows,
   type ProfileContext,
@@ -846,21 +847,23 @@ describe('the compact form', () => {
     ).toEqual(rows.map((row) => [row.sample_type, String(row.value), row.stack_id, row.span_id]));
   });
 
-  it('holds the stacks and frames as ids and indices', () => {
+  it('builds the stack and frame rows on demand, as the reference makes them', () => {
     const compact = explodeProfileCompact(bytes, context, defaultLabelMapping, roomy);
+    const reference = explodeProfileReference(bytes, context, defaultLabelMapping, roomy);
 
-    expect(materialiseStackRows(compact, context.tenant)).toEqual(compact.stacks);
-    expect(Array.from(compact.compact.frameIds, String)).toEqual(compact.frames.map((frame) => frame.frame_id));
+    expect(materialiseStackRows(compact, context.tenant)).toEqual(reference.stacks);
+    expect(materialiseFrameRows(compact, context.tenant)).toEqual(reference.frames);
+    expect(Array.from(compact.compact.frameIds, String)).toEqual(reference.frames.map((frame) => frame.frame_id));
   });
 
-  it('leaves the stack rows out when asked, and nothing else', () => {
-    const full = explodeProfileCompact(bytes, context, defaultLabelMapping, roomy);
+  it('builds any one frame row alone, in any order', () => {
+    const compact = explodeProfileCompact(bytes, context, defaultLabelMapping, roomy);
+    const all = materialiseFrameRows(compact, context.tenant);
+    const last = all.length - 1;
 
-    const lean = explodeProfileCompact(bytes, context, defaultLabelMapping, roomy, { stackRows: false });
+    const backwards = Array.from(all, (_, i) => compact.compact.frameRow(last - i, context.tenant)).reverse();
 
-    expect(lean.stacks).toEqual([]);
-    expect({ ...lean, stacks: full.stacks }).toEqual(full);
-    expect(materialiseSampleRows(lean, context)).toEqual(materialiseSampleRows(full, context));
+    expect(backwards).toEqual(all);
   });
 });
 
