@@ -116,8 +116,8 @@ export class ByteRangeMap {
 
 /**
  * A hash map from uint64 keys given as two 32-bit halves to non-negative integers, over typed
- * arrays: explode.ts finds stacks and frames by their id (a SHA-1 prefix, so its low half is
- * already uniformly spread) without making a decimal string or a bigint to look them up.
+ * arrays: the decoder finds stacks and frames by their content id (a hash, so already spread),
+ * and the consumer remembers inserted ids, without a decimal string or a bigint per lookup.
  */
 export class Uint64Map {
   private slots: Int32Array;

@@ -1,5 +1,6 @@
 import type { ProfileEnvelope } from '../envelope.js';
 import type { CompactExplodedProfile } from '../pprof/explode.js';
+import { Uint64Map } from '../pprof/lookup-tables.js';
 import type { OrderedInserts } from './ordered-inserts.js';
 import {
   encodeEndpointCountRows,
@@ -23,9 +24,41 @@ import { RowBinaryWriter } from './row-binary.js';
  * samples are all queued: a profile is committed only after everything it needs. A profile larger
  * than one chunk is flushed in several sample inserts before its commit row.
  */
+export type ContentIdKind = 'frames' | 'stacks';
+
+/** Content ids (frame and stack ids, uint64 as high and low 32-bit halves) per tenant and kind. */
 export interface InsertedIds {
-  has(key: string): boolean;
-  add(key: string): void;
+  has(tenant: string, kind: ContentIdKind, hi: number, lo: number): boolean;
+  add(tenant: string, kind: ContentIdKind, hi: number, lo: number): void;
+}
+
+/** Sets of ids by tenant and kind, over typed arrays: no bigint or string per id and lookup. */
+class IdSets {
+  private readonly sets = new Map<string, Uint64Map>();
+  size = 0;
+
+  has(tenant: string, kind: ContentIdKind, hi: number, lo: number): boolean {
+    const set = this.sets.get(`${kind}\u0000${tenant}`);
+    return set !== undefined && set.get(hi, lo) >= 0;
+  }
+
+  add(tenant: string, kind: ContentIdKind, hi: number, lo: number): void {
+    const key = `${kind}\u0000${tenant}`;
+    let set = this.sets.get(key);
+    if (!set) {
+      set = new Uint64Map(1024);
+      this.sets.set(key, set);
+    }
+    if (set.get(hi, lo) < 0) {
+      set.set(hi, lo, 1);
+      this.size++;
+    }
+  }
+
+  clear(): void {
+    this.sets.clear();
+    this.size = 0;
+  }
 }
 
 /**
@@ -33,15 +66,25 @@ export interface InsertedIds {
  * consumer skips re-inserting them. Bounded; forgetting only costs a redundant insert.
  */
 export function createInsertedIds(maxIds: number): InsertedIds {
-  let ids = new Set<string>();
+  const ids = new IdSets();
   return {
-    has: (key) => ids.has(key),
-    add(key) {
-      if (ids.size >= maxIds) ids = new Set();
-      ids.add(key);
+    has: (tenant, kind, hi, lo) => ids.has(tenant, kind, hi, lo),
+    add(tenant, kind, hi, lo) {
+      if (ids.size >= maxIds) ids.clear();
+      ids.add(tenant, kind, hi, lo);
     },
   };
 }
+
+/** Ids queued for insertion, remembered as inserted once ClickHouse acknowledges them. */
+interface QueuedIds {
+  tenants: string[];
+  halves: number[];
+}
+
+// A BigUint64Array's 32-bit halves: little-endian on every platform Node runs on.
+const LO = 0;
+const HI = 1;
 
 export interface ProfileToWrite {
   envelope: ProfileEnvelope;
@@ -56,8 +99,8 @@ export class ProfileBatchWriter {
   private readonly frames = new RowBinaryWriter();
   private readonly counts = new RowBinaryWriter();
   private readonly commits = new RowBinaryWriter();
-  private readonly queuedIds = new Set<string>();
-  private unflushed = { frames: [] as string[], stacks: [] as string[] };
+  private readonly queuedIds = new IdSets();
+  private unflushed = this.noQueuedIds();
 
   constructor(
     private readonly inserts: OrderedInserts,
@@ -68,10 +111,19 @@ export class ProfileBatchWriter {
     this.samples = new RowBinaryWriter(Math.min(chunkBytes + (1 << 16), 1 << 24));
   }
 
-  private isNew(key: string, kind: 'frames' | 'stacks'): boolean {
-    if (this.insertedIds.has(key) || this.queuedIds.has(key)) return false;
-    this.queuedIds.add(key);
-    this.unflushed[kind].push(key);
+  private noQueuedIds(): Record<ContentIdKind, QueuedIds> {
+    return { frames: { tenants: [], halves: [] }, stacks: { tenants: [], halves: [] } };
+  }
+
+  /** Whether id `index` of `ids` (words: its 32-bit view) is neither inserted nor queued; queues it if so. */
+  private isNew(tenant: string, kind: ContentIdKind, words: Uint32Array, index: number): boolean {
+    const hi = words[2 * index + HI] as number;
+    const lo = words[2 * index + LO] as number;
+    if (this.insertedIds.has(tenant, kind, hi, lo) || this.queuedIds.has(tenant, kind, hi, lo)) return false;
+    this.queuedIds.add(tenant, kind, hi, lo);
+    const queued = this.unflushed[kind];
+    queued.tenants.push(tenant);
+    queued.halves.push(hi, lo);
     return true;
   }
 
@@ -79,13 +131,15 @@ export class ProfileBatchWriter {
     const { envelope, ingestId, exploded } = profile;
     const tenant = envelope.tenant;
     const { frameIds, stackIds } = exploded.compact;
+    const frameWords = new Uint32Array(frameIds.buffer, frameIds.byteOffset, 2 * frameIds.length);
     for (let frame = 0; frame < frameIds.length; frame++) {
-      if (this.isNew(`${tenant}\u0000f${frameIds[frame]}`, 'frames')) {
+      if (this.isNew(tenant, 'frames', frameWords, frame)) {
         encodeFrameRow(this.frames, exploded.compact.frameRow(frame, tenant));
       }
     }
+    const stackWords = new Uint32Array(stackIds.buffer, stackIds.byteOffset, 2 * stackIds.length);
     for (let stack = 0; stack < stackIds.length; stack++) {
-      if (this.isNew(`${tenant}\u0000s${stackIds[stack]}`, 'stacks')) {
+      if (this.isNew(tenant, 'stacks', stackWords, stack)) {
         encodeStackRow(this.stacks, tenant, exploded.compact, stack);
       }
     }
@@ -125,13 +179,20 @@ export class ProfileBatchWriter {
   /** Queues everything buffered, in commit order. */
   async flush(): Promise<void> {
     const { frames, stacks } = this.unflushed;
-    this.unflushed = { frames: [], stacks: [] };
+    this.unflushed = this.noQueuedIds();
     // Content-addressed rows count as inserted once ClickHouse acknowledged them.
-    const remember = (ids: string[]) => () => {
-      for (const id of ids) this.insertedIds.add(id);
+    const remember = (kind: ContentIdKind, ids: QueuedIds) => () => {
+      for (let i = 0; i < ids.tenants.length; i++) {
+        this.insertedIds.add(
+          ids.tenants[i] as string,
+          kind,
+          ids.halves[2 * i] as number,
+          ids.halves[2 * i + 1] as number,
+        );
+      }
     };
-    await this.inserts.enqueue(framesTable, this.frames.take(), remember(frames));
-    await this.inserts.enqueue(stacksTable, this.stacks.take(), remember(stacks));
+    await this.inserts.enqueue(framesTable, this.frames.take(), remember('frames', frames));
+    await this.inserts.enqueue(stacksTable, this.stacks.take(), remember('stacks', stacks));
     await this.inserts.enqueue(endpointCountsTable, this.counts.take());
     await this.inserts.enqueue(samplesTable, this.samples.take());
     await this.inserts.enqueue(profilesTable, this.commits.take());

@@ -161,15 +161,24 @@ export class SampleRowEncoder {
   }
 }
 
+/** The bytes of a profile's frame ids (little-endian uint64s), for copying without a bigint each. */
+const frameIdBytesOf = new WeakMap<BigUint64Array, Uint8Array>();
+
 /** Stack `stack` of a compact profile: its id and its frame ids, leaf first. */
 export function encodeStackRow(writer: RowBinaryWriter, tenant: string, compact: CompactSamples, stack: number): void {
+  let frameIdBytes = frameIdBytesOf.get(compact.frameIds);
+  if (!frameIdBytes) {
+    const { buffer, byteOffset, byteLength } = compact.frameIds;
+    frameIdBytes = new Uint8Array(buffer, byteOffset, byteLength);
+    frameIdBytesOf.set(compact.frameIds, frameIdBytes);
+  }
   writer.string(tenant);
   writer.uint64(compact.stackIds[stack] as bigint);
   const leaf = compact.stackLeafFrames(stack);
   const callers = compact.stackCallerFrames(stack);
   writer.varUint(leaf.length + callers.length);
-  for (const frame of leaf) writer.uint64(compact.frameIds[frame] as bigint);
-  for (const frame of callers) writer.uint64(compact.frameIds[frame] as bigint);
+  for (const frame of leaf) writer.eightBytes(frameIdBytes, frame * 8);
+  for (const frame of callers) writer.eightBytes(frameIdBytes, frame * 8);
 }
 
 export function encodeFrameRow(writer: RowBinaryWriter, row: FrameRow): void {

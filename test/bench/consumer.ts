@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Deps } from '../../shared/deps.js';
@@ -20,7 +22,8 @@ import { round } from './stats.js';
  * baseline from the same run: the very insert bodies the consumer sent, captured on a warm-up
  * run, replayed without any decoding — over HTTP as the consumer sends them, and through
  * clickhouse-client's native protocol. The consumer's rate over the faster replay is the figure
- * the issue asks to keep at 80 % or more.
+ * the issue asks to keep at 80 % or more. HOTSPOTS_BENCH_CPU_PROFILE=file.cpuprofile records where
+ * the consumer's own CPU goes during the timed run.
  */
 export interface ConsumerFigures {
   profiles: number;
@@ -164,7 +167,9 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
   const nativeSeconds = (performance.now() - started) / 1000;
 
   options.log('consumer: timed run');
-  const timed = await consume(deps.db, `bench-consumer-${run}`);
+  const timed = await withCpuProfile(process.env.HOTSPOTS_BENCH_CPU_PROFILE, () =>
+    consume(deps.db, `bench-consumer-${run}`),
+  );
 
   // Format choice: the same sample rows as JSONEachRow objects, as the consumer sent them before.
   const jsonRows = explodeProfile(
@@ -203,6 +208,22 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
     consumer_over_raw_insert: round(consumerRows / Math.max(rawHttp, rawNative), 2),
     json_each_row_insert_rows_per_s: Math.round((jsonRows.length * jsonCopies) / jsonSeconds),
   };
+}
+
+/** Runs `work`, recording a V8 CPU profile of this process into `path` when one is given. */
+async function withCpuProfile<T>(path: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!path) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(path, JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 function sampleRowCount(raw: Uint8Array): number {

@@ -24,6 +24,8 @@ const SAMPLES_PER_SPAN = 20;
 const SPANS_PER_REQUEST = 5;
 const STACKS = 5000;
 const FRAMES = 200;
+/** Samples per INSERT … SELECT (a few minutes each on a loaded 2-core machine). */
+const SLICE_SAMPLES = 10_000_000;
 export const SPAN_BASE = 1_000_000_000_000_000n;
 
 /**
@@ -89,11 +91,16 @@ export async function loadDataset(
     '', concat('pkg/file', toString(number % 17), '.go'), number FROM numbers(${FRAMES})`);
   await db.command(sql`INSERT INTO stacks SELECT ${tenant}, number + 1,
     arrayMap(i -> toUInt64((intHash64(number * 8 + i) % ${FRAMES}) + 1), range(8)) FROM numbers(${STACKS})`);
-  await db.command(sql`INSERT INTO samples SELECT ${tenant}, ${service}, 'prod',
-    if(intDiv(number, ${SAMPLES_PER_PROFILE}) % 2 = 0, '1.0', '1.1'), ${profileStart},
-    concat('p', toString(intDiv(number, ${SAMPLES_PER_PROFILE}))), 'bench', 'cpu', 'nanoseconds', 10000000,
-    ${spanId}, ${rootId}, ${endpointOf}, '', [], [], (number % ${STACKS}) + 1
-    FROM numbers(${samples})`);
+  // In slices: one statement for 100M rows outlasted the client's 30 min request timeout under load.
+  for (let offset = 0; offset < samples; offset += SLICE_SAMPLES) {
+    const count = Math.min(SLICE_SAMPLES, samples - offset);
+    await db.command(sql`INSERT INTO samples SELECT ${tenant}, ${service}, 'prod',
+      if(intDiv(number, ${SAMPLES_PER_PROFILE}) % 2 = 0, '1.0', '1.1'), ${profileStart},
+      concat('p', toString(intDiv(number, ${SAMPLES_PER_PROFILE}))), 'bench', 'cpu', 'nanoseconds', 10000000,
+      ${spanId}, ${rootId}, ${endpointOf}, '', [], [], (number % ${STACKS}) + 1
+      FROM (SELECT number + ${offset} AS number FROM numbers(${count}))`);
+    if (samples > SLICE_SAMPLES) log(`  ${offset + count} of ${samples} samples`);
+  }
   await db.command(sql`INSERT INTO profiles SELECT ${tenant}, ${service}, concat('p', toString(number)), 'bench', 'prod',
     if(number % 2 = 0, '1.0', '1.1'), 'runtime', toDateTime(${dataset.fromSec} + number * ${step}),
     toInt64(${dataset.fromSec} + number * ${step}) * 1000000000, toInt64(${step}) * 1000000000, 10000000, 'cpu/nanoseconds',
