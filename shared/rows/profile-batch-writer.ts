@@ -36,19 +36,34 @@ export interface InsertedIds {
 class IdSets {
   private readonly sets = new Map<string, Uint64Map>();
   size = 0;
+  // The set asked for last: a profile asks for one tenant's frames, then its stacks, by the thousand.
+  private lastTenant = '';
+  private lastKind: ContentIdKind | undefined;
+  private lastSet: Uint64Map | undefined;
+
+  private setOf(tenant: string, kind: ContentIdKind, create: boolean): Uint64Map | undefined {
+    if (tenant === this.lastTenant && kind === this.lastKind && this.lastSet) return this.lastSet;
+    const key = `${kind}\u0000${tenant}`;
+    let set = this.sets.get(key);
+    if (!set && create) {
+      set = new Uint64Map(1024);
+      this.sets.set(key, set);
+    }
+    if (set) {
+      this.lastTenant = tenant;
+      this.lastKind = kind;
+      this.lastSet = set;
+    }
+    return set;
+  }
 
   has(tenant: string, kind: ContentIdKind, hi: number, lo: number): boolean {
-    const set = this.sets.get(`${kind}\u0000${tenant}`);
+    const set = this.setOf(tenant, kind, false);
     return set !== undefined && set.get(hi, lo) >= 0;
   }
 
   add(tenant: string, kind: ContentIdKind, hi: number, lo: number): void {
-    const key = `${kind}\u0000${tenant}`;
-    let set = this.sets.get(key);
-    if (!set) {
-      set = new Uint64Map(1024);
-      this.sets.set(key, set);
-    }
+    const set = this.setOf(tenant, kind, true) as Uint64Map;
     if (set.get(hi, lo) < 0) {
       set.set(hi, lo, 1);
       this.size++;
@@ -58,6 +73,7 @@ class IdSets {
   clear(): void {
     this.sets.clear();
     this.size = 0;
+    this.lastSet = undefined;
   }
 }
 

@@ -10,7 +10,7 @@ export class RowBinaryWriter {
   private view: DataView;
   private offset = 0;
 
-  constructor(initialBytes = 1 << 16) {
+  constructor(private readonly initialBytes = 1 << 16) {
     this.buffer = Buffer.allocUnsafe(initialBytes);
     this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   }
@@ -28,11 +28,16 @@ export class RowBinaryWriter {
     this.offset = 0;
   }
 
-  /** A copy of the bytes written so far; the writer starts over (its buffer is reused). */
+  /**
+   * The bytes written so far; the writer starts over in a new buffer of its initial size (handing
+   * the old one over rather than copying it: chunks are megabytes).
+   */
   take(): Buffer {
-    const copy = Buffer.from(this.bytes());
+    const taken = this.bytes();
+    this.buffer = Buffer.allocUnsafe(this.initialBytes);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
     this.offset = 0;
-    return copy;
+    return taken;
   }
 
   private reserve(bytes: number): void {
@@ -135,5 +140,5 @@ export class RowBinaryWriter {
 export function encodeOnce(write: (writer: RowBinaryWriter) => void): Buffer {
   const writer = new RowBinaryWriter(256);
   write(writer);
-  return Buffer.from(writer.bytes());
+  return writer.bytes(); // the writer is dropped: its bytes need no copy
 }
