@@ -124,7 +124,9 @@ export class ProfileBatchWriter {
     private readonly insertedIds: InsertedIds,
     private readonly now: () => bigint = () => BigInt(Date.now()) * 1_000_000n,
   ) {
-    this.samples = new RowBinaryWriter(Math.min(chunkBytes + (1 << 16), 1 << 24));
+    // A chunk ends after the row that reaches chunkBytes: room for that row's overshoot, so the
+    // buffer (handed over at each flush) never regrows by copying.
+    this.samples = new RowBinaryWriter(chunkBytes + (1 << 20));
   }
 
   private noQueuedIds(): Record<ContentIdKind, QueuedIds> {
