@@ -1,6 +1,6 @@
 import type { ProfileEnvelope } from '../envelope.js';
 import type { CompactSamples, FrameRow } from '../pprof/explode.js';
-import { encodeOnce, type RowBinaryWriter } from './row-binary.js';
+import { encodeOnce, RowBinaryWriter } from './row-binary.js';
 
 /**
  * RowBinary encoders for the consumer's tables. Each table's column list is spelled out in the
@@ -93,7 +93,10 @@ export interface CompactProfileRows {
  */
 export class SampleRowEncoder {
   private readonly headOfType: Buffer[];
-  private readonly labelSetBytes: (Buffer | undefined)[];
+  /** Each label set's columns, encoded once into `labelSetColumns` at [start, end) (start -1: not yet). */
+  private readonly labelSetColumns = new RowBinaryWriter(1 << 16);
+  private readonly labelSetStarts: Int32Array;
+  private readonly labelSetEnds: Int32Array;
   private readonly stackIdBytes: Uint8Array;
   private readonly valueBytes: Uint8Array;
 
@@ -115,7 +118,8 @@ export class SampleRowEncoder {
         w.string(type.unit);
       }),
     );
-    this.labelSetBytes = new Array(compact.labelSets.length);
+    this.labelSetStarts = new Int32Array(compact.labelSets.length).fill(-1);
+    this.labelSetEnds = new Int32Array(compact.labelSets.length);
     // Typed arrays are little-endian on every platform Node runs on, as RowBinary wants.
     this.stackIdBytes = new Uint8Array(
       compact.stackIds.buffer,
@@ -129,21 +133,23 @@ export class SampleRowEncoder {
     return this.rows.compact.rowCount;
   }
 
-  private labelSet(index: number): Buffer {
-    const cached = this.labelSetBytes[index];
-    if (cached) return cached;
+  /** Encodes label set `index` unless done; returns where its bytes start in `labelSetColumns`. */
+  private labelSet(index: number): number {
+    const known = this.labelSetStarts[index] as number;
+    if (known >= 0) return known;
     const set = this.rows.compact.labelSets[index];
     if (!set) throw new Error(`label set ${index} is missing`);
-    const bytes = encodeOnce((w) => {
-      w.uint64(BigInt(set.spanId));
-      w.uint64(BigInt(set.localRootSpanId));
-      w.nullableString(set.endpoint);
-      w.string(set.traceId);
-      w.stringArray(set.keys);
-      w.stringArray(set.values);
-    });
-    this.labelSetBytes[index] = bytes;
-    return bytes;
+    const w = this.labelSetColumns;
+    const start = w.length;
+    w.uint64(BigInt(set.spanId));
+    w.uint64(BigInt(set.localRootSpanId));
+    w.nullableString(set.endpoint);
+    w.string(set.traceId);
+    w.stringArray(set.keys);
+    w.stringArray(set.values);
+    this.labelSetStarts[index] = start;
+    this.labelSetEnds[index] = w.length;
+    return start;
   }
 
   encode(writer: RowBinaryWriter, from: number, untilBytes: number): number {
@@ -154,7 +160,8 @@ export class SampleRowEncoder {
       if (!head) throw new Error(`row ${row} has no sample type`);
       writer.raw(head);
       writer.eightBytes(this.valueBytes, row * 8);
-      writer.raw(this.labelSet(compact.labelSetIndex[row] as number));
+      const labelSet = compact.labelSetIndex[row] as number;
+      writer.copyFrom(this.labelSetColumns, this.labelSet(labelSet), this.labelSetEnds[labelSet] as number);
       writer.eightBytes(this.stackIdBytes, (compact.stackIndex[row] as number) * 8);
     }
     return row;

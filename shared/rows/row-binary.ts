@@ -134,6 +134,16 @@ export class RowBinaryWriter {
     this.buffer.set(bytes, this.offset);
     this.offset += bytes.length;
   }
+
+  /** Copies bytes [from, to) of what `source` has written (no view made: it runs once per row). */
+  copyFrom(source: RowBinaryWriter, from: number, to: number): void {
+    this.reserve(to - from);
+    const target = this.buffer;
+    const bytes = source.buffer;
+    let offset = this.offset;
+    for (let at = from; at < to; at++) target[offset++] = bytes[at] as number;
+    this.offset = offset;
+  }
 }
 
 /** Encodes one value set once, for rows that repeat it (see the samples encoder). */

@@ -12,6 +12,7 @@ import { createLogger } from '../../shared/logger.js';
 import type { SqlDatabase } from '../../shared/ports.js';
 import { explodeProfile } from '../../shared/pprof/explode.js';
 import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
+import { sql } from '../../shared/sql.js';
 import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
 import { lambdaRecord } from '../support/kafka-records.js';
 import { buildRealisticProfile } from './realistic-profile.js';
@@ -152,6 +153,9 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
   );
   const samples = options.profiles * 20_000;
 
+  // Each phase starts with no merges pending from the one before: the timed run came last and
+  // shared the CPU with the merges of the warm-up and the replays, which are not its own cost.
+  await settleMerges(deps.db, options.log);
   options.log(`consumer: raw insert baselines (${captured.length} inserts)`);
   let started = performance.now();
   for (const c of captured) await deps.db.insertRowBinary(c.table, c.columns, c.rows);
@@ -166,6 +170,7 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
   }
   const nativeSeconds = (performance.now() - started) / 1000;
 
+  await settleMerges(deps.db, options.log);
   options.log('consumer: timed run');
   const timed = await withCpuProfile(process.env.HOTSPOTS_BENCH_CPU_PROFILE, () =>
     consume(deps.db, `bench-consumer-${run}`),
@@ -208,6 +213,17 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
     consumer_over_raw_insert: round(consumerRows / Math.max(rawHttp, rawNative), 2),
     json_each_row_insert_rows_per_s: Math.round((jsonRows.length * jsonCopies) / jsonSeconds),
   };
+}
+
+/** Waits (up to 5 minutes) until ClickHouse runs no merge. */
+async function settleMerges(db: SqlDatabase, log: (message: string) => void): Promise<void> {
+  const started = performance.now();
+  for (;;) {
+    const [row] = await db.query<{ merges: string | number }>(sql`SELECT count() AS merges FROM system.merges`);
+    if (Number(row?.merges ?? 0) === 0 || performance.now() - started > 300_000) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  log(`consumer: merges settled in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /** Runs `work`, recording a V8 CPU profile of this process into `path` when one is given. */
