@@ -38,6 +38,8 @@ export interface ConsumerFigures {
   consumer_profiles_per_s: number;
   consumer_samples_per_node_cpu_s: number;
   consumer_over_raw_insert: number;
+  /** consumer over raw HTTP replay in each round, in order. */
+  consumer_over_raw_by_round: number[];
   json_each_row_insert_rows_per_s: number;
 }
 
@@ -80,6 +82,8 @@ function clickhouseClient(args: string[], input: Uint8Array, port: number): Prom
 
 export interface ConsumerBenchOptions {
   profiles: number;
+  /** Alternating rounds of raw replay and consumer run (medians reported). */
+  rounds: number;
   distinctProfiles: number;
   recordsPerBatch: number;
   nativePort: number;
@@ -153,14 +157,33 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
   );
   const samples = options.profiles * 20_000;
 
-  // Each phase starts with no merges pending from the one before: the timed run came last and
-  // shared the CPU with the merges of the warm-up and the replays, which are not its own cost.
+  // Rounds alternate the HTTP replay and the consumer, each after the merges of the one before
+  // have settled (otherwise whichever runs later pays for them); medians over the rounds. One
+  // native replay is kept for reference: clickhouse-client starts a process per insert.
+  const httpRounds: number[] = [];
+  const consumerRounds: { seconds: number; cpuSeconds: number }[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    await settleMerges(deps.db, options.log);
+    options.log(`consumer: round ${round + 1}/${options.rounds}, raw HTTP replay (${captured.length} inserts)`);
+    const started = performance.now();
+    for (const c of captured) await deps.db.insertRowBinary(c.table, c.columns, c.rows);
+    httpRounds.push((performance.now() - started) / 1000);
+    await settleMerges(deps.db, options.log);
+    options.log(`consumer: round ${round + 1}/${options.rounds}, timed consumer run`);
+    consumerRounds.push(
+      await withCpuProfile(round === 0 ? process.env.HOTSPOTS_BENCH_CPU_PROFILE : undefined, () =>
+        consume(deps.db, `bench-consumer-${run}-${round}`),
+      ),
+    );
+  }
+  const httpSeconds = median(httpRounds);
+  const byRound = consumerRounds.map(({ seconds }, i) => round((httpRounds[i] as number) / seconds, 2));
+  const timed = [...consumerRounds].sort((a, b) => a.seconds - b.seconds)[Math.floor(consumerRounds.length / 2)] as {
+    seconds: number;
+    cpuSeconds: number;
+  };
   await settleMerges(deps.db, options.log);
-  options.log(`consumer: raw insert baselines (${captured.length} inserts)`);
   let started = performance.now();
-  for (const c of captured) await deps.db.insertRowBinary(c.table, c.columns, c.rows);
-  const httpSeconds = (performance.now() - started) / 1000;
-  started = performance.now();
   for (const c of captured) {
     await clickhouseClient(
       ['--database', options.database, '--query', `INSERT INTO ${c.table} (${c.columns.join(', ')}) FORMAT RowBinary`],
@@ -169,12 +192,6 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
     );
   }
   const nativeSeconds = (performance.now() - started) / 1000;
-
-  await settleMerges(deps.db, options.log);
-  options.log('consumer: timed run');
-  const timed = await withCpuProfile(process.env.HOTSPOTS_BENCH_CPU_PROFILE, () =>
-    consume(deps.db, `bench-consumer-${run}`),
-  );
 
   // Format choice: the same sample rows as JSONEachRow objects, as the consumer sent them before.
   const jsonRows = explodeProfile(
@@ -211,8 +228,14 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
     consumer_profiles_per_s: round(options.profiles / timed.seconds),
     consumer_samples_per_node_cpu_s: Math.round(samples / timed.cpuSeconds),
     consumer_over_raw_insert: round(consumerRows / Math.max(rawHttp, rawNative), 2),
+    consumer_over_raw_by_round: byRound,
     json_each_row_insert_rows_per_s: Math.round((jsonRows.length * jsonCopies) / jsonSeconds),
   };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 /** Waits (up to 5 minutes) until ClickHouse runs no merge. */

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Profile } from 'pprof-format';
 import { defaultLabelMapping } from '../../shared/labels.js';
@@ -102,25 +101,6 @@ const median = (values: readonly number[]): number => {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 
-/**
- * Not a decoder: what stack_id alone costs, the floor under any decoder that keeps today's ids.
- * It is SHA-1 over a stack's frame ids joined by commas, and in the realistic profile almost every
- * sample has a stack of its own (a random leaf under one of 400 call paths): one ~500-byte text
- * to hash per sample.
- */
-function stackIdFloor(bytes: Uint8Array): Decoder {
-  const texts = explodeProfile(bytes, context, defaultLabelMapping, limits).stacks.map((stack) =>
-    stack.frame_ids.join(','),
-  );
-  return {
-    name: `floor: SHA-1 of the ${texts.length} stack_id texts alone`,
-    run: () => {
-      for (const text of texts) hash('sha1', text, 'binary');
-      return 0;
-    },
-  };
-}
-
 /** Runs the decoders in turn, `warmups + rounds` times; medians of the measured rounds. */
 async function measure(decoders: Decoder[], bytes: Uint8Array, warmups: number, rounds: number) {
   const times = decoders.map((): number[] => []);
@@ -149,7 +129,7 @@ async function benchProfile(
   rounds: number,
 ): Promise<DecodeFigures[]> {
   const measured = [
-    ...(await measure([baseline, ...wireDecoders, stackIdFloor(bytes)], bytes, warmups, rounds)),
+    ...(await measure([baseline, ...wireDecoders], bytes, warmups, rounds)),
     ...(await measure([reference], bytes, warmups, rounds)),
   ];
   const baselineMs = measured[0]?.ms ?? Number.NaN;
