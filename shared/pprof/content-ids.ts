@@ -2,8 +2,11 @@
  * Content ids of frames and stacks: the same frame or stack gets the same uint64 in every
  * profile, so `frames` and `stacks` rows are shared across profiles.
  *
- *   frame_id = XXH32(text, seed 0) · 2^32 + XXH32(text, seed 1), text being the UTF-8 of
- *              `function_name \0 system_name \0 file_name \0 line` (line in decimal)
+ *   frame_id = the function's key, then its line, through the step below, the two halves apart:
+ *                key = (XXH32(text, seed 0), XXH32(text, seed 1)), text the UTF-8 of
+ *                      `function_name \0 system_name \0 file_name`
+ *                half = avalanche(step(step(key half, line ÷ 2^32), line mod 2^32) + 8)
+ *              A function's key is hashed once per profile however many lines of it are seen.
  *   stack_id = two 32-bit chains over the stack's frame ids, root first; the high half starts
  *              from seed 0, the low half from seed 1, each as XXH32 does for a short input:
  *                h = seed + P5
@@ -112,10 +115,19 @@ export function xxh32Pair(bytes: Uint8Array, from: number, to: number): void {
 
 const asUint64 = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 
+/** The frame_id of a function's line, from the function's key (xxh32Pair of its text), into contentId. */
+export function frameIdOfLine(keyHi: number, keyLo: number, line: number): void {
+  const lineHi = Math.floor(line / 4294967296) | 0;
+  const lineLo = line | 0;
+  contentId[0] = avalanche((step(step(keyHi, lineHi), lineLo) + 8) | 0);
+  contentId[1] = avalanche((step(step(keyLo, lineHi), lineLo) + 8) | 0);
+}
+
 /** The frame_id of a frame (see the top of this file). */
 export function frameIdOf(functionName: string, systemName: string, fileName: string, line: number): bigint {
-  const text = Buffer.from(`${functionName}\u0000${systemName}\u0000${fileName}\u0000${line}`, 'utf8');
+  const text = Buffer.from(`${functionName}\u0000${systemName}\u0000${fileName}`, 'utf8');
   xxh32Pair(text, 0, text.length);
+  frameIdOfLine(contentId[0] as number, contentId[1] as number, line);
   return asUint64(contentId[0] as number, contentId[1] as number);
 }
 

@@ -15,11 +15,14 @@ export class ByteRangeMap {
   private missFrom = -1;
   private missTo = -1;
   private missHash = 0;
+  /** The same bytes, read four at a time (little-endian words at any offset). */
+  private readonly words: DataView;
 
   constructor(
     private readonly bytes: Uint8Array,
     expected = 256,
   ) {
+    this.words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let capacity = 16;
     while (capacity < expected * 2) capacity *= 2;
     this.slots = new Int32Array(capacity);
@@ -35,14 +38,11 @@ export class ByteRangeMap {
    */
   private hash(from: number, to: number): number {
     const bytes = this.bytes;
+    const words = this.words;
     let hash = (to - from) ^ 0x2f0b5d1e;
     let at = from;
     for (; at + 4 <= to; at += 4) {
-      let k =
-        (bytes[at] as number) |
-        ((bytes[at + 1] as number) << 8) |
-        ((bytes[at + 2] as number) << 16) |
-        ((bytes[at + 3] as number) << 24);
+      let k = words.getInt32(at, true);
       k = Math.imul(k, 0xcc9e2d51);
       k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
       hash ^= k;
@@ -57,8 +57,13 @@ export class ByteRangeMap {
   private sameBytes(entry: number, from: number, to: number): boolean {
     const start = this.starts[entry] as number;
     if ((this.ends[entry] as number) - start !== to - from) return false;
+    const words = this.words;
+    let at = from;
+    let other = start;
+    for (; at + 4 <= to; at += 4, other += 4)
+      if (words.getInt32(at, true) !== words.getInt32(other, true)) return false;
     const bytes = this.bytes;
-    for (let at = from, other = start; at < to; at++, other++) if (bytes[at] !== bytes[other]) return false;
+    for (; at < to; at++, other++) if (bytes[at] !== bytes[other]) return false;
     return true;
   }
 

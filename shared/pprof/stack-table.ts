@@ -1,5 +1,5 @@
 import { unprocessable } from '../errors.js';
-import { contentId, StackChain, xxh32Pair } from './content-ids.js';
+import { contentId, frameIdOfLine, StackChain, xxh32Pair } from './content-ids.js';
 import { ByteRangeMap, Uint64Map } from './lookup-tables.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import type { IdKey, ProfileIndex } from './profile-scan.js';
@@ -49,8 +49,11 @@ export class StackTable {
   private frameLines = new Float64Array(256);
   private readonly frameById: Uint64Map;
   private readonly framesOfLocation: (number[] | undefined)[];
-  /** Where a frame's text is put together to be hashed. */
+  /** Where a function's text is put together to be hashed. */
   private frameText = new Uint8Array(1024);
+  /** Per function: its key (content-ids.ts), two entries, once `functionKeyKnown`. */
+  private readonly functionKeys: Int32Array;
+  private readonly functionKeyKnown: Uint8Array;
 
   stackIdWords = new Uint32Array(512);
   stackCount = 0;
@@ -59,9 +62,7 @@ export class StackTable {
   private stackPaths = new Int32Array(256);
   private readonly stackOwnFrames = new Map<number, readonly number[]>();
   private readonly stackById: Uint64Map;
-  // Stacks by leaf location and caller path when a sample's ids come in one record, by the key
-  // text of their records when split (rare).
-  private readonly stackByLeafAndPath: Uint64Map;
+  // Stacks whose location ids come split over several records (rare), by the key text of those.
   private readonly stackBySplitLocations = new Map<string, number>();
   private stackOfNoLocations = -1;
   private readonly callerPathByLocations: ByteRangeMap;
@@ -81,15 +82,53 @@ export class StackTable {
     // Sized for what the profile can hold (growing rehashes everything), within reason.
     const expectedStacks = Math.min(profile.sampleStarts.length, 1 << 16);
     this.framesOfLocation = new Array(locationCount);
+    this.functionKeys = new Int32Array(2 * profile.functionNames.length);
+    this.functionKeyKnown = new Uint8Array(profile.functionNames.length);
     this.frameById = new Uint64Map(Math.min(locationCount + profile.lineNumbers.length, 1 << 16));
     this.stackById = new Uint64Map(expectedStacks);
-    this.stackByLeafAndPath = new Uint64Map(expectedStacks);
     this.callerPathByLocations = new ByteRangeMap(data, Math.min(expectedStacks, 4096));
     this.text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
 
   private utf8Length(index: number): number {
     return index < 0 ? 0 : this.profile.strings.byteLength(index, 'frame string');
+  }
+
+  /** The key (content-ids.ts) of function `fn` into contentId, hashed once per profile. */
+  private functionKey(nameIndex: number, systemIndex: number, fileIndex: number, fn: number): void {
+    if (this.functionKeyKnown[fn] === 1) {
+      contentId[0] = this.functionKeys[2 * fn] as number;
+      contentId[1] = this.functionKeys[2 * fn + 1] as number;
+      return;
+    }
+    const strings = this.profile.strings;
+    const needed = this.utf8Length(nameIndex) + this.utf8Length(systemIndex) + this.utf8Length(fileIndex) + 2;
+    if (needed > this.frameText.length) this.frameText = new Uint8Array(2 * needed);
+    const text = this.frameText;
+    let at = strings.copyUtf8(nameIndex, 'function name', text, 0);
+    text[at++] = 0;
+    at = strings.copyUtf8(systemIndex, 'function system name', text, at);
+    text[at++] = 0;
+    at = strings.copyUtf8(fileIndex, 'function file name', text, at);
+    xxh32Pair(text, 0, at);
+    this.functionKeys[2 * fn] = contentId[0] as number;
+    this.functionKeys[2 * fn + 1] = contentId[1] as number;
+    this.functionKeyKnown[fn] = 1;
+  }
+
+  /** The key of a frame named `name` (an address, ASCII) with these system and file names (-1: none). */
+  private textKey(name: string, systemIndex: number, fileIndex: number): void {
+    const strings = this.profile.strings;
+    const needed = name.length + this.utf8Length(systemIndex) + this.utf8Length(fileIndex) + 2;
+    if (needed > this.frameText.length) this.frameText = new Uint8Array(2 * needed);
+    const text = this.frameText;
+    let at = 0;
+    for (let i = 0; i < name.length; i++) text[at++] = name.charCodeAt(i);
+    text[at++] = 0;
+    if (systemIndex >= 0) at = strings.copyUtf8(systemIndex, 'function system name', text, at);
+    text[at++] = 0;
+    if (fileIndex >= 0) at = strings.copyUtf8(fileIndex, 'function file name', text, at);
+    xxh32Pair(text, 0, at);
   }
 
   /** The frame (index into `frames`) of a location's line, or of the location itself (`line` < 0). */
@@ -102,10 +141,11 @@ export class StackTable {
     let systemIndex = -1;
     let fileIndex = -1;
     let lineNumber = 0;
+    let fn = -1;
     if (line >= 0) {
       const functionId = profile.lineFunctionIds[line] as IdKey;
-      const fn = profile.functionById.get(functionId);
-      if (fn === undefined) {
+      fn = profile.functionById.get(functionId) ?? -1;
+      if (fn < 0) {
         throw unprocessable(`location ${profile.locationIds[location]} refers to missing function ${functionId}`);
       }
       nameIndex = profile.functionNames[fn] as number;
@@ -115,26 +155,12 @@ export class StackTable {
       // A function without a name is named by the location's address, as in the reference.
       if (strings.byteLength(nameIndex, 'function name') === 0) nameIndex = -1;
     }
-    const name = nameIndex < 0 ? profile.addressName(location) : '';
-
-    // frame_id = XXH32 (seeds 0 and 1) of `name \0 system_name \0 file_name \0 line`, in UTF-8.
-    const needed =
-      (nameIndex < 0 ? name.length : this.utf8Length(nameIndex)) +
-      this.utf8Length(systemIndex) +
-      this.utf8Length(fileIndex);
-    if (needed + 32 > this.frameText.length) this.frameText = new Uint8Array(2 * (needed + 32));
-    const text = this.frameText;
-    let at = 0;
-    if (nameIndex >= 0) at = strings.copyUtf8(nameIndex, 'function name', text, at);
-    else for (let i = 0; i < name.length; i++) text[at++] = name.charCodeAt(i); // 0x…: ASCII
-    text[at++] = 0;
-    if (systemIndex >= 0) at = strings.copyUtf8(systemIndex, 'function system name', text, at);
-    text[at++] = 0;
-    if (fileIndex >= 0) at = strings.copyUtf8(fileIndex, 'function file name', text, at);
-    text[at++] = 0;
-    const digits = String(lineNumber);
-    for (let i = 0; i < digits.length; i++) text[at++] = digits.charCodeAt(i);
-    xxh32Pair(text, 0, at);
+    if (nameIndex >= 0) {
+      this.functionKey(nameIndex, systemIndex, fileIndex, fn);
+    } else {
+      this.textKey(profile.addressName(location), systemIndex, fileIndex);
+    }
+    frameIdOfLine(contentId[0] as number, contentId[1] as number, lineNumber);
     const idHi = contentId[0] as number;
     const idLo = contentId[1] as number;
 
@@ -286,8 +312,8 @@ export class StackTable {
         this.callerPathByLocations.set(callersFrom, to, path);
       }
     }
-    const known = this.stackByLeafAndPath.get(leaf, path >>> 0);
-    if (known >= 0) return known;
+    // The chain is cheap enough to redo for a stack seen before (its leaf's frames only); its id
+    // then finds it. A map by (leaf, path) cost more in cache misses than it saved.
     const state = this.chainState;
     const callers = path < 0 ? NO_FRAMES : (this.callerPathFrames[path] as number[]);
     if (path < 0) StackChain.start(state, 0);
@@ -297,9 +323,7 @@ export class StackTable {
     }
     this.chain(state, 0, leafFrames);
     StackChain.finish(state, 0, leafFrames.length + callers.length);
-    const index = this.addStack(leaf, path, NO_FRAMES);
-    this.stackByLeafAndPath.set(leaf, path >>> 0, index);
-    return index;
+    return this.addStack(leaf, path, NO_FRAMES);
   }
 
   /** The stack of a sample whose location ids come in several records, or none. */

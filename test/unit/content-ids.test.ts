@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import xxhashWasm from 'xxhash-wasm';
-import { contentId, frameIdOf, StackChain, stackIdOf, xxh32Pair } from '../../shared/pprof/content-ids.js';
+import {
+  contentId,
+  frameIdOf,
+  frameIdOfLine,
+  StackChain,
+  stackIdOf,
+  xxh32Pair,
+} from '../../shared/pprof/content-ids.js';
 
 /**
  * Frame and stack ids (shared/pprof/content-ids.ts): the hand-written XXH32 against the
@@ -46,14 +53,19 @@ describe('XXH32 pair', () => {
 });
 
 describe('frame and stack ids', () => {
-  it('frame_id is the XXH32 pair of the UTF-8 frame text', () => {
-    const text = Buffer.from('main.handler\u0000main.handler\u0000/src/main.go\u000042');
-    expect(hiLo(frameIdOf('main.handler', 'main.handler', '/src/main.go', 42))).toEqual([
-      h32Raw(text, 0),
-      h32Raw(text, 1),
-    ]);
-    const accented = Buffer.from('café\u0000\u0000\u00000', 'utf8');
-    expect(hiLo(frameIdOf('café', '', '', 0))).toEqual([h32Raw(accented, 0), h32Raw(accented, 1)]);
+  it("frame_id mixes the line into the XXH32 pair of the function's UTF-8 text", () => {
+    const text = Buffer.from('main.handler\u0000main.handler\u0000/src/main.go');
+    frameIdOfLine(h32Raw(text, 0), h32Raw(text, 1), 42);
+    expect(hiLo(frameIdOf('main.handler', 'main.handler', '/src/main.go', 42))).toEqual([contentId[0], contentId[1]]);
+    const accented = Buffer.from('café\u0000\u0000', 'utf8');
+    frameIdOfLine(h32Raw(accented, 0), h32Raw(accented, 1), 0);
+    expect(hiLo(frameIdOf('café', '', '', 0))).toEqual([contentId[0], contentId[1]]);
+  });
+
+  it('frame_id tells apart lines, including ones past 2^32 that share their low half', () => {
+    const lines = [0, 1, 2, 42, 2 ** 31, 2 ** 32, 2 ** 32 + 1, 2 ** 40];
+    const ids = new Set(lines.map((line) => frameIdOf('f', '', '', line)));
+    expect(ids.size).toBe(lines.length);
   });
 
   it('a stack of up to one frame is XXH32 of its id bytes, with the length added last', () => {
