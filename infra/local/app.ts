@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isPortOpen, waitFor } from './processes.js';
+import { CONSUMER_NODE_FLAGS, isPortOpen, waitFor } from './processes.js';
 import { appEnvironment, repoRoot, type StackSettings } from './settings.js';
 
 /**
@@ -74,7 +74,12 @@ export async function startApp(
     '--noPrependStageInUrl',
   ]);
   const startEventSource = () =>
-    launch('event-source', ['--import', 'tsx', join(repoRoot, 'infra', 'local', 'event-source-main.ts')]);
+    launch('event-source', [
+      ...CONSUMER_NODE_FLAGS,
+      '--import',
+      'tsx',
+      join(repoRoot, 'infra', 'local', 'event-source-main.ts'),
+    ]);
   let eventSource = startEventSource();
   const url = `http://${settings.host}:${port}`;
   const app: RunningApp = {

@@ -1,4 +1,11 @@
 import { spawn } from 'node:child_process';
+
+/**
+ * Node flags of consumer processes, as serverless.yml gives the consumer Lambda in NODE_OPTIONS:
+ * 64 MiB semi-spaces, as decoding makes tens of MB of short-lived objects per profile.
+ */
+export const CONSUMER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';

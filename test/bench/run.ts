@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type RunningApp, startApp } from '../../infra/local/app.js';
 import { createTopics, migrateClickHouse } from '../../infra/local/prepare.js';
+import { CONSUMER_NODE_FLAGS } from '../../infra/local/processes.js';
 import { appEnvironment, repoRoot, stackSettings } from '../../infra/local/settings.js';
 import { startStack, stopStack } from '../../infra/local/stack.js';
 import { loadConfig } from '../../shared/config.js';
@@ -66,7 +67,15 @@ function memoryProbe(key: string, records: number, encoding: string, extraEnv: R
   return new Promise<Record<string, number>>((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'test', 'bench', 'memory-probe.ts'), key, String(records), encoding],
+      [
+        ...CONSUMER_NODE_FLAGS,
+        '--import',
+        'tsx',
+        join(repoRoot, 'test', 'bench', 'memory-probe.ts'),
+        key,
+        String(records),
+        encoding,
+      ],
       { cwd: repoRoot, env: { ...process.env, ...env, HOTSPOTS_LOG_LEVEL: 'warn', ...extraEnv } },
     );
     let out = '';

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Kafka, logLevel } from 'kafkajs';
+import { CONSUMER_NODE_FLAGS } from '../../infra/local/processes.js';
 import { repoRoot } from '../../infra/local/settings.js';
 import type { Deps } from '../../shared/deps.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../../shared/envelope.js';
@@ -37,7 +38,8 @@ export interface ScaleOutOptions {
 }
 
 function startConsumer(env: Record<string, string>, topic: string, group: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'infra', 'local', 'event-source-main.ts')], {
+  const script = join(repoRoot, 'infra', 'local', 'event-source-main.ts');
+  return spawn(process.execPath, [...CONSUMER_NODE_FLAGS, '--import', 'tsx', script], {
     cwd: repoRoot,
     env: {
       ...process.env,

@@ -74,6 +74,20 @@ describe('serverless package', () => {
     for (const f of functions) expect(f.Properties.Runtime).toBe('nodejs20.x');
   });
 
+  it("gives the consumer a larger young generation and keeps the others' Node options", () => {
+    const functions = ofType(resources, 'AWS::Lambda::Function');
+    const nodeOptions = (handler: string) => {
+      const environment = functions.find((f) => f.Properties.Handler === handler)?.Properties.Environment as
+        | { Variables?: Record<string, string> }
+        | undefined;
+      return environment?.Variables?.NODE_OPTIONS;
+    };
+    expect(nodeOptions('dist/functions/process-profiles/handler.handler')).toBe(
+      '--enable-source-maps --max-semi-space-size=64',
+    );
+    expect(nodeOptions('dist/functions/upload-profile/handler.handler')).toBe('--enable-source-maps');
+  });
+
   it('routes the API contract paths through the HTTP API', () => {
     const routes = ofType(resources, 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey);
     for (const route of [
