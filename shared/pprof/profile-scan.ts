@@ -35,6 +35,7 @@ export class ProfileIndex {
   periodLo = 0;
 
   // Location (Profile field 4), by id; lines in flat columns.
+  /** Locations whose id is not in 1…n (n locations); ids 1…n, what every encoder writes, are in an array. */
   private readonly locationById = new Map<IdKey, number>();
   readonly locationIds: IdKey[] = [];
   private readonly locationAddressHi: number[] = [];
@@ -43,11 +44,12 @@ export class ProfileIndex {
   readonly locationLinesTo: number[] = [];
   readonly lineFunctionIds: IdKey[] = [];
   readonly lineNumbers: number[] = [];
-  // Location ids 1…n (what every encoder writes) are looked up in an array, others in the Map.
   private locationByDenseId = new Int32Array(0);
 
-  // Function (Profile field 5), by id.
-  readonly functionById = new Map<IdKey, number>();
+  // Function (Profile field 5), by id: 1…n in an array, others in the Map.
+  private readonly functionIds: IdKey[] = [];
+  private readonly functionById = new Map<IdKey, number>();
+  private functionByDenseId = new Int32Array(0);
   readonly functionNames: number[] = [];
   readonly functionSystemNames: number[] = [];
   readonly functionFileNames: number[] = [];
@@ -156,11 +158,27 @@ export class ProfileIndex {
     }
     this.strings.seal();
     const locationCount = this.locationIds.length;
+    // In order: a repeated id ends on its last location, as in the reference's Map.
     this.locationByDenseId = new Int32Array(locationCount + 1).fill(-1);
     for (let location = 0; location < locationCount; location++) {
-      const id = this.locationIds[location];
+      const id = this.locationIds[location] as IdKey;
       if (typeof id === 'number' && id <= locationCount) this.locationByDenseId[id] = location;
+      else this.locationById.set(id, location);
     }
+    const functionCount = this.functionIds.length;
+    this.functionByDenseId = new Int32Array(functionCount + 1).fill(-1);
+    for (let fn = 0; fn < functionCount; fn++) {
+      const id = this.functionIds[fn] as IdKey;
+      if (typeof id === 'number' && id <= functionCount) this.functionByDenseId[id] = fn;
+      else this.functionById.set(id, fn);
+    }
+  }
+
+  /** The index of the function with this id, or -1. */
+  functionOf(id: IdKey): number {
+    return typeof id === 'number' && id < this.functionByDenseId.length
+      ? (this.functionByDenseId[id] as number)
+      : (this.functionById.get(id) ?? -1);
   }
 
   locationOf(id: IdKey): number {
@@ -252,8 +270,6 @@ export class ProfileIndex {
       }
     }
     reader.end = outer;
-    // A repeated id replaces the earlier location, as in the reference's Map.
-    this.locationById.set(id, this.locationIds.length);
     this.locationIds.push(id);
     this.locationAddressHi.push(addressHi);
     this.locationAddressLo.push(addressLo);
@@ -315,7 +331,7 @@ export class ProfileIndex {
       }
     }
     reader.end = outer;
-    this.functionById.set(id, this.functionNames.length);
+    this.functionIds.push(id);
     this.functionNames.push(name);
     this.functionSystemNames.push(systemName);
     this.functionFileNames.push(fileName);

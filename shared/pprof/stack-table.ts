@@ -144,7 +144,7 @@ export class StackTable {
     let fn = -1;
     if (line >= 0) {
       const functionId = profile.lineFunctionIds[line] as IdKey;
-      fn = profile.functionById.get(functionId) ?? -1;
+      fn = profile.functionOf(functionId);
       if (fn < 0) {
         throw unprocessable(`location ${profile.locationIds[location]} refers to missing function ${functionId}`);
       }
