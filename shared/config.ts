@@ -23,6 +23,8 @@ export interface Config {
     maxLabelsPerSample: number;
     /** Longest label key or value kept (bytes of UTF-8); longer values are refused. */
     maxLabelValueBytes: number;
+    /** Frames summed over a profile's distinct stacks (and caller paths); a profile above it is dead-lettered. */
+    maxStackFrames: number;
     /** Widest query window (seconds). */
     maxQueryRangeSeconds: number;
     /** Most rows a query route returns. */
@@ -289,6 +291,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxSamplesPerProfile: integer(env, 'HOTSPOTS_MAX_SAMPLES_PER_PROFILE', 2_000_000, 1, 100_000_000),
       maxLabelsPerSample: integer(env, 'HOTSPOTS_MAX_LABELS_PER_SAMPLE', 64, 1, 10_000),
       maxLabelValueBytes: integer(env, 'HOTSPOTS_MAX_LABEL_VALUE_BYTES', 4096, 16, 1024 * 1024),
+      maxStackFrames: integer(env, 'HOTSPOTS_MAX_STACK_FRAMES', 32_000_000, 1_000, 1_000_000_000),
       maxQueryRangeSeconds: integer(env, 'HOTSPOTS_MAX_QUERY_RANGE_SECONDS', 31 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
       maxResultRows: integer(env, 'HOTSPOTS_MAX_RESULT_ROWS', 10_000, 1, 1_000_000),
       flamegraphMaxNodes: integer(env, 'HOTSPOTS_FLAMEGRAPH_MAX_NODES', 5000, 10, 1_000_000),

@@ -117,6 +117,8 @@ const asUint64 = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) |
 
 /** The frame_id of a function's line, from the function's key (xxh32Pair of its text), into contentId. */
 export function frameIdOfLine(keyHi: number, keyLo: number, line: number): void {
+  // The line as the decoder holds it, a double: exact below 2^53 (a line of -1, read unsigned as
+  // about 2^64, lands on some large value; decoder and reference agree on it).
   const lineHi = Math.floor(line / 4294967296) | 0;
   const lineLo = line | 0;
   contentId[0] = avalanche((step(step(keyHi, lineHi), lineLo) + 8) | 0);

@@ -29,7 +29,8 @@ export type {
  * each sample, location, function and string sits; samples are then read in place, and everything
  * repeated is looked up by its raw bytes — a sample's packed location ids find its stack
  * (stack-table.ts), its label records find its label set (label-sets.ts) — so a stack is hashed,
- * and a label set normalised, once per profile. Strings are decoded when first used. The result
+ * and a label set normalised, once per profile. Frame and stack rows are built only when asked
+ * for (the consumer asks for the ids it has not inserted before). Strings are decoded when first used. The result
  * is columnar (`CompactSamples`): the consumer encodes it straight into RowBinary;
  * `materialiseSampleRows` builds the row objects of `explodeProfile` from it.
  *
@@ -49,7 +50,7 @@ export interface CompactSamples {
   sampleTypeIndex: Uint32Array;
   /** The value, int64 (two's complement, as Go reads profile.proto's int64). */
   values: BigInt64Array;
-  /** Index into `stackIds` (and into `stacks` when stack rows are built). */
+  /** Index into `stackIds`. */
   stackIndex: Uint32Array;
   /** Index into `labelSets`. */
   labelSetIndex: Uint32Array;
@@ -111,7 +112,7 @@ function explodeInto(
     strings.check(profile.functionFileNames[fn] as number, 'function file name');
   }
 
-  const stacks = new StackTable(profile, data);
+  const stacks = new StackTable(profile, data, limits.maxStackFrames);
   const labelSets = new LabelSetBuilder(reader, strings, mapping, limits);
   const labelSetByRecords = new ByteRangeMap(data, Math.min(sampleCount, 1 << 16));
   const labelSetBySplitRecords = new Map<string, number>();

@@ -31,8 +31,8 @@ const tracePattern = /^[0-9a-fA-F]{1,32}$/;
 
 /**
  * Builds the label sets of one profile from their Label records (Sample field 3), with the
- * normalised columns of labels.ts's `normaliseLabels`, value for value: test/unit/label-sets.test.ts
- * and the explode differential test hold them together. It is that function turned inside out for
+ * normalised columns of labels.ts's `normaliseLabels`, value for value: the explode differential test
+ * (its reference calls normaliseLabels) holds them together. It is that function turned inside out for
  * speed: which mapping rules a key meets is found once per key string, not once per label set,
  * and no Map is built per set.
  */

@@ -1,10 +1,25 @@
+import { getRandomValues } from 'node:crypto';
+
+/**
+ * Secret per process: where keys land in these tables cannot be worked out in advance, so a
+ * crafted profile cannot pile its keys into one run of slots (hash flooding).
+ */
+const [BYTES_SEED = 0, ID_SEED = 0] = getRandomValues(new Int32Array(2));
+/** A lookup probing more slots than this has met a flood, not bad luck (at load ≤ 1/2). */
+const MAX_PROBES = 64;
+
 /**
  * A hash map from byte ranges of one buffer, compared by content, to non-negative integers: the
- * caches of explode.ts look up a sample's raw location ids and label records without building a
- * key string per sample. Open addressing with linear probing over typed arrays; an entry keeps
- * where its key's first occurrence sits in the buffer, and a lookup compares bytes there.
+ * decoder looks up a sample's raw location ids and label records without building a key string
+ * per sample. Open addressing with linear probing over typed arrays; an entry keeps where its
+ * key's first occurrence sits in the buffer, and a lookup compares bytes there. The hash is fast,
+ * not collision-resistant, so inputs built to collide are possible: a lookup that probes too far
+ * moves the table into a Map keyed by the bytes as text, whose hashing V8 seeds itself.
  */
 export class ByteRangeMap {
+  /** Set once flooded: the entries, by their bytes as latin1 text. */
+  private flooded: Map<string, number> | undefined;
+  private readonly text: Buffer;
   private slots: Int32Array;
   private hashes: Int32Array;
   private starts: Int32Array;
@@ -21,8 +36,10 @@ export class ByteRangeMap {
   constructor(
     private readonly bytes: Uint8Array,
     expected = 256,
+    private readonly maxProbes = MAX_PROBES,
   ) {
     this.words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let capacity = 16;
     while (capacity < expected * 2) capacity *= 2;
     this.slots = new Int32Array(capacity);
@@ -39,7 +56,7 @@ export class ByteRangeMap {
   private hash(from: number, to: number): number {
     const bytes = this.bytes;
     const words = this.words;
-    let hash = (to - from) ^ 0x2f0b5d1e;
+    let hash = (to - from) ^ BYTES_SEED;
     let at = from;
     for (; at + 4 <= to; at += 4) {
       let k = words.getInt32(at, true);
@@ -69,13 +86,19 @@ export class ByteRangeMap {
 
   /** The value stored for the bytes in [from, to), or -1. */
   get(from: number, to: number): number {
+    if (this.flooded) return this.flooded.get(this.text.toString('latin1', from, to)) ?? -1;
     const hash = this.hash(from, to);
     const slots = this.slots;
     const mask = slots.length - 1;
+    let probes = 0;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const entry = (slots[slot] as number) - 1;
       if (entry < 0) break;
       if (this.hashes[entry] === hash && this.sameBytes(entry, from, to)) return this.values[entry] as number;
+      if (++probes > this.maxProbes) {
+        this.flood();
+        return this.get(from, to);
+      }
     }
     this.missFrom = from;
     this.missTo = to;
@@ -85,6 +108,10 @@ export class ByteRangeMap {
 
   /** Stores a value for the bytes in [from, to), which `get` did not find. */
   set(from: number, to: number, value: number): void {
+    if (this.flooded) {
+      this.flooded.set(this.text.toString('latin1', from, to), value);
+      return;
+    }
     const hash = from === this.missFrom && to === this.missTo ? this.missHash : this.hash(from, to);
     if (this.size * 2 >= this.slots.length) this.grow();
     const entry = this.size++;
@@ -93,6 +120,28 @@ export class ByteRangeMap {
     this.ends[entry] = to;
     this.values[entry] = value;
     this.place(entry, hash);
+  }
+
+  /** Moves every entry into a Map (see the class comment); the typed arrays are dropped. */
+  private flood(): void {
+    const flooded = new Map<string, number>();
+    for (let entry = 0; entry < this.size; entry++) {
+      flooded.set(
+        this.text.toString('latin1', this.starts[entry] as number, this.ends[entry] as number),
+        this.values[entry] as number,
+      );
+    }
+    this.flooded = flooded;
+    this.slots = new Int32Array(0);
+    this.hashes = this.slots;
+    this.starts = this.slots;
+    this.ends = this.slots;
+    this.values = this.slots;
+  }
+
+  /** True once the table has moved into its Map (for tests). */
+  get isFlooded(): boolean {
+    return this.flooded !== undefined;
   }
 
   private place(entry: number, hash: number): void {
@@ -140,8 +189,12 @@ export class Uint64Map {
     this.values = new Int32Array(capacity / 2);
   }
 
+  /** Where a key starts probing: its halves mixed with the process's secret (see ID_SEED). */
   private static slotOf(hi: number, lo: number, mask: number): number {
-    return (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+    let x = lo ^ Math.imul(hi, 0x9e3779b1) ^ ID_SEED;
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+    return (x ^ (x >>> 16)) & mask;
   }
 
   /** The value stored for the key, or -1. */

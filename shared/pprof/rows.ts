@@ -18,6 +18,12 @@ export interface ExplodeLimits {
   maxSamplesPerProfile: number;
   maxLabelsPerSample: number;
   maxLabelValueBytes: number;
+  /**
+   * Frames summed over a profile's distinct stacks and caller paths: what decoding and the stack
+   * rows cost, which a small profile can otherwise make huge (one location of many lines under
+   * many distinct paths).
+   */
+  maxStackFrames: number;
 }
 
 /** Int64 that may exceed 2^53: a number when exact, else a decimal string (ClickHouse parses both). */

@@ -62,7 +62,9 @@ export class StackTable {
   private stackPaths = new Int32Array(256);
   private readonly stackOwnFrames = new Map<number, readonly number[]>();
   private readonly stackById: Uint64Map;
-  // Stacks whose location ids come split over several records (rare), by the key text of those.
+  // Stacks by leaf location and caller path when a sample's ids come in one record, by the key
+  // text of their records when split (rare).
+  private readonly stackByLeafAndPath: Uint64Map;
   private readonly stackBySplitLocations = new Map<string, number>();
   private stackOfNoLocations = -1;
   private readonly callerPathByLocations: ByteRangeMap;
@@ -74,9 +76,13 @@ export class StackTable {
   private readonly chainState = new Int32Array(2);
   private readonly text: Buffer;
 
+  /** Frames built so far for distinct stacks and caller paths, against `maxStackFrames`. */
+  private framesBuilt = 0;
+
   constructor(
     private readonly profile: ProfileIndex,
     data: Uint8Array,
+    private readonly maxStackFrames: number,
   ) {
     const locationCount = profile.locationIds.length;
     // Sized for what the profile can hold (growing rehashes everything), within reason.
@@ -86,6 +92,7 @@ export class StackTable {
     this.functionKeyKnown = new Uint8Array(profile.functionNames.length);
     this.frameById = new Uint64Map(Math.min(locationCount + profile.lineNumbers.length, 1 << 16));
     this.stackById = new Uint64Map(expectedStacks);
+    this.stackByLeafAndPath = new Uint64Map(expectedStacks);
     this.callerPathByLocations = new ByteRangeMap(data, Math.min(expectedStacks, 4096));
     this.text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
@@ -246,8 +253,22 @@ export class StackTable {
     while (reader.pos < to) {
       const location = profile.locationOf(profile.idKey(reader.varint()));
       const locationFrames = this.locationFrames(location);
+      // Checked as the list grows: one list alone may be what is too long.
+      if (this.framesBuilt + frames.length + locationFrames.length > this.maxStackFrames) this.tooManyFrames();
       for (let i = 0; i < locationFrames.length; i++) frames.push(locationFrames[i] as number);
     }
+  }
+
+  /** Counts frames built for a distinct stack or caller path against `maxStackFrames`. */
+  private countFrames(count: number): void {
+    this.framesBuilt += count;
+    if (this.framesBuilt > this.maxStackFrames) this.tooManyFrames();
+  }
+
+  private tooManyFrames(): never {
+    throw unprocessable(
+      `profile's distinct stacks hold more than ${this.maxStackFrames} frames (HOTSPOTS_MAX_STACK_FRAMES)`,
+    );
   }
 
   /** Continues the chain in `state` at `at` over `frames`, from the last to the first (root first). */
@@ -300,6 +321,7 @@ export class StackTable {
       if (path < 0) {
         const frames: number[] = [];
         this.framesOfRange(frames, callersFrom, to);
+        this.countFrames(frames.length);
         path = this.callerPathFrames.length;
         this.callerPathFrames.push(frames);
         if (2 * path + 2 > this.callerPathChains.length) {
@@ -312,8 +334,10 @@ export class StackTable {
         this.callerPathByLocations.set(callersFrom, to, path);
       }
     }
-    // The chain is cheap enough to redo for a stack seen before (its leaf's frames only); its id
-    // then finds it. A map by (leaf, path) cost more in cache misses than it saved.
+    // Without this map a sample would cost its leaf's frames each time: a location can have any
+    // number of lines.
+    const known = this.stackByLeafAndPath.get(leaf, path >>> 0);
+    if (known >= 0) return known;
     const state = this.chainState;
     const callers = path < 0 ? NO_FRAMES : (this.callerPathFrames[path] as number[]);
     if (path < 0) StackChain.start(state, 0);
@@ -321,9 +345,12 @@ export class StackTable {
       state[0] = this.callerPathChains[2 * path] as number;
       state[1] = this.callerPathChains[2 * path + 1] as number;
     }
+    this.countFrames(leafFrames.length + callers.length);
     this.chain(state, 0, leafFrames);
     StackChain.finish(state, 0, leafFrames.length + callers.length);
-    return this.addStack(leaf, path, NO_FRAMES);
+    const index = this.addStack(leaf, path, NO_FRAMES);
+    this.stackByLeafAndPath.set(leaf, path >>> 0, index);
+    return index;
   }
 
   /** The stack of a sample whose location ids come in several records, or none. */
@@ -343,6 +370,7 @@ export class StackTable {
     for (let piece = firstPiece(pieces); piece < pieces.more.length; piece += 2) {
       this.framesOfRange(frames, pieceStart(pieces, piece), pieceEnd(pieces, piece));
     }
+    this.countFrames(frames.length);
     StackChain.start(this.chainState, 0);
     this.chain(this.chainState, 0, frames);
     StackChain.finish(this.chainState, 0, frames.length);

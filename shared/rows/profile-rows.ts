@@ -6,7 +6,7 @@ import { encodeOnce, RowBinaryWriter } from './row-binary.js';
  * RowBinary encoders for the consumer's tables. Each table's column list is spelled out in the
  * INSERT (not taken from the table's order), so the encoders stay valid when migrations add
  * columns with defaults. The samples encoder copies bytes that repeat: a per-profile prefix, a
- * per-sample-type part and a per-label-set part are encoded once; a row then costs two memcpys
+ * per-sample-type part and a per-label-set part are encoded once; a row then costs two copies
  * and two 8-byte values.
  */
 export interface RowBinaryTable {

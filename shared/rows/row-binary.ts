@@ -5,6 +5,8 @@
  * NULL) before the value. Columns follow the INSERT's column list, row after row, with nothing
  * between rows. Chosen over JSONEachRow on measurements (test/bench/consumer.ts).
  */
+const EMPTY = Buffer.alloc(0);
+
 export class RowBinaryWriter {
   private buffer: Buffer;
   private view: DataView;
@@ -29,13 +31,13 @@ export class RowBinaryWriter {
   }
 
   /**
-   * The bytes written so far; the writer starts over in a new buffer of its initial size (handing
-   * the old one over rather than copying it: chunks are megabytes).
+   * The bytes written so far, handed over rather than copied (chunks are megabytes); the writer
+   * starts over and takes a new buffer of its initial size when it next writes.
    */
   take(): Buffer {
     const taken = this.bytes();
-    this.buffer = Buffer.allocUnsafe(this.initialBytes);
-    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+    this.buffer = EMPTY;
+    this.view = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
     this.offset = 0;
     return taken;
   }
@@ -43,7 +45,7 @@ export class RowBinaryWriter {
   private reserve(bytes: number): void {
     const needed = this.offset + bytes;
     if (needed <= this.buffer.length) return;
-    let size = this.buffer.length * 2;
+    let size = Math.max(this.buffer.length * 2, this.initialBytes);
     while (size < needed) size *= 2;
     const grown = Buffer.allocUnsafe(size);
     this.buffer.copy(grown, 0, 0, this.offset);
@@ -138,6 +140,11 @@ export class RowBinaryWriter {
   /** Copies bytes [from, to) of what `source` has written (no view made: it runs once per row). */
   copyFrom(source: RowBinaryWriter, from: number, to: number): void {
     this.reserve(to - from);
+    if (to - from > 64) {
+      source.buffer.copy(this.buffer, this.offset, from, to);
+      this.offset += to - from;
+      return;
+    }
     const target = this.buffer;
     const bytes = source.buffer;
     let offset = this.offset;

@@ -47,7 +47,12 @@ const context = {
   ingestId: 'ingest',
   fallbackStartSeconds: 0,
 };
-const limits: ExplodeLimits = { maxSamplesPerProfile: 10_000_000, maxLabelsPerSample: 64, maxLabelValueBytes: 4096 };
+const limits: ExplodeLimits = {
+  maxSamplesPerProfile: 10_000_000,
+  maxLabelsPerSample: 64,
+  maxLabelValueBytes: 4096,
+  maxStackFrames: 1_000_000_000,
+};
 
 interface Decoder {
   name: string;

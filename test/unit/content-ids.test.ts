@@ -68,7 +68,7 @@ describe('frame and stack ids', () => {
     expect(ids.size).toBe(lines.length);
   });
 
-  it('a stack of up to one frame is XXH32 of its id bytes, with the length added last', () => {
+  it('the stack of no frames is XXH32 of no bytes (the chain is its short-input path)', () => {
     // With no frames the chain is XXH32's short path on empty input: seed + P5 + 0, avalanched.
     expect(hiLo(stackIdOf([]))).toEqual([h32Raw(new Uint8Array(0), 0), h32Raw(new Uint8Array(0), 1)]);
   });
@@ -87,6 +87,22 @@ describe('frame and stack ids', () => {
       }),
       { numRuns: 1_000 },
     );
+  });
+
+  it('keeps the ids stored rows already carry (pinned values: a change here re-keys every stack)', () => {
+    const handler = frameIdOf('main.handler', 'main.handler', '/src/main.go', 42);
+    const serve = frameIdOf(
+      'net/http.(*conn).serve',
+      'net/http.(*conn).serve',
+      '/usr/local/go/src/net/http/server.go',
+      2039,
+    );
+    expect([handler, serve]).toEqual([4115332004810284916n, 17222323955810718058n]);
+    expect([stackIdOf([]), stackIdOf([handler]), stackIdOf([handler, serve])]).toEqual([
+      201638359568529298n,
+      1330240453604889836n,
+      15465354093027924874n,
+    ]);
   });
 
   it('depends on order and length', () => {

@@ -37,7 +37,12 @@ const context: ProfileContext = {
   fallbackStartSeconds: 1_700_000_000,
 };
 
-const limits: ExplodeLimits = { maxSamplesPerProfile: 10_000, maxLabelsPerSample: 16, maxLabelValueBytes: 256 };
+const limits: ExplodeLimits = {
+  maxSamplesPerProfile: 10_000,
+  maxLabelsPerSample: 16,
+  maxLabelValueBytes: 256,
+  maxStackFrames: 1_000_000,
+};
 
 const explode = (bytes: Uint8Array, overrides: Partial<ExplodeLimits> = {}): ExplodedProfile =>
   explodeProfile(bytes, context, defaultLabelMapping, { ...limits, ...overrides });
@@ -349,6 +354,38 @@ describe('explodeProfile limits', () => {
       false,
       'profile has 2 samples, above the limit of 1',
     ]);
+  });
+
+  it('accepts distinct stacks holding exactly the maximum of frames, refuses one more', () => {
+    // Two distinct stacks of 3 frames: 6 frames, plus the caller path they share (2 frames).
+    const spec: ProfileSpec = {
+      samples: [
+        { stack: ['a', 'main.handle', 'main.main'], cpuNs: 1n },
+        { stack: ['b', 'main.handle', 'main.main'], cpuNs: 1n },
+        { stack: ['a', 'main.handle', 'main.main'], cpuNs: 1n },
+      ],
+    };
+    expect(explode(buildCpuProfile(spec), { maxStackFrames: 8 }).stacks).toHaveLength(2);
+    const error = errorOf(() => explode(buildCpuProfile(spec), { maxStackFrames: 7 }));
+    expect([error.code, error.message]).toEqual([
+      'unprocessable',
+      "profile's distinct stacks hold more than 7 frames (HOTSPOTS_MAX_STACK_FRAMES)",
+    ]);
+  });
+
+  it('refuses a small profile that would make huge stacks (one location of many lines, many paths)', () => {
+    // 20,000 lines in one location, under 2,000 distinct caller paths: 40 M frames from ~150 kB.
+    const bytes = handBuiltProfile((strings) => {
+      const fn = new PprofFunction({ id: 1, name: strings.dedup('deep'), filename: strings.dedup('d.go') });
+      const lines = Array.from({ length: 20_000 }, (_, i) => new Line({ functionId: 1, line: i + 1 }));
+      const locations = [new Location({ id: 1, line: lines })];
+      for (let id = 2; id <= 2_001; id++)
+        locations.push(new Location({ id, line: [new Line({ functionId: 1, line: 1 })] }));
+      const sample = Array.from({ length: 2_000 }, (_, i) => new Sample({ locationId: [2 + i, 1], value: [1] }));
+      return { sample, location: locations, function: [fn] };
+    });
+    const error = errorOf(() => explode(bytes, { maxStackFrames: 1_000_000 }));
+    expect(error.message).toContain('more than 1000000 frames');
   });
 
   it('refuses a sample with too many labels as unprocessable', () => {

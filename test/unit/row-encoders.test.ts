@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { defaultLabelMapping } from '../../shared/labels.js';
+import { explodeProfile, explodeProfileCompact, type ProfileContext } from '../../shared/pprof/explode.js';
+import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
+import { encodeStackRow, SampleRowEncoder } from '../../shared/rows/profile-rows.js';
+import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
+import { buildCpuProfile } from '../support/pprof-builder.js';
+
+/**
+ * The consumer's RowBinary encoders against the plainest encoding of the same rows (one writer
+ * call per column of `explodeProfile`'s row objects), and the writer and id set they rely on.
+ */
+const context: ProfileContext = {
+  tenant: 'acme',
+  service: 'checkout',
+  env: 'prod',
+  version: '1.2.3',
+  profileId: 'profile-1',
+  ingestId: 'ingest-1',
+  fallbackStartSeconds: 1_700_000_000,
+};
+const limits = { maxSamplesPerProfile: 100_000, maxLabelsPerSample: 64, maxLabelValueBytes: 4096, maxStackFrames: 1e7 };
+
+/** Many label sets, some long (the shared label-set writer outgrows its first 64 KiB). */
+function labelledProfile(): Uint8Array {
+  return buildCpuProfile({
+    samples: Array.from({ length: 300 }, (_, i) => ({
+      stack: [`leaf${i % 7}`, 'main.handle', 'main.main'],
+      cpuNs: 10_000_000n + BigInt(i),
+      labels: {
+        'span id': String(1_000_000_000_000n + BigInt(i)),
+        'local root span id': String(1_000_000_000_000n + BigInt(i - (i % 4))),
+        'trace endpoint': `GET /items/${i % 9}`,
+        note: 'é'.repeat(i % 3 === 0 ? 600 : 3),
+      },
+    })),
+  });
+}
+
+describe('SampleRowEncoder', () => {
+  it('writes exactly the bytes of the plain per-column encoding, in small and large chunks', () => {
+    const bytes = labelledProfile();
+    const compact = explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
+    const rows = explodeProfile(bytes, context, defaultLabelMapping, limits).samples;
+    const plain = new RowBinaryWriter();
+    for (const row of rows) {
+      for (const text of [row.tenant, row.service, row.env, row.version]) plain.string(text);
+      plain.uint32(row.ts);
+      for (const text of [row.profile_id, row.ingest_id, row.sample_type, row.sample_unit]) plain.string(text);
+      plain.int64(BigInt(row.value));
+      plain.uint64(BigInt(row.span_id));
+      plain.uint64(BigInt(row.local_root_span_id));
+      plain.nullableString(row.endpoint);
+      plain.string(row.trace_id);
+      plain.stringArray(row.label_keys);
+      plain.stringArray(row.label_values);
+      plain.uint64(BigInt(row.stack_id));
+    }
+
+    for (const chunkBytes of [1, 4096, 1 << 24]) {
+      const encoder = new SampleRowEncoder(context, compact);
+      const out = new RowBinaryWriter(16);
+      const chunks: Buffer[] = [];
+      for (let row = 0; row < encoder.rowCount; ) {
+        row = encoder.encode(out, row, chunkBytes);
+        chunks.push(out.take());
+      }
+      expect(Buffer.concat(chunks).equals(plain.bytes())).toBe(true);
+    }
+  });
+});
+
+describe('encodeStackRow', () => {
+  it("writes a stack's id and its frame ids, leaf first, as the stacks table reads them", () => {
+    const bytes = labelledProfile();
+    const compact = explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
+    const stacks = explodeProfile(bytes, context, defaultLabelMapping, limits).stacks;
+    const fast = new RowBinaryWriter();
+    const plain = new RowBinaryWriter();
+    for (const [stack, row] of stacks.entries()) {
+      encodeStackRow(fast, context.tenant, compact.compact, stack);
+      plain.string(row.tenant);
+      plain.uint64(BigInt(row.stack_id));
+      plain.uint64Array(row.frame_ids.map(BigInt));
+    }
+    expect(fast.bytes().equals(plain.bytes())).toBe(true);
+  });
+});
+
+describe('RowBinaryWriter.take', () => {
+  it('hands over what was written; later writes do not touch it', () => {
+    const writer = new RowBinaryWriter(8);
+    writer.string('first chunk');
+    const first = writer.take();
+    writer.string('second');
+    writer.uint64(2n ** 64n - 1n);
+    const second = writer.take();
+    expect(first.equals(Buffer.from('\u000bfirst chunk'))).toBe(true);
+    expect(second.length).toBe(1 + 6 + 8);
+    expect(writer.take().length).toBe(0);
+  });
+});
+
+describe('createInsertedIds', () => {
+  it('keeps ids per tenant and kind', () => {
+    const ids = createInsertedIds(10);
+    ids.add('acme', 'frames', 1, 2);
+    expect(ids.has('acme', 'frames', 1, 2)).toBe(true);
+    expect(ids.has('acme', 'stacks', 1, 2)).toBe(false);
+    expect(ids.has('other', 'frames', 1, 2)).toBe(false);
+    expect(ids.has('acme', 'frames', 2, 1)).toBe(false);
+  });
+
+  it('forgets everything when full (a forgotten id only costs a redundant insert)', () => {
+    const ids = createInsertedIds(3);
+    for (let lo = 0; lo < 3; lo++) ids.add('acme', 'stacks', 0, lo);
+    expect(ids.has('acme', 'stacks', 0, 2)).toBe(true);
+    ids.add('acme', 'stacks', 0, 3);
+    expect([0, 1, 2].map((lo) => ids.has('acme', 'stacks', 0, lo))).toEqual([false, false, false]);
+    expect(ids.has('acme', 'stacks', 0, 3)).toBe(true);
+  });
+});
