@@ -141,8 +141,8 @@ export class SampleRowEncoder {
     if (!set) throw new Error(`label set ${index} is missing`);
     const w = this.labelSetColumns;
     const start = w.length;
-    w.uint64(BigInt(set.spanId));
-    w.uint64(BigInt(set.localRootSpanId));
+    w.uint64Decimal(set.spanId);
+    w.uint64Decimal(set.localRootSpanId);
     w.nullableString(set.endpoint);
     w.string(set.traceId);
     w.stringArray(set.keys);

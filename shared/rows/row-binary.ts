@@ -76,6 +76,25 @@ export class RowBinaryWriter {
     this.offset += 8;
   }
 
+  /**
+   * A canonical decimal uint64 (digits only, at most 2^64 − 1, as label normalisation leaves span
+   * ids) as UInt64, without a bigint: the digits are accumulated in 32-bit halves.
+   */
+  uint64Decimal(text: string): void {
+    let hi = 0;
+    let lo = 0;
+    for (let i = 0; i < text.length; i++) {
+      const sum = lo * 10 + (text.charCodeAt(i) - 48); // below 2^36: exact
+      const carry = Math.floor(sum / 4294967296);
+      lo = sum >>> 0;
+      hi = (Math.imul(hi, 10) + carry) >>> 0;
+    }
+    this.reserve(8);
+    this.view.setUint32(this.offset, lo, true);
+    this.view.setUint32(this.offset + 4, hi, true);
+    this.offset += 8;
+  }
+
   varUint(value: number): void {
     this.reserve(10);
     let rest = value;
@@ -140,7 +159,8 @@ export class RowBinaryWriter {
   /** Copies bytes [from, to) of what `source` has written (no view made: it runs once per row). */
   copyFrom(source: RowBinaryWriter, from: number, to: number): void {
     this.reserve(to - from);
-    if (to - from > 64) {
+    // Buffer.copy's call costs more than a short loop: label sets are ~100 bytes, rarely kilobytes.
+    if (to - from > 1024) {
       source.buffer.copy(this.buffer, this.offset, from, to);
       this.offset += to - from;
       return;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultLabelMapping } from '../../shared/labels.js';
 import { explodeProfile, explodeProfileCompact, type ProfileContext } from '../../shared/pprof/explode.js';
@@ -84,6 +85,21 @@ describe('encodeStackRow', () => {
       plain.uint64Array(row.frame_ids.map(BigInt));
     }
     expect(fast.bytes().equals(plain.bytes())).toBe(true);
+  });
+});
+
+describe('RowBinaryWriter.uint64Decimal', () => {
+  it('writes any canonical decimal uint64 as uint64 does', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (value) => {
+        const fast = new RowBinaryWriter(8);
+        const plain = new RowBinaryWriter(8);
+        fast.uint64Decimal(value.toString());
+        plain.uint64(value);
+        expect(fast.bytes().equals(plain.bytes())).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 
