@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { cpus } from 'node:os';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Deps } from '../../shared/deps.js';
@@ -40,6 +41,10 @@ export interface ConsumerFigures {
   consumer_over_raw_insert: number;
   /** consumer over raw HTTP replay in each round, in order. */
   consumer_over_raw_by_round: number[];
+  /** The same with ClickHouse pinned to one core and the consumer to the other (null: no taskset). */
+  split_cores_raw_insert_http_rows_per_s: number | null;
+  split_cores_consumer_rows_per_s: number | null;
+  split_cores_consumer_over_raw_insert: number | null;
   json_each_row_insert_rows_per_s: number;
 }
 
@@ -82,6 +87,8 @@ function clickhouseClient(args: string[], input: Uint8Array, port: number): Prom
 
 export interface ConsumerBenchOptions {
   profiles: number;
+  /** The stack's ClickHouse server, pinned to one core for the split-cores rounds. */
+  clickhousePid: number | undefined;
   /** Alternating rounds of raw replay and consumer run (medians reported). */
   rounds: number;
   distinctProfiles: number;
@@ -178,6 +185,28 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
   }
   const httpSeconds = median(httpRounds);
   const byRound = consumerRounds.map(({ seconds }, i) => round((httpRounds[i] as number) / seconds, 2));
+
+  // The same with ClickHouse on one core and the consumer on the other, as when they run on
+  // machines of their own (Lambda and a ClickHouse server): neither then takes CPU from the other.
+  const split = { http: [] as number[], consumer: [] as number[] };
+  if (options.clickhousePid !== undefined && commandAvailable('taskset') && cpus().length >= 2) {
+    for (let round = 0; round < options.rounds; round++) {
+      await settleMerges(deps.db, options.log);
+      options.log(`consumer: split cores, round ${round + 1}/${options.rounds}`);
+      const pid = options.clickhousePid;
+      split.http.push(
+        await onSplitCores(pid, async () => {
+          const started = performance.now();
+          for (const c of captured) await deps.db.insertRowBinary(c.table, c.columns, c.rows);
+          return (performance.now() - started) / 1000;
+        }),
+      );
+      await settleMerges(deps.db, options.log);
+      split.consumer.push(
+        await onSplitCores(pid, async () => (await consume(deps.db, `bench-consumer-${run}-split-${round}`)).seconds),
+      );
+    }
+  }
   const timed = [...consumerRounds].sort((a, b) => a.seconds - b.seconds)[Math.floor(consumerRounds.length / 2)] as {
     seconds: number;
     cpuSeconds: number;
@@ -228,9 +257,37 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
     consumer_profiles_per_s: round(options.profiles / timed.seconds),
     consumer_samples_per_node_cpu_s: Math.round(samples / timed.cpuSeconds),
     consumer_over_raw_insert: round(consumerRows / Math.max(rawHttp, rawNative), 2),
+    split_cores_raw_insert_http_rows_per_s: split.http.length ? Math.round(sampleRows / median(split.http)) : null,
+    split_cores_consumer_rows_per_s: split.consumer.length ? Math.round(sampleRows / median(split.consumer)) : null,
+    split_cores_consumer_over_raw_insert: split.http.length
+      ? round(median(split.http) / median(split.consumer), 2)
+      : null,
     consumer_over_raw_by_round: byRound,
     json_each_row_insert_rows_per_s: Math.round((jsonRows.length * jsonCopies) / jsonSeconds),
   };
+}
+
+function commandAvailable(command: string): boolean {
+  return spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Pins every thread of a process to CPUs `list` (taskset syntax, e.g. "0" or "0-1"). */
+function pin(pid: number, list: string): void {
+  const result = spawnSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
+  if (result.status !== 0) throw new Error(`taskset could not pin ${pid} to ${list}`);
+}
+
+/** Runs `work` with ClickHouse on CPU 1 and this process on CPU 0, then frees both again. */
+async function onSplitCores<T>(clickhousePid: number, work: () => Promise<T>): Promise<T> {
+  const all = `0-${cpus().length - 1}`;
+  pin(clickhousePid, '1');
+  pin(process.pid, '0');
+  try {
+    return await work();
+  } finally {
+    pin(process.pid, all);
+    pin(clickhousePid, all);
+  }
 }
 
 function median(values: readonly number[]): number {

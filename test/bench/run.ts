@@ -6,7 +6,7 @@ import { type RunningApp, startApp } from '../../infra/local/app.js';
 import { createTopics, migrateClickHouse } from '../../infra/local/prepare.js';
 import { CONSUMER_NODE_FLAGS } from '../../infra/local/processes.js';
 import { appEnvironment, repoRoot, stackSettings } from '../../infra/local/settings.js';
-import { startStack, stopStack } from '../../infra/local/stack.js';
+import { stackPids, startStack, stopStack } from '../../infra/local/stack.js';
 import { loadConfig } from '../../shared/config.js';
 import { createDeps } from '../../shared/deps.js';
 import { benchConsumer } from './consumer.js';
@@ -113,6 +113,7 @@ try {
     const consumer = await benchConsumer(deps, {
       profiles: consumerProfiles,
       rounds: Number(process.env.HOTSPOTS_BENCH_CONSUMER_ROUNDS ?? '3'),
+      clickhousePid: stackPids(bareSettings).clickhouse,
       distinctProfiles: 8,
       recordsPerBatch: 100,
       nativePort: bareSettings.clickhouse.tcpPort,
