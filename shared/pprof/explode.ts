@@ -5,7 +5,7 @@ import { ByteRangeMap } from './lookup-tables.js';
 import { addPiece, clearPieces, firstPiece, newPieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import { ProfileIndex } from './profile-scan.js';
 import type { ExplodedProfile, ExplodeLimits, FrameRow, ProfileContext, SampleRow, StackRow } from './rows.js';
-import { growUint32, StackTable } from './stack-table.js';
+import { type FrameFields, growUint32, StackTable } from './stack-table.js';
 import { int64BigInt, WIRE_LEN, WIRE_VARINT } from './wire.js';
 
 export type { LabelSet } from './label-sets.js';
@@ -67,6 +67,8 @@ export interface CompactSamples {
   frameIds: BigUint64Array;
   /** The frames row of frame i, built when asked for (the consumer asks for frames it has not inserted). */
   frameRow: (frame: number, tenant: string) => FrameRow;
+  /** Frame i's columns but its id: what an encoder copying the id from `frameIds` needs. */
+  frameFields: (frame: number) => FrameFields;
   /** The profile's start second, the `ts` of every row. */
   ts: number;
 }
@@ -259,6 +261,7 @@ function explodeInto(
       stackCallerFrames: (stack) => stacks.stackCallerFrames(stack),
       frameIds: new BigUint64Array(stacks.frameIdWords.buffer, 0, stacks.frameCount),
       frameRow: (frame, tenant) => stacks.frameRow(frame, tenant),
+      frameFields: (frame) => stacks.frameFields(frame),
       ts,
     },
   };

@@ -4,6 +4,9 @@ import { ByteRangeMap, Uint64Map } from './lookup-tables.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import type { IdKey, ProfileIndex } from './profile-scan.js';
 import type { FrameRow } from './rows.js';
+
+export type FrameFields = Pick<FrameRow, 'function_name' | 'system_name' | 'file_name' | 'line'>;
+
 import { uint64Decimal } from './wire.js';
 
 const NO_FRAMES: readonly number[] = [];
@@ -198,13 +201,20 @@ export class StackTable {
 
   /** The frames row of frame `frame`. */
   frameRow(frame: number, tenant: string): FrameRow {
+    return {
+      tenant,
+      frame_id: uint64Decimal(this.frameIdWords[2 * frame + HI] as number, this.frameIdWords[2 * frame + LO] as number),
+      ...this.frameFields(frame),
+    };
+  }
+
+  /** The columns of frame `frame` other than its id (which `frameIds` holds). */
+  frameFields(frame: number): FrameFields {
     const strings = this.profile.strings;
     const name = this.frameNames[frame] as number;
     const system = this.frameSystemNames[frame] as number;
     const file = this.frameFileNames[frame] as number;
     return {
-      tenant,
-      frame_id: uint64Decimal(this.frameIdWords[2 * frame + HI] as number, this.frameIdWords[2 * frame + LO] as number),
       function_name:
         name < 0 ? this.profile.addressName(this.frameLocations[frame] as number) : strings.get(name, 'function name'),
       system_name: system < 0 ? '' : strings.get(system, 'function system name'),

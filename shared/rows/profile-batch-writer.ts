@@ -4,13 +4,13 @@ import { Uint64Map } from '../pprof/lookup-tables.js';
 import type { OrderedInserts } from './ordered-inserts.js';
 import {
   encodeEndpointCountRows,
-  encodeFrameRow,
   encodeProfileRow,
-  encodeStackRow,
   endpointCountsTable,
+  FrameRowEncoder,
   framesTable,
   profilesTable,
   SampleRowEncoder,
+  StackRowEncoder,
   samplesTable,
   stacksTable,
 } from './profile-rows.js';
@@ -150,15 +150,19 @@ export class ProfileBatchWriter {
     const tenant = envelope.tenant;
     const { frameIds, stackIds } = exploded.compact;
     const frameWords = new Uint32Array(frameIds.buffer, frameIds.byteOffset, 2 * frameIds.length);
+    let frameRows: FrameRowEncoder | undefined;
     for (let frame = 0; frame < frameIds.length; frame++) {
       if (this.isNew(tenant, 'frames', frameWords, frame)) {
-        encodeFrameRow(this.frames, exploded.compact.frameRow(frame, tenant));
+        frameRows ??= new FrameRowEncoder(tenant, exploded.compact);
+        frameRows.encode(this.frames, frame);
       }
     }
     const stackWords = new Uint32Array(stackIds.buffer, stackIds.byteOffset, 2 * stackIds.length);
+    let stackRows: StackRowEncoder | undefined;
     for (let stack = 0; stack < stackIds.length; stack++) {
       if (this.isNew(tenant, 'stacks', stackWords, stack)) {
-        encodeStackRow(this.stacks, tenant, exploded.compact, stack);
+        stackRows ??= new StackRowEncoder(tenant, exploded.compact);
+        stackRows.encode(this.stacks, stack);
       }
     }
     encodeEndpointCountRows(this.counts, envelope, ingestId, profile.startSeconds);

@@ -168,24 +168,51 @@ export class SampleRowEncoder {
   }
 }
 
-/** The bytes of a profile's frame ids (little-endian uint64s), for copying without a bigint each. */
-const frameIdBytesOf = new WeakMap<BigUint64Array, Uint8Array>();
+/** The bytes of a uint64 column (little-endian): values are copied without a bigint each. */
+const bytesOf = (ids: BigUint64Array): Uint8Array => new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
 
-/** Stack `stack` of a compact profile: its id and its frame ids, leaf first. */
-export function encodeStackRow(writer: RowBinaryWriter, tenant: string, compact: CompactSamples, stack: number): void {
-  let frameIdBytes = frameIdBytesOf.get(compact.frameIds);
-  if (!frameIdBytes) {
-    const { buffer, byteOffset, byteLength } = compact.frameIds;
-    frameIdBytes = new Uint8Array(buffer, byteOffset, byteLength);
-    frameIdBytesOf.set(compact.frameIds, frameIdBytes);
+/**
+ * Stack rows of one profile: its id and its frame ids, leaf first. The frame ids of a caller path
+ * (a `stackCallerFrames` list, shared by every stack with those callers) are encoded once, and a
+ * row copies them as one block; the tenant is encoded once.
+ */
+export class StackRowEncoder {
+  private readonly frameIdBytes: Uint8Array;
+  private readonly stackIdBytes: Uint8Array;
+  private readonly tenantBytes: Buffer;
+  private readonly callerBytes = new Map<readonly number[], Uint8Array>();
+
+  constructor(
+    tenant: string,
+    private readonly compact: CompactSamples,
+  ) {
+    this.frameIdBytes = bytesOf(compact.frameIds);
+    this.stackIdBytes = bytesOf(compact.stackIds);
+    this.tenantBytes = encodeOnce((w) => w.string(tenant));
   }
-  writer.string(tenant);
-  writer.uint64(compact.stackIds[stack] as bigint);
-  const leaf = compact.stackLeafFrames(stack);
-  const callers = compact.stackCallerFrames(stack);
-  writer.varUint(leaf.length + callers.length);
-  for (const frame of leaf) writer.eightBytes(frameIdBytes, frame * 8);
-  for (const frame of callers) writer.eightBytes(frameIdBytes, frame * 8);
+
+  private callerBlock(callers: readonly number[]): Uint8Array {
+    let bytes = this.callerBytes.get(callers);
+    if (!bytes) {
+      bytes = new Uint8Array(8 * callers.length);
+      for (let i = 0; i < callers.length; i++) {
+        const at = 8 * (callers[i] as number);
+        bytes.set(this.frameIdBytes.subarray(at, at + 8), 8 * i);
+      }
+      this.callerBytes.set(callers, bytes);
+    }
+    return bytes;
+  }
+
+  encode(writer: RowBinaryWriter, stack: number): void {
+    const leaf = this.compact.stackLeafFrames(stack);
+    const callers = this.compact.stackCallerFrames(stack);
+    writer.raw(this.tenantBytes);
+    writer.eightBytes(this.stackIdBytes, 8 * stack);
+    writer.varUint(leaf.length + callers.length);
+    for (const frame of leaf) writer.eightBytes(this.frameIdBytes, frame * 8);
+    if (callers.length > 0) writer.raw(this.callerBlock(callers));
+  }
 }
 
 export function encodeFrameRow(writer: RowBinaryWriter, row: FrameRow): void {
@@ -195,6 +222,30 @@ export function encodeFrameRow(writer: RowBinaryWriter, row: FrameRow): void {
   writer.string(row.system_name);
   writer.string(row.file_name);
   writer.int64(BigInt(row.line));
+}
+
+/** Frame rows of one profile, the id copied from `frameIds` (no decimal text, no bigint). */
+export class FrameRowEncoder {
+  private readonly frameIdBytes: Uint8Array;
+  private readonly tenantBytes: Buffer;
+
+  constructor(
+    tenant: string,
+    private readonly compact: CompactSamples,
+  ) {
+    this.frameIdBytes = bytesOf(compact.frameIds);
+    this.tenantBytes = encodeOnce((w) => w.string(tenant));
+  }
+
+  encode(writer: RowBinaryWriter, frame: number): void {
+    const fields = this.compact.frameFields(frame);
+    writer.raw(this.tenantBytes);
+    writer.eightBytes(this.frameIdBytes, 8 * frame);
+    writer.string(fields.function_name);
+    writer.string(fields.system_name);
+    writer.string(fields.file_name);
+    writer.int64Number(fields.line);
+  }
 }
 
 /**

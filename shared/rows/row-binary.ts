@@ -70,6 +70,19 @@ export class RowBinaryWriter {
     this.offset += 8;
   }
 
+  /** An Int64 given as a number: exact below 2^53 in magnitude, as decoded line numbers are. */
+  int64Number(value: number): void {
+    if (!Number.isSafeInteger(value)) {
+      this.int64(BigInt.asIntN(64, BigInt(Math.trunc(value))));
+      return;
+    }
+    this.reserve(8);
+    const lo = value % 4294967296;
+    this.view.setUint32(this.offset, lo >>> 0, true);
+    this.view.setInt32(this.offset + 4, Math.floor(value / 4294967296) | 0, true);
+    this.offset += 8;
+  }
+
   uint64(value: bigint): void {
     this.reserve(8);
     this.view.setBigUint64(this.offset, value, true);

@@ -3,7 +3,7 @@ import { Profile } from 'pprof-format';
 import { defaultLabelMapping } from '../../shared/labels.js';
 import { type ExplodeLimits, explodeProfile, explodeProfileCompact } from '../../shared/pprof/explode.js';
 import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
-import { encodeFrameRow, encodeStackRow } from '../../shared/rows/profile-rows.js';
+import { FrameRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
 import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
 import { buildRealisticProfile } from './realistic-profile.js';
 import { round, table } from './stats.js';
@@ -80,11 +80,10 @@ const wireDecoders: Decoder[] = [
     run: (bytes) => {
       const { compact } = explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
       coldRows.reset();
-      for (let frame = 0; frame < compact.frameIds.length; frame++) {
-        encodeFrameRow(coldRows, compact.frameRow(frame, context.tenant));
-      }
-      for (let stack = 0; stack < compact.stackIds.length; stack++)
-        encodeStackRow(coldRows, context.tenant, compact, stack);
+      const frameRows = new FrameRowEncoder(context.tenant, compact);
+      for (let frame = 0; frame < compact.frameIds.length; frame++) frameRows.encode(coldRows, frame);
+      const stackRows = new StackRowEncoder(context.tenant, compact);
+      for (let stack = 0; stack < compact.stackIds.length; stack++) stackRows.encode(coldRows, stack);
       return compact.rowCount;
     },
   },

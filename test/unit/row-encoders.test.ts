@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultLabelMapping } from '../../shared/labels.js';
 import { explodeProfile, explodeProfileCompact, type ProfileContext } from '../../shared/pprof/explode.js';
 import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
-import { encodeStackRow, SampleRowEncoder } from '../../shared/rows/profile-rows.js';
+import { encodeFrameRow, FrameRowEncoder, SampleRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
 import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 
@@ -71,20 +71,57 @@ describe('SampleRowEncoder', () => {
   });
 });
 
-describe('encodeStackRow', () => {
+describe('StackRowEncoder', () => {
   it("writes a stack's id and its frame ids, leaf first, as the stacks table reads them", () => {
     const bytes = labelledProfile();
     const compact = explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
     const stacks = explodeProfile(bytes, context, defaultLabelMapping, limits).stacks;
     const fast = new RowBinaryWriter();
     const plain = new RowBinaryWriter();
+    const encoder = new StackRowEncoder(context.tenant, compact.compact);
     for (const [stack, row] of stacks.entries()) {
-      encodeStackRow(fast, context.tenant, compact.compact, stack);
+      encoder.encode(fast, stack);
       plain.string(row.tenant);
       plain.uint64(BigInt(row.stack_id));
       plain.uint64Array(row.frame_ids.map(BigInt));
     }
     expect(fast.bytes().equals(plain.bytes())).toBe(true);
+  });
+});
+
+describe('FrameRowEncoder', () => {
+  it('writes the bytes encodeFrameRow writes for the row objects', () => {
+    const bytes = labelledProfile();
+    const compact = explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
+    const frames = explodeProfile(bytes, context, defaultLabelMapping, limits).frames;
+    const fast = new RowBinaryWriter();
+    const plain = new RowBinaryWriter();
+    const encoder = new FrameRowEncoder(context.tenant, compact.compact);
+    for (const [frame, row] of frames.entries()) {
+      encoder.encode(fast, frame);
+      encodeFrameRow(plain, row);
+    }
+    expect(frames.length).toBeGreaterThan(5);
+    expect(fast.bytes().equals(plain.bytes())).toBe(true);
+  });
+});
+
+describe('RowBinaryWriter.int64Number', () => {
+  it('writes any integral number as int64 of its bigint does (wrapping past 64 bits)', () => {
+    const values = fc.oneof(
+      fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+      fc.constantFrom(2 ** 53, 2 ** 63, 2 ** 64, -(2 ** 63), 1.8446744073709552e19),
+    );
+    fc.assert(
+      fc.property(values, (value) => {
+        const fast = new RowBinaryWriter(8);
+        const plain = new RowBinaryWriter(8);
+        fast.int64Number(value);
+        plain.int64(BigInt.asIntN(64, BigInt(value)));
+        expect(fast.bytes().equals(plain.bytes())).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 
