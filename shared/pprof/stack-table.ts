@@ -10,6 +10,8 @@ export type FrameFields = Pick<FrameRow, 'function_name' | 'system_name' | 'file
 import { uint64Decimal } from './wire.js';
 
 const NO_FRAMES: readonly number[] = [];
+/** Leaves of up to this many frames are chained again for every sample (see `stack`). */
+const LEAF_FRAMES_CHAINED = 8;
 // 64-bit columns are written through a 32-bit view of the same memory: no bigint per row.
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const LO = LITTLE_ENDIAN ? 0 : 1;
@@ -65,8 +67,8 @@ export class StackTable {
   private stackPaths = new Int32Array(256);
   private readonly stackOwnFrames = new Map<number, readonly number[]>();
   private readonly stackById: Uint64Map;
-  // Stacks by leaf location and caller path when a sample's ids come in one record, by the key
-  // text of their records when split (rare).
+  // Stacks by leaf location and caller path, for leaves of many frames (see `stack`); stacks of
+  // samples whose ids come split over several records (rare), by the key text of those records.
   private readonly stackByLeafAndPath: Uint64Map;
   private readonly stackBySplitLocations = new Map<string, number>();
   private stackOfNoLocations = -1;
@@ -95,7 +97,7 @@ export class StackTable {
     this.functionKeyKnown = new Uint8Array(profile.functionNames.length);
     this.frameById = new Uint64Map(Math.min(locationCount + profile.lineNumbers.length, 1 << 16));
     this.stackById = new Uint64Map(expectedStacks);
-    this.stackByLeafAndPath = new Uint64Map(expectedStacks);
+    this.stackByLeafAndPath = new Uint64Map(256);
     this.callerPathByLocations = new ByteRangeMap(data, Math.min(expectedStacks, 4096));
     this.text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
@@ -294,11 +296,12 @@ export class StackTable {
    * The stack whose id is in contentId: leaf location `leaf` then caller path `path`, or (leaf
    * -1) the frames `own`.
    */
-  private addStack(leaf: number, path: number, own: readonly number[]): number {
+  private addStack(leaf: number, path: number, own: readonly number[], frameCount: number): number {
     const idHi = contentId[0] as number;
     const idLo = contentId[1] as number;
     const known = this.stackById.get(idHi, idLo);
-    if (known >= 0) return known; // another location list with the same frames: the first one stays
+    if (known >= 0) return known; // seen before, or another location list with the same frames
+    this.countFrames(frameCount);
     const index = this.stackCount++;
     this.stackById.set(idHi, idLo, index);
     if (index + 1 > this.stackLeaves.length) {
@@ -344,10 +347,14 @@ export class StackTable {
         this.callerPathByLocations.set(callersFrom, to, path);
       }
     }
-    // Without this map a sample would cost its leaf's frames each time: a location can have any
-    // number of lines.
-    const known = this.stackByLeafAndPath.get(leaf, path >>> 0);
-    if (known >= 0) return known;
+    // A stack is found by its id: the chain over the leaf's frames is cheap to redo for a stack
+    // seen before, cheaper than one more table of every stack. A leaf of many frames (a location
+    // can have any number of lines) is looked up by (leaf, path) instead, bounding a sample's work.
+    const manyFrames = leafFrames.length > LEAF_FRAMES_CHAINED;
+    if (manyFrames) {
+      const known = this.stackByLeafAndPath.get(leaf, path >>> 0);
+      if (known >= 0) return known;
+    }
     const state = this.chainState;
     const callers = path < 0 ? NO_FRAMES : (this.callerPathFrames[path] as number[]);
     if (path < 0) StackChain.start(state, 0);
@@ -355,11 +362,10 @@ export class StackTable {
       state[0] = this.callerPathChains[2 * path] as number;
       state[1] = this.callerPathChains[2 * path + 1] as number;
     }
-    this.countFrames(leafFrames.length + callers.length);
     this.chain(state, 0, leafFrames);
     StackChain.finish(state, 0, leafFrames.length + callers.length);
-    const index = this.addStack(leaf, path, NO_FRAMES);
-    this.stackByLeafAndPath.set(leaf, path >>> 0, index);
+    const index = this.addStack(leaf, path, NO_FRAMES, leafFrames.length + callers.length);
+    if (manyFrames) this.stackByLeafAndPath.set(leaf, path >>> 0, index);
     return index;
   }
 
@@ -369,7 +375,7 @@ export class StackTable {
       if (this.stackOfNoLocations < 0) {
         StackChain.start(this.chainState, 0);
         StackChain.finish(this.chainState, 0, 0);
-        this.stackOfNoLocations = this.addStack(-1, -1, NO_FRAMES);
+        this.stackOfNoLocations = this.addStack(-1, -1, NO_FRAMES, 0);
       }
       return this.stackOfNoLocations;
     }
@@ -380,11 +386,10 @@ export class StackTable {
     for (let piece = firstPiece(pieces); piece < pieces.more.length; piece += 2) {
       this.framesOfRange(frames, pieceStart(pieces, piece), pieceEnd(pieces, piece));
     }
-    this.countFrames(frames.length);
     StackChain.start(this.chainState, 0);
     this.chain(this.chainState, 0, frames);
     StackChain.finish(this.chainState, 0, frames.length);
-    const index = this.addStack(-1, -1, frames);
+    const index = this.addStack(-1, -1, frames, frames.length);
     this.stackBySplitLocations.set(key, index);
     return index;
   }

@@ -373,15 +373,15 @@ describe('explodeProfile limits', () => {
     ]);
   });
 
-  it('refuses a small profile that would make huge stacks (one location of many lines, many paths)', () => {
-    // 20,000 lines in one location, under 2,000 distinct caller paths: 40 M frames from ~150 kB.
+  it('refuses a small profile that would make huge stacks (one location of many lines in many paths)', () => {
+    // 20,000 lines in one location, in 2,000 distinct caller paths: 40 M frames from ~150 kB.
     const bytes = handBuiltProfile((strings) => {
       const fn = new PprofFunction({ id: 1, name: strings.dedup('deep'), filename: strings.dedup('d.go') });
       const lines = Array.from({ length: 20_000 }, (_, i) => new Line({ functionId: 1, line: i + 1 }));
       const locations = [new Location({ id: 1, line: lines })];
-      for (let id = 2; id <= 2_001; id++)
+      for (let id = 2; id <= 2_002; id++)
         locations.push(new Location({ id, line: [new Line({ functionId: 1, line: 1 })] }));
-      const sample = Array.from({ length: 2_000 }, (_, i) => new Sample({ locationId: [2 + i, 1], value: [1] }));
+      const sample = Array.from({ length: 2_000 }, (_, i) => new Sample({ locationId: [2_002, 1, 2 + i], value: [1] }));
       return { sample, location: locations, function: [fn] };
     });
     const error = errorOf(() => explode(bytes, { maxStackFrames: 1_000_000 }));
