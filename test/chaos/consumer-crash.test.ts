@@ -115,10 +115,17 @@ describe('consumer killed mid-batch', () => {
         },
         180_000,
       );
+      // Offsets first, then profiles: a profile is committed before its offset, so the count read
+      // second covers every offset read first (read the other way round, the consumer could
+      // commit both in between and the check below would fail without a fault).
       const offsets = await committedOffsetSum(kafka, topic);
+      const committedAtOffsets = await committedProfileCount(deps, chaosTenant, service);
       await killEventSource(app);
-      kills.push({ committed_profiles: committed, offsets_committed_since_start: Number(offsets - offsetsBefore) });
-      floor = committed;
+      kills.push({
+        committed_profiles: committedAtOffsets,
+        offsets_committed_since_start: Number(offsets - offsetsBefore),
+      });
+      floor = Math.max(committed, committedAtOffsets);
       app.restartEventSource();
     }
     const restartedAt = Date.now();
