@@ -1,5 +1,4 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { cpus } from 'node:os';
@@ -16,6 +15,7 @@ import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
 import { sql } from '../../shared/sql.js';
 import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
 import { lambdaRecord } from '../support/kafka-records.js';
+import { benchEnvelope } from './envelopes.js';
 import { buildRealisticProfile } from './realistic-profile.js';
 import { round } from './stats.js';
 
@@ -110,26 +110,15 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
     keys.push(key);
   }
   const envelopesFor = (tenant: string): ProfileEnvelope[] =>
-    Array.from({ length: options.profiles }, (_, i) => {
-      const key = keys[i % keys.length] as string;
-      return {
-        v: 1,
-        kind: 'profile',
-        profile_id: randomUUID(),
+    Array.from({ length: options.profiles }, (_, i) =>
+      benchEnvelope({
         tenant,
         service: 'checkout',
-        env: 'bench',
-        version: '1',
-        tags: {},
-        start: null,
-        end: null,
-        received_at: new Date().toISOString(),
-        s3: { bucket: deps.config.s3.bucket, key },
+        bucket: deps.config.s3.bucket,
+        key: keys[i % keys.length] as string,
         bytes: raws[i % raws.length]?.length ?? 0,
-        encoding: 'gzip',
-        format: 'pprof',
-      };
-    });
+      }),
+    );
   const consume = async (db: SqlDatabase, tenant: string) => {
     const envelopes = envelopesFor(tenant);
     const consumerDeps = {

@@ -5,7 +5,8 @@ import { Profile } from 'pprof-format';
 import { createTopics, topicDefinitions } from '../../infra/local/prepare.js';
 import { createKafkaEnvelopePublisher } from '../../shared/adapters/kafka/envelope-publisher.js';
 import type { Deps } from '../../shared/deps.js';
-import { encodeEnvelope, type ProfileEnvelope } from '../../shared/envelope.js';
+import { encodeEnvelope } from '../../shared/envelope.js';
+import { benchEnvelope } from './envelopes.js';
 import { buildRealisticProfile } from './realistic-profile.js';
 import { round, summarise } from './stats.js';
 
@@ -265,23 +266,17 @@ const throughput = (latencies: readonly number[], elapsedS: number): ThroughputF
 function envelopeFor(bucket: string, bytes: number, encoding: BodyEncoding): Buffer {
   const profileId = randomUUID();
   const receivedAt = new Date();
-  const envelope: ProfileEnvelope = {
-    v: 1,
-    kind: 'profile',
-    profile_id: profileId,
+  const envelope = benchEnvelope({
     tenant: 'bench',
     service: 'upload-bench-baseline',
-    env: 'bench',
     version: '1.0.0',
-    tags: {},
-    start: null,
-    end: null,
-    received_at: receivedAt.toISOString(),
-    s3: { bucket, key: `raw/profiles/bench/${receivedAt.toISOString().slice(0, 10)}/${profileId}.pprof.gz` },
+    profileId,
+    receivedAt,
+    bucket,
+    key: `raw/profiles/bench/${receivedAt.toISOString().slice(0, 10)}/${profileId}.pprof.gz`,
     bytes,
     encoding,
-    format: 'pprof',
-  };
+  });
   return encodeEnvelope(envelope);
 }
 

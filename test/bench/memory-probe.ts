@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../shared/config.js';
 import { createDeps } from '../../shared/deps.js';
-import { encodeEnvelope, type ProfileEnvelope } from '../../shared/envelope.js';
+import { encodeEnvelope } from '../../shared/envelope.js';
 import type { KafkaEventRecord } from '../../shared/kafka-event.js';
 import { defaultLabelMapping } from '../../shared/labels.js';
 import { createLogger } from '../../shared/logger.js';
 import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
 import { lambdaRecord } from '../support/kafka-records.js';
+import { benchEnvelope } from './envelopes.js';
 
 /**
  * Peak RSS of one consumer batch, in a fresh process so nothing else inflates it:
@@ -23,23 +23,7 @@ const config = loadConfig();
 const deps = createDeps(config);
 const tenant = `bench-memory-${Date.now().toString(36)}`;
 const records: KafkaEventRecord[] = Array.from({ length: Number(recordsArg) }, (_, i) => {
-  const envelope: ProfileEnvelope = {
-    v: 1,
-    kind: 'profile',
-    profile_id: randomUUID(),
-    tenant,
-    service: 'memory',
-    env: 'bench',
-    version: '1',
-    tags: {},
-    start: null,
-    end: null,
-    received_at: new Date().toISOString(),
-    s3: { bucket: config.s3.bucket, key },
-    bytes: 0,
-    encoding,
-    format: 'pprof',
-  };
+  const envelope = benchEnvelope({ tenant, service: 'memory', bucket: config.s3.bucket, key, encoding });
   return lambdaRecord(encodeEnvelope(envelope), i);
 });
 const idleRssMiB = process.memoryUsage().rss / 2 ** 20;

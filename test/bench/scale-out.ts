@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Kafka, logLevel } from 'kafkajs';
@@ -8,6 +7,7 @@ import { repoRoot } from '../../infra/local/settings.js';
 import type { Deps } from '../../shared/deps.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../../shared/envelope.js';
 import { sql } from '../../shared/sql.js';
+import { benchEnvelope } from './envelopes.js';
 import { buildRealisticProfile } from './realistic-profile.js';
 import { round } from './stats.js';
 
@@ -117,23 +117,14 @@ export async function benchScaleOut(deps: Deps, options: ScaleOutOptions): Promi
         await running(children);
         // The group rebalances as members join; let it settle so every member owns partitions.
         await new Promise((resolve) => setTimeout(resolve, 5000));
-        const envelopes: ProfileEnvelope[] = Array.from({ length: options.profiles }, (_, i) => ({
-          v: 1,
-          kind: 'profile',
-          profile_id: randomUUID(),
-          tenant,
-          service: 'checkout',
-          env: 'bench',
-          version: '1',
-          tags: {},
-          start: null,
-          end: null,
-          received_at: new Date().toISOString(),
-          s3: { bucket: deps.config.s3.bucket, key: keys[i % keys.length] as string },
-          bytes: 0,
-          encoding: 'gzip',
-          format: 'pprof',
-        }));
+        const envelopes: ProfileEnvelope[] = Array.from({ length: options.profiles }, (_, i) =>
+          benchEnvelope({
+            tenant,
+            service: 'checkout',
+            bucket: deps.config.s3.bucket,
+            key: keys[i % keys.length] as string,
+          }),
+        );
         const started = performance.now();
         await producer.send({
           topic,
