@@ -6,7 +6,7 @@ import { addPiece, clearPieces, firstPiece, newPieces, pieceEnd, pieceStart, pie
 import { ProfileIndex } from './profile-scan.js';
 import type { ExplodedProfile, ExplodeLimits, FrameRow, ProfileContext, SampleRow, StackRow } from './rows.js';
 import { type FrameFields, growUint32, StackTable } from './stack-table.js';
-import { int64BigInt, WIRE_LEN, WIRE_VARINT } from './wire.js';
+import { HI, int64BigInt, LO, WIRE_LEN, WIRE_VARINT } from './wire.js';
 
 export type { LabelSet } from './label-sets.js';
 export type {
@@ -80,10 +80,6 @@ export interface CompactExplodedProfile extends Omit<ExplodedProfile, 'samples' 
 }
 
 const TWO_32 = 4294967296;
-// 64-bit columns are written through a 32-bit view of the same memory: no bigint per row.
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const LO = LITTLE_ENDIAN ? 0 : 1;
-const HI = 1 - LO;
 
 function explodeInto(
   data: Uint8Array,

@@ -7,15 +7,11 @@ import type { FrameRow } from './rows.js';
 
 export type FrameFields = Pick<FrameRow, 'function_name' | 'system_name' | 'file_name' | 'line'>;
 
-import { uint64Decimal } from './wire.js';
+import { HI, LO, uint64Decimal } from './wire.js';
 
 const NO_FRAMES: readonly number[] = [];
 /** Leaves of up to this many frames are chained again for every sample (see `stack`). */
 const LEAF_FRAMES_CHAINED = 8;
-// 64-bit columns are written through a 32-bit view of the same memory: no bigint per row.
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const LO = LITTLE_ENDIAN ? 0 : 1;
-const HI = 1 - LO;
 
 export function growUint32(column: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
   const grown = new Uint32Array(size);

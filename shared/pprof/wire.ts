@@ -136,6 +136,12 @@ export class WireReader {
   }
 }
 
+// 64-bit columns (BigUint64Array, BigInt64Array) are written and read through a 32-bit view of
+// the same memory, no bigint per value: the index of each half of element i is 2i + LO / 2i + HI.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+export const LO = LITTLE_ENDIAN ? 0 : 1;
+export const HI = 1 - LO;
+
 /** A uint64 as an exact decimal string; ids and hashes need all 64 bits. */
 export function uint64Decimal(hi: number, lo: number): string {
   if (hi < 0x200000) return String(hi * TWO_32 + lo);

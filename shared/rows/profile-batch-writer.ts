@@ -1,6 +1,7 @@
 import type { ProfileEnvelope } from '../envelope.js';
 import type { CompactExplodedProfile } from '../pprof/explode.js';
 import { Uint64Map } from '../pprof/lookup-tables.js';
+import { HI, LO } from '../pprof/wire.js';
 import type { OrderedInserts } from './ordered-inserts.js';
 import {
   encodeEndpointCountRows,
@@ -97,10 +98,6 @@ interface QueuedIds {
   tenants: string[];
   halves: number[];
 }
-
-// A BigUint64Array's 32-bit halves: little-endian on every platform Node runs on.
-const LO = 0;
-const HI = 1;
 
 export interface ProfileToWrite {
   envelope: ProfileEnvelope;

@@ -87,6 +87,13 @@ export interface CompactProfileRows {
 }
 
 /**
+ * The bytes of a 64-bit column, copied into rows without a bigint per value: typed arrays are
+ * little-endian on every platform Node runs on, as RowBinary wants.
+ */
+const bytesOf = (column: BigUint64Array | BigInt64Array): Uint8Array =>
+  new Uint8Array(column.buffer, column.byteOffset, column.byteLength);
+
+/**
  * Encodes rows [from, …) of a profile's samples until the writer holds at least `untilBytes`
  * bytes; returns the index of the next row to encode (= rowCount when done). Callers flush the
  * writer between calls, which bounds memory for any profile size.
@@ -120,13 +127,8 @@ export class SampleRowEncoder {
     );
     this.labelSetStarts = new Int32Array(compact.labelSets.length).fill(-1);
     this.labelSetEnds = new Int32Array(compact.labelSets.length);
-    // Typed arrays are little-endian on every platform Node runs on, as RowBinary wants.
-    this.stackIdBytes = new Uint8Array(
-      compact.stackIds.buffer,
-      compact.stackIds.byteOffset,
-      compact.stackIds.byteLength,
-    );
-    this.valueBytes = new Uint8Array(compact.values.buffer, compact.values.byteOffset, compact.values.byteLength);
+    this.stackIdBytes = bytesOf(compact.stackIds);
+    this.valueBytes = bytesOf(compact.values);
   }
 
   get rowCount(): number {
@@ -167,9 +169,6 @@ export class SampleRowEncoder {
     return row;
   }
 }
-
-/** The bytes of a uint64 column (little-endian): values are copied without a bigint each. */
-const bytesOf = (ids: BigUint64Array): Uint8Array => new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
 
 /**
  * Stack rows of one profile: its id and its frame ids, leaf first. The frame ids of a caller path
