@@ -1,6 +1,6 @@
 import { HotspotsError, unprocessable } from '../errors.js';
 import type { LabelMapping } from '../labels.js';
-import { type LabelSet, LabelSetBuilder } from './label-sets.js';
+import { type LabelSet, LabelSetBuilder, type LabelSets } from './label-sets.js';
 import { ByteRangeMap } from './lookup-tables.js';
 import { addPiece, clearPieces, firstPiece, newPieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import { ProfileIndex } from './profile-scan.js';
@@ -8,7 +8,7 @@ import type { ExplodedProfile, ExplodeLimits, FrameRow, ProfileContext, SampleRo
 import { type FrameFields, growUint32, StackTable } from './stack-table.js';
 import { HI, int64BigInt, LO, WIRE_LEN, WIRE_VARINT } from './wire.js';
 
-export type { LabelSet } from './label-sets.js';
+export type { LabelSet, LabelSets } from './label-sets.js';
 export type {
   ExplodedProfile,
   ExplodeLimits,
@@ -54,7 +54,7 @@ export interface CompactSamples {
   stackIndex: Uint32Array;
   /** Index into `labelSets`. */
   labelSetIndex: Uint32Array;
-  labelSets: LabelSet[];
+  labelSets: LabelSets;
   /** stack_id of each stack. */
   stackIds: BigUint64Array;
   /**
@@ -251,7 +251,7 @@ function explodeInto(
       values: new BigInt64Array(values32.buffer, 0, rowCount),
       stackIndex: stackColumn.subarray(0, rowCount),
       labelSetIndex: labelSetColumn.subarray(0, rowCount),
-      labelSets: labelSets.labelSets,
+      labelSets,
       stackIds: new BigUint64Array(stacks.stackIdWords.buffer, 0, stacks.stackCount),
       stackLeafFrames: (stack) => stacks.stackLeafFrames(stack),
       stackCallerFrames: (stack) => stacks.stackCallerFrames(stack),
@@ -307,7 +307,8 @@ export function materialiseFrameRows(profile: CompactExplodedProfile, tenant: st
 /** The sample rows of a compact profile as objects: what `explodeProfile` returns in `samples`. */
 export function materialiseSampleRows(profile: CompactExplodedProfile, context: ProfileContext): SampleRow[] {
   const { compact, sampleTypeList } = profile;
-  const { rowCount, labelSets, ts } = compact;
+  const { rowCount, ts } = compact;
+  const labelSets = Array.from({ length: compact.labelSets.count }, (_, set) => compact.labelSets.labelSet(set));
   const stackIds = Array.from(compact.stackIds, String);
   const values32 = new Uint32Array(compact.values.buffer, compact.values.byteOffset, 2 * rowCount);
   const rows: SampleRow[] = new Array(rowCount);

@@ -4,8 +4,10 @@ import type { IdFormat, LabelKeyRule, LabelMapping } from '../labels.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart } from './pieces.js';
 import type { ProfileStrings } from './profile-strings.js';
 import type { ExplodeLimits } from './rows.js';
-import { int64BigInt, WIRE_VARINT, type WireReader } from './wire.js';
+import { growInt32, growUint32 } from './stack-table.js';
+import { HI, int64BigInt, LO, uint64Decimal, WIRE_VARINT, type WireReader } from './wire.js';
 
+/** A label set as objects: what `materialiseSampleRows` puts in a row. */
 export interface LabelSet {
   /** Decimal uint64, as normaliseLabels returns it; '0' when absent. */
   spanId: string;
@@ -15,6 +17,38 @@ export interface LabelSet {
   /** Every label with a value, in the sample's order (a repeated key appears each time). */
   keys: string[];
   values: string[];
+}
+
+/**
+ * A text of a label set: a string of the profile's string table (ref ≥ 0), a text made while
+ * building (ref ≤ -2: a number label's decimal, a lowercased trace id), or none (`NO_TEXT`).
+ */
+export const NO_TEXT = -1;
+
+/**
+ * The label sets of one profile in columns, one entry per set. Texts are refs (see NO_TEXT), so
+ * an encoder copies their bytes from the profile instead of making a JS string each; ids are
+ * uint64 words laid out for a BigUint64Array view (2i + LO, 2i + HI), 0 when absent.
+ */
+export interface LabelSets {
+  readonly count: number;
+  readonly spanIdWords: Uint32Array;
+  readonly localRootSpanIdWords: Uint32Array;
+  /** endpoint: a ref, or NO_TEXT for NULL. */
+  readonly endpoints: Int32Array;
+  /** trace_id: a ref, or NO_TEXT for ''. */
+  readonly traceIds: Int32Array;
+  /** Set i's labels are entries [labelsFrom[i], labelsFrom[i + 1]) of `labelKeys` and `labelValues`. */
+  readonly labelsFrom: Int32Array;
+  readonly labelKeys: Int32Array;
+  readonly labelValues: Int32Array;
+  text(ref: number): string;
+  /** Text `ref`'s UTF-8, for encoders that copy it (RowBinaryWriter.stringFrom)… */
+  utf8Length(ref: number): number;
+  /** …copied into `target` at `at`; returns the end. */
+  copyUtf8(ref: number, target: Uint8Array, at: number): number;
+  /** Set i as objects. */
+  labelSet(index: number): LabelSet;
 }
 
 interface Rule {
@@ -28,16 +62,33 @@ const LOCAL_ROOT_SPAN_ID = 1;
 const ENDPOINT = 2;
 const TRACE_ID = 3;
 const tracePattern = /^[0-9a-fA-F]{1,32}$/;
+const TWO_32 = 4294967296;
+
+const hexDigit = (c: number): number =>
+  c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
 
 /**
  * Builds the label sets of one profile from their Label records (Sample field 3), with the
  * normalised columns of labels.ts's `normaliseLabels`, value for value: the explode differential test
  * (its reference calls normaliseLabels) holds them together. It is that function turned inside out for
  * speed: which mapping rules a key meets is found once per key string, not once per label set,
- * and no Map is built per set.
+ * no Map is built per set, and values stay bytes of the profile. The usual ids — canonical
+ * decimal, or 16 hex digits where the rule reads them — are parsed from those bytes; anything
+ * else (spaces to trim, other characters) goes through ids.ts on the decoded text.
  */
-export class LabelSetBuilder {
-  readonly labelSets: LabelSet[] = [];
+export class LabelSetBuilder implements LabelSets {
+  count = 0;
+  spanIdWords = new Uint32Array(512);
+  localRootSpanIdWords = new Uint32Array(512);
+  endpoints = new Int32Array(256);
+  traceIds = new Int32Array(256);
+  labelsFrom = new Int32Array(257);
+  labelKeys = new Int32Array(1024);
+  labelValues = new Int32Array(1024);
+  private labelCount = 0;
+  /** Texts made while building, ref -2 - i. */
+  private readonly madeTexts: string[] = [];
+
   private readonly rules: Rule[] = [];
   /** [from, to) of each meaning's rules in `rules`, in mapping order. */
   private readonly meaningFrom: number[] = [];
@@ -45,8 +96,11 @@ export class LabelSetBuilder {
   private readonly rulesByKey = new Map<string, number[]>();
   /** Rules a key string index meets; null for none, undefined until looked up. */
   private readonly rulesOfKeyIndex: (number[] | null | undefined)[] = [];
-  /** The first value of each rule's key in the set being built. */
-  private readonly firstValues: (string | undefined)[];
+  /** The first value (a ref) of each rule's key in the set being built. */
+  private readonly firstValues: Int32Array;
+  /** The id `parseId` found. */
+  private idHi = 0;
+  private idLo = 0;
 
   constructor(
     private readonly reader: WireReader,
@@ -66,13 +120,58 @@ export class LabelSetBuilder {
       }
       this.meaningTo.push(this.rules.length);
     });
-    this.firstValues = new Array(this.rules.length);
+    this.firstValues = new Int32Array(this.rules.length);
   }
 
-  private rulesOfKey(keyIndex: number, key: string): number[] | null {
+  text(ref: number): string {
+    if (ref === NO_TEXT) return '';
+    return ref >= 0 ? this.strings.get(ref, 'label') : (this.madeTexts[-2 - ref] as string);
+  }
+
+  utf8Length(ref: number): number {
+    if (ref === NO_TEXT) return 0;
+    return ref >= 0 ? this.strings.byteLength(ref, 'label') : Buffer.byteLength(this.madeTexts[-2 - ref] as string);
+  }
+
+  copyUtf8(ref: number, target: Uint8Array, at: number): number {
+    if (ref === NO_TEXT) return at;
+    if (ref >= 0) return this.strings.copyUtf8(ref, 'label', target, at);
+    const text = this.madeTexts[-2 - ref] as string;
+    // Made texts are ASCII (decimal digits, hex).
+    for (let i = 0; i < text.length; i++) target[at + i] = text.charCodeAt(i);
+    return at + text.length;
+  }
+
+  labelSet(index: number): LabelSet {
+    const keys: string[] = [];
+    const values: string[] = [];
+    for (let label = this.labelsFrom[index] as number; label < (this.labelsFrom[index + 1] as number); label++) {
+      keys.push(this.text(this.labelKeys[label] as number));
+      values.push(this.text(this.labelValues[label] as number));
+    }
+    const endpoint = this.endpoints[index] as number;
+    return {
+      spanId: uint64Decimal(this.spanIdWords[2 * index + HI] as number, this.spanIdWords[2 * index + LO] as number),
+      localRootSpanId: uint64Decimal(
+        this.localRootSpanIdWords[2 * index + HI] as number,
+        this.localRootSpanIdWords[2 * index + LO] as number,
+      ),
+      endpoint: endpoint === NO_TEXT ? null : this.text(endpoint),
+      traceId: this.text(this.traceIds[index] as number),
+      keys,
+      values,
+    };
+  }
+
+  private made(text: string): number {
+    this.madeTexts.push(text);
+    return -1 - this.madeTexts.length;
+  }
+
+  private rulesOfKey(keyIndex: number): number[] | null {
     let rules = this.rulesOfKeyIndex[keyIndex];
     if (rules === undefined) {
-      rules = this.rulesByKey.get(key) ?? null;
+      rules = this.rulesByKey.get(this.strings.get(keyIndex, 'label key')) ?? null;
       this.rulesOfKeyIndex[keyIndex] = rules;
     }
     return rules;
@@ -82,15 +181,26 @@ export class LabelSetBuilder {
     return this.reader.fail(`Label field ${field} has wire type ${wireType}`);
   }
 
+  private addLabel(key: number, value: number): void {
+    const at = this.labelCount++;
+    if (at === this.labelKeys.length) {
+      this.labelKeys = growInt32(this.labelKeys, 2 * at);
+      this.labelValues = growInt32(this.labelValues, 2 * at);
+    }
+    this.labelKeys[at] = key;
+    this.labelValues[at] = value;
+  }
+
   /** The label set of the `count` Label records in `pieces` (whole records, tags included). */
   build(pieces: Pieces, count: number): number {
     const { limits, strings, reader, firstValues } = this;
     if (count > limits.maxLabelsPerSample) {
       throw unprocessable(`a sample has ${count} labels, above the limit of ${limits.maxLabelsPerSample}`);
     }
-    firstValues.fill(undefined);
-    const keys: string[] = [];
-    const values: string[] = [];
+    const set = this.count;
+    if (set + 2 > this.labelsFrom.length) this.grow();
+    this.labelsFrom[set] = this.labelCount;
+    firstValues.fill(NO_TEXT);
     for (let piece = firstPiece(pieces); piece < pieces.more.length; piece += 2) {
       const to = pieceEnd(pieces, piece);
       reader.pos = pieceStart(pieces, piece);
@@ -125,59 +235,134 @@ export class LabelSetBuilder {
         reader.end = outer;
         // As Go's profile reader does: a label with neither a string nor a number carries no value.
         if (strIndex === 0 && numHi === 0 && numLo === 0) continue;
-        const key = strings.get(keyIndex, 'label key');
-        const value = strIndex !== 0 ? strings.get(strIndex, 'label value') : int64BigInt(numHi, numLo).toString();
-        const valueBytes = strIndex !== 0 ? strings.byteLength(strIndex, 'label value') : value.length;
+        strings.check(keyIndex, 'label key');
+        let value: number;
+        let valueBytes: number;
+        if (strIndex !== 0) {
+          value = strIndex;
+          valueBytes = strings.byteLength(strIndex, 'label value');
+        } else {
+          const text = int64BigInt(numHi, numLo).toString();
+          value = this.made(text);
+          valueBytes = text.length;
+        }
         if (
           strings.byteLength(keyIndex, 'label key') > limits.maxLabelValueBytes ||
           valueBytes > limits.maxLabelValueBytes
         ) {
+          const key = strings.get(keyIndex, 'label key');
           throw unprocessable(
             `label ${JSON.stringify(key.slice(0, 64))} is longer than ${limits.maxLabelValueBytes} bytes`,
           );
         }
-        const rules = this.rulesOfKey(keyIndex, key);
+        const rules = this.rulesOfKey(keyIndex);
         if (rules !== null) {
           for (let i = 0; i < rules.length; i++) {
             const rule = rules[i] as number;
-            if (firstValues[rule] === undefined) firstValues[rule] = value;
+            if (firstValues[rule] === NO_TEXT) firstValues[rule] = value;
           }
         }
-        keys.push(key);
-        values.push(value);
+        this.addLabel(keyIndex, value);
       }
     }
-    const traceId = this.firstText(TRACE_ID);
-    this.labelSets.push({
-      spanId: this.firstId(SPAN_ID),
-      localRootSpanId: this.firstId(LOCAL_ROOT_SPAN_ID),
-      endpoint: this.firstText(ENDPOINT) ?? null,
-      traceId: traceId !== undefined && tracePattern.test(traceId) ? traceId.toLowerCase() : '',
-      keys,
-      values,
-    });
-    return this.labelSets.length - 1;
+    this.labelsFrom[set + 1] = this.labelCount;
+    this.firstId(SPAN_ID);
+    this.spanIdWords[2 * set + LO] = this.idLo;
+    this.spanIdWords[2 * set + HI] = this.idHi;
+    this.firstId(LOCAL_ROOT_SPAN_ID);
+    this.localRootSpanIdWords[2 * set + LO] = this.idLo;
+    this.localRootSpanIdWords[2 * set + HI] = this.idHi;
+    this.endpoints[set] = this.firstText(ENDPOINT);
+    this.traceIds[set] = this.traceId(this.firstText(TRACE_ID));
+    this.count = set + 1;
+    return set;
   }
 
-  private firstId(meaning: number): string {
-    for (let rule = this.meaningFrom[meaning] as number; rule < (this.meaningTo[meaning] as number); rule++) {
-      const value = this.firstValues[rule];
-      if (value === undefined) continue;
-      const text = value.trim();
-      const id =
-        (this.rules[rule] as Rule).format === 'hex16-or-decimal'
-          ? parseFixedWidthSpanId(text)
-          : parseDecimalUint64(text);
-      if (id !== undefined) return id;
-    }
-    return '0';
+  private grow(): void {
+    const size = 2 * this.endpoints.length;
+    this.spanIdWords = growUint32(this.spanIdWords, 2 * size);
+    this.localRootSpanIdWords = growUint32(this.localRootSpanIdWords, 2 * size);
+    this.endpoints = growInt32(this.endpoints, size);
+    this.traceIds = growInt32(this.traceIds, size);
+    this.labelsFrom = growInt32(this.labelsFrom, size + 1);
   }
 
-  private firstText(meaning: number): string | undefined {
+  /** The first parseable id among the meaning's rules into idHi/idLo, else 0. */
+  private firstId(meaning: number): void {
     for (let rule = this.meaningFrom[meaning] as number; rule < (this.meaningTo[meaning] as number); rule++) {
-      const value = this.firstValues[rule];
-      if (value !== undefined) return value;
+      const value = this.firstValues[rule] as number;
+      if (value === NO_TEXT) continue;
+      if (this.parseId(value, (this.rules[rule] as Rule).format === 'hex16-or-decimal')) return;
     }
-    return undefined;
+    this.idHi = 0;
+    this.idLo = 0;
+  }
+
+  /** Parses text `ref` as labels.ts's parseId would, into idHi/idLo; false when it is no id. */
+  private parseId(ref: number, hex16: boolean): boolean {
+    if (ref >= 0 && this.strings.isAscii(ref, 'label value') && this.parseIdBytes(ref, hex16)) return true;
+    // The rest, and every text that is not the plain form: as ids.ts reads it.
+    const text = this.text(ref).trim();
+    const id = hex16 ? parseFixedWidthSpanId(text) : parseDecimalUint64(text);
+    if (id === undefined) return false;
+    const value = BigInt(id);
+    this.idHi = Number(value >> 32n);
+    this.idLo = Number(value & 0xffffffffn);
+    return true;
+  }
+
+  /**
+   * The plain forms, from the string's bytes: exactly 16 hex digits where the rule reads them as
+   * hex, else 1–19 decimal digits without a leading zero (below 2^64, so canonical as it stands).
+   * False means "not the plain form", not "no id": the caller then parses the text.
+   */
+  private parseIdBytes(ref: number, hex16: boolean): boolean {
+    const { bytes } = this.strings;
+    const from = this.strings.startOf(ref);
+    const to = this.strings.endOf(ref);
+    const length = to - from;
+    if (hex16 && length === 16) {
+      let hi = 0;
+      let lo = 0;
+      for (let at = from; at < to; at++) {
+        const digit = hexDigit(bytes[at] as number);
+        if (digit < 0) return false;
+        hi = ((hi << 4) | (lo >>> 28)) >>> 0;
+        lo = ((lo << 4) | digit) >>> 0;
+      }
+      this.idHi = hi;
+      this.idLo = lo;
+      return true;
+    }
+    if (length === 0 || length > 19 || (length > 1 && bytes[from] === 48)) return false;
+    let hi = 0;
+    let lo = 0;
+    for (let at = from; at < to; at++) {
+      const digit = (bytes[at] as number) - 48;
+      if (digit < 0 || digit > 9) return false;
+      const sum = lo * 10 + digit; // below 2^36: exact
+      lo = sum >>> 0;
+      hi = (Math.imul(hi, 10) + Math.floor(sum / TWO_32)) >>> 0;
+    }
+    this.idHi = hi;
+    this.idLo = lo;
+    return true;
+  }
+
+  private firstText(meaning: number): number {
+    for (let rule = this.meaningFrom[meaning] as number; rule < (this.meaningTo[meaning] as number); rule++) {
+      const value = this.firstValues[rule] as number;
+      if (value !== NO_TEXT) return value;
+    }
+    return NO_TEXT;
+  }
+
+  /** trace_id from its label's value: hex of 1–32 digits, lowercased; else none (''). */
+  private traceId(ref: number): number {
+    if (ref === NO_TEXT) return NO_TEXT;
+    const text = this.text(ref);
+    if (!tracePattern.test(text)) return NO_TEXT;
+    const lower = text.toLowerCase();
+    return lower === text ? ref : this.made(lower);
   }
 }

@@ -19,7 +19,7 @@ export class ProfileStrings {
   private encoded: (Uint8Array | undefined)[] = [];
   private readonly text: Buffer;
 
-  constructor(private readonly bytes: Uint8Array) {
+  constructor(readonly bytes: Uint8Array) {
     this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -73,6 +73,19 @@ export class ProfileStrings {
       this.decoded[index] = text;
     }
     return text;
+  }
+
+  /** True when string `index` is ASCII: its bytes in the profile, [startOf, endOf), are its text. */
+  isAscii(index: number, what: string): boolean {
+    return this.kind(index, what) === 1;
+  }
+
+  startOf(index: number): number {
+    return this.starts[index] as number;
+  }
+
+  endOf(index: number): number {
+    return this.ends[index] as number;
   }
 
   /** UTF-8 length of the decoded string (U+FFFD replacements count 3 bytes, as in the reference). */

@@ -19,7 +19,7 @@ export function growUint32(column: Uint32Array, size: number): Uint32Array<Array
   return grown;
 }
 
-function growInt32(column: Int32Array, size: number): Int32Array<ArrayBuffer> {
+export function growInt32(column: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const grown = new Int32Array(size);
   grown.set(column);
   return grown;

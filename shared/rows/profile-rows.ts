@@ -1,5 +1,6 @@
 import type { ProfileEnvelope } from '../envelope.js';
 import type { CompactSamples, FrameRow } from '../pprof/explode.js';
+import { NO_TEXT } from '../pprof/label-sets.js';
 import { encodeOnce, RowBinaryWriter } from './row-binary.js';
 
 /**
@@ -87,10 +88,11 @@ export interface CompactProfileRows {
 }
 
 /**
- * The bytes of a 64-bit column, copied into rows without a bigint per value: typed arrays are
- * little-endian on every platform Node runs on, as RowBinary wants.
+ * The bytes of a 64-bit column (or of uint64s kept as 32-bit word pairs, 2i + LO and 2i + HI),
+ * copied into rows without a bigint per value: typed arrays are little-endian on every platform
+ * Node runs on, as RowBinary wants.
  */
-const bytesOf = (column: BigUint64Array | BigInt64Array): Uint8Array =>
+const bytesOf = (column: BigUint64Array | BigInt64Array | Uint32Array): Uint8Array =>
   new Uint8Array(column.buffer, column.byteOffset, column.byteLength);
 
 /**
@@ -106,6 +108,8 @@ export class SampleRowEncoder {
   private readonly labelSetEnds: Int32Array;
   private readonly stackIdBytes: Uint8Array;
   private readonly valueBytes: Uint8Array;
+  private readonly spanIdBytes: Uint8Array;
+  private readonly localRootSpanIdBytes: Uint8Array;
 
   constructor(
     context: SampleRowContext,
@@ -125,8 +129,10 @@ export class SampleRowEncoder {
         w.string(type.unit);
       }),
     );
-    this.labelSetStarts = new Int32Array(compact.labelSets.length).fill(-1);
-    this.labelSetEnds = new Int32Array(compact.labelSets.length);
+    this.labelSetStarts = new Int32Array(compact.labelSets.count).fill(-1);
+    this.labelSetEnds = new Int32Array(compact.labelSets.count);
+    this.spanIdBytes = bytesOf(compact.labelSets.spanIdWords);
+    this.localRootSpanIdBytes = bytesOf(compact.labelSets.localRootSpanIdWords);
     this.stackIdBytes = bytesOf(compact.stackIds);
     this.valueBytes = bytesOf(compact.values);
   }
@@ -139,16 +145,25 @@ export class SampleRowEncoder {
   private labelSet(index: number): number {
     const known = this.labelSetStarts[index] as number;
     if (known >= 0) return known;
-    const set = this.rows.compact.labelSets[index];
-    if (!set) throw new Error(`label set ${index} is missing`);
+    const sets = this.rows.compact.labelSets;
+    if (!(index < sets.count)) throw new Error(`label set ${index} is missing`);
     const w = this.labelSetColumns;
     const start = w.length;
-    w.uint64Decimal(set.spanId);
-    w.uint64Decimal(set.localRootSpanId);
-    w.nullableString(set.endpoint);
-    w.string(set.traceId);
-    w.stringArray(set.keys);
-    w.stringArray(set.values);
+    w.eightBytes(this.spanIdBytes, 8 * index);
+    w.eightBytes(this.localRootSpanIdBytes, 8 * index);
+    const endpoint = sets.endpoints[index] as number;
+    if (endpoint === NO_TEXT) w.uint8(1);
+    else {
+      w.uint8(0);
+      w.stringFrom(sets, endpoint);
+    }
+    w.stringFrom(sets, sets.traceIds[index] as number);
+    const from = sets.labelsFrom[index] as number;
+    const to = sets.labelsFrom[index + 1] as number;
+    w.varUint(to - from);
+    for (let label = from; label < to; label++) w.stringFrom(sets, sets.labelKeys[label] as number);
+    w.varUint(to - from);
+    for (let label = from; label < to; label++) w.stringFrom(sets, sets.labelValues[label] as number);
     this.labelSetStarts[index] = start;
     this.labelSetEnds[index] = w.length;
     return start;

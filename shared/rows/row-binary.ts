@@ -7,6 +7,13 @@
  */
 const EMPTY = Buffer.alloc(0);
 
+/** Texts by number whose UTF-8 can be copied straight into a row (the decoder's label sets). */
+export interface Utf8Source {
+  utf8Length(ref: number): number;
+  /** Copies text `ref`'s UTF-8 into `target` at `at`; returns the end. */
+  copyUtf8(ref: number, target: Uint8Array, at: number): number;
+}
+
 export class RowBinaryWriter {
   private buffer: Buffer;
   private view: DataView;
@@ -89,25 +96,6 @@ export class RowBinaryWriter {
     this.offset += 8;
   }
 
-  /**
-   * A canonical decimal uint64 (digits only, at most 2^64 − 1, as label normalisation leaves span
-   * ids) as UInt64, without a bigint: the digits are accumulated in 32-bit halves.
-   */
-  uint64Decimal(text: string): void {
-    let hi = 0;
-    let lo = 0;
-    for (let i = 0; i < text.length; i++) {
-      const sum = lo * 10 + (text.charCodeAt(i) - 48); // below 2^36: exact
-      const carry = Math.floor(sum / 4294967296);
-      lo = sum >>> 0;
-      hi = (Math.imul(hi, 10) + carry) >>> 0;
-    }
-    this.reserve(8);
-    this.view.setUint32(this.offset, lo, true);
-    this.view.setUint32(this.offset + 4, hi, true);
-    this.offset += 8;
-  }
-
   varUint(value: number): void {
     this.reserve(10);
     let rest = value;
@@ -132,6 +120,14 @@ export class RowBinaryWriter {
     this.varUint(bytes);
     this.reserve(bytes);
     this.offset += this.buffer.write(value, this.offset, 'utf8');
+  }
+
+  /** A String copied from `source`'s text `ref`: no JS string in between. */
+  stringFrom(source: Utf8Source, ref: number): void {
+    const length = source.utf8Length(ref);
+    this.varUint(length);
+    this.reserve(length);
+    this.offset = source.copyUtf8(ref, this.buffer, this.offset);
   }
 
   nullableString(value: string | null): void {

@@ -333,6 +333,42 @@ describe('the fast decoder on the profiles of the repository', () => {
     expect(profiles.map((bytes) => expectAgreement(bytes))).toEqual(['same rows', 'same rows', 'same rows']);
   });
 
+  it('reads id and trace id labels as the reference does, whatever their text', () => {
+    // The decoder parses plain ids from the label's bytes and leaves the rest to ids.ts
+    // (label-sets.ts): values at the edges of both, under every key with an id or a trace id.
+    const values = [
+      '42',
+      ' 42 ',
+      '\t7\n',
+      '007',
+      '0',
+      '',
+      '1234567890123456', // 16 digits: hex where the rule reads 16 hex digits
+      '1234567890123456789', // 19 digits
+      '12345678901234567890', // 20 digits, below 2^64
+      '18446744073709551615',
+      '18446744073709551616',
+      '99999999999999999999',
+      'ABCDEF0123456789',
+      'abcdef012345678g',
+      '0x1f',
+      '+5',
+      '\u0663',
+      '\u00a012',
+      '\ufeff12',
+      'ABCDEF',
+    ];
+    const keys = ['span id', 'span_id', 'profile_id', 'local root span id', 'trace id', 'trace_id'];
+    const bytes = buildCpuProfile({
+      startNs: 1_795_514_400_000_000_000n,
+      samples: keys.flatMap((key) =>
+        values.map((value, i) => ({ stack: [`f${i}`, 'main.main'], cpuNs: 10_000_000n, labels: { [key]: value } })),
+      ),
+    });
+
+    expect(expectAgreement(bytes)).toBe('same rows');
+  });
+
   it('explodes realistic profiles exactly as the reference does', () => {
     const profiles = [
       buildRealisticProfile(),
@@ -538,6 +574,26 @@ const stringBytes = fc.oneof(
     utf8('🚀 GET /東京'),
   ),
   fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((id) => utf8(id.toString())),
+  // Ids at the edges of the decoder's byte-level parse (label-sets.ts) and of ids.ts's.
+  fc
+    .constantFrom(
+      ' 42 ',
+      '\t7\n',
+      '007',
+      '0',
+      '1234567890123456', // 16 digits: hex where the rule reads 16 hex digits
+      '123456789012345678', // 18 digits
+      '1234567890123456789', // 19
+      '18446744073709551616', // 2^64
+      '99999999999999999999',
+      'ABCDEF0123456789',
+      'abcdef012345678g',
+      '0x1f',
+      '+5',
+      '\u0663', // an Arabic-Indic digit
+      '\u00a012', // a no-break space, which trim() removes
+    )
+    .map(utf8),
 );
 /** uint64 values: mostly small, some at the edges of 2^32, 2^53 and 2^64. */
 const uint64 = fc.oneof(
@@ -854,7 +910,7 @@ describe('the compact form', () => {
         compact.sampleTypeList[columns.sampleTypeIndex[row] as number]?.type,
         String(columns.values[row]),
         String(columns.stackIds[columns.stackIndex[row] as number]),
-        columns.labelSets[columns.labelSetIndex[row] as number]?.spanId,
+        columns.labelSets.labelSet(columns.labelSetIndex[row] as number).spanId,
       ]),
     ).toEqual(rows.map((row) => [row.sample_type, String(row.value), row.stack_id, row.span_id]));
   });
