@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { loadConfig } from '../../shared/config.js';
 import { createDeps } from '../../shared/deps.js';
 import { encodeEnvelope } from '../../shared/envelope.js';
@@ -42,6 +43,16 @@ const summary = await processProfileRecords(
   records,
 );
 const seconds = (performance.now() - started) / 1000;
+
+/**
+ * This process's peak RSS in KiB. Not resourceUsage().maxRSS: Linux carries the spawning
+ * process's RSS over into it at exec, so it reported the bench runner's size (hundreds of MiB
+ * after the decode benchmarks) instead of the batch's. VmHWM belongs to this process's memory.
+ */
+function peakRssKiB(): number {
+  const status = readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB$/m);
+  return status ? Number(status[1]) : process.resourceUsage().maxRSS;
+}
 await deps.close();
 console.log(
   JSON.stringify({
@@ -49,6 +60,6 @@ console.log(
     processed: summary.processed,
     seconds,
     idle_rss_mib: Math.round(idleRssMiB),
-    peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024),
+    peak_rss_mib: Math.round(peakRssKiB() / 1024),
   }),
 );
