@@ -5,7 +5,7 @@ import { ByteRangeMap } from './lookup-tables.js';
 import { addPiece, clearPieces, firstPiece, newPieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import { ProfileIndex } from './profile-scan.js';
 import type { ExplodedProfile, ExplodeLimits, FrameRow, ProfileContext, SampleRow, StackRow } from './rows.js';
-import { type FrameFields, growUint32, StackTable } from './stack-table.js';
+import { type FrameFields, type FrameList, growUint32, StackTable } from './stack-table.js';
 import { HI, int64BigInt, LO, WIRE_LEN, WIRE_VARINT } from './wire.js';
 
 export type { LabelSet, LabelSets } from './label-sets.js';
@@ -61,7 +61,7 @@ export interface CompactSamples {
    * Stack i's frames, leaf first, are `stackLeafFrames(i)` then `stackCallerFrames(i)`: indices
    * into `frameIds`. Two lists because stacks share their callers' part (stack-table.ts).
    */
-  stackLeafFrames: (stack: number) => readonly number[];
+  stackLeafFrames: (stack: number) => FrameList;
   stackCallerFrames: (stack: number) => readonly number[];
   /** frame_id of each frame. */
   frameIds: BigUint64Array;

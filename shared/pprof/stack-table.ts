@@ -5,6 +5,9 @@ import { firstPiece, type Pieces, pieceEnd, pieceStart, piecesKey } from './piec
 import type { IdKey, ProfileIndex } from './profile-scan.js';
 import type { FrameRow } from './rows.js';
 
+/** A list of frames (indices into `frameIds`). */
+export type FrameList = ArrayLike<number> & Iterable<number>;
+
 export type FrameFields = Pick<FrameRow, 'function_name' | 'system_name' | 'file_name' | 'line'>;
 
 import { HI, LO, uint64Decimal } from './wire.js';
@@ -49,7 +52,12 @@ export class StackTable {
   private frameFileNames = new Int32Array(256);
   private frameLines = new Float64Array(256);
   private readonly frameById: Uint64Map;
-  private readonly framesOfLocation: (number[] | undefined)[];
+  // A location's frames, once found, are locationFrameList[from, from + count) (from -1: not yet):
+  // flat, so a sample's leaf costs no pointer chase to a list of its own.
+  private readonly locationFramesFrom: Int32Array;
+  private readonly locationFrameCounts: Int32Array;
+  private locationFrameList = new Int32Array(1024);
+  private locationFrameListLength = 0;
   /** Where a function's text is put together to be hashed. */
   private frameText = new Uint8Array(1024);
   /** Per function: its key (content-ids.ts), two entries, once `functionKeyKnown`. */
@@ -88,7 +96,8 @@ export class StackTable {
     const locationCount = profile.locationIds.length;
     // Sized for what the profile can hold (growing rehashes everything), within reason.
     const expectedStacks = Math.min(profile.sampleStarts.length, 1 << 16);
-    this.framesOfLocation = new Array(locationCount);
+    this.locationFramesFrom = new Int32Array(locationCount).fill(-1);
+    this.locationFrameCounts = new Int32Array(locationCount);
     this.functionKeys = new Int32Array(2 * profile.functionNames.length);
     this.functionKeyKnown = new Uint8Array(profile.functionNames.length);
     this.frameById = new Uint64Map(Math.min(locationCount + profile.lineNumbers.length, 1 << 16));
@@ -222,9 +231,12 @@ export class StackTable {
   }
 
   /** Stack `stack`'s first frames, from the leaf (its leaf location's); `stackCallerFrames` has the rest. */
-  stackLeafFrames(stack: number): readonly number[] {
+  stackLeafFrames(stack: number): FrameList {
     const leaf = this.stackLeaves[stack] as number;
-    if (leaf >= 0) return this.framesOfLocation[leaf] as number[];
+    if (leaf >= 0) {
+      const from = this.locationFramesFrom[leaf] as number;
+      return this.locationFrameList.subarray(from, from + (this.locationFrameCounts[leaf] as number));
+    }
     return this.stackOwnFrames.get(stack) ?? NO_FRAMES;
   }
 
@@ -239,17 +251,23 @@ export class StackTable {
    * caller the others were inlined into), and a sample's locations leaf first: concatenating
    * keeps the stack leaf first. A location without lines is one frame named by its address.
    */
-  private locationFrames(location: number): number[] {
-    const known = this.framesOfLocation[location];
-    if (known) return known;
+  private locationFrames(location: number): number {
+    const known = this.locationFramesFrom[location] as number;
+    if (known >= 0) return known;
     const { profile } = this;
-    const frames: number[] = [];
     const from = profile.locationLinesFrom[location] as number;
     const to = profile.locationLinesTo[location] as number;
-    if (from === to) frames.push(this.frame(location, -1));
-    for (let line = from; line < to; line++) frames.push(this.frame(location, line));
-    this.framesOfLocation[location] = frames;
-    return frames;
+    const start = this.locationFrameListLength;
+    if (start + Math.max(1, to - from) > this.locationFrameList.length) {
+      this.locationFrameList = growInt32(this.locationFrameList, 2 * (start + Math.max(1, to - from)));
+    }
+    if (from === to) this.locationFrameList[this.locationFrameListLength++] = this.frame(location, -1);
+    for (let line = from; line < to; line++) {
+      this.locationFrameList[this.locationFrameListLength++] = this.frame(location, line);
+    }
+    this.locationFramesFrom[location] = start;
+    this.locationFrameCounts[location] = this.locationFrameListLength - start;
+    return start;
   }
 
   /** Appends the frames of the locations whose packed ids sit in [from, to). */
@@ -260,10 +278,12 @@ export class StackTable {
     reader.end = to;
     while (reader.pos < to) {
       const location = profile.locationOf(profile.idKey(reader.varint()));
-      const locationFrames = this.locationFrames(location);
+      const start = this.locationFrames(location);
+      const count = this.locationFrameCounts[location] as number;
       // Checked as the list grows: one list alone may be what is too long.
-      if (this.framesBuilt + frames.length + locationFrames.length > this.maxStackFrames) this.tooManyFrames();
-      for (let i = 0; i < locationFrames.length; i++) frames.push(locationFrames[i] as number);
+      if (this.framesBuilt + frames.length + count > this.maxStackFrames) this.tooManyFrames();
+      const list = this.locationFrameList;
+      for (let i = start; i < start + count; i++) frames.push(list[i] as number);
     }
   }
 
@@ -284,6 +304,15 @@ export class StackTable {
     const ids = this.frameIdWords;
     for (let i = frames.length - 1; i >= 0; i--) {
       const frame = frames[i] as number;
+      StackChain.step(state, at, ids[2 * frame + HI] as number, ids[2 * frame + LO] as number);
+    }
+  }
+
+  /** The same over the leaf frames list[from, to). */
+  private chainList(state: Int32Array, at: number, list: Int32Array, from: number, to: number): void {
+    const ids = this.frameIdWords;
+    for (let i = to - 1; i >= from; i--) {
+      const frame = list[i] as number;
       StackChain.step(state, at, ids[2 * frame + HI] as number, ids[2 * frame + LO] as number);
     }
   }
@@ -323,7 +352,8 @@ export class StackTable {
     const leaf = profile.locationOf(profile.idKey(reader.varint()));
     const callersFrom = reader.pos;
     // Frames are listed in the order stacks first reach them: the leaf's before its callers'.
-    const leafFrames = this.locationFrames(leaf);
+    const leafFrom = this.locationFrames(leaf);
+    const leafCount = this.locationFrameCounts[leaf] as number;
     let path = -1;
     if (callersFrom < to) {
       path = this.callerPathByLocations.get(callersFrom, to);
@@ -346,7 +376,7 @@ export class StackTable {
     // A stack is found by its id: the chain over the leaf's frames is cheap to redo for a stack
     // seen before, cheaper than one more table of every stack. A leaf of many frames (a location
     // can have any number of lines) is looked up by (leaf, path) instead, bounding a sample's work.
-    const manyFrames = leafFrames.length > LEAF_FRAMES_CHAINED;
+    const manyFrames = leafCount > LEAF_FRAMES_CHAINED;
     if (manyFrames) {
       const known = this.stackByLeafAndPath.get(leaf, path >>> 0);
       if (known >= 0) return known;
@@ -358,9 +388,9 @@ export class StackTable {
       state[0] = this.callerPathChains[2 * path] as number;
       state[1] = this.callerPathChains[2 * path + 1] as number;
     }
-    this.chain(state, 0, leafFrames);
-    StackChain.finish(state, 0, leafFrames.length + callers.length);
-    const index = this.addStack(leaf, path, NO_FRAMES, leafFrames.length + callers.length);
+    this.chainList(state, 0, this.locationFrameList, leafFrom, leafFrom + leafCount);
+    StackChain.finish(state, 0, leafCount + callers.length);
+    const index = this.addStack(leaf, path, NO_FRAMES, leafCount + callers.length);
     if (manyFrames) this.stackByLeafAndPath.set(leaf, path >>> 0, index);
     return index;
   }
