@@ -369,6 +369,29 @@ describe('the fast decoder on the profiles of the repository', () => {
     expect(expectAgreement(bytes)).toBe('same rows');
   });
 
+  it('reads random ids, decimal and 16 hex digits, under every id key as the reference does', () => {
+    const idText = fc.oneof(
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((id) => id.toString()),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((id) => id.toString(16).padStart(16, '0')),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((id) => id.toString(16).toUpperCase()),
+    );
+    const keys = ['span id', 'span_id', 'profile_id', 'local root span id'];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...keys), idText), { minLength: 1, maxLength: 40 }), (labels) => {
+        const bytes = buildCpuProfile({
+          startNs: 1_795_514_400_000_000_000n,
+          samples: labels.map(([key, id], i) => ({
+            stack: [`f${i % 5}`, 'main.main'],
+            cpuNs: 1n,
+            labels: { [key]: id },
+          })),
+        });
+        expect(expectAgreement(bytes)).toBe('same rows');
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('explodes realistic profiles exactly as the reference does', () => {
     const profiles = [
       buildRealisticProfile(),

@@ -2,14 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultLabelMapping } from '../../shared/labels.js';
 import { explodeProfile, explodeProfileCompact, type ProfileContext } from '../../shared/pprof/explode.js';
+import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
 import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
 import { encodeFrameRow, FrameRowEncoder, SampleRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
 import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
-import { buildCpuProfile } from '../support/pprof-builder.js';
+import { buildCpuProfile, type SampleSpec } from '../support/pprof-builder.js';
 
 /**
  * The consumer's RowBinary encoders against the plainest encoding of the same rows (one writer
- * call per column of `explodeProfile`'s row objects), and the writer and id set they rely on.
+ * call per column of the reference's row objects, or of `explodeProfile`'s), and the writer and
+ * id set they rely on.
  */
 const context: ProfileContext = {
   tenant: 'acme',
@@ -38,11 +40,39 @@ function labelledProfile(): Uint8Array {
   });
 }
 
+/**
+ * Label sets at the edges of the label-set columns: texts made while decoding (number labels,
+ * lowercased trace ids), no endpoint or trace id, non-ASCII, ids parsed from bytes and by ids.ts.
+ */
+function edgeLabelProfile(): Uint8Array {
+  const ids = ['42', ' 42 ', '007', '18446744073709551615', '18446744073709551616', 'ABCDEF0123456789', 'x'];
+  return buildCpuProfile({
+    samples: ids.flatMap((id, i): SampleSpec[] => [
+      { stack: [`a${i}`, 'main.main'], cpuNs: 10_000_000n, labels: { 'span id': id, 'trace id': `ABC${i}` } },
+      {
+        stack: [`b${i}`, 'main.main'],
+        cpuNs: 20_000_000n,
+        labels: { span_id: id, 'trace endpoint': `GET /東京/${i}` },
+      },
+      { stack: [`c${i}`, 'main.main'], cpuNs: 30_000_000n, numLabels: { 'local root span id': BigInt(i) - 3n } },
+      {
+        stack: [`d${i}`, 'main.main'],
+        cpuNs: 40_000_000n,
+        labels: { trace_id: id, endpoint: '' },
+        numLabels: { 'trace endpoint': -(2n ** 63n), 'span id': 2n ** 63n - 1n },
+      },
+    ]),
+  });
+}
+
 describe('SampleRowEncoder', () => {
-  it('writes exactly the bytes of the plain per-column encoding, in small and large chunks', () => {
-    const bytes = labelledProfile();
+  it.each([
+    ['many label sets, some long', labelledProfile],
+    ['label sets at the edges of the columns', edgeLabelProfile],
+  ])('writes exactly the bytes of the reference rows encoded column by column: %s', (_, build) => {
+    const bytes = build();
     const compact = explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
-    const rows = explodeProfile(bytes, context, defaultLabelMapping, limits).samples;
+    const rows = explodeProfileReference(bytes, context, defaultLabelMapping, limits).samples;
     const plain = new RowBinaryWriter();
     for (const row of rows) {
       for (const text of [row.tenant, row.service, row.env, row.version]) plain.string(text);
