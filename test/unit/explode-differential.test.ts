@@ -22,6 +22,7 @@ import { uint64Decimal, WireReader } from '../../shared/pprof/wire.js';
 import { buildRealisticProfile } from '../bench/realistic-profile.js';
 import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
+import { testProfileContext } from '../support/profile-context.js';
 
 /**
  * The hand-written wire decoder (shared/pprof/explode.ts) against the reference: pprof-format's
@@ -36,15 +37,7 @@ import { buildCpuProfile } from '../support/pprof-builder.js';
  * decoder; otherwise the fast decoder's result on the bytes must equal the reference's on their
  * canonical form (known fields only, one-byte tags), which pprof-format reads right.
  */
-const context: ProfileContext = {
-  tenant: 'acme',
-  service: 'checkout',
-  env: 'prod',
-  version: '1.2.3',
-  profileId: 'profile-1',
-  ingestId: 'ingest-1',
-  fallbackStartSeconds: 1_700_000_000,
-};
+const context: ProfileContext = testProfileContext;
 const roomy: ExplodeLimits = {
   maxSamplesPerProfile: 1_000_000,
   maxLabelsPerSample: 64,

@@ -21,21 +21,14 @@ import {
   type SampleRow,
 } from '../../shared/pprof/explode.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec } from '../support/pprof-builder.js';
+import { testProfileContext } from '../support/profile-context.js';
 
 const RUNS = { numRuns: 200 };
 const PERIOD = 10_000_000n;
 const ENDPOINT = 'trace endpoint';
 const SPAN_ID = 'span id';
 
-const context: ProfileContext = {
-  tenant: 'acme',
-  service: 'checkout',
-  env: 'prod',
-  version: '1.2.3',
-  profileId: 'profile-1',
-  ingestId: 'ingest-1',
-  fallbackStartSeconds: 1_700_000_000,
-};
+const context: ProfileContext = testProfileContext;
 
 const limits: ExplodeLimits = {
   maxSamplesPerProfile: 10_000,

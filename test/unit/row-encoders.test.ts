@@ -7,21 +7,14 @@ import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
 import { encodeFrameRow, FrameRowEncoder, SampleRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
 import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
 import { buildCpuProfile, type SampleSpec } from '../support/pprof-builder.js';
+import { testProfileContext } from '../support/profile-context.js';
 
 /**
  * The consumer's RowBinary encoders against the plainest encoding of the same rows (one writer
  * call per column of the reference's row objects, or of `explodeProfile`'s), and the writer and
  * id set they rely on.
  */
-const context: ProfileContext = {
-  tenant: 'acme',
-  service: 'checkout',
-  env: 'prod',
-  version: '1.2.3',
-  profileId: 'profile-1',
-  ingestId: 'ingest-1',
-  fallbackStartSeconds: 1_700_000_000,
-};
+const context: ProfileContext = testProfileContext;
 const limits = { maxSamplesPerProfile: 100_000, maxLabelsPerSample: 64, maxLabelValueBytes: 4096, maxStackFrames: 1e7 };
 
 /** Many label sets, some long (the shared label-set writer outgrows its first 64 KiB). */
