@@ -168,9 +168,12 @@ function kafkaService(settings: StackSettings): Service {
         '-Djava.awt.headless=true',
         `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`,
       ];
-      // KRaft storage is formatted once, with a fresh cluster id (16 random bytes, base64url).
+      // KRaft storage is formatted once, with a fresh cluster id (16 random bytes, base64url). One
+      // starting with '-' reads as an option on the command line (1 in 64 ids; a CI run met one),
+      // so, as Kafka's own Uuid.randomUuid does, such ids are drawn again.
       if (!existsSync(join(dir, 'logs', 'meta.properties'))) {
-        const clusterId = randomBytes(16).toString('base64url');
+        let clusterId = randomBytes(16).toString('base64url');
+        while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
         const format = runSync('java', [
           ...jvm,
           '-cp',
