@@ -63,6 +63,8 @@ const ENDPOINT = 2;
 const TRACE_ID = 3;
 const tracePattern = /^[0-9a-fA-F]{1,32}$/;
 const TWO_32 = 4294967296;
+const ID_PARSED = 1;
+const NOT_AN_ID = 2;
 
 const hexDigit = (c: number): number =>
   c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
@@ -98,6 +100,10 @@ export class LabelSetBuilder implements LabelSets {
   private readonly rulesOfKeyIndex: (number[] | null | undefined)[] = [];
   /** The first value (a ref) of each rule's key in the set being built. */
   private readonly firstValues: Int32Array;
+  /** Per string and rule format (2i: decimal, 2i + 1: hex16): 0 (not yet), ID_PARSED or NOT_AN_ID… */
+  private idStates = new Uint8Array(0);
+  /** …and the id parsed, two words per entry. */
+  private idWords = new Uint32Array(0);
   /** The id `parseId` found. */
   private idHi = 0;
   private idLo = 0;
@@ -298,8 +304,35 @@ export class LabelSetBuilder implements LabelSets {
     this.idLo = 0;
   }
 
-  /** Parses text `ref` as labels.ts's parseId would, into idHi/idLo; false when it is no id. */
+  /**
+   * Parses text `ref` as labels.ts's parseId would, into idHi/idLo; false when it is no id. A
+   * string of the table is parsed once per rule format: ids recur across label sets (a local root
+   * span id in every set of its request).
+   */
   private parseId(ref: number, hex16: boolean): boolean {
+    if (ref < 0) return this.parseText(ref, hex16);
+    if (this.idStates.length === 0) {
+      this.idStates = new Uint8Array(2 * this.strings.count);
+      this.idWords = new Uint32Array(4 * this.strings.count);
+    }
+    const slot = 2 * ref + (hex16 ? 1 : 0);
+    const state = this.idStates[slot] as number;
+    if (state === ID_PARSED) {
+      this.idHi = this.idWords[2 * slot + HI] as number;
+      this.idLo = this.idWords[2 * slot + LO] as number;
+      return true;
+    }
+    if (state === NOT_AN_ID) return false;
+    const parsed = this.parseText(ref, hex16);
+    this.idStates[slot] = parsed ? ID_PARSED : NOT_AN_ID;
+    if (parsed) {
+      this.idWords[2 * slot + HI] = this.idHi;
+      this.idWords[2 * slot + LO] = this.idLo;
+    }
+    return parsed;
+  }
+
+  private parseText(ref: number, hex16: boolean): boolean {
     if (ref >= 0 && this.strings.isAscii(ref, 'label value') && this.parseIdBytes(ref, hex16)) return true;
     // The rest, and every text that is not the plain form: as ids.ts reads it.
     const text = this.text(ref).trim();
@@ -335,9 +368,19 @@ export class LabelSetBuilder implements LabelSets {
       return true;
     }
     if (length === 0 || length > 19 || (length > 1 && bytes[from] === 48)) return false;
-    let hi = 0;
-    let lo = 0;
-    for (let at = from; at < to; at++) {
+    // Up to 15 digits in a double (below 10^15 < 2^53: exact), split into words once…
+    const exactTo = Math.min(to, from + 15);
+    let value = 0;
+    let at = from;
+    for (; at < exactTo; at++) {
+      const digit = (bytes[at] as number) - 48;
+      if (digit < 0 || digit > 9) return false;
+      value = value * 10 + digit;
+    }
+    let hi = Math.floor(value / TWO_32);
+    let lo = value - hi * TWO_32;
+    // …and the rest, up to 4 more, in words.
+    for (; at < to; at++) {
       const digit = (bytes[at] as number) - 48;
       if (digit < 0 || digit > 9) return false;
       const sum = lo * 10 + digit; // below 2^36: exact

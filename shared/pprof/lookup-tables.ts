@@ -20,11 +20,13 @@ export class ByteRangeMap {
   /** Set once flooded: the entries, by their bytes as latin1 text. */
   private flooded: Map<string, number> | undefined;
   private readonly text: Buffer;
+  /**
+   * Two entries per slot: the key's hash and its entry + 1 (0: empty). Beside each other, so a
+   * probe that meets another key costs one memory read, not one per column.
+   */
   private slots: Int32Array;
-  private hashes: Int32Array;
-  private starts: Int32Array;
-  private ends: Int32Array;
-  private values: Int32Array;
+  /** Three entries per entry: where its key starts and ends, and its value. */
+  private entries: Int32Array;
   private size = 0;
   // The hash and slot of the last miss, so that `set` right after it does not hash again.
   private missFrom = -1;
@@ -42,11 +44,8 @@ export class ByteRangeMap {
     this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let capacity = 16;
     while (capacity < expected * 2) capacity *= 2;
-    this.slots = new Int32Array(capacity);
-    this.hashes = new Int32Array(capacity / 2);
-    this.starts = new Int32Array(capacity / 2);
-    this.ends = new Int32Array(capacity / 2);
-    this.values = new Int32Array(capacity / 2);
+    this.slots = new Int32Array(2 * capacity);
+    this.entries = new Int32Array(3 * (capacity / 2));
   }
 
   /**
@@ -72,8 +71,8 @@ export class ByteRangeMap {
   }
 
   private sameBytes(entry: number, from: number, to: number): boolean {
-    const start = this.starts[entry] as number;
-    if ((this.ends[entry] as number) - start !== to - from) return false;
+    const start = this.entries[3 * entry] as number;
+    if ((this.entries[3 * entry + 1] as number) - start !== to - from) return false;
     const words = this.words;
     let at = from;
     let other = start;
@@ -89,12 +88,12 @@ export class ByteRangeMap {
     if (this.flooded) return this.flooded.get(this.text.toString('latin1', from, to)) ?? -1;
     const hash = this.hash(from, to);
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = (slots.length >> 1) - 1;
     let probes = 0;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = (slots[slot] as number) - 1;
+      const entry = (slots[2 * slot + 1] as number) - 1;
       if (entry < 0) break;
-      if (this.hashes[entry] === hash && this.sameBytes(entry, from, to)) return this.values[entry] as number;
+      if (slots[2 * slot] === hash && this.sameBytes(entry, from, to)) return this.entries[3 * entry + 2] as number;
       if (++probes > this.maxProbes) {
         this.flood();
         return this.get(from, to);
@@ -113,12 +112,11 @@ export class ByteRangeMap {
       return;
     }
     const hash = from === this.missFrom && to === this.missTo ? this.missHash : this.hash(from, to);
-    if (this.size * 2 >= this.slots.length) this.grow();
+    if (this.size * 4 >= this.slots.length) this.grow();
     const entry = this.size++;
-    this.hashes[entry] = hash;
-    this.starts[entry] = from;
-    this.ends[entry] = to;
-    this.values[entry] = value;
+    this.entries[3 * entry] = from;
+    this.entries[3 * entry + 1] = to;
+    this.entries[3 * entry + 2] = value;
     this.place(entry, hash);
   }
 
@@ -126,17 +124,15 @@ export class ByteRangeMap {
   private flood(): void {
     const flooded = new Map<string, number>();
     for (let entry = 0; entry < this.size; entry++) {
+      const entries = this.entries;
       flooded.set(
-        this.text.toString('latin1', this.starts[entry] as number, this.ends[entry] as number),
-        this.values[entry] as number,
+        this.text.toString('latin1', entries[3 * entry] as number, entries[3 * entry + 1] as number),
+        entries[3 * entry + 2] as number,
       );
     }
     this.flooded = flooded;
     this.slots = new Int32Array(0);
-    this.hashes = this.slots;
-    this.starts = this.slots;
-    this.ends = this.slots;
-    this.values = this.slots;
+    this.entries = this.slots;
   }
 
   /** True once the table has moved into its Map (for tests). */
@@ -146,25 +142,23 @@ export class ByteRangeMap {
 
   private place(entry: number, hash: number): void {
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = (slots.length >> 1) - 1;
     let slot = hash & mask;
-    while (slots[slot] !== 0) slot = (slot + 1) & mask;
-    slots[slot] = entry + 1;
+    while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+    slots[2 * slot] = hash;
+    slots[2 * slot + 1] = entry + 1;
   }
 
   private grow(): void {
-    const capacity = this.slots.length * 2;
-    const widen = (column: Int32Array) => {
-      const wider = new Int32Array(capacity / 2);
-      wider.set(column);
-      return wider;
-    };
-    this.hashes = widen(this.hashes);
-    this.starts = widen(this.starts);
-    this.ends = widen(this.ends);
-    this.values = widen(this.values);
-    this.slots = new Int32Array(capacity);
-    for (let entry = 0; entry < this.size; entry++) this.place(entry, this.hashes[entry] as number);
+    const old = this.slots;
+    const capacity = old.length; // slots, twice the old count
+    const entries = new Int32Array(3 * (capacity / 2));
+    entries.set(this.entries);
+    this.entries = entries;
+    this.slots = new Int32Array(2 * capacity);
+    for (let slot = 0; slot < old.length; slot += 2) {
+      if (old[slot + 1] !== 0) this.place((old[slot + 1] as number) - 1, old[slot] as number);
+    }
   }
 }
 

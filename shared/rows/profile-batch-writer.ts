@@ -213,7 +213,8 @@ export class ProfileBatchWriter {
     await this.inserts.enqueue(framesTable, this.frames.take(), remember('frames', frames));
     await this.inserts.enqueue(stacksTable, this.stacks.take(), remember('stacks', stacks));
     await this.inserts.enqueue(endpointCountsTable, this.counts.take());
-    await this.inserts.enqueue(samplesTable, this.samples.take());
+    const samples = this.samples.take();
+    await this.inserts.enqueue(samplesTable, samples, () => this.samples.recycle(samples));
     await this.inserts.enqueue(profilesTable, this.commits.take());
   }
 

@@ -1,7 +1,7 @@
 import type { ProfileEnvelope } from '../envelope.js';
 import type { CompactSamples, FrameRow } from '../pprof/explode.js';
 import { NO_TEXT } from '../pprof/label-sets.js';
-import { encodeOnce, RowBinaryWriter } from './row-binary.js';
+import { copyBytes, encodeOnce, RowBinaryWriter } from './row-binary.js';
 
 /**
  * RowBinary encoders for the consumer's tables. Each table's column list is spelled out in the
@@ -95,19 +95,24 @@ export interface CompactProfileRows {
 const bytesOf = (column: BigUint64Array | BigInt64Array | Uint32Array): Uint8Array =>
   new Uint8Array(column.buffer, column.byteOffset, column.byteLength);
 
+const wordsOf = (column: BigUint64Array | BigInt64Array): Uint32Array =>
+  new Uint32Array(column.buffer, column.byteOffset, 2 * column.length);
+
+const viewOf = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 /**
  * Encodes rows [from, …) of a profile's samples until the writer holds at least `untilBytes`
  * bytes; returns the index of the next row to encode (= rowCount when done). Callers flush the
  * writer between calls, which bounds memory for any profile size.
  */
 export class SampleRowEncoder {
-  private readonly headOfType: Buffer[];
+  private readonly headViews: DataView[];
   /** Each label set's columns, encoded once into `labelSetColumns` at [start, end) (start -1: not yet). */
   private readonly labelSetColumns = new RowBinaryWriter(1 << 16);
   private readonly labelSetStarts: Int32Array;
   private readonly labelSetEnds: Int32Array;
-  private readonly stackIdBytes: Uint8Array;
-  private readonly valueBytes: Uint8Array;
+  private readonly stackIdWords: Uint32Array;
+  private readonly valueWords: Uint32Array;
   private readonly spanIdBytes: Uint8Array;
   private readonly localRootSpanIdBytes: Uint8Array;
 
@@ -116,25 +121,27 @@ export class SampleRowEncoder {
     private readonly rows: CompactProfileRows,
   ) {
     const { compact } = rows;
-    this.headOfType = rows.sampleTypeList.map((type) =>
-      encodeOnce((w) => {
-        w.string(context.tenant);
-        w.string(context.service);
-        w.string(context.env);
-        w.string(context.version);
-        w.uint32(compact.ts);
-        w.string(context.profileId);
-        w.string(context.ingestId);
-        w.string(type.type);
-        w.string(type.unit);
-      }),
+    this.headViews = rows.sampleTypeList.map((type) =>
+      viewOf(
+        encodeOnce((w) => {
+          w.string(context.tenant);
+          w.string(context.service);
+          w.string(context.env);
+          w.string(context.version);
+          w.uint32(compact.ts);
+          w.string(context.profileId);
+          w.string(context.ingestId);
+          w.string(type.type);
+          w.string(type.unit);
+        }),
+      ),
     );
     this.labelSetStarts = new Int32Array(compact.labelSets.count).fill(-1);
     this.labelSetEnds = new Int32Array(compact.labelSets.count);
     this.spanIdBytes = bytesOf(compact.labelSets.spanIdWords);
     this.localRootSpanIdBytes = bytesOf(compact.labelSets.localRootSpanIdWords);
-    this.stackIdBytes = bytesOf(compact.stackIds);
-    this.valueBytes = bytesOf(compact.values);
+    this.stackIdWords = wordsOf(compact.stackIds);
+    this.valueWords = wordsOf(compact.values);
   }
 
   get rowCount(): number {
@@ -171,15 +178,28 @@ export class SampleRowEncoder {
 
   encode(writer: RowBinaryWriter, from: number, untilBytes: number): number {
     const { compact } = this.rows;
+    const { headViews, valueWords, stackIdWords } = this;
     let row = from;
+    // A row is written in place: its head (per sample type), value, label set columns, stack id.
     for (; row < compact.rowCount && writer.length < untilBytes; row++) {
-      const head = this.headOfType[compact.sampleTypeIndex[row] as number];
+      const head = headViews[compact.sampleTypeIndex[row] as number];
       if (!head) throw new Error(`row ${row} has no sample type`);
-      writer.raw(head);
-      writer.eightBytes(this.valueBytes, row * 8);
       const labelSet = compact.labelSetIndex[row] as number;
-      writer.copyFrom(this.labelSetColumns, this.labelSet(labelSet), this.labelSetEnds[labelSet] as number);
-      writer.eightBytes(this.stackIdBytes, (compact.stackIndex[row] as number) * 8);
+      const setStart = this.labelSet(labelSet);
+      const setEnd = this.labelSetEnds[labelSet] as number;
+      const headBytes = head.byteLength;
+      let at = writer.claim(headBytes + 16 + setEnd - setStart);
+      const target = writer.dataView();
+      copyBytes(target, at, head, 0, headBytes);
+      at += headBytes;
+      target.setUint32(at, valueWords[2 * row] as number, true);
+      target.setUint32(at + 4, valueWords[2 * row + 1] as number, true);
+      at += 8;
+      copyBytes(target, at, this.labelSetColumns.dataView(), setStart, setEnd);
+      at += setEnd - setStart;
+      const stack = compact.stackIndex[row] as number;
+      target.setUint32(at, stackIdWords[2 * stack] as number, true);
+      target.setUint32(at + 4, stackIdWords[2 * stack + 1] as number, true);
     }
     return row;
   }

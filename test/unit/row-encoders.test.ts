@@ -5,7 +5,7 @@ import { explodeProfile, explodeProfileCompact, type ProfileContext } from '../.
 import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
 import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
 import { encodeFrameRow, FrameRowEncoder, SampleRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
-import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
+import { copyBytes, RowBinaryWriter } from '../../shared/rows/row-binary.js';
 import { buildCpuProfile, type SampleSpec } from '../support/pprof-builder.js';
 import { testProfileContext } from '../support/profile-context.js';
 
@@ -184,6 +184,29 @@ describe('RowBinaryWriter.take', () => {
   });
 });
 
+describe('RowBinaryWriter.recycle', () => {
+  it('writes the next chunk into a buffer given back, and only into one it can own', () => {
+    const writer = new RowBinaryWriter(64);
+    writer.string('first chunk');
+    const first = writer.take();
+    writer.recycle(first);
+    writer.string('second');
+    const second = writer.take();
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.equals(Buffer.from('\u0006second'))).toBe(true);
+
+    // Not kept: a view into a larger allocation (another writer's pool), or too small a buffer.
+    const pooled = Buffer.from('shared pool bytes');
+    writer.recycle(pooled.byteOffset === 0 ? pooled.subarray(1) : pooled);
+    writer.recycle(new Uint8Array(8));
+    writer.string('third');
+    const third = writer.take();
+    expect(third.equals(Buffer.from('\u0005third'))).toBe(true);
+    expect(third.buffer).not.toBe(pooled.buffer);
+    expect(third.buffer.byteLength).toBeGreaterThanOrEqual(64);
+  });
+});
+
 describe('createInsertedIds', () => {
   it('keeps ids per tenant and kind', () => {
     const ids = createInsertedIds(10);
@@ -201,5 +224,28 @@ describe('createInsertedIds', () => {
     ids.add('acme', 'stacks', 0, 3);
     expect([0, 1, 2].map((lo) => ids.has('acme', 'stacks', 0, lo))).toEqual([false, false, false]);
     expect(ids.has('acme', 'stacks', 0, 3)).toBe(true);
+  });
+});
+
+describe('copyBytes', () => {
+  it('copies any range to any offset as Buffer.copy does', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 80 }),
+        fc.nat(80),
+        fc.nat(80),
+        fc.nat(20),
+        (source, from, length, at) => {
+          const start = Math.min(from, source.length);
+          const end = Math.min(start + length, source.length);
+          const expected = Buffer.alloc(120, 7);
+          Buffer.from(source).copy(expected, at, start, end);
+          const target = Buffer.alloc(120, 7);
+          const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          copyBytes(view(target), at, view(source), start, end);
+          expect(target.equals(expected)).toBe(true);
+        },
+      ),
+    );
   });
 });
