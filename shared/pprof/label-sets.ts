@@ -46,7 +46,7 @@ export interface LabelSets {
   /** Text `ref`'s UTF-8, for encoders that copy it (RowBinaryWriter.stringFrom)… */
   utf8Length(ref: number): number;
   /** …copied into `target` at `at`; returns the end. */
-  copyUtf8(ref: number, target: Uint8Array, at: number): number;
+  copyUtf8(ref: number, target: DataView, at: number): number;
   /** Set i as objects. */
   labelSet(index: number): LabelSet;
 }
@@ -63,6 +63,8 @@ const ENDPOINT = 2;
 const TRACE_ID = 3;
 const tracePattern = /^[0-9a-fA-F]{1,32}$/;
 const TWO_32 = 4294967296;
+const KEY_UNSEEN = -2;
+const NO_RULES = -1;
 const ID_PARSED = 1;
 const NOT_AN_ID = 2;
 
@@ -96,8 +98,9 @@ export class LabelSetBuilder implements LabelSets {
   private readonly meaningFrom: number[] = [];
   private readonly meaningTo: number[] = [];
   private readonly rulesByKey = new Map<string, number[]>();
-  /** Rules a key string index meets; null for none, undefined until looked up. */
-  private readonly rulesOfKeyIndex: (number[] | null | undefined)[] = [];
+  /** Per key string: index into `ruleLists` of the rules it meets, NO_RULES, or KEY_UNSEEN. */
+  private readonly ruleListOfKey: Int32Array;
+  private readonly ruleLists: number[][] = [];
   /** The first value (a ref) of each rule's key in the set being built. */
   private readonly firstValues: Int32Array;
   /** Per string and rule format (2i: decimal, 2i + 1: hex16): 0 (not yet), ID_PARSED or NOT_AN_ID… */
@@ -127,6 +130,7 @@ export class LabelSetBuilder implements LabelSets {
       this.meaningTo.push(this.rules.length);
     });
     this.firstValues = new Int32Array(this.rules.length);
+    this.ruleListOfKey = new Int32Array(strings.count).fill(KEY_UNSEEN);
   }
 
   text(ref: number): string {
@@ -139,12 +143,12 @@ export class LabelSetBuilder implements LabelSets {
     return ref >= 0 ? this.strings.byteLength(ref, 'label') : Buffer.byteLength(this.madeTexts[-2 - ref] as string);
   }
 
-  copyUtf8(ref: number, target: Uint8Array, at: number): number {
+  copyUtf8(ref: number, target: DataView, at: number): number {
     if (ref === NO_TEXT) return at;
-    if (ref >= 0) return this.strings.copyUtf8(ref, 'label', target, at);
+    if (ref >= 0) return this.strings.copyUtf8ToView(ref, 'label', target, at);
     const text = this.madeTexts[-2 - ref] as string;
     // Made texts are ASCII (decimal digits, hex).
-    for (let i = 0; i < text.length; i++) target[at + i] = text.charCodeAt(i);
+    for (let i = 0; i < text.length; i++) target.setUint8(at + i, text.charCodeAt(i));
     return at + text.length;
   }
 
@@ -174,13 +178,15 @@ export class LabelSetBuilder implements LabelSets {
     return -1 - this.madeTexts.length;
   }
 
+  /** The rules key string `keyIndex` (checked to exist) meets, or null. */
   private rulesOfKey(keyIndex: number): number[] | null {
-    let rules = this.rulesOfKeyIndex[keyIndex];
-    if (rules === undefined) {
-      rules = this.rulesByKey.get(this.strings.get(keyIndex, 'label key')) ?? null;
-      this.rulesOfKeyIndex[keyIndex] = rules;
+    let list = this.ruleListOfKey[keyIndex] as number;
+    if (list === KEY_UNSEEN) {
+      const rules = this.rulesByKey.get(this.strings.get(keyIndex, 'label key'));
+      list = rules === undefined ? NO_RULES : this.ruleLists.push(rules) - 1;
+      this.ruleListOfKey[keyIndex] = list;
     }
-    return rules;
+    return list === NO_RULES ? null : (this.ruleLists[list] as number[]);
   }
 
   private wrongType(field: number, wireType: number) {

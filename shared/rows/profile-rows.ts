@@ -1,7 +1,8 @@
+import { copyBytes } from '../bytes.js';
 import type { ProfileEnvelope } from '../envelope.js';
 import type { CompactSamples, FrameRow } from '../pprof/explode.js';
-import { NO_TEXT } from '../pprof/label-sets.js';
-import { copyBytes, encodeOnce, RowBinaryWriter } from './row-binary.js';
+import { type LabelSets, NO_TEXT } from '../pprof/label-sets.js';
+import { encodeOnce, RowBinaryWriter } from './row-binary.js';
 
 /**
  * RowBinary encoders for the consumer's tables. Each table's column list is spelled out in the
@@ -88,11 +89,11 @@ export interface CompactProfileRows {
 }
 
 /**
- * The bytes of a 64-bit column (or of uint64s kept as 32-bit word pairs, 2i + LO and 2i + HI),
- * copied into rows without a bigint per value: typed arrays are little-endian on every platform
- * Node runs on, as RowBinary wants.
+ * The bytes of a 64-bit column, or its 32-bit words (2i: low, 2i + 1: high; as are the label
+ * sets' id words), copied into rows without a bigint per value: typed arrays are little-endian on
+ * every platform Node runs on, as RowBinary wants.
  */
-const bytesOf = (column: BigUint64Array | BigInt64Array | Uint32Array): Uint8Array =>
+const bytesOf = (column: BigUint64Array | BigInt64Array): Uint8Array =>
   new Uint8Array(column.buffer, column.byteOffset, column.byteLength);
 
 const wordsOf = (column: BigUint64Array | BigInt64Array): Uint32Array =>
@@ -108,13 +109,13 @@ const viewOf = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes
 export class SampleRowEncoder {
   private readonly headViews: DataView[];
   /** Each label set's columns, encoded once into `labelSetColumns` at [start, end) (start -1: not yet). */
-  private readonly labelSetColumns = new RowBinaryWriter(1 << 16);
+  private readonly labelSetColumns: RowBinaryWriter;
   private readonly labelSetStarts: Int32Array;
   private readonly labelSetEnds: Int32Array;
+  /** The last label_keys column written: its labels and its bytes in `labelSetColumns`. */
+  private lastKeys = { from: 0, to: -1, start: 0, end: 0 };
   private readonly stackIdWords: Uint32Array;
   private readonly valueWords: Uint32Array;
-  private readonly spanIdBytes: Uint8Array;
-  private readonly localRootSpanIdBytes: Uint8Array;
 
   constructor(
     context: SampleRowContext,
@@ -136,10 +137,10 @@ export class SampleRowEncoder {
         }),
       ),
     );
+    // Sized for a usual set (~130 bytes: two ids, an endpoint, three labels): growing copies it.
+    this.labelSetColumns = new RowBinaryWriter(Math.min(16 << 20, Math.max(1 << 16, 160 * compact.labelSets.count)));
     this.labelSetStarts = new Int32Array(compact.labelSets.count).fill(-1);
     this.labelSetEnds = new Int32Array(compact.labelSets.count);
-    this.spanIdBytes = bytesOf(compact.labelSets.spanIdWords);
-    this.localRootSpanIdBytes = bytesOf(compact.labelSets.localRootSpanIdWords);
     this.stackIdWords = wordsOf(compact.stackIds);
     this.valueWords = wordsOf(compact.values);
   }
@@ -156,8 +157,14 @@ export class SampleRowEncoder {
     if (!(index < sets.count)) throw new Error(`label set ${index} is missing`);
     const w = this.labelSetColumns;
     const start = w.length;
-    w.eightBytes(this.spanIdBytes, 8 * index);
-    w.eightBytes(this.localRootSpanIdBytes, 8 * index);
+    const at = w.claim(16);
+    const view = w.dataView();
+    const span = sets.spanIdWords;
+    const root = sets.localRootSpanIdWords;
+    view.setUint32(at, span[2 * index] as number, true);
+    view.setUint32(at + 4, span[2 * index + 1] as number, true);
+    view.setUint32(at + 8, root[2 * index] as number, true);
+    view.setUint32(at + 12, root[2 * index + 1] as number, true);
     const endpoint = sets.endpoints[index] as number;
     if (endpoint === NO_TEXT) w.uint8(1);
     else {
@@ -167,13 +174,34 @@ export class SampleRowEncoder {
     w.stringFrom(sets, sets.traceIds[index] as number);
     const from = sets.labelsFrom[index] as number;
     const to = sets.labelsFrom[index + 1] as number;
-    w.varUint(to - from);
-    for (let label = from; label < to; label++) w.stringFrom(sets, sets.labelKeys[label] as number);
+    this.labelKeysColumn(sets, from, to);
     w.varUint(to - from);
     for (let label = from; label < to; label++) w.stringFrom(sets, sets.labelValues[label] as number);
     this.labelSetStarts[index] = start;
     this.labelSetEnds[index] = w.length;
     return start;
+  }
+
+  /**
+   * The label_keys column of labels [from, to): most sets of a profile have the same keys (those
+   * of the agent's label set), so the bytes of the last set's keys are copied when they match.
+   */
+  private labelKeysColumn(sets: LabelSets, from: number, to: number): void {
+    const w = this.labelSetColumns;
+    const last = this.lastKeys;
+    if (to - from === last.to - last.from) {
+      let same = true;
+      for (let i = 0; i < to - from && same; i++) same = sets.labelKeys[from + i] === sets.labelKeys[last.from + i];
+      if (same) {
+        const at = w.claim(last.end - last.start);
+        copyBytes(w.dataView(), at, w.dataView(), last.start, last.end);
+        return;
+      }
+    }
+    const start = w.length;
+    w.varUint(to - from);
+    for (let label = from; label < to; label++) w.stringFrom(sets, sets.labelKeys[label] as number);
+    this.lastKeys = { from, to, start, end: w.length };
   }
 
   encode(writer: RowBinaryWriter, from: number, untilBytes: number): number {

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { copyBytes } from '../../shared/bytes.js';
 import { defaultLabelMapping } from '../../shared/labels.js';
 import { explodeProfile, explodeProfileCompact, type ProfileContext } from '../../shared/pprof/explode.js';
 import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
 import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
 import { encodeFrameRow, FrameRowEncoder, SampleRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
-import { copyBytes, RowBinaryWriter } from '../../shared/rows/row-binary.js';
+import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
 import { buildCpuProfile, type SampleSpec } from '../support/pprof-builder.js';
 import { testProfileContext } from '../support/profile-context.js';
 
@@ -154,8 +155,8 @@ describe('RowBinaryWriter.stringFrom', () => {
       fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 300 }), { maxLength: 5 }), (texts) => {
         const source = {
           utf8Length: (ref: number) => Buffer.byteLength(texts[ref] as string),
-          copyUtf8: (ref: number, target: Uint8Array, at: number) =>
-            at + Buffer.from(texts[ref] as string).copy(target, at),
+          copyUtf8: (ref: number, target: DataView, at: number) =>
+            at + Buffer.from(texts[ref] as string).copy(new Uint8Array(target.buffer, target.byteOffset), at),
         };
         const copied = new RowBinaryWriter(8);
         const plain = new RowBinaryWriter(8);
