@@ -19,7 +19,10 @@ export interface EnvelopePublisher {
 export interface SqlDatabase {
   query<T>(statement: Sql): Promise<T[]>;
   insert(table: string, rows: readonly object[]): Promise<void>;
-  /** Inserts pre-encoded RowBinary rows (shared/rows/row-binary.ts) into the listed columns. */
+  /**
+   * Inserts pre-encoded RowBinary rows (shared/rows/row-binary.ts) into the listed columns. Once
+   * it resolves, `rows` is the caller's again: the batch writer writes its next chunk into it.
+   */
   insertRowBinary(table: string, columns: readonly string[], rows: Uint8Array): Promise<void>;
   command(statement: Sql): Promise<void>;
   ping(): Promise<void>;

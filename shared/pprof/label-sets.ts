@@ -65,8 +65,7 @@ const tracePattern = /^[0-9a-fA-F]{1,32}$/;
 const TWO_32 = 4294967296;
 const KEY_UNSEEN = -2;
 const NO_RULES = -1;
-const ID_PARSED = 1;
-const NOT_AN_ID = 2;
+const KEY_CACHE_SIZE = 64;
 
 const hexDigit = (c: number): number =>
   c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
@@ -98,15 +97,16 @@ export class LabelSetBuilder implements LabelSets {
   private readonly meaningFrom: number[] = [];
   private readonly meaningTo: number[] = [];
   private readonly rulesByKey = new Map<string, number[]>();
-  /** Per key string: index into `ruleLists` of the rules it meets, NO_RULES, or KEY_UNSEEN. */
-  private readonly ruleListOfKey: Int32Array;
+  /**
+   * The rules of recently met key strings, direct-mapped by string index (a profile has a few
+   * label keys; a table per string would cost memory per string): the key cached in each slot
+   * (KEY_UNSEEN: none), and its index into `ruleLists` or NO_RULES.
+   */
+  private readonly cachedKeys = new Int32Array(KEY_CACHE_SIZE).fill(KEY_UNSEEN);
+  private readonly cachedRuleLists = new Int32Array(KEY_CACHE_SIZE);
   private readonly ruleLists: number[][] = [];
   /** The first value (a ref) of each rule's key in the set being built. */
   private readonly firstValues: Int32Array;
-  /** Per string and rule format (2i: decimal, 2i + 1: hex16): 0 (not yet), ID_PARSED or NOT_AN_ID… */
-  private idStates = new Uint8Array(0);
-  /** …and the id parsed, two words per entry. */
-  private idWords = new Uint32Array(0);
   /** The id `parseId` found. */
   private idHi = 0;
   private idLo = 0;
@@ -130,7 +130,6 @@ export class LabelSetBuilder implements LabelSets {
       this.meaningTo.push(this.rules.length);
     });
     this.firstValues = new Int32Array(this.rules.length);
-    this.ruleListOfKey = new Int32Array(strings.count).fill(KEY_UNSEEN);
   }
 
   text(ref: number): string {
@@ -180,11 +179,18 @@ export class LabelSetBuilder implements LabelSets {
 
   /** The rules key string `keyIndex` (checked to exist) meets, or null. */
   private rulesOfKey(keyIndex: number): number[] | null {
-    let list = this.ruleListOfKey[keyIndex] as number;
-    if (list === KEY_UNSEEN) {
+    const slot = keyIndex & (KEY_CACHE_SIZE - 1);
+    let list: number;
+    if (this.cachedKeys[slot] === keyIndex) list = this.cachedRuleLists[slot] as number;
+    else {
       const rules = this.rulesByKey.get(this.strings.get(keyIndex, 'label key'));
-      list = rules === undefined ? NO_RULES : this.ruleLists.push(rules) - 1;
-      this.ruleListOfKey[keyIndex] = list;
+      list = NO_RULES;
+      if (rules !== undefined) {
+        list = this.ruleLists.indexOf(rules);
+        if (list < 0) list = this.ruleLists.push(rules) - 1;
+      }
+      this.cachedKeys[slot] = keyIndex;
+      this.cachedRuleLists[slot] = list;
     }
     return list === NO_RULES ? null : (this.ruleLists[list] as number[]);
   }
@@ -310,35 +316,8 @@ export class LabelSetBuilder implements LabelSets {
     this.idLo = 0;
   }
 
-  /**
-   * Parses text `ref` as labels.ts's parseId would, into idHi/idLo; false when it is no id. A
-   * string of the table is parsed once per rule format: ids recur across label sets (a local root
-   * span id in every set of its request).
-   */
+  /** Parses text `ref` as labels.ts's parseId would, into idHi/idLo; false when it is no id. */
   private parseId(ref: number, hex16: boolean): boolean {
-    if (ref < 0) return this.parseText(ref, hex16);
-    if (this.idStates.length === 0) {
-      this.idStates = new Uint8Array(2 * this.strings.count);
-      this.idWords = new Uint32Array(4 * this.strings.count);
-    }
-    const slot = 2 * ref + (hex16 ? 1 : 0);
-    const state = this.idStates[slot] as number;
-    if (state === ID_PARSED) {
-      this.idHi = this.idWords[2 * slot + HI] as number;
-      this.idLo = this.idWords[2 * slot + LO] as number;
-      return true;
-    }
-    if (state === NOT_AN_ID) return false;
-    const parsed = this.parseText(ref, hex16);
-    this.idStates[slot] = parsed ? ID_PARSED : NOT_AN_ID;
-    if (parsed) {
-      this.idWords[2 * slot + HI] = this.idHi;
-      this.idWords[2 * slot + LO] = this.idLo;
-    }
-    return parsed;
-  }
-
-  private parseText(ref: number, hex16: boolean): boolean {
     if (ref >= 0 && this.strings.isAscii(ref, 'label value') && this.parseIdBytes(ref, hex16)) return true;
     // The rest, and every text that is not the plain form: as ids.ts reads it.
     const text = this.text(ref).trim();

@@ -20,6 +20,8 @@ export class RowBinaryWriter {
   private offset = 0;
   /** A taken buffer given back (see `recycle`), used instead of allocating a new one. */
   private spare: Buffer | undefined;
+  /** The memory of buffers `take` handed over and not yet given back. */
+  private readonly handedOver = new WeakSet<ArrayBufferLike>();
 
   constructor(private readonly initialBytes = 1 << 16) {
     this.buffer = Buffer.allocUnsafeSlow(initialBytes);
@@ -45,6 +47,7 @@ export class RowBinaryWriter {
    */
   take(): Buffer {
     const taken = this.bytes();
+    if (this.buffer !== EMPTY) this.handedOver.add(this.buffer.buffer);
     this.buffer = EMPTY;
     this.view = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
     this.offset = 0;
@@ -54,12 +57,14 @@ export class RowBinaryWriter {
   /**
    * Gives back a buffer `take` handed over, once nothing reads it any more (its insert is done):
    * a chunk is megabytes, and memory newly allocated at that size costs page faults on every
-   * first write. One is kept; others are left to the garbage collector. The writer allocates
-   * unpooled buffers (allocUnsafeSlow), so a buffer it took owns all of its memory.
+   * first write. One is kept; others are left to the garbage collector. Only memory this writer
+   * allocated (unpooled, allocUnsafeSlow) and handed over is taken back, each time once: any other
+   * buffer may share its memory with buffers the writer must not overwrite.
    */
   recycle(taken: Uint8Array): void {
-    if (this.spare !== undefined || taken.byteOffset !== 0 || taken.buffer.byteLength < this.initialBytes) return;
-    this.spare = Buffer.from(taken.buffer, 0, taken.buffer.byteLength);
+    const memory = taken.buffer;
+    if (!(memory instanceof ArrayBuffer) || !this.handedOver.delete(memory)) return;
+    if (this.spare === undefined && memory.byteLength >= this.initialBytes) this.spare = Buffer.from(memory);
   }
 
   private reserve(bytes: number): void {
