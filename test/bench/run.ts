@@ -26,7 +26,7 @@ import { table } from './stats.js';
  * - HOTSPOTS_BENCH_SAMPLES: dataset sizes of the query benchmark (default 10000000).
  * - HOTSPOTS_BENCH_REQUESTS: calls per query route (default 30).
  * - HOTSPOTS_BENCH_PROFILES: profiles through the consumer benchmark (default 40 × 20k samples).
- * - HOTSPOTS_BENCH_CONSUMER_ROUNDS: alternating raw-replay and consumer rounds (default 3; medians).
+ * - HOTSPOTS_BENCH_CONSUMER_ROUNDS: alternating raw-replay and consumer rounds (default 5; medians).
  * - HOTSPOTS_BENCH_SCALE_OUT: consumer counts of the scale-out benchmark (default 1,2,4).
  * - HOTSPOTS_BENCH_UPLOAD_SECONDS: seconds per upload scenario (default 10).
  */
@@ -112,7 +112,7 @@ try {
   if (parts.has('consumer')) {
     const consumer = await benchConsumer(deps, {
       profiles: consumerProfiles,
-      rounds: Number(process.env.HOTSPOTS_BENCH_CONSUMER_ROUNDS ?? '3'),
+      rounds: Number(process.env.HOTSPOTS_BENCH_CONSUMER_ROUNDS ?? '5'),
       clickhousePid: stackPids(bareSettings).clickhouse,
       distinctProfiles: 8,
       recordsPerBatch: 100,
