@@ -9,6 +9,7 @@ import { appEnvironment, repoRoot, stackSettings } from '../../infra/local/setti
 import { stackPids, startStack, stopStack } from '../../infra/local/stack.js';
 import { loadConfig } from '../../shared/config.js';
 import { createDeps } from '../../shared/deps.js';
+import { identifier, sql } from '../../shared/sql.js';
 import { benchConsumer } from './consumer.js';
 import { datasetFor } from './dataset.js';
 import { benchDecode } from './decode.js';
@@ -59,6 +60,17 @@ let app: RunningApp | undefined;
 const deps = createDeps(
   loadConfig({ ...env, HOTSPOTS_LOG_LEVEL: 'warn', HOTSPOTS_CLICKHOUSE_REQUEST_TIMEOUT_MS: '1800000' }),
 );
+// The ingest benchmarks (consumer, memory, scale-out) write into a database of their own, dropped
+// at the end: their rows do not pile up run after run (a run writes several GB), and ClickHouse
+// does not merge their parts into the query datasets' partitions while they are timed (one such
+// merge took 74 s between two consumer rounds).
+const ingestDatabase = `hotspots_bench_${runId}`;
+const ingestEnv: Record<string, string> = { ...env, HOTSPOTS_CLICKHOUSE_DATABASE: ingestDatabase };
+const ingestDeps = ['consumer', 'memory', 'scale-out'].some((part) => parts.has(part))
+  ? createDeps(
+      loadConfig({ ...ingestEnv, HOTSPOTS_LOG_LEVEL: 'warn', HOTSPOTS_CLICKHOUSE_REQUEST_TIMEOUT_MS: '600000' }),
+    )
+  : undefined;
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
 const print = (title: string, rows: Record<string, string | number>[]) => console.log(`\n${title}\n\n${table(rows)}\n`);
 
@@ -76,7 +88,7 @@ function memoryProbe(key: string, records: number, encoding: string, extraEnv: R
         String(records),
         encoding,
       ],
-      { cwd: repoRoot, env: { ...process.env, ...env, HOTSPOTS_LOG_LEVEL: 'warn', ...extraEnv } },
+      { cwd: repoRoot, env: { ...process.env, ...ingestEnv, HOTSPOTS_LOG_LEVEL: 'warn', ...extraEnv } },
     );
     let out = '';
     let err = '';
@@ -96,6 +108,7 @@ function memoryProbe(key: string, records: number, encoding: string, extraEnv: R
 
 try {
   await migrateClickHouse(env.HOTSPOTS_CLICKHOUSE_URL ?? '', env.HOTSPOTS_CLICKHOUSE_DATABASE ?? 'hotspots');
+  if (ingestDeps) await migrateClickHouse(env.HOTSPOTS_CLICKHOUSE_URL ?? '', ingestDatabase);
   await createTopics([env.HOTSPOTS_KAFKA_BROKERS ?? '']);
   await createTopics(
     [env.HOTSPOTS_KAFKA_BROKERS ?? ''],
@@ -110,14 +123,14 @@ try {
   }
 
   if (parts.has('consumer')) {
-    const consumer = await benchConsumer(deps, {
+    const consumer = await benchConsumer(ingestDeps ?? deps, {
       profiles: consumerProfiles,
       rounds: Number(process.env.HOTSPOTS_BENCH_CONSUMER_ROUNDS ?? '5'),
       clickhousePid: stackPids(bareSettings).clickhouse,
       distinctProfiles: 8,
       recordsPerBatch: 100,
       nativePort: bareSettings.clickhouse.tcpPort,
-      database: env.HOTSPOTS_CLICKHOUSE_DATABASE ?? 'hotspots',
+      database: ingestDatabase,
       log,
     });
     results.consumer = consumer;
@@ -151,8 +164,8 @@ try {
   }
 
   if (parts.has('scale-out')) {
-    const scaleOut = await benchScaleOut(deps, {
-      env: { ...env, HOTSPOTS_LOG_LEVEL: 'info' },
+    const scaleOut = await benchScaleOut(ingestDeps ?? deps, {
+      env: { ...ingestEnv, HOTSPOTS_LOG_LEVEL: 'info' },
       consumerCounts,
       partitions: 4,
       profiles: 64,
@@ -249,6 +262,12 @@ try {
   log(`wrote ${file}`);
 } finally {
   await app?.stop();
+  if (ingestDeps) {
+    await ingestDeps.close();
+    await deps.db.command(sql`DROP DATABASE IF EXISTS ${identifier(ingestDatabase)}`).catch((error) => {
+      log(`could not drop ${ingestDatabase}: ${(error as Error).message}`);
+    });
+  }
   await deps.close();
   if (process.env.HOTSPOTS_KEEP_STACK !== '1') await stopStack(bareSettings, started, log);
 }
