@@ -5,7 +5,8 @@ import { ByteRangeMap } from './lookup-tables.js';
 import { addPiece, clearPieces, firstPiece, newPieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import { ProfileIndex } from './profile-scan.js';
 import type { ExplodedProfile, ExplodeLimits, FrameRow, ProfileContext, SampleRow, StackRow } from './rows.js';
-import { type FrameFields, type FrameList, growUint32, StackTable } from './stack-table.js';
+import { type FrameFields, type FrameList, StackTable } from './stack-table.js';
+import { growUint32 } from './typed-arrays.js';
 import { HI, int64BigInt, LO, WIRE_LEN, WIRE_VARINT } from './wire.js';
 
 export type { LabelSet, LabelSets } from './label-sets.js';

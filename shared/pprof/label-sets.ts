@@ -4,7 +4,7 @@ import type { IdFormat, LabelKeyRule, LabelMapping } from '../labels.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart } from './pieces.js';
 import type { ProfileStrings } from './profile-strings.js';
 import type { ExplodeLimits } from './rows.js';
-import { growInt32, growUint32 } from './stack-table.js';
+import { growInt32, growUint32 } from './typed-arrays.js';
 import { HI, int64BigInt, LO, uint64Decimal, WIRE_VARINT, type WireReader } from './wire.js';
 
 /** A label set as objects: what `materialiseSampleRows` puts in a row. */

@@ -1,4 +1,5 @@
 import { getRandomValues } from 'node:crypto';
+import { growInt32, growUint32 } from './typed-arrays.js';
 
 /**
  * Secret per process: where keys land in these tables cannot be worked out in advance, so a
@@ -152,9 +153,7 @@ export class ByteRangeMap {
   private grow(): void {
     const old = this.slots;
     const capacity = old.length; // slots, twice the old count
-    const entries = new Int32Array(3 * (capacity / 2));
-    entries.set(this.entries);
-    this.entries = entries;
+    this.entries = growInt32(this.entries, 3 * (capacity / 2));
     this.slots = new Int32Array(2 * capacity);
     for (let slot = 0; slot < old.length; slot += 2) {
       if (old[slot + 1] !== 0) this.place((old[slot + 1] as number) - 1, old[slot] as number);
@@ -222,15 +221,9 @@ export class Uint64Map {
 
   private grow(): void {
     const capacity = this.slots.length * 2;
-    const his = new Uint32Array(capacity / 2);
-    his.set(this.his);
-    this.his = his;
-    const los = new Uint32Array(capacity / 2);
-    los.set(this.los);
-    this.los = los;
-    const values = new Int32Array(capacity / 2);
-    values.set(this.values);
-    this.values = values;
+    this.his = growUint32(this.his, capacity / 2);
+    this.los = growUint32(this.los, capacity / 2);
+    this.values = growInt32(this.values, capacity / 2);
     this.slots = new Int32Array(capacity);
     for (let entry = 0; entry < this.size; entry++) this.place(entry);
   }

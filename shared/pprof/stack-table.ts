@@ -4,6 +4,7 @@ import { ByteRangeMap, Uint64Map } from './lookup-tables.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import type { IdKey, ProfileIndex } from './profile-scan.js';
 import type { FrameRow } from './rows.js';
+import { growInt32, growUint32 } from './typed-arrays.js';
 
 /** A list of frames (indices into `frameIds`). */
 export type FrameList = ArrayLike<number> & Iterable<number>;
@@ -15,18 +16,6 @@ import { HI, LO, uint64Decimal } from './wire.js';
 const NO_FRAMES: readonly number[] = [];
 /** Leaves of up to this many frames are chained again for every sample (see `stack`). */
 const LEAF_FRAMES_CHAINED = 8;
-
-export function growUint32(column: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
-  const grown = new Uint32Array(size);
-  grown.set(column);
-  return grown;
-}
-
-export function growInt32(column: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const grown = new Int32Array(size);
-  grown.set(column);
-  return grown;
-}
 
 /**
  * The frames and stacks of one profile, with their content ids (content-ids.ts).
