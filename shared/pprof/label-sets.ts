@@ -144,7 +144,7 @@ export class LabelSetBuilder implements LabelSets {
 
   copyUtf8(ref: number, target: DataView, at: number): number {
     if (ref === NO_TEXT) return at;
-    if (ref >= 0) return this.strings.copyUtf8ToView(ref, 'label', target, at);
+    if (ref >= 0) return this.strings.copyUtf8(ref, 'label', target, at);
     const text = this.madeTexts[-2 - ref] as string;
     // Made texts are ASCII (decimal digits, hex).
     for (let i = 0; i < text.length; i++) target.setUint8(at + i, text.charCodeAt(i));

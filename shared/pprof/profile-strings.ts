@@ -97,22 +97,11 @@ export class ProfileStrings {
     return (this.encoded[index] as Uint8Array).length;
   }
 
-  /** Copies the UTF-8 of the decoded string into `target` at `at`; returns the end. */
-  copyUtf8(index: number, what: string, target: Uint8Array, at: number): number {
-    if (this.kind(index, what) === 2) {
-      const encoded = this.encoded[index] as Uint8Array;
-      target.set(encoded, at);
-      return at + encoded.length;
-    }
-    const end = this.ends[index] as number;
-    const bytes = this.bytes;
-    let to = at;
-    for (let from = this.starts[index] as number; from < end; from++) target[to++] = bytes[from] as number;
-    return to;
-  }
-
-  /** The same into a DataView (a RowBinary writer's), eight bytes at a time where it is ASCII. */
-  copyUtf8ToView(index: number, what: string, target: DataView, at: number): number {
+  /**
+   * Copies the UTF-8 of the decoded string into `target` at `at` (a RowBinary writer's buffer, a
+   * frame's text to hash), eight bytes at a time where it is ASCII; returns the end.
+   */
+  copyUtf8(index: number, what: string, target: DataView, at: number): number {
     if (this.kind(index, what) === 2) {
       const encoded = this.encoded[index] as Uint8Array;
       for (let i = 0; i < encoded.length; i++) target.setUint8(at + i, encoded[i] as number);

@@ -49,6 +49,7 @@ export class StackTable {
   private locationFrameListLength = 0;
   /** Where a function's text is put together to be hashed. */
   private frameText = new Uint8Array(1024);
+  private frameTextView = new DataView(this.frameText.buffer);
   /** Per function: its key (content-ids.ts), two entries, once `functionKeyKnown`. */
   private readonly functionKeys: Int32Array;
   private readonly functionKeyKnown: Uint8Array;
@@ -100,6 +101,15 @@ export class StackTable {
     return index < 0 ? 0 : this.profile.strings.byteLength(index, 'frame string');
   }
 
+  /** `frameText`, with room for `needed` bytes (`frameTextView` views the same). */
+  private frameTextOf(needed: number): Uint8Array {
+    if (needed > this.frameText.length) {
+      this.frameText = new Uint8Array(2 * needed);
+      this.frameTextView = new DataView(this.frameText.buffer);
+    }
+    return this.frameText;
+  }
+
   /** The key (content-ids.ts) of function `fn` into contentId, hashed once per profile. */
   private functionKey(nameIndex: number, systemIndex: number, fileIndex: number, fn: number): void {
     if (this.functionKeyKnown[fn] === 1) {
@@ -108,14 +118,15 @@ export class StackTable {
       return;
     }
     const strings = this.profile.strings;
-    const needed = this.utf8Length(nameIndex) + this.utf8Length(systemIndex) + this.utf8Length(fileIndex) + 2;
-    if (needed > this.frameText.length) this.frameText = new Uint8Array(2 * needed);
-    const text = this.frameText;
-    let at = strings.copyUtf8(nameIndex, 'function name', text, 0);
+    const text = this.frameTextOf(
+      this.utf8Length(nameIndex) + this.utf8Length(systemIndex) + this.utf8Length(fileIndex) + 2,
+    );
+    const view = this.frameTextView;
+    let at = strings.copyUtf8(nameIndex, 'function name', view, 0);
     text[at++] = 0;
-    at = strings.copyUtf8(systemIndex, 'function system name', text, at);
+    at = strings.copyUtf8(systemIndex, 'function system name', view, at);
     text[at++] = 0;
-    at = strings.copyUtf8(fileIndex, 'function file name', text, at);
+    at = strings.copyUtf8(fileIndex, 'function file name', view, at);
     xxh32Pair(text, 0, at);
     this.functionKeys[2 * fn] = contentId[0] as number;
     this.functionKeys[2 * fn + 1] = contentId[1] as number;
@@ -125,15 +136,14 @@ export class StackTable {
   /** The key of a frame named `name` (an address, ASCII) with these system and file names (-1: none). */
   private textKey(name: string, systemIndex: number, fileIndex: number): void {
     const strings = this.profile.strings;
-    const needed = name.length + this.utf8Length(systemIndex) + this.utf8Length(fileIndex) + 2;
-    if (needed > this.frameText.length) this.frameText = new Uint8Array(2 * needed);
-    const text = this.frameText;
+    const text = this.frameTextOf(name.length + this.utf8Length(systemIndex) + this.utf8Length(fileIndex) + 2);
+    const view = this.frameTextView;
     let at = 0;
     for (let i = 0; i < name.length; i++) text[at++] = name.charCodeAt(i);
     text[at++] = 0;
-    if (systemIndex >= 0) at = strings.copyUtf8(systemIndex, 'function system name', text, at);
+    if (systemIndex >= 0) at = strings.copyUtf8(systemIndex, 'function system name', view, at);
     text[at++] = 0;
-    if (fileIndex >= 0) at = strings.copyUtf8(fileIndex, 'function file name', text, at);
+    if (fileIndex >= 0) at = strings.copyUtf8(fileIndex, 'function file name', view, at);
     xxh32Pair(text, 0, at);
   }
 
@@ -297,7 +307,10 @@ export class StackTable {
     }
   }
 
-  /** The same over the leaf frames list[from, to). */
+  /**
+   * The same over the leaf frames list[from, to): a loop of its own, so that the one run for
+   * every sample reads a single kind of array (Int32Array; `chain` reads the callers' arrays).
+   */
   private chainList(state: Int32Array, at: number, list: Int32Array, from: number, to: number): void {
     const ids = this.frameIdWords;
     for (let i = to - 1; i >= from; i--) {
