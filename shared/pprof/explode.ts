@@ -7,6 +7,7 @@ import { ProfileIndex } from './profile-scan.js';
 import type { ExplodedProfile, ExplodeLimits, FrameRow, ProfileContext, SampleRow, StackRow } from './rows.js';
 import { type FrameFields, type FrameList, StackTable } from './stack-table.js';
 import { growUint32 } from './typed-arrays.js';
+import { explodeInWasm } from './wasm-decoder.js';
 import { HI, int64BigInt, LO, WIRE_LEN, WIRE_VARINT } from './wire.js';
 
 export type { LabelSet, LabelSets } from './label-sets.js';
@@ -63,7 +64,7 @@ export interface CompactSamples {
    * into `frameIds`. Two lists because stacks share their callers' part (stack-table.ts).
    */
   stackLeafFrames: (stack: number) => FrameList;
-  stackCallerFrames: (stack: number) => readonly number[];
+  stackCallerFrames: (stack: number) => FrameList;
   /** frame_id of each frame. */
   frameIds: BigUint64Array;
   /** The frames row of frame i, built when asked for (the consumer asks for frames it has not inserted). */
@@ -274,8 +275,22 @@ function unprocessableOnFailure<T>(run: () => T): T {
   }
 }
 
-/** The rows of a profile in columns (see CompactSamples), for encoding without a row object each. */
+/**
+ * The rows of a profile in columns (see CompactSamples), for encoding without a row object each:
+ * decoded in WebAssembly when it can (wasm-decoder.ts), else by the JavaScript decoder below,
+ * which also gives every error.
+ */
 export function explodeProfileCompact(
+  data: Uint8Array,
+  context: ProfileContext,
+  mapping: LabelMapping,
+  limits: ExplodeLimits,
+): CompactExplodedProfile {
+  return explodeInWasm(data, context, mapping, limits) ?? explodeProfileCompactJs(data, context, mapping, limits);
+}
+
+/** The same, by the JavaScript decoder only: the WebAssembly decoder's reference in tests. */
+export function explodeProfileCompactJs(
   data: Uint8Array,
   context: ProfileContext,
   mapping: LabelMapping,
@@ -348,7 +363,11 @@ export function explodeProfile(
   mapping: LabelMapping,
   limits: ExplodeLimits,
 ): ExplodedProfile {
-  const exploded = explodeProfileCompact(data, context, mapping, limits);
+  return materialise(explodeProfileCompact(data, context, mapping, limits), context);
+}
+
+/** A compact profile's rows as objects. */
+export function materialise(exploded: CompactExplodedProfile, context: ProfileContext): ExplodedProfile {
   return {
     startNs: exploded.startNs,
     durationNs: exploded.durationNs,

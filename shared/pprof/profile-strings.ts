@@ -1,5 +1,6 @@
 import { copyBytes } from '../bytes.js';
 import { unprocessable } from '../errors.js';
+import { growInt32 } from './typed-arrays.js';
 
 // Same decoding as pprof-format (`new TextDecoder().decode`): invalid UTF-8 becomes U+FFFD and a
 // leading byte-order mark is dropped.
@@ -11,8 +12,9 @@ const utf8 = new TextDecoder();
  * any other is hashed as the UTF-8 of its decoding (what the reference hashes), kept once made.
  */
 export class ProfileStrings {
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
+  private starts: Int32Array = new Int32Array(64);
+  private ends: Int32Array = new Int32Array(64);
+  private size = 0;
   private decoded: (string | undefined)[] = [];
   /** Per string: 0 not yet looked at, 1 ASCII, 2 not (decoded, with its UTF-8 in `encoded`). */
   private kinds = new Uint8Array(0);
@@ -26,20 +28,35 @@ export class ProfileStrings {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /** The table of `count` strings at [starts[i], ends[i]) of `bytes`, found by another scan (WebAssembly's). */
+  static ofRanges(bytes: Uint8Array, starts: Int32Array, ends: Int32Array, count: number): ProfileStrings {
+    const strings = new ProfileStrings(bytes);
+    strings.starts = starts;
+    strings.ends = ends;
+    strings.size = count;
+    strings.seal();
+    return strings;
+  }
+
   get count(): number {
-    return this.starts.length;
+    return this.size;
   }
 
   add(start: number, end: number): void {
-    this.starts.push(start);
-    this.ends.push(end);
+    if (this.size === this.starts.length) {
+      this.starts = growInt32(this.starts, 2 * this.size);
+      this.ends = growInt32(this.ends, 2 * this.size);
+    }
+    this.starts[this.size] = start;
+    this.ends[this.size] = end;
+    this.size++;
   }
 
   /** Fixes the table once read; pprof-format reads a profile without one as the table [""]. */
   seal(): void {
-    if (this.starts.length === 0) this.add(0, 0);
-    this.decoded = new Array(this.starts.length);
-    this.kinds = new Uint8Array(this.starts.length);
+    if (this.size === 0) this.add(0, 0);
+    this.decoded = new Array(this.size);
+    this.kinds = new Uint8Array(this.size);
   }
 
   private kind(index: number, what: string): number {
@@ -62,8 +79,7 @@ export class ProfileStrings {
   }
 
   check(index: number, what: string): void {
-    if (!(index < this.starts.length))
-      throw unprocessable(`${what} refers to string ${index}, beyond the string table`);
+    if (!(index < this.size)) throw unprocessable(`${what} refers to string ${index}, beyond the string table`);
   }
 
   get(index: number, what: string): string {

@@ -240,7 +240,7 @@ export class StackTable {
   }
 
   /** Stack `stack`'s frames after `stackLeafFrames`, to the root. */
-  stackCallerFrames(stack: number): readonly number[] {
+  stackCallerFrames(stack: number): FrameList {
     const path = this.stackPaths[stack] as number;
     return path >= 0 ? (this.callerPathFrames[path] as number[]) : NO_FRAMES;
   }

@@ -2,6 +2,7 @@ import { copyBytes } from '../bytes.js';
 import type { ProfileEnvelope } from '../envelope.js';
 import type { CompactSamples, FrameRow } from '../pprof/explode.js';
 import { type LabelSets, NO_TEXT } from '../pprof/label-sets.js';
+import type { FrameList } from '../pprof/stack-table.js';
 import { encodeOnce, RowBinaryWriter } from './row-binary.js';
 
 /**
@@ -242,7 +243,7 @@ export class StackRowEncoder {
   private readonly frameIdBytes: Uint8Array;
   private readonly stackIdBytes: Uint8Array;
   private readonly tenantBytes: Buffer;
-  private readonly callerBytes = new Map<readonly number[], Uint8Array>();
+  private readonly callerBytes = new Map<FrameList, Uint8Array>();
 
   constructor(
     tenant: string,
@@ -253,7 +254,7 @@ export class StackRowEncoder {
     this.tenantBytes = encodeOnce((w) => w.string(tenant));
   }
 
-  private callerBlock(callers: readonly number[]): Uint8Array {
+  private callerBlock(callers: FrameList): Uint8Array {
     let bytes = this.callerBytes.get(callers);
     if (!bytes) {
       bytes = new Uint8Array(8 * callers.length);

@@ -12,12 +12,15 @@ import {
   type ExplodeLimits,
   explodeProfile,
   explodeProfileCompact,
+  explodeProfileCompactJs,
+  materialise,
   materialiseFrameRows,
   materialiseSampleRows,
   materialiseStackRows,
   type ProfileContext,
 } from '../../shared/pprof/explode.js';
 import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
+import { lastBail } from '../../shared/pprof/wasm-decoder.js';
 import { uint64Decimal, WireReader } from '../../shared/pprof/wire.js';
 import { buildRealisticProfile } from '../bench/realistic-profile.js';
 import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
@@ -187,12 +190,27 @@ interface Options {
   context?: ProfileContext;
 }
 
-/** Runs both decoders on `bytes` and checks they agree; says how. */
+/** Profiles `expectAgreement` saw decoded by the WebAssembly decoder (wasm-decoder.ts). */
+let decodedInWasm = 0;
+
+/**
+ * Runs both decoders on `bytes` and checks they agree; says how. The fast decoder is the
+ * WebAssembly one where it takes the profile: its rows must then also equal the JavaScript
+ * decoder's (which gives them otherwise).
+ */
 function expectAgreement(bytes: Uint8Array, options: Options = {}): Verdict {
   const limits = options.limits ?? roomy;
   const mapping = options.mapping ?? defaultLabelMapping;
   const ctx = options.context ?? context;
   const fast = outcomeOf(() => explodeProfile(bytes, ctx, mapping, limits));
+  if (fast.ok && lastBail === undefined) {
+    decodedInWasm++;
+    const js = materialise(explodeProfileCompactJs(bytes, ctx, mapping, limits), ctx);
+    if (!isDeepStrictEqual(fast.value, js)) {
+      expect(fast.value, 'WebAssembly and JavaScript decoders').toEqual(js);
+      expect.fail('the two decoders differ only in what toEqual ignores');
+    }
+  }
   if (!fast.ok) expectUnprocessable(fast.error);
   const oracle = canonical(bytes);
   if (oracle === undefined) {
@@ -754,6 +772,7 @@ const limits: fc.Arbitrary<ExplodeLimits> = fc.oneof(
 
 describe('the fast decoder on generated profiles', () => {
   it('agrees with the reference on profiles of every shape and encoding', () => {
+    const decodedBefore = decodedInWasm;
     const verdicts: Verdict[] = [];
     fc.assert(
       fc.property(generatedProfile, encoding, limits, (profile, how, limit) => {
@@ -763,8 +782,9 @@ describe('the fast decoder on generated profiles', () => {
     );
 
     const counts = tally(verdicts);
-    console.log('generated profiles:', counts);
+    console.log('generated profiles:', counts, 'decoded in WebAssembly:', decodedInWasm - decodedBefore);
     expect(counts['same rows']).toBeGreaterThan(80);
+    expect(decodedInWasm - decodedBefore).toBeGreaterThan(20);
     expect(counts['both refuse']).toBeGreaterThan(40);
   });
 

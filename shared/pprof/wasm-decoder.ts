@@ -1,0 +1,357 @@
+import { getRandomValues } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { LabelMapping } from '../labels.js';
+import type { CompactExplodedProfile, SampleType } from './explode.js';
+import { LabelSetBuilder } from './label-sets.js';
+import { newPieces } from './pieces.js';
+import { ProfileStrings } from './profile-strings.js';
+import type { ExplodeLimits, FrameRow, ProfileContext } from './rows.js';
+import type { FrameFields, FrameList } from './stack-table.js';
+import { HI, int64BigInt, LO, uint64Decimal, WireReader } from './wire.js';
+
+/**
+ * The decoder's fast path: wasm/assembly/decoder.ts, compiled by `npm run build` to
+ * wasm/decoder.wasm, does the scan, the sample loop, the stack table and the label-record lookups
+ * of explode.ts in WebAssembly; this module copies its results out and builds the profile's new
+ * label sets with the JavaScript LabelSetBuilder (a few thousand per profile). It gives up —
+ * `undefined` — on anything but a well-formed profile of the usual shape, and on any error:
+ * explode.ts then runs the JavaScript decoder, which decodes or refuses every profile, with its
+ * own messages. test/unit/wasm-decoder.test.ts holds the two to the same columns.
+ */
+
+/** Why the WebAssembly decoder left a profile to JavaScript (decoder.ts's codes). */
+export const BAIL_REASONS = [
+  '',
+  'malformed',
+  'limit',
+  'split records',
+  'non-ASCII name',
+  'flood',
+  'missing reference',
+  'many leaf frames',
+] as const;
+
+class WasmBail extends Error {
+  constructor(readonly reason: number) {
+    super(`WebAssembly decoder bailed: ${BAIL_REASONS[reason] ?? reason}`);
+  }
+}
+
+interface DecoderExports {
+  memory: { buffer: ArrayBuffer };
+  input(size: number): number;
+  decode(size: number, seedBytes: number, seedIds: number, maxSamples: number, maxFrames: number): number;
+  result(field: number): number;
+}
+
+// Node has WebAssembly; the project's type libraries (ES2023, no DOM) do not declare it.
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi };
+
+function load(): DecoderExports | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(new URL('./wasm/decoder.wasm', import.meta.url));
+  } catch {
+    return undefined; // not built: the JavaScript decoder does everything
+  }
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+    env: {
+      bail: (reason: number) => {
+        throw new WasmBail(reason);
+      },
+      abort: () => {
+        throw new WasmBail(-1);
+      },
+    },
+  });
+  return instance.exports as unknown as DecoderExports;
+}
+
+const decoder = load();
+// Secret per process, as lookup-tables.ts's: keys cannot be crafted to pile into one run of slots.
+const [BYTES_SEED = 0, ID_SEED = 0] = getRandomValues(new Uint32Array(2));
+
+/** True when decoder.wasm was built and loaded. */
+export const wasmDecoderLoaded = decoder !== undefined;
+
+/** The last profile the WebAssembly decoder left to JavaScript, and why (for tests). */
+export let lastBail: string | undefined;
+
+// Result fields (decoder.ts's `result`).
+const R = {
+  sampleCount: 0,
+  stringCount: 1,
+  stringStarts: 2,
+  stringEnds: 3,
+  sampleTypeCount: 4,
+  sampleTypes: 5,
+  hasPeriodType: 6,
+  periodTypeType: 7,
+  periodTypeUnit: 8,
+  timeHi: 9,
+  timeLo: 10,
+  durationHi: 11,
+  durationLo: 12,
+  periodHi: 13,
+  periodLo: 14,
+  locationCount: 15,
+  locationAddresses: 16,
+  frameCount: 17,
+  frameIds: 18,
+  frameNames: 19,
+  frameLocations: 20,
+  frameSystemNames: 21,
+  frameFileNames: 22,
+  frameLines: 23,
+  stackCount: 24,
+  stackIds: 25,
+  stackLeaves: 26,
+  stackPaths: 27,
+  locationFramesFrom: 28,
+  locationFrameCounts: 29,
+  locationFrameList: 30,
+  pathCount: 31,
+  pathFramesFrom: 32,
+  pathFrameCounts: 33,
+  pathFrameList: 34,
+  rowCount: 35,
+  rowTypes: 36,
+  rowValues: 37,
+  rowStacks: 38,
+  rowLabelSets: 39,
+  labelSetCount: 40,
+  labelSetRecords: 41,
+  labelSetCounts: 42,
+  base: 43,
+  pathFrameListLength: 44,
+  locationFrameListLength: 45,
+} as const;
+
+/** Copies of the decoder's tables, out of its memory (the next profile reuses it). */
+class Results {
+  constructor(
+    private readonly exports: DecoderExports,
+    private readonly buffer: ArrayBuffer,
+  ) {}
+
+  get(field: number): number {
+    return this.exports.result(field);
+  }
+
+  int32(address: number, count: number): Int32Array {
+    return new Int32Array(this.buffer.slice(address, address + 4 * count));
+  }
+
+  uint32(address: number, count: number): Uint32Array {
+    return new Uint32Array(this.buffer.slice(address, address + 4 * count));
+  }
+
+  float64(address: number, count: number): Float64Array {
+    return new Float64Array(this.buffer.slice(address, address + 8 * count));
+  }
+}
+
+const EMPTY = new Int32Array(0);
+
+/** Frames and stacks as decoder.ts left them: what CompactSamples gives the row encoders. */
+class WasmStacks {
+  private readonly callerLists: (Int32Array | undefined)[];
+
+  constructor(
+    private readonly strings: ProfileStrings,
+    private readonly frameNames: Int32Array,
+    private readonly frameLocations: Int32Array,
+    private readonly frameSystemNames: Int32Array,
+    private readonly frameFileNames: Int32Array,
+    private readonly frameLines: Float64Array,
+    /** Per location, hi/lo words of its address. */
+    private readonly locationAddresses: Uint32Array,
+    private readonly stackLeaves: Int32Array,
+    private readonly stackPaths: Int32Array,
+    private readonly locationFramesFrom: Int32Array,
+    private readonly locationFrameCounts: Int32Array,
+    private readonly locationFrameList: Int32Array,
+    private readonly pathFramesFrom: Int32Array,
+    private readonly pathFrameCounts: Int32Array,
+    private readonly pathFrameList: Int32Array,
+  ) {
+    this.callerLists = new Array(pathFramesFrom.length);
+  }
+
+  stackLeafFrames(stack: number): FrameList {
+    const leaf = this.stackLeaves[stack] as number;
+    if (leaf < 0) return EMPTY;
+    const from = this.locationFramesFrom[leaf] as number;
+    return this.locationFrameList.subarray(from, from + (this.locationFrameCounts[leaf] as number));
+  }
+
+  /** The same list for every stack of a caller path (StackRowEncoder encodes it once). */
+  stackCallerFrames(stack: number): FrameList {
+    const path = this.stackPaths[stack] as number;
+    if (path < 0) return EMPTY;
+    let list = this.callerLists[path];
+    if (list === undefined) {
+      const from = this.pathFramesFrom[path] as number;
+      list = this.pathFrameList.subarray(from, from + (this.pathFrameCounts[path] as number));
+      this.callerLists[path] = list;
+    }
+    return list;
+  }
+
+  private addressName(location: number): string {
+    const lo = this.locationAddresses[2 * location + LO] as number;
+    const hi = this.locationAddresses[2 * location + HI] as number;
+    return `0x${hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0')}`;
+  }
+
+  frameFields(frame: number): FrameFields {
+    const name = this.frameNames[frame] as number;
+    const system = this.frameSystemNames[frame] as number;
+    const file = this.frameFileNames[frame] as number;
+    return {
+      function_name:
+        name < 0 ? this.addressName(this.frameLocations[frame] as number) : this.strings.get(name, 'function name'),
+      system_name: system < 0 ? '' : this.strings.get(system, 'function system name'),
+      file_name: file < 0 ? '' : this.strings.get(file, 'function file name'),
+      line: this.frameLines[frame] as number,
+    };
+  }
+}
+
+function decodeInWasm(
+  exports: DecoderExports,
+  data: Uint8Array,
+  context: ProfileContext,
+  mapping: LabelMapping,
+  limits: ExplodeLimits,
+): CompactExplodedProfile {
+  const at = exports.input(data.length);
+  new Uint8Array(exports.memory.buffer, at, data.length).set(data);
+  exports.decode(
+    data.length,
+    BYTES_SEED,
+    ID_SEED,
+    limits.maxSamplesPerProfile,
+    limits.maxStackFrames ?? Number.POSITIVE_INFINITY,
+  );
+  const r = new Results(exports, exports.memory.buffer);
+  const get = (field: number) => r.get(field);
+  const base = get(R.base);
+
+  const stringCount = get(R.stringCount);
+  const strings = ProfileStrings.ofRanges(
+    data,
+    r.int32(get(R.stringStarts), stringCount),
+    r.int32(get(R.stringEnds), stringCount),
+    stringCount,
+  );
+  const typeWords = r.uint32(get(R.sampleTypes), 4 * get(R.sampleTypeCount));
+  const sampleTypeList: SampleType[] = [];
+  for (let i = 0; i < typeWords.length; i += 4) {
+    sampleTypeList.push({
+      type: strings.get(typeWords[i + LO] as number, 'sample type'),
+      unit: strings.get(typeWords[i + 2 + LO] as number, 'sample unit'),
+    });
+  }
+
+  // The new label sets, in the order samples first met them, built from their Label records.
+  const labelSets = new LabelSetBuilder(new WireReader(data, 'pprof profile'), strings, mapping, limits);
+  const labelSetCount = get(R.labelSetCount);
+  const records = r.uint32(get(R.labelSetRecords), 2 * labelSetCount);
+  const labelCounts = r.uint32(get(R.labelSetCounts), labelSetCount);
+  const pieces = newPieces();
+  for (let set = 0; set < labelSetCount; set++) {
+    const from = records[2 * set] as number;
+    const to = records[2 * set + 1] as number;
+    pieces.first = from === to ? -1 : from - base;
+    pieces.firstEnd = from === to ? -1 : to - base;
+    labelSets.build(pieces, labelCounts[set] as number);
+  }
+
+  const rowCount = get(R.rowCount);
+  const stackCount = get(R.stackCount);
+  const frameCount = get(R.frameCount);
+  const locationCount = get(R.locationCount);
+  const pathCount = get(R.pathCount);
+  const stacks = new WasmStacks(
+    strings,
+    r.int32(get(R.frameNames), frameCount),
+    r.int32(get(R.frameLocations), frameCount),
+    r.int32(get(R.frameSystemNames), frameCount),
+    r.int32(get(R.frameFileNames), frameCount),
+    r.float64(get(R.frameLines), frameCount),
+    r.uint32(get(R.locationAddresses), 2 * locationCount),
+    r.int32(get(R.stackLeaves), stackCount),
+    r.int32(get(R.stackPaths), stackCount),
+    r.int32(get(R.locationFramesFrom), locationCount),
+    r.int32(get(R.locationFrameCounts), locationCount),
+    r.int32(get(R.locationFrameList), get(R.locationFrameListLength)),
+    r.int32(get(R.pathFramesFrom), pathCount),
+    r.int32(get(R.pathFrameCounts), pathCount),
+    r.int32(get(R.pathFrameList), get(R.pathFrameListLength)),
+  );
+  const frameIdWords = r.uint32(get(R.frameIds), 2 * frameCount);
+  const frameIds = new BigUint64Array(frameIdWords.buffer, 0, frameCount);
+
+  const timeHi = get(R.timeHi);
+  const timeLo = get(R.timeLo);
+  const hasTime = timeHi !== 0 || timeLo !== 0;
+  const ts = hasTime ? Number(int64BigInt(timeHi, timeLo) / 1_000_000_000n) : context.fallbackStartSeconds;
+  const periodType =
+    get(R.hasPeriodType) === 1
+      ? `${strings.get(get(R.periodTypeType), 'period type')}/${strings.get(get(R.periodTypeUnit), 'period unit')}`
+      : '';
+  return {
+    startNs: int64BigInt(timeHi, timeLo) || BigInt(context.fallbackStartSeconds) * 1_000_000_000n,
+    durationNs: int64BigInt(get(R.durationHi), get(R.durationLo)),
+    period: int64BigInt(get(R.periodHi), get(R.periodLo)),
+    periodType,
+    sampleTypes: sampleTypeList.map((t) => `${t.type}/${t.unit}`),
+    sampleTypeList,
+    sampleCount: get(R.sampleCount),
+    compact: {
+      rowCount,
+      sampleTypeIndex: r.uint32(get(R.rowTypes), rowCount),
+      values: new BigInt64Array(r.uint32(get(R.rowValues), 2 * rowCount).buffer, 0, rowCount),
+      stackIndex: r.uint32(get(R.rowStacks), rowCount),
+      labelSetIndex: r.uint32(get(R.rowLabelSets), rowCount),
+      labelSets,
+      stackIds: new BigUint64Array(r.uint32(get(R.stackIds), 2 * stackCount).buffer, 0, stackCount),
+      stackLeafFrames: (stack) => stacks.stackLeafFrames(stack),
+      stackCallerFrames: (stack) => stacks.stackCallerFrames(stack),
+      frameIds,
+      frameRow: (frame, tenant): FrameRow => ({
+        tenant,
+        frame_id: uint64Decimal(frameIdWords[2 * frame + HI] as number, frameIdWords[2 * frame + LO] as number),
+        ...stacks.frameFields(frame),
+      }),
+      frameFields: (frame) => stacks.frameFields(frame),
+      ts,
+    },
+  };
+}
+
+/**
+ * The profile decoded in WebAssembly, or undefined when the decoder is not built or leaves the
+ * profile to JavaScript (see the top of this file).
+ */
+export function explodeInWasm(
+  data: Uint8Array,
+  context: ProfileContext,
+  mapping: LabelMapping,
+  limits: ExplodeLimits,
+): CompactExplodedProfile | undefined {
+  if (decoder === undefined) return undefined;
+  try {
+    const exploded = decodeInWasm(decoder, data, context, mapping, limits);
+    lastBail = undefined;
+    return exploded;
+  } catch (error) {
+    lastBail = error instanceof WasmBail ? (BAIL_REASONS[error.reason] ?? 'abort') : (error as Error).message;
+    return undefined;
+  }
+}

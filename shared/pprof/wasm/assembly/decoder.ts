@@ -1,0 +1,1188 @@
+// The decoder's fast path in WebAssembly (AssemblyScript): explode.ts's scan, sample loop, stack
+// table and label-record lookups, step for step, for profiles of the usual shape. Anything else —
+// malformed protobuf, a limit passed, split records, non-ASCII names, a flood — calls `bail`,
+// which throws in JavaScript; explode.ts then runs the JavaScript decoder, which decodes (or
+// refuses) every profile. The two must give the same columns for every profile decoded here:
+// test/unit/wasm-decoder.test.ts and the explode differential test hold them together.
+//
+// Memory: a bump heap reset per profile. JavaScript copies the profile to `input(length)` and
+// reads the results through `result(field)` once `decode` returns (the heap may grow while it
+// runs, so no view is held across the call).
+
+// Why a profile is left to the JavaScript decoder (wasm-decoder.ts's BAIL_REASONS).
+const MALFORMED: i32 = 1;
+const LIMIT: i32 = 2;
+const SPLIT_RECORDS: i32 = 3;
+const NON_ASCII: i32 = 4;
+const FLOOD: i32 = 5;
+const MISSING: i32 = 6;
+const MANY_LEAF_FRAMES: i32 = 7;
+
+@external('env', 'bail')
+declare function jsBail(reason: i32): void;
+
+function bail(reason: i32): void {
+  jsBail(reason);
+  unreachable();
+}
+
+// ---- heap ----
+
+let heapTop: usize = 0;
+
+function alloc(bytes: usize): usize {
+  const at = (heapTop + 7) & ~(<usize>7);
+  const end = at + bytes;
+  const have = (<usize>memory.size()) << 16;
+  if (end > have) {
+    const pages = <i32>((end - have + 0xffff) >> 16);
+    if (memory.grow(pages) < 0) bail(LIMIT);
+  }
+  heapTop = end;
+  return at;
+}
+
+function allocFilled(bytes: usize, value: u8): usize {
+  const at = alloc(bytes);
+  memory.fill(at, value, bytes);
+  return at;
+}
+
+// ---- wire ----
+
+let base: usize = 0; // where the profile starts
+let pos: usize = 0;
+
+/** A varint, its first byte read inline (nearly every varint in a profile is one byte). */
+// @ts-ignore: decorator
+@inline function varint(end: usize): u64 {
+  const p = pos;
+  if (p < end) {
+    const b = load<u8>(p);
+    if (b < 0x80) {
+      pos = p + 1;
+      return <u64>b;
+    }
+  }
+  return longVarint(end);
+}
+
+function longVarint(end: usize): u64 {
+  let p = pos;
+  if (p >= end) bail(MALFORMED);
+  let b = <u64>load<u8>(p++);
+  let value = b & 0x7f;
+  let shift: u64 = 7;
+  while (true) {
+    if (p >= end) bail(MALFORMED);
+    b = <u64>load<u8>(p++);
+    if (shift == 63) {
+      if (b > 1) bail(MALFORMED);
+      value |= b << 63;
+      break;
+    }
+    value |= (b & 0x7f) << shift;
+    if (b < 0x80) break;
+    shift += 7;
+  }
+  pos = p;
+  return value;
+}
+
+/** A LEN record's length, checked to fit before `end`. */
+// @ts-ignore: decorator
+@inline function length(end: usize): usize {
+  const n = varint(end);
+  if (n > <u64>(end - pos)) bail(MALFORMED);
+  return <usize>n;
+}
+
+function skip(wireType: u32, end: usize): void {
+  if (wireType == 0) varint(end);
+  else if (wireType == 2) {
+    // Not `pos += length(end)`: that reads pos before length() moves it.
+    const n = length(end);
+    pos += n;
+  }
+  else if (wireType == 1 || wireType == 5) {
+    const size: usize = wireType == 1 ? 8 : 4;
+    if (size > end - pos) bail(MALFORMED);
+    pos += size;
+  } else bail(MALFORMED);
+}
+
+function varintField(wireType: u32, end: usize): u64 {
+  if (wireType != 0) bail(MALFORMED);
+  return varint(end);
+}
+
+// ---- hashing (content-ids.ts) ----
+
+const P1: u32 = 0x9e3779b1;
+const P2: u32 = 0x85ebca77;
+const P3: u32 = 0xc2b2ae3d;
+const P4: u32 = 0x27d4eb2f;
+const P5: u32 = 0x165667b1;
+
+// @ts-ignore: decorator
+@inline function step(h: u32, w: u32): u32 {
+  return rotl<u32>(h + w * P3, 17) * P4;
+}
+// @ts-ignore: decorator
+@inline function round(acc: u32, w: u32): u32 {
+  return rotl<u32>(acc + w * P2, 13) * P1;
+}
+function avalanche(input: u32): u32 {
+  let h = input;
+  h = (h ^ (h >> 15)) * P2;
+  h = (h ^ (h >> 13)) * P3;
+  return h ^ (h >> 16);
+}
+
+let idHi: u32 = 0;
+let idLo: u32 = 0;
+
+/** XXH32 of [from, to) with seeds 0 and 1 into idHi, idLo. */
+function xxh32Pair(from: usize, to: usize): void {
+  const n = <u32>(to - from);
+  let at = from;
+  let h: u32;
+  let g: u32;
+  if (n >= 16) {
+    let v1 = P1 + P2;
+    let v2 = P2;
+    let v3: u32 = 0;
+    let v4 = 0 - P1;
+    let w1 = 1 + P1 + P2;
+    let w2 = 1 + P2;
+    let w3: u32 = 1;
+    let w4 = 1 - P1;
+    for (; at + 16 <= to; at += 16) {
+      const a = load<u32>(at);
+      const b = load<u32>(at, 4);
+      const c = load<u32>(at, 8);
+      const d = load<u32>(at, 12);
+      v1 = round(v1, a);
+      v2 = round(v2, b);
+      v3 = round(v3, c);
+      v4 = round(v4, d);
+      w1 = round(w1, a);
+      w2 = round(w2, b);
+      w3 = round(w3, c);
+      w4 = round(w4, d);
+    }
+    h = rotl<u32>(v1, 1) + rotl<u32>(v2, 7) + rotl<u32>(v3, 12) + rotl<u32>(v4, 18);
+    g = rotl<u32>(w1, 1) + rotl<u32>(w2, 7) + rotl<u32>(w3, 12) + rotl<u32>(w4, 18);
+  } else {
+    h = P5;
+    g = 1 + P5;
+  }
+  h += n;
+  g += n;
+  for (; at + 4 <= to; at += 4) {
+    const a = load<u32>(at);
+    h = step(h, a);
+    g = step(g, a);
+  }
+  for (; at < to; at++) {
+    const byte = <u32>load<u8>(at);
+    h = rotl<u32>(h + byte * P5, 11) * P1;
+    g = rotl<u32>(g + byte * P5, 11) * P1;
+  }
+  idHi = avalanche(h);
+  idLo = avalanche(g);
+}
+
+// ---- lookup tables ----
+
+let bytesSeed: u32 = 0;
+let idSeed: u32 = 0;
+const MAX_PROBES: u32 = 64;
+
+function slotOf(hi: u32, lo: u32, mask: u32): u32 {
+  let x = lo ^ (hi * 0x9e3779b1) ^ idSeed;
+  x = (x ^ (x >> 16)) * 0x85ebca6b;
+  x = (x ^ (x >> 13)) * 0xc2b2ae35;
+  return (x ^ (x >> 16)) & mask;
+}
+
+function hashBytes(from: usize, to: usize): u32 {
+  let h = <u32>(to - from) ^ bytesSeed;
+  let at = from;
+  for (; at + 4 <= to; at += 4) {
+    let k = load<u32>(at);
+    k *= 0xcc9e2d51;
+    k = rotl<u32>(k, 15) * 0x1b873593;
+    h ^= k;
+    h = rotl<u32>(h, 13) * 5 + 0xe6546b64;
+  }
+  for (; at < to; at++) h = (h ^ <u32>load<u8>(at)) * 0x01000193;
+  h = (h ^ (h >> 16)) * 0x85ebca6b;
+  h = (h ^ (h >> 13)) * 0xc2b2ae35;
+  return h ^ (h >> 16);
+}
+
+function sameBytes(a: usize, b: usize, n: usize): bool {
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
+  for (; i < n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  return true;
+}
+
+/**
+ * A map from byte ranges of the profile to their entry number (0, 1, … in order of insertion).
+ * A table is a header [slots, mask, entries, size] in the heap; slots hold (hash, entry + 1),
+ * entries (from, to) as absolute addresses.
+ */
+function newRangeMap(capacity: u32): usize {
+  let slots: u32 = 16;
+  while (slots < 2 * capacity) slots <<= 1;
+  const table = alloc(16);
+  store<u32>(table, <u32>allocFilled(<usize>slots << 3, 0));
+  store<u32>(table, slots - 1, 4);
+  store<u32>(table, <u32>alloc(<usize>capacity << 3), 8);
+  store<u32>(table, 0, 12);
+  return table;
+}
+
+function rangeMapSize(table: usize): u32 {
+  return load<u32>(table, 12);
+}
+
+/** The entry of the bytes [from, to), or a new one (then the size grew by one). */
+function rangeMapFind(table: usize, from: usize, to: usize): u32 {
+  const slots = <usize>load<u32>(table);
+  const mask = load<u32>(table, 4);
+  const entries = <usize>load<u32>(table, 8);
+  const hash = hashBytes(from, to);
+  const n = to - from;
+  let slot = hash & mask;
+  let probes: u32 = 0;
+  while (true) {
+    const at = slots + (<usize>slot << 3);
+    const entry = load<u32>(at, 4);
+    if (entry == 0) break;
+    if (load<u32>(at) == hash) {
+      const e = entries + (<usize>(entry - 1) << 3);
+      const start = <usize>load<u32>(e);
+      if (<usize>load<u32>(e, 4) - start == n && sameBytes(start, from, n)) return entry - 1;
+    }
+    if (++probes > MAX_PROBES) bail(FLOOD);
+    slot = (slot + 1) & mask;
+  }
+  const entry = load<u32>(table, 12);
+  store<u32>(table, entry + 1, 12);
+  const e = entries + (<usize>entry << 3);
+  store<u32>(e, <u32>from);
+  store<u32>(e, <u32>to, 4);
+  const at = slots + (<usize>slot << 3);
+  store<u32>(at, hash);
+  store<u32>(at, entry + 1, 4);
+  return entry;
+}
+
+/**
+ * A map from uint64 ids, kept by the caller in an array of 8 bytes per entry, to their entry. A
+ * table is a header [slots, mask, free slot] in the heap; slots hold entry + 1.
+ */
+function newIdMap(capacity: u32): usize {
+  let slots: u32 = 16;
+  while (slots < 2 * capacity) slots <<= 1;
+  const table = alloc(12);
+  store<u32>(table, <u32>allocFilled(<usize>slots << 2, 0));
+  store<u32>(table, slots - 1, 4);
+  return table;
+}
+
+/** The entry whose id in `ids` is (hi, lo), else -1, remembering the free slot for `idMapPut`. */
+function idMapFind(table: usize, ids: usize, hi: u32, lo: u32): i32 {
+  const slots = <usize>load<u32>(table);
+  const mask = load<u32>(table, 4);
+  let slot = slotOf(hi, lo, mask);
+  while (true) {
+    const entry = load<u32>(slots + (<usize>slot << 2));
+    if (entry == 0) break;
+    const id = ids + (<usize>(entry - 1) << 3);
+    if (load<u32>(id) == lo && load<u32>(id, 4) == hi) {
+      foundSlot = slot;
+      return <i32>(entry - 1);
+    }
+    slot = (slot + 1) & mask;
+  }
+  store<u32>(table, slot, 8);
+  return -1;
+}
+
+/** The slot where idMapFind last found its id. */
+let foundSlot: u32 = 0;
+
+function idMapPut(table: usize, entry: u32): void {
+  store<u32>(<usize>load<u32>(table) + (<usize>load<u32>(table, 8) << 2), entry + 1);
+}
+
+// ---- the profile's tables (absolute addresses; counts) ----
+
+let sampleCount: u32 = 0;
+let sampleStarts: usize = 0; // u32 absolute
+let sampleEnds: usize = 0;
+let stringCount: u32 = 0;
+let stringStarts: usize = 0; // u32, relative to base
+let stringEnds: usize = 0;
+let stringKinds: usize = 0; // u8: 0 unknown, 1 ASCII, 2 not
+let sampleTypeCount: u32 = 0;
+let sampleTypes: usize = 0; // u64 pairs (type, unit)
+let periodType: i32 = 0; // 1 when present
+let periodTypeType: u64 = 0;
+let periodTypeUnit: u64 = 0;
+let timeNanos: u64 = 0;
+let durationNanos: u64 = 0;
+let period: u64 = 0;
+
+let locationCount: u32 = 0;
+let locationIds: usize = 0; // u64
+let locationAddresses: usize = 0; // u64
+let locationLinesFrom: usize = 0; // u32
+let locationLinesTo: usize = 0;
+let lineCount: u32 = 0;
+let lineCapacity: u32 = 0;
+let lineFunctionIds: usize = 0; // u64
+let lineNumbers: usize = 0; // u64
+let functionCount: u32 = 0;
+let functionIds: usize = 0; // u64
+let functionNames: usize = 0; // u64 string indices: name, system name, file name
+let locationByDenseId: usize = 0; // i32 per id 0…n, or 0 (sparse)
+let functionByDenseId: usize = 0;
+let locationBySparseId: usize = 0; // else these (newIdMap)
+let functionBySparseId: usize = 0;
+
+// ---- scan ----
+
+let valueTypeType: u64 = 0;
+let valueTypeUnit: u64 = 0;
+
+/** ValueType: int64 type = 1, int64 unit = 2 (string indices), into valueTypeType/Unit. */
+function valueType(end: usize): void {
+  valueTypeType = 0;
+  valueTypeUnit = 0;
+  while (pos < end) {
+    const tag = varint(end);
+    const wireType = <u32>tag & 7;
+    const field = tag >> 3;
+    if (field == 1) valueTypeType = varintField(wireType, end);
+    else if (field == 2) valueTypeUnit = varintField(wireType, end);
+    else skip(wireType, end);
+  }
+}
+
+function location(end: usize): void {
+  const index = locationCount++;
+  let id: u64 = 0;
+  let address: u64 = 0;
+  const linesFrom = lineCount;
+  while (pos < end) {
+    const tag = varint(end);
+    const wireType = <u32>tag & 7;
+    const field = tag >> 3;
+    if (field == 1) id = varintField(wireType, end);
+    else if (field == 3) address = varintField(wireType, end);
+    else if (field == 4) {
+      if (wireType != 2) bail(MALFORMED);
+      const lineEndLength = length(end);
+      const lineEnd = pos + lineEndLength;
+      line(lineEnd);
+      pos = lineEnd;
+    } else if (field == 2 || field == 5) varintField(wireType, end);
+    else skip(wireType, end);
+  }
+  store<u64>(locationIds + (<usize>index << 3), id);
+  store<u64>(locationAddresses + (<usize>index << 3), address);
+  store<u32>(locationLinesFrom + (<usize>index << 2), linesFrom);
+  store<u32>(locationLinesTo + (<usize>index << 2), lineCount);
+}
+
+function line(end: usize): void {
+  // Line: uint64 function_id = 1, int64 line = 2, int64 column = 3
+  let functionId: u64 = 0;
+  let number: u64 = 0;
+  while (pos < end) {
+    const tag = varint(end);
+    const wireType = <u32>tag & 7;
+    const field = tag >> 3;
+    if (field == 1) functionId = varintField(wireType, end);
+    else if (field == 2) number = varintField(wireType, end);
+    else if (field == 3) varintField(wireType, end);
+    else skip(wireType, end);
+  }
+  if (lineCount == lineCapacity) bail(LIMIT); // cannot happen: capacity is bytes / 2
+  store<u64>(lineFunctionIds + (<usize>lineCount << 3), functionId);
+  store<u64>(lineNumbers + (<usize>lineCount << 3), number);
+  lineCount++;
+}
+
+function functionRecord(end: usize): void {
+  const index = functionCount++;
+  let id: u64 = 0;
+  let name: u64 = 0;
+  let system: u64 = 0;
+  let file: u64 = 0;
+  while (pos < end) {
+    const tag = varint(end);
+    const wireType = <u32>tag & 7;
+    const field = tag >> 3;
+    if (field == 1) id = varintField(wireType, end);
+    else if (field == 2) name = varintField(wireType, end);
+    else if (field == 3) system = varintField(wireType, end);
+    else if (field == 4) file = varintField(wireType, end);
+    else if (field == 5) varintField(wireType, end);
+    else skip(wireType, end);
+  }
+  store<u64>(functionIds + (<usize>index << 3), id);
+  const names = functionNames + <usize>index * 24;
+  store<u64>(names, name);
+  store<u64>(names, system, 8);
+  store<u64>(names, file, 16);
+}
+
+/** First pass: counts of each top-level record, so that the second writes into exact tables. */
+function count(end: usize): void {
+  pos = base;
+  let samples: u32 = 0;
+  let strings: u32 = 0;
+  let locations: u32 = 0;
+  let functions: u32 = 0;
+  let types: u32 = 0;
+  let locationBytes: usize = 0;
+  while (pos < end) {
+    const tag = varint(end);
+    const wireType = <u32>tag & 7;
+    const field = tag >> 3;
+    if (field >= 1 && field <= 6) {
+      if (wireType != 2) bail(MALFORMED);
+      const n = length(end);
+      pos += n;
+      if (field == 1) types++;
+      else if (field == 2) samples++;
+      else if (field == 4) {
+        locations++;
+        locationBytes += n;
+      } else if (field == 5) functions++;
+      else if (field == 6) strings++;
+    } else skip(wireType, end);
+  }
+  sampleCount = samples;
+  sampleStarts = alloc(<usize>samples << 2);
+  sampleEnds = alloc(<usize>samples << 2);
+  stringStarts = alloc((<usize>strings + 1) << 2);
+  stringEnds = alloc((<usize>strings + 1) << 2);
+  sampleTypes = alloc(<usize>types << 4);
+  locationIds = alloc(<usize>locations << 3);
+  locationAddresses = alloc(<usize>locations << 3);
+  locationLinesFrom = alloc(<usize>locations << 2);
+  locationLinesTo = alloc(<usize>locations << 2);
+  // A Line record takes two bytes at least.
+  lineCapacity = <u32>(locationBytes >> 1) + 1;
+  lineFunctionIds = alloc(<usize>lineCapacity << 3);
+  lineNumbers = alloc(<usize>lineCapacity << 3);
+  functionIds = alloc(<usize>functions << 3);
+  functionNames = alloc(<usize>functions * 24);
+}
+
+function scan(end: usize): void {
+  pos = base;
+  while (pos < end) {
+    const tag = varint(end);
+    const wireType = <u32>tag & 7;
+    const field = <u32>(tag >> 3);
+    if (tag >> 3 > 15) {
+      skip(wireType, end);
+      continue;
+    }
+    switch (field) {
+      case 1: {
+        // repeated ValueType sample_type = 1
+        const recordEndLength = length(end);
+        const recordEnd = pos + recordEndLength;
+        valueType(recordEnd);
+        pos = recordEnd;
+        const at = sampleTypes + (<usize>(sampleTypeCount++) << 4);
+        store<u64>(at, valueTypeType);
+        store<u64>(at, valueTypeUnit, 8);
+        break;
+      }
+      case 2: {
+        const n = length(end);
+        store<u32>(sampleStarts + (<usize>sampleCountSeen << 2), <u32>pos);
+        store<u32>(sampleEnds + (<usize>sampleCountSeen << 2), <u32>(pos + n));
+        sampleCountSeen++;
+        pos += n;
+        break;
+      }
+      case 3: {
+        // Mapping: fields 1–10 varints; unused but must be well-formed.
+        const recordEndLength = length(end);
+        const recordEnd = pos + recordEndLength;
+        while (pos < recordEnd) {
+          const t = varint(recordEnd);
+          const w = <u32>t & 7;
+          const f = t >> 3;
+          if (f >= 1 && f <= 10) varintField(w, recordEnd);
+          else skip(w, recordEnd);
+        }
+        break;
+      }
+      case 4: {
+        const recordEndLength = length(end);
+        const recordEnd = pos + recordEndLength;
+        location(recordEnd);
+        pos = recordEnd;
+        break;
+      }
+      case 5: {
+        const recordEndLength = length(end);
+        const recordEnd = pos + recordEndLength;
+        functionRecord(recordEnd);
+        pos = recordEnd;
+        break;
+      }
+      case 6: {
+        const n = length(end);
+        store<u32>(stringStarts + (<usize>stringCount << 2), <u32>(pos - base));
+        store<u32>(stringEnds + (<usize>stringCount << 2), <u32>(pos + n - base));
+        stringCount++;
+        pos += n;
+        break;
+      }
+      case 9:
+        timeNanos = varintField(wireType, end);
+        break;
+      case 10:
+        durationNanos = varintField(wireType, end);
+        break;
+      case 11: {
+        const recordEndLength = length(end);
+        const recordEnd = pos + recordEndLength;
+        valueType(recordEnd);
+        pos = recordEnd;
+        // The last one wins, as in pprof-format and Go.
+        periodTypeType = valueTypeType;
+        periodTypeUnit = valueTypeUnit;
+        periodType = 1;
+        break;
+      }
+      case 12:
+        period = varintField(wireType, end);
+        break;
+      case 13:
+        // repeated int64 comment = 13, packed or not
+        if (wireType == 0) varint(end);
+        else if (wireType == 2) {
+          const recordEndLength = length(end);
+          const recordEnd = pos + recordEndLength;
+          while (pos < recordEnd) varint(recordEnd);
+        } else bail(MALFORMED);
+        break;
+      case 7:
+      case 8:
+      case 14:
+      case 15:
+        varintField(wireType, end);
+        break;
+      default:
+        skip(wireType, end);
+    }
+  }
+  // pprof-format reads a profile without a string table as the table [""].
+  if (stringCount == 0) {
+    store<u32>(stringStarts, 0);
+    store<u32>(stringEnds, 0);
+    stringCount = 1;
+  }
+  stringKinds = allocFilled(<usize>stringCount, 0);
+  // Ids 1…n (what every encoder writes) index arrays; other ids, a hash table. A repeated id
+  // ends on its last definition, as in the JavaScript decoder.
+  locationByDenseId = denseIndex(locationIds, locationCount);
+  if (locationByDenseId == 0) locationBySparseId = sparseIndex(locationIds, locationCount);
+  functionByDenseId = denseIndex(functionIds, functionCount);
+  if (functionByDenseId == 0) functionBySparseId = sparseIndex(functionIds, functionCount);
+}
+
+/** An array from ids 0…n to their index (-1: none), or 0 when an id is above n. */
+function denseIndex(ids: usize, n: u32): usize {
+  for (let i: u32 = 0; i < n; i++) if (load<u64>(ids + (<usize>i << 3)) > <u64>n) return 0;
+  const index = allocFilled((<usize>n + 1) << 2, 0xff);
+  for (let i: u32 = 0; i < n; i++) store<i32>(index + (<usize>load<u64>(ids + (<usize>i << 3)) << 2), i);
+  return index;
+}
+
+/** A hash table (newIdMap) from ids to their index. */
+function sparseIndex(ids: usize, n: u32): usize {
+  const table = newIdMap(n);
+  const slots = <usize>load<u32>(table);
+  for (let i: u32 = 0; i < n; i++) {
+    const id = ids + (<usize>i << 3);
+    const known = idMapFind(table, ids, load<u32>(id, 4), load<u32>(id));
+    // Found: the slot of the earlier definition, which this one replaces.
+    if (known >= 0) store<u32>(slots + (<usize>foundSlot << 2), i + 1);
+    else idMapPut(table, i);
+  }
+  return table;
+}
+
+/** The index of the location or function with this id, or -1. */
+function indexOf(id: u64, dense: usize, sparse: usize, n: u32): i32 {
+  if (dense != 0) return id > <u64>n ? -1 : load<i32>(dense + (<usize>id << 2));
+  return idMapFind(sparse, sparse == locationBySparseId ? locationIds : functionIds, <u32>(id >> 32), <u32>id);
+}
+
+let sampleCountSeen: u32 = 0;
+
+// ---- strings ----
+
+function checkString(index: u64): void {
+  if (index >= <u64>stringCount) bail(MISSING);
+}
+
+function stringFrom(index: u32): usize {
+  return base + <usize>load<u32>(stringStarts + (<usize>index << 2));
+}
+
+function stringTo(index: u32): usize {
+  return base + <usize>load<u32>(stringEnds + (<usize>index << 2));
+}
+
+/** String `index`, checked to be ASCII (its bytes are its UTF-8 as the reference hashes it). */
+function asciiString(index: u32): void {
+  const kind = stringKinds + <usize>index;
+  const known = load<u8>(kind);
+  if (known == 1) return;
+  if (known == 2) bail(NON_ASCII);
+  const to = stringTo(index);
+  let at = stringFrom(index);
+  for (; at + 8 <= to; at += 8) if ((load<u64>(at) & 0x8080808080808080) != 0) bail(NON_ASCII);
+  for (; at < to; at++) if (load<u8>(at) >= 0x80) bail(NON_ASCII);
+  store<u8>(kind, 1);
+}
+
+// ---- frames and stacks (stack-table.ts) ----
+
+let maxStackFrames: f64 = 0;
+let framesBuilt: f64 = 0;
+
+let frameCount: u32 = 0;
+let frameIds: usize = 0; // u64: lo word, hi word
+let frameNames: usize = 0; // i32 string index, -1: named by its location's address
+let frameLocations: usize = 0;
+let frameSystemNames: usize = 0;
+let frameFileNames: usize = 0;
+let frameLines: usize = 0; // f64
+let frameById: usize = 0;
+let locationFramesFrom: usize = 0; // i32, -1: not yet
+let locationFrameCounts: usize = 0;
+let locationFrameList: usize = 0; // i32
+let locationFrameListLength: u32 = 0;
+let functionKeys: usize = 0; // u32 pairs (hi, lo)
+let functionKeyKnown: usize = 0; // u8
+let frameText: usize = 0;
+let frameTextCapacity: usize = 0;
+
+let stackCount: u32 = 0;
+let stackIds: usize = 0; // u64
+let stackLeaves: usize = 0; // i32
+let stackPaths: usize = 0; // i32
+let stackById: usize = 0;
+let stackOfNoLocations: i32 = -1;
+let callerPaths: usize = 0;
+let pathFramesFrom: usize = 0; // u32 into pathFrameList
+let pathFrameCounts: usize = 0;
+let pathChains: usize = 0; // u32 pairs
+let pathFrameList: usize = 0; // i32
+let pathFrameListLength: u32 = 0;
+let pathFrameListCapacity: u32 = 0;
+
+function frameTextOf(needed: usize): usize {
+  if (needed > frameTextCapacity) {
+    frameTextCapacity = 2 * needed;
+    frameText = alloc(frameTextCapacity);
+  }
+  return frameText;
+}
+
+function copyString(index: u32, to: usize): usize {
+  const from = stringFrom(index);
+  const n = stringTo(index) - from;
+  memory.copy(to, from, n);
+  return to + n;
+}
+
+function functionKey(name: u32, system: u32, file: u32, fn: u32): void {
+  const keyAt = functionKeys + (<usize>fn << 3);
+  if (load<u8>(functionKeyKnown + <usize>fn) == 1) {
+    idHi = load<u32>(keyAt);
+    idLo = load<u32>(keyAt, 4);
+    return;
+  }
+  asciiString(system);
+  asciiString(file);
+  const text = frameTextOf(stringTo(name) - stringFrom(name) + stringTo(system) - stringFrom(system) + stringTo(file) - stringFrom(file) + 2);
+  let at = copyString(name, text);
+  store<u8>(at++, 0);
+  at = copyString(system, at);
+  store<u8>(at++, 0);
+  at = copyString(file, at);
+  xxh32Pair(text, at);
+  store<u32>(keyAt, idHi);
+  store<u32>(keyAt, idLo, 4);
+  store<u8>(functionKeyKnown + <usize>fn, 1);
+}
+
+/** Writes `value` in lowercase hex without leading zeros at `at`; returns the end. */
+function hex(value: u64, at: usize): usize {
+  let digits: usize = 1;
+  while (digits < 16 && value >> (<u64>digits << 2) != 0) digits++;
+  for (let i: usize = 0; i < digits; i++) {
+    const d = <u32>((value >> (<u64>(digits - 1 - i) << 2)) & 15);
+    store<u8>(at + i, d < 10 ? 48 + d : 87 + d);
+  }
+  return at + digits;
+}
+
+/** The key of a frame named by its location's address, with these system and file names (-1: none). */
+function addressKey(location: u32, system: i32, file: i32): void {
+  let needed: usize = 2 + 18;
+  if (system >= 0) {
+    asciiString(<u32>system);
+    needed += stringTo(<u32>system) - stringFrom(<u32>system);
+  }
+  if (file >= 0) {
+    asciiString(<u32>file);
+    needed += stringTo(<u32>file) - stringFrom(<u32>file);
+  }
+  const text = frameTextOf(needed);
+  store<u8>(text, 48);
+  store<u8>(text, 120, 1);
+  let at = hex(load<u64>(locationAddresses + (<usize>location << 3)), text + 2);
+  store<u8>(at++, 0);
+  if (system >= 0) at = copyString(<u32>system, at);
+  store<u8>(at++, 0);
+  if (file >= 0) at = copyString(<u32>file, at);
+  xxh32Pair(text, at);
+}
+
+function frame(location: u32, line: i32): u32 {
+  let name: i32 = -1;
+  let system: i32 = -1;
+  let file: i32 = -1;
+  let number: f64 = 0;
+  if (line >= 0) {
+    const fn = indexOf(
+      load<u64>(lineFunctionIds + (<usize>line << 3)),
+      functionByDenseId,
+      functionBySparseId,
+      functionCount,
+    );
+    if (fn < 0) bail(MISSING);
+    const names = functionNames + <usize>fn * 24;
+    name = <i32>load<u64>(names);
+    system = <i32>load<u64>(names, 8);
+    file = <i32>load<u64>(names, 16);
+    // As the JavaScript decoder holds it: a double, exact below 2^53 (a line of -1, read
+    // unsigned, rounds to 2^64).
+    const exact = load<u64>(lineNumbers + (<usize>line << 3));
+    number = <f64>(<u32>(exact >> 32)) * 4294967296.0 + <f64>(<u32>exact);
+    asciiString(<u32>name);
+    if (stringTo(<u32>name) == stringFrom(<u32>name)) name = -1;
+    if (name >= 0) functionKey(<u32>name, <u32>system, <u32>file, <u32>fn);
+  }
+  if (name < 0) addressKey(location, system, file);
+  // frameIdOfLine: the double's two 32-bit halves, as JavaScript's `| 0` cuts them (mod 2^32).
+  const high = Math.floor(number / 4294967296.0);
+  const lineHi = <u32>(<u64>(high - Math.floor(high / 4294967296.0) * 4294967296.0));
+  const lineLo = <u32>(<u64>(number - high * 4294967296.0));
+  const hi = avalanche(step(step(idHi, lineHi), lineLo) + 8);
+  const lo = avalanche(step(step(idLo, lineHi), lineLo) + 8);
+  const known = idMapFind(frameById, frameIds, hi, lo);
+  if (known >= 0) return <u32>known;
+  const index = frameCount++;
+  idMapPut(frameById, index);
+  const id = frameIds + (<usize>index << 3);
+  store<u32>(id, lo);
+  store<u32>(id, hi, 4);
+  store<i32>(frameNames + (<usize>index << 2), name);
+  store<i32>(frameLocations + (<usize>index << 2), location);
+  store<i32>(frameSystemNames + (<usize>index << 2), system);
+  store<i32>(frameFileNames + (<usize>index << 2), file);
+  store<f64>(frameLines + (<usize>index << 3), number);
+  return index;
+}
+
+function locationOf(id: u64): u32 {
+  const location = indexOf(id, locationByDenseId, locationBySparseId, locationCount);
+  if (location < 0) bail(MISSING);
+  return <u32>location;
+}
+
+/** A location's frames, from `locationFramesFrom`, computed once. */
+function locationFrames(location: u32): u32 {
+  const known = load<i32>(locationFramesFrom + (<usize>location << 2));
+  if (known >= 0) return <u32>known;
+  const from = load<u32>(locationLinesFrom + (<usize>location << 2));
+  const to = load<u32>(locationLinesTo + (<usize>location << 2));
+  const start = locationFrameListLength;
+  if (from == to) {
+    const f = frame(location, -1);
+    store<u32>(locationFrameList + (<usize>(locationFrameListLength++) << 2), f);
+  }
+  for (let line = from; line < to; line++) {
+    const f = frame(location, <i32>line);
+    store<u32>(locationFrameList + (<usize>(locationFrameListLength++) << 2), f);
+  }
+  store<i32>(locationFramesFrom + (<usize>location << 2), start);
+  store<i32>(locationFrameCounts + (<usize>location << 2), locationFrameListLength - start);
+  return start;
+}
+
+function pushPathFrame(f: u32): void {
+  if (pathFrameListLength == pathFrameListCapacity) {
+    const capacity = 2 * pathFrameListCapacity + 1024;
+    const list = alloc(<usize>capacity << 2);
+    memory.copy(list, pathFrameList, <usize>pathFrameListLength << 2);
+    pathFrameList = list;
+    pathFrameListCapacity = capacity;
+  }
+  store<u32>(pathFrameList + (<usize>(pathFrameListLength++) << 2), f);
+}
+
+function countFrames(n: f64): void {
+  framesBuilt += n;
+  if (framesBuilt > maxStackFrames) bail(LIMIT);
+}
+
+let chainH: u32 = 0;
+let chainG: u32 = 0;
+
+function chainFrame(f: u32): void {
+  const id = frameIds + (<usize>f << 3);
+  const lo = load<u32>(id);
+  const hi = load<u32>(id, 4);
+  chainH = step(step(chainH, hi), lo);
+  chainG = step(step(chainG, hi), lo);
+}
+
+function addStack(leaf: i32, path: i32, frames: u32): u32 {
+  const n = 8 * frames;
+  const hi = avalanche(chainH + n);
+  const lo = avalanche(chainG + n);
+  const known = idMapFind(stackById, stackIds, hi, lo);
+  if (known >= 0) return <u32>known;
+  countFrames(<f64>frames);
+  const index = stackCount++;
+  idMapPut(stackById, index);
+  const id = stackIds + (<usize>index << 3);
+  store<u32>(id, lo);
+  store<u32>(id, hi, 4);
+  store<i32>(stackLeaves + (<usize>index << 2), leaf);
+  store<i32>(stackPaths + (<usize>index << 2), path);
+  return index;
+}
+
+/** The stack of the packed location ids in [from, to), at least one. */
+function stack(from: usize, to: usize): u32 {
+  pos = from;
+  const leaf = locationOf(varint(to));
+  const callersFrom = pos;
+  const leafFrom = locationFrames(leaf);
+  const leafCount = load<u32>(locationFrameCounts + (<usize>leaf << 2));
+  // The JavaScript decoder bounds a sample's work for such leaves with a table of its own.
+  if (leafCount > 8) bail(MANY_LEAF_FRAMES);
+  let path: i32 = -1;
+  let callerCount: u32 = 0;
+  if (callersFrom < to) {
+    const before = rangeMapSize(callerPaths);
+    path = <i32>rangeMapFind(callerPaths, callersFrom, to);
+    if (rangeMapSize(callerPaths) != before) {
+      // A new caller path: its frames, leaf first, and its chain from the root.
+      const listFrom = pathFrameListLength;
+      pos = callersFrom;
+      while (pos < to) {
+        const location = locationOf(varint(to));
+        const at = pos;
+        const start = locationFrames(location);
+        const n = load<u32>(locationFrameCounts + (<usize>location << 2));
+        if (framesBuilt + <f64>(pathFrameListLength - listFrom) + <f64>n > maxStackFrames) bail(LIMIT);
+        for (let i = start; i < start + n; i++) pushPathFrame(load<u32>(locationFrameList + (<usize>i << 2)));
+        pos = at;
+      }
+      const count = pathFrameListLength - listFrom;
+      countFrames(<f64>count);
+      store<u32>(pathFramesFrom + (<usize>path << 2), listFrom);
+      store<u32>(pathFrameCounts + (<usize>path << 2), count);
+      chainH = P5;
+      chainG = 1 + P5;
+      for (let i = pathFrameListLength; i > listFrom; i--) chainFrame(load<u32>(pathFrameList + (<usize>(i - 1) << 2)));
+      store<u32>(pathChains + (<usize>path << 3), chainH);
+      store<u32>(pathChains + (<usize>path << 3), chainG, 4);
+    }
+    callerCount = load<u32>(pathFrameCounts + (<usize>path << 2));
+    chainH = load<u32>(pathChains + (<usize>path << 3));
+    chainG = load<u32>(pathChains + (<usize>path << 3), 4);
+  } else {
+    chainH = P5;
+    chainG = 1 + P5;
+  }
+  for (let i = leafFrom + leafCount; i > leafFrom; i--) chainFrame(load<u32>(locationFrameList + (<usize>(i - 1) << 2)));
+  return addStack(<i32>leaf, path, leafCount + callerCount);
+}
+
+// ---- samples ----
+
+let rowCount: u32 = 0;
+let rowTypes: usize = 0; // u32
+let rowValues: usize = 0; // u64
+let rowStacks: usize = 0; // u32
+let rowLabelSets: usize = 0; // u32
+let labelSetRecords: usize = 0;
+let labelSetCounts: usize = 0; // u32: Label records in each new set
+let valuePieces: usize = 0; // u32 pairs (from, to), absolute
+let valuePieceCapacity: u32 = 0;
+
+function explode(maxSamples: f64): void {
+  if (<f64>sampleCount > maxSamples) bail(LIMIT);
+  if (sampleTypeCount == 0) bail(MISSING);
+  for (let i: u32 = 0; i < 2 * sampleTypeCount; i++) checkString(load<u64>(sampleTypes + (<usize>i << 3)));
+  for (let f: u32 = 0; f < 3 * functionCount; f++) checkString(load<u64>(functionNames + (<usize>f << 3)));
+  if (periodType == 1) {
+    checkString(periodTypeType);
+    checkString(periodTypeUnit);
+  }
+  const typeCount = sampleTypeCount;
+
+  const frameCapacity = lineCount + locationCount + 1;
+  frameIds = alloc(<usize>frameCapacity << 3);
+  frameNames = alloc(<usize>frameCapacity << 2);
+  frameLocations = alloc(<usize>frameCapacity << 2);
+  frameSystemNames = alloc(<usize>frameCapacity << 2);
+  frameFileNames = alloc(<usize>frameCapacity << 2);
+  frameLines = alloc(<usize>frameCapacity << 3);
+  frameById = newIdMap(frameCapacity);
+  locationFramesFrom = allocFilled(<usize>locationCount << 2, 0xff);
+  locationFrameCounts = alloc(<usize>locationCount << 2);
+  locationFrameList = alloc(<usize>frameCapacity << 2);
+  functionKeys = alloc(<usize>functionCount << 3);
+  functionKeyKnown = allocFilled(<usize>functionCount, 0);
+  const stackCapacity = sampleCount + 1;
+  stackIds = alloc(<usize>stackCapacity << 3);
+  stackLeaves = alloc(<usize>stackCapacity << 2);
+  stackPaths = alloc(<usize>stackCapacity << 2);
+  stackById = newIdMap(stackCapacity);
+  callerPaths = newRangeMap(stackCapacity);
+  pathFramesFrom = alloc(<usize>stackCapacity << 2);
+  pathFrameCounts = alloc(<usize>stackCapacity << 2);
+  pathChains = alloc(<usize>stackCapacity << 3);
+  labelSetRecords = newRangeMap(stackCapacity);
+  labelSetCounts = alloc(<usize>stackCapacity << 2);
+
+  // A row per value with a sample type: no more than values, nor than samples × types.
+  let sampleBytes: u64 = 0;
+  for (let s: u32 = 0; s < sampleCount; s++) {
+    sampleBytes += <u64>(load<u32>(sampleEnds + (<usize>s << 2)) - load<u32>(sampleStarts + (<usize>s << 2)));
+  }
+  let rowCapacity = <u64>sampleCount * <u64>typeCount;
+  if (sampleBytes < rowCapacity) rowCapacity = sampleBytes;
+  rowTypes = alloc(<usize>rowCapacity << 2);
+  rowValues = alloc(<usize>rowCapacity << 3);
+  rowStacks = alloc(<usize>rowCapacity << 2);
+  rowLabelSets = alloc(<usize>rowCapacity << 2);
+
+  for (let s: u32 = 0; s < sampleCount; s++) {
+    const end = <usize>load<u32>(sampleEnds + (<usize>s << 2));
+    pos = <usize>load<u32>(sampleStarts + (<usize>s << 2));
+    let locationsFrom: usize = 0;
+    let locationsTo: usize = 0;
+    let locationRecords: u32 = 0;
+    let labelsFrom: usize = 0;
+    let labelsTo: usize = 0;
+    let labelCount: u32 = 0;
+    let values: u32 = 0;
+    // Sample: repeated uint64 location_id = 1, repeated int64 value = 2 (packed or not),
+    // repeated Label label = 3.
+    while (pos < end) {
+      const tagAt = pos;
+      const tag = varint(end);
+      const wireType = <u32>tag & 7;
+      const field = tag >> 3;
+      if (field == 3) {
+        if (wireType != 2) bail(MALFORMED);
+        const n = length(end);
+        pos += n;
+        labelCount++;
+        if (labelCount == 1) labelsFrom = tagAt;
+        else if (labelsTo != tagAt) bail(SPLIT_RECORDS);
+        labelsTo = pos;
+      } else if (field == 1 || field == 2) {
+        let from: usize;
+        if (wireType == 2) {
+          const n = length(end);
+          from = pos;
+          pos += n;
+        } else if (wireType == 0) {
+          from = pos;
+          varint(end);
+        } else {
+          bail(MALFORMED);
+          from = 0;
+        }
+        if (field == 1) {
+          if (locationRecords++ > 0) bail(SPLIT_RECORDS);
+          locationsFrom = from;
+          locationsTo = pos;
+        } else {
+          if (values == valuePieceCapacity) {
+            const capacity = 2 * valuePieceCapacity + 16;
+            const pieces = alloc(<usize>capacity << 3);
+            memory.copy(pieces, valuePieces, <usize>values << 3);
+            valuePieces = pieces;
+            valuePieceCapacity = capacity;
+          }
+          store<u32>(valuePieces + (<usize>values << 3), <u32>from);
+          store<u32>(valuePieces + (<usize>values << 3), <u32>pos, 4);
+          values++;
+        }
+      } else skip(wireType, end);
+    }
+
+    let stackIndex: u32;
+    if (locationRecords == 1 && locationsTo > locationsFrom) stackIndex = stack(locationsFrom, locationsTo);
+    else {
+      // No locations (or one empty packed record): the stack of no frames.
+      if (stackOfNoLocations < 0) {
+        chainH = P5;
+        chainG = 1 + P5;
+        stackOfNoLocations = <i32>addStack(-1, -1, 0);
+      }
+      stackIndex = <u32>stackOfNoLocations;
+    }
+
+    // The label set, by the raw bytes of the sample's Label records; JavaScript builds new ones.
+    const before = rangeMapSize(labelSetRecords);
+    const labelSet = rangeMapFind(labelSetRecords, labelsFrom, labelsTo);
+    if (rangeMapSize(labelSetRecords) != before) store<u32>(labelSetCounts + (<usize>labelSet << 2), labelCount);
+
+    // One row per value with a sample type and a non-zero value; extra values are ignored.
+    let valueIndex: u32 = 0;
+    for (let piece: u32 = 0; piece < values; piece++) {
+      const to = <usize>load<u32>(valuePieces + (<usize>piece << 3), 4);
+      pos = <usize>load<u32>(valuePieces + (<usize>piece << 3));
+      while (pos < to) {
+        const value = varint(to);
+        const type = valueIndex++;
+        if (type >= typeCount || value == 0) continue;
+        const row = <usize>(rowCount++);
+        store<u32>(rowTypes + (row << 2), type);
+        store<u64>(rowValues + (row << 3), value);
+        store<u32>(rowStacks + (row << 2), stackIndex);
+        store<u32>(rowLabelSets + (row << 2), labelSet);
+      }
+    }
+  }
+}
+
+
+// ---- exports ----
+
+let heapBase: usize = 0;
+
+/** Resets the heap and makes room for a profile of `size` bytes; returns where to copy it. */
+export function input(size: u32): usize {
+  if (heapBase == 0) heapBase = (__heap_base + 7) & ~(<usize>7);
+  heapTop = heapBase;
+  base = alloc(<usize>size + 8);
+  return base;
+}
+
+/** Decodes the profile copied to `input`: 0, or a call to `bail` (a JavaScript exception). */
+export function decode(size: u32, seedBytes: u32, seedIds: u32, maxSamples: f64, maxFrames: f64): i32 {
+  bytesSeed = seedBytes;
+  idSeed = seedIds;
+  maxStackFrames = maxFrames;
+  framesBuilt = 0;
+  sampleCount = 0;
+  sampleCountSeen = 0;
+  stringCount = 0;
+  sampleTypeCount = 0;
+  periodType = 0;
+  periodTypeType = 0;
+  periodTypeUnit = 0;
+  timeNanos = 0;
+  durationNanos = 0;
+  period = 0;
+  locationCount = 0;
+  lineCount = 0;
+  functionCount = 0;
+  frameCount = 0;
+  locationFrameListLength = 0;
+  frameTextCapacity = 0;
+  stackCount = 0;
+  stackOfNoLocations = -1;
+  pathFrameListLength = 0;
+  pathFrameListCapacity = 0;
+  rowCount = 0;
+  valuePieceCapacity = 0;
+  const end = base + <usize>size;
+  count(end);
+  scan(end);
+  explode(maxSamples);
+  return 0;
+}
+
+// Results, by field number (see wasm-decoder.ts).
+export function result(field: i32): f64 {
+  switch (field) {
+    case 0: return <f64>sampleCount;
+    case 1: return <f64>stringCount;
+    case 2: return <f64>(stringStarts);
+    case 3: return <f64>(stringEnds);
+    case 4: return <f64>sampleTypeCount;
+    case 5: return <f64>sampleTypes;
+    case 6: return <f64>periodType;
+    case 7: return <f64>periodTypeType;
+    case 8: return <f64>periodTypeUnit;
+    case 9: return <f64>(timeNanos >> 32);
+    case 10: return <f64>(timeNanos & 0xffffffff);
+    case 11: return <f64>(durationNanos >> 32);
+    case 12: return <f64>(durationNanos & 0xffffffff);
+    case 13: return <f64>(period >> 32);
+    case 14: return <f64>(period & 0xffffffff);
+    case 15: return <f64>locationCount;
+    case 16: return <f64>locationAddresses;
+    case 17: return <f64>frameCount;
+    case 18: return <f64>frameIds;
+    case 19: return <f64>frameNames;
+    case 20: return <f64>frameLocations;
+    case 21: return <f64>frameSystemNames;
+    case 22: return <f64>frameFileNames;
+    case 23: return <f64>frameLines;
+    case 24: return <f64>stackCount;
+    case 25: return <f64>stackIds;
+    case 26: return <f64>stackLeaves;
+    case 27: return <f64>stackPaths;
+    case 28: return <f64>locationFramesFrom;
+    case 29: return <f64>locationFrameCounts;
+    case 30: return <f64>locationFrameList;
+    case 31: return <f64>rangeMapSize(callerPaths);
+    case 32: return <f64>pathFramesFrom;
+    case 33: return <f64>pathFrameCounts;
+    case 34: return <f64>pathFrameList;
+    case 35: return <f64>rowCount;
+    case 36: return <f64>rowTypes;
+    case 37: return <f64>rowValues;
+    case 38: return <f64>rowStacks;
+    case 39: return <f64>rowLabelSets;
+    case 40: return <f64>rangeMapSize(labelSetRecords);
+    case 41: return <f64>load<u32>(labelSetRecords, 8);
+    case 42: return <f64>labelSetCounts;
+    case 43: return <f64>base;
+    case 44: return <f64>pathFrameListLength;
+    case 45: return <f64>locationFrameListLength;
+    default: return -1;
+  }
+}

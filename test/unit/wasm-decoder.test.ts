@@ -1,0 +1,185 @@
+import { isDeepStrictEqual } from 'node:util';
+import { Line, Location, Function as PprofFunction, Profile, Sample, StringTable, ValueType } from 'pprof-format';
+import { describe, expect, it } from 'vitest';
+import { defaultLabelMapping } from '../../shared/labels.js';
+import {
+  type CompactExplodedProfile,
+  type ExplodeLimits,
+  explodeProfileCompact,
+  explodeProfileCompactJs,
+  materialise,
+} from '../../shared/pprof/explode.js';
+import { lastBail, wasmDecoderLoaded } from '../../shared/pprof/wasm-decoder.js';
+import { buildRealisticProfile } from '../bench/realistic-profile.js';
+import { buildCpuProfile } from '../support/pprof-builder.js';
+import { testProfileContext as context } from '../support/profile-context.js';
+
+/**
+ * The WebAssembly decoder (shared/pprof/wasm-decoder.ts) against the JavaScript one it stands in
+ * for: the same columns for every profile it decodes, and every other profile left to
+ * JavaScript, which decodes or refuses it. The explode differential test runs it further, on
+ * generated and mutated profiles, against the pprof-format reference.
+ */
+const limits: ExplodeLimits = {
+  maxSamplesPerProfile: 1_000_000,
+  maxLabelsPerSample: 64,
+  maxLabelValueBytes: 4096,
+  maxStackFrames: 10_000_000,
+};
+
+/** Everything a compact profile holds, as plain values. */
+function contents(exploded: CompactExplodedProfile) {
+  const { compact } = exploded;
+  const sets = compact.labelSets;
+  return {
+    rows: materialise(exploded, context),
+    columns: [compact.sampleTypeIndex, compact.values, compact.stackIndex, compact.labelSetIndex].map((c) =>
+      Array.from(c as ArrayLike<number | bigint>),
+    ),
+    stackIds: Array.from(compact.stackIds),
+    frameIds: Array.from(compact.frameIds),
+    stackFrames: Array.from(compact.stackIds, (_, stack) => [
+      Array.from(compact.stackLeafFrames(stack)),
+      Array.from(compact.stackCallerFrames(stack)),
+    ]),
+    frames: Array.from(compact.frameIds, (_, frame) => compact.frameFields(frame)),
+    labelSets: Array.from({ length: sets.count }, (_, set) => sets.labelSet(set)),
+    ts: compact.ts,
+  };
+}
+
+type Outcome = { ok: true; value: ReturnType<typeof contents> } | { ok: false; message: string };
+
+function outcome(run: () => CompactExplodedProfile): Outcome {
+  try {
+    return { ok: true, value: contents(run()) };
+  } catch (error) {
+    return { ok: false, message: (error as Error).message };
+  }
+}
+
+/** Decodes `bytes` both ways; expects the same outcome and returns why WebAssembly gave up, if it did. */
+function expectSameAsJs(bytes: Uint8Array, under: ExplodeLimits = limits): string | undefined {
+  const fast = outcome(() => explodeProfileCompact(bytes, context, defaultLabelMapping, under));
+  const bail = lastBail;
+  const js = outcome(() => explodeProfileCompactJs(bytes, context, defaultLabelMapping, under));
+  if (!isDeepStrictEqual(fast, js)) expect(fast).toEqual(js);
+  return bail;
+}
+
+const concat = (...parts: (Uint8Array | number[])[]) => Uint8Array.from(parts.flatMap((part) => Array.from(part)));
+/** A top-level Sample record (Profile field 2) of these raw bytes, appended after a profile's others. */
+const sampleRecord = (bytes: number[]) => [0x12, bytes.length, ...bytes];
+
+describe('the WebAssembly decoder', () => {
+  it('is built and loaded (npm run build compiles it)', () => {
+    expect(wasmDecoderLoaded).toBe(true);
+  });
+
+  it('decodes realistic profiles itself, column for column as the JavaScript decoder', () => {
+    const profiles = [
+      buildRealisticProfile(),
+      buildRealisticProfile({ seed: 7, samples: 3_000, functions: 200, endpoints: 3, requests: 50 }),
+      buildRealisticProfile({ seed: 9, samples: 500, functions: 5_000 }),
+    ];
+
+    const bails = profiles.map((bytes) => expectSameAsJs(bytes));
+
+    expect(bails).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('decodes one profile after another in the same memory, each as if alone', () => {
+    const large = buildRealisticProfile({ seed: 3, samples: 5_000 });
+    const small = buildCpuProfile({ samples: [{ stack: ['a.b', 'main.main'], cpuNs: 10_000_000n }] });
+    const first = contents(explodeProfileCompact(large, context, defaultLabelMapping, limits));
+
+    explodeProfileCompact(small, context, defaultLabelMapping, limits);
+    const again = contents(explodeProfileCompact(large, context, defaultLabelMapping, limits));
+
+    expect(isDeepStrictEqual(again, first)).toBe(true);
+  });
+
+  it('leaves every other profile to the JavaScript decoder, which decodes or refuses it', () => {
+    const built = buildCpuProfile({
+      samples: [{ stack: ['a.b', 'main.main'], cpuNs: 10_000_000n, labels: { 'span id': '5' } }],
+    });
+    // Location 1 is a.b; sample type 0 is samples/count.
+    const cases: [string, Uint8Array, ExplodeLimits, string][] = [
+      ['cut short', built.subarray(0, built.length - 3), limits, 'malformed'],
+      ['over a limit', built, { ...limits, maxSamplesPerProfile: 0 }, 'limit'],
+      [
+        'location ids in two records',
+        concat(built, sampleRecord([0x0a, 1, 1, 0x0a, 1, 1, 0x12, 1, 3])),
+        limits,
+        'split records',
+      ],
+      [
+        'labels between other fields',
+        concat(built, sampleRecord([0x1a, 2, 0x08, 1, 0x12, 1, 3, 0x1a, 2, 0x08, 2])),
+        limits,
+        'split records',
+      ],
+      [
+        'a location that is not there',
+        concat(built, sampleRecord([0x0a, 1, 99, 0x12, 1, 3])),
+        limits,
+        'missing reference',
+      ],
+      [
+        'a function name that is not ASCII',
+        buildCpuProfile({ samples: [{ stack: ['main.café'], cpuNs: 10_000_000n }] }),
+        limits,
+        'non-ASCII name',
+      ],
+      ['a location of nine inlined lines', inlinedProfile(9), limits, 'many leaf frames'],
+    ];
+
+    const bails = cases.map(([, bytes, under]) => expectSameAsJs(bytes, under));
+
+    expect(Object.fromEntries(cases.map(([name], i) => [name, bails[i]]))).toEqual(
+      Object.fromEntries(cases.map(([name, , , reason]) => [name, reason])),
+    );
+  });
+
+  it('decodes what it does not leave: ids not numbered 1…n, repeated ids, a line of -1, eight inlined lines', () => {
+    const sparse = buildProfile({ idBase: 1_000, lines: 2 });
+    const repeated = concat(
+      buildProfile({ idBase: 0, lines: 1 }),
+      // A second location 1: the last definition wins.
+      [0x22, 4, 0x08, 1, 0x18, 0x07],
+    );
+    const bails = [sparse, repeated, buildProfile({ idBase: 0, lines: 1, line: -1n }), inlinedProfile(8)].map((bytes) =>
+      expectSameAsJs(bytes),
+    );
+
+    expect(bails).toEqual([undefined, undefined, undefined, undefined]);
+  });
+});
+
+/** A profile of one sample on one location of `lines` inlined lines. */
+function inlinedProfile(lines: number): Uint8Array {
+  return buildProfile({ idBase: 0, lines });
+}
+
+/** One sample on one location of `lines` lines, ids counted from `idBase` + 1. */
+function buildProfile({ idBase, lines, line = 12n }: { idBase: number; lines: number; line?: bigint }): Uint8Array {
+  const strings = new StringTable();
+  const functions = Array.from(
+    { length: lines },
+    (_, i) =>
+      new PprofFunction({ id: idBase + i + 1, name: strings.dedup(`pkg.f${i}`), filename: strings.dedup('f.go') }),
+  );
+  const location = new Location({
+    id: idBase + 1,
+    address: 0x401000n,
+    line: functions.map((fn) => new Line({ functionId: fn.id, line })),
+  });
+  return new Profile({
+    sampleType: [new ValueType({ type: strings.dedup('samples'), unit: strings.dedup('count') })],
+    sample: [new Sample({ locationId: [idBase + 1], value: [3] })],
+    location: [location],
+    function: functions,
+    stringTable: strings,
+    timeNanos: 1_790_000_000_000_000_000n,
+  }).encode();
+}
