@@ -71,15 +71,10 @@ const hexDigit = (c: number): number =>
   c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
 
 /**
- * Builds the label sets of one profile from their Label records (Sample field 3), with the
- * normalised columns of labels.ts's `normaliseLabels`, value for value: the explode differential test
- * (its reference calls normaliseLabels) holds them together. It is that function turned inside out for
- * speed: which mapping rules a key meets is found once per key string, not once per label set,
- * no Map is built per set, and values stay bytes of the profile. The usual ids — canonical
- * decimal, or 16 hex digits where the rule reads them — are parsed from those bytes; anything
- * else (spaces to trim, other characters) goes through ids.ts on the decoded text.
+ * Label sets in columns over a profile's string table: what LabelSetBuilder builds, and what the
+ * WebAssembly decoder's sets are copied into (wasm-decoder.ts).
  */
-export class LabelSetBuilder implements LabelSets {
+export class LabelSetColumns implements LabelSets {
   count = 0;
   spanIdWords = new Uint32Array(512);
   localRootSpanIdWords = new Uint32Array(512);
@@ -88,49 +83,10 @@ export class LabelSetBuilder implements LabelSets {
   labelsFrom = new Int32Array(257);
   labelKeys = new Int32Array(1024);
   labelValues = new Int32Array(1024);
-  private labelCount = 0;
   /** Texts made while building, ref -2 - i. */
-  private readonly madeTexts: string[] = [];
+  protected readonly madeTexts: string[] = [];
 
-  private readonly rules: Rule[] = [];
-  /** [from, to) of each meaning's rules in `rules`, in mapping order. */
-  private readonly meaningFrom: number[] = [];
-  private readonly meaningTo: number[] = [];
-  private readonly rulesByKey = new Map<string, number[]>();
-  /**
-   * The rules of recently met key strings, direct-mapped by string index (a profile has a few
-   * label keys; a table per string would cost memory per string): the key cached in each slot
-   * (KEY_UNSEEN: none), and its index into `ruleLists` or NO_RULES.
-   */
-  private readonly cachedKeys = new Int32Array(KEY_CACHE_SIZE).fill(KEY_UNSEEN);
-  private readonly cachedRuleLists = new Int32Array(KEY_CACHE_SIZE);
-  private readonly ruleLists: number[][] = [];
-  /** The first value (a ref) of each rule's key in the set being built. */
-  private readonly firstValues: Int32Array;
-  /** The id `parseId` found. */
-  private idHi = 0;
-  private idLo = 0;
-
-  constructor(
-    private readonly reader: WireReader,
-    private readonly strings: ProfileStrings,
-    mapping: LabelMapping,
-    private readonly limits: ExplodeLimits,
-  ) {
-    const meanings: LabelKeyRule[][] = [mapping.spanId, mapping.localRootSpanId, mapping.endpoint, mapping.traceId];
-    meanings.forEach((rules, meaning) => {
-      this.meaningFrom.push(this.rules.length);
-      for (const rule of rules) {
-        const index = this.rules.length;
-        this.rules.push({ meaning, key: rule.key, format: rule.format });
-        const known = this.rulesByKey.get(rule.key);
-        if (known) known.push(index);
-        else this.rulesByKey.set(rule.key, [index]);
-      }
-      this.meaningTo.push(this.rules.length);
-    });
-    this.firstValues = new Int32Array(this.rules.length);
-  }
+  constructor(protected readonly strings: ProfileStrings) {}
 
   text(ref: number): string {
     if (ref === NO_TEXT) return '';
@@ -170,6 +126,60 @@ export class LabelSetBuilder implements LabelSets {
       keys,
       values,
     };
+  }
+}
+
+/**
+ * Builds the label sets of one profile from their Label records (Sample field 3), with the
+ * normalised columns of labels.ts's `normaliseLabels`, value for value: the explode differential test
+ * (its reference calls normaliseLabels) holds them together. It is that function turned inside out for
+ * speed: which mapping rules a key meets is found once per key string, not once per label set,
+ * no Map is built per set, and values stay bytes of the profile. The usual ids — canonical
+ * decimal, or 16 hex digits where the rule reads them — are parsed from those bytes; anything
+ * else (spaces to trim, other characters) goes through ids.ts on the decoded text.
+ */
+export class LabelSetBuilder extends LabelSetColumns {
+  private labelCount = 0;
+
+  private readonly rules: Rule[] = [];
+  /** [from, to) of each meaning's rules in `rules`, in mapping order. */
+  private readonly meaningFrom: number[] = [];
+  private readonly meaningTo: number[] = [];
+  private readonly rulesByKey = new Map<string, number[]>();
+  /**
+   * The rules of recently met key strings, direct-mapped by string index (a profile has a few
+   * label keys; a table per string would cost memory per string): the key cached in each slot
+   * (KEY_UNSEEN: none), and its index into `ruleLists` or NO_RULES.
+   */
+  private readonly cachedKeys = new Int32Array(KEY_CACHE_SIZE).fill(KEY_UNSEEN);
+  private readonly cachedRuleLists = new Int32Array(KEY_CACHE_SIZE);
+  private readonly ruleLists: number[][] = [];
+  /** The first value (a ref) of each rule's key in the set being built. */
+  private readonly firstValues: Int32Array;
+  /** The id `parseId` found. */
+  private idHi = 0;
+  private idLo = 0;
+
+  constructor(
+    private readonly reader: WireReader,
+    strings: ProfileStrings,
+    mapping: LabelMapping,
+    private readonly limits: ExplodeLimits,
+  ) {
+    super(strings);
+    const meanings: LabelKeyRule[][] = [mapping.spanId, mapping.localRootSpanId, mapping.endpoint, mapping.traceId];
+    meanings.forEach((rules, meaning) => {
+      this.meaningFrom.push(this.rules.length);
+      for (const rule of rules) {
+        const index = this.rules.length;
+        this.rules.push({ meaning, key: rule.key, format: rule.format });
+        const known = this.rulesByKey.get(rule.key);
+        if (known) known.push(index);
+        else this.rulesByKey.set(rule.key, [index]);
+      }
+      this.meaningTo.push(this.rules.length);
+    });
+    this.firstValues = new Int32Array(this.rules.length);
   }
 
   private made(text: string): number {

@@ -2,21 +2,19 @@ import { getRandomValues } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { LabelMapping } from '../labels.js';
 import type { CompactExplodedProfile, SampleType } from './explode.js';
-import { LabelSetBuilder } from './label-sets.js';
-import { newPieces } from './pieces.js';
+import { LabelSetColumns } from './label-sets.js';
 import { ProfileStrings } from './profile-strings.js';
 import type { ExplodeLimits, FrameRow, ProfileContext } from './rows.js';
 import type { FrameFields, FrameList } from './stack-table.js';
-import { HI, int64BigInt, LO, uint64Decimal, WireReader } from './wire.js';
+import { HI, int64BigInt, LO, uint64Decimal } from './wire.js';
 
 /**
  * The decoder's fast path: wasm/assembly/decoder.ts, compiled by `npm run build` to
- * wasm/decoder.wasm, does the scan, the sample loop, the stack table and the label-record lookups
- * of explode.ts in WebAssembly; this module copies its results out and builds the profile's new
- * label sets with the JavaScript LabelSetBuilder (a few thousand per profile). It gives up —
- * `undefined` — on anything but a well-formed profile of the usual shape, and on any error:
- * explode.ts then runs the JavaScript decoder, which decodes or refuses every profile, with its
- * own messages. test/unit/wasm-decoder.test.ts holds the two to the same columns.
+ * wasm/decoder.wasm, does what explode.ts, stack-table.ts and label-sets.ts do — the scan, the
+ * sample loop, frames, stacks and label sets — in WebAssembly; this module copies its results
+ * out. It gives up (`undefined`) on anything but a well-formed profile of the usual shape, and on
+ * any error: explode.ts then runs the JavaScript decoder, which decodes or refuses every profile,
+ * with its own messages. test/unit/wasm-decoder.test.ts holds the two to the same columns.
  */
 
 /** Why the WebAssembly decoder left a profile to JavaScript (decoder.ts's codes). */
@@ -29,6 +27,8 @@ export const BAIL_REASONS = [
   'flood',
   'missing reference',
   'many leaf frames',
+  // a number label's decimal, an uppercase trace id lowercased: texts JavaScript makes
+  'made text',
 ] as const;
 
 class WasmBail extends Error {
@@ -39,8 +39,16 @@ class WasmBail extends Error {
 
 interface DecoderExports {
   memory: { buffer: ArrayBuffer };
-  input(size: number): number;
-  decode(size: number, seedBytes: number, seedIds: number, maxSamples: number, maxFrames: number): number;
+  input(size: number, rulesSize: number): number;
+  decode(
+    size: number,
+    seedBytes: number,
+    seedIds: number,
+    maxSamples: number,
+    maxFrames: number,
+    maxLabels: number,
+    maxValueBytes: number,
+  ): number;
   result(field: number): number;
 }
 
@@ -124,12 +132,45 @@ const R = {
   rowStacks: 38,
   rowLabelSets: 39,
   labelSetCount: 40,
-  labelSetRecords: 41,
-  labelSetCounts: 42,
+  spanIds: 41,
+  localRootSpanIds: 42,
   base: 43,
   pathFrameListLength: 44,
   locationFrameListLength: 45,
+  endpoints: 46,
+  traceIds: 47,
+  labelsFrom: 48,
+  labelCount: 49,
+  labelKeys: 50,
+  labelValues: 51,
 } as const;
+
+const MEANINGS = ['spanId', 'localRootSpanId', 'endpoint', 'traceId'] as const;
+const rulesOfMappings = new WeakMap<LabelMapping, Uint8Array>();
+
+/**
+ * A mapping's rules as decoder.ts reads them: a count, then per rule its meaning, whether its ids
+ * may be 16 hex digits and its key's length (uint32 each), then the key's UTF-8, padded to 4.
+ */
+function rulesOf(mapping: LabelMapping): Uint8Array {
+  let bytes = rulesOfMappings.get(mapping);
+  if (bytes === undefined) {
+    const parts: number[] = [];
+    const word = (value: number) => parts.push(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24);
+    const rules = MEANINGS.flatMap((meaning, index) => mapping[meaning].map((rule) => ({ index, rule })));
+    word(rules.length);
+    for (const { index, rule } of rules) {
+      const key = Buffer.from(rule.key, 'utf8');
+      word(index);
+      word(rule.format === 'hex16-or-decimal' ? 1 : 0);
+      word(key.length);
+      parts.push(...key, ...new Array((4 - (key.length % 4)) % 4).fill(0));
+    }
+    bytes = Uint8Array.from(parts);
+    rulesOfMappings.set(mapping, bytes);
+  }
+  return bytes;
+}
 
 /** Copies of the decoder's tables, out of its memory (the next profile reuses it). */
 class Results {
@@ -142,15 +183,15 @@ class Results {
     return this.exports.result(field);
   }
 
-  int32(address: number, count: number): Int32Array {
+  int32(address: number, count: number): Int32Array<ArrayBuffer> {
     return new Int32Array(this.buffer.slice(address, address + 4 * count));
   }
 
-  uint32(address: number, count: number): Uint32Array {
+  uint32(address: number, count: number): Uint32Array<ArrayBuffer> {
     return new Uint32Array(this.buffer.slice(address, address + 4 * count));
   }
 
-  float64(address: number, count: number): Float64Array {
+  float64(address: number, count: number): Float64Array<ArrayBuffer> {
     return new Float64Array(this.buffer.slice(address, address + 8 * count));
   }
 }
@@ -229,14 +270,18 @@ function decodeInWasm(
   mapping: LabelMapping,
   limits: ExplodeLimits,
 ): CompactExplodedProfile {
-  const at = exports.input(data.length);
+  const rules = rulesOf(mapping);
+  const at = exports.input(data.length, rules.length);
   new Uint8Array(exports.memory.buffer, at, data.length).set(data);
+  new Uint8Array(exports.memory.buffer, at + ((data.length + 7) & ~7), rules.length).set(rules);
   exports.decode(
     data.length,
     BYTES_SEED,
     ID_SEED,
     limits.maxSamplesPerProfile,
     limits.maxStackFrames ?? Number.POSITIVE_INFINITY,
+    limits.maxLabelsPerSample,
+    limits.maxLabelValueBytes,
   );
   const r = new Results(exports, exports.memory.buffer);
   const get = (field: number) => r.get(field);
@@ -258,19 +303,17 @@ function decodeInWasm(
     });
   }
 
-  // The new label sets, in the order samples first met them, built from their Label records.
-  const labelSets = new LabelSetBuilder(new WireReader(data, 'pprof profile'), strings, mapping, limits);
-  const labelSetCount = get(R.labelSetCount);
-  const records = r.uint32(get(R.labelSetRecords), 2 * labelSetCount);
-  const labelCounts = r.uint32(get(R.labelSetCounts), labelSetCount);
-  const pieces = newPieces();
-  for (let set = 0; set < labelSetCount; set++) {
-    const from = records[2 * set] as number;
-    const to = records[2 * set + 1] as number;
-    pieces.first = from === to ? -1 : from - base;
-    pieces.firstEnd = from === to ? -1 : to - base;
-    labelSets.build(pieces, labelCounts[set] as number);
-  }
+  const labelSets = new LabelSetColumns(strings);
+  const setCount = get(R.labelSetCount);
+  const labelCount = get(R.labelCount);
+  labelSets.count = setCount;
+  labelSets.spanIdWords = r.uint32(get(R.spanIds), 2 * setCount);
+  labelSets.localRootSpanIdWords = r.uint32(get(R.localRootSpanIds), 2 * setCount);
+  labelSets.endpoints = r.int32(get(R.endpoints), setCount);
+  labelSets.traceIds = r.int32(get(R.traceIds), setCount);
+  labelSets.labelsFrom = r.int32(get(R.labelsFrom), setCount + 1);
+  labelSets.labelKeys = r.int32(get(R.labelKeys), labelCount);
+  labelSets.labelValues = r.int32(get(R.labelValues), labelCount);
 
   const rowCount = get(R.rowCount);
   const stackCount = get(R.stackCount);

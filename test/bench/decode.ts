@@ -1,7 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { Profile } from 'pprof-format';
 import { defaultLabelMapping } from '../../shared/labels.js';
-import { type ExplodeLimits, explodeProfile, explodeProfileCompact } from '../../shared/pprof/explode.js';
+import {
+  type ExplodeLimits,
+  explodeProfile,
+  explodeProfileCompact,
+  explodeProfileCompactJs,
+} from '../../shared/pprof/explode.js';
 import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
 import { FrameRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
 import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
@@ -73,6 +78,11 @@ const wireDecoders: Decoder[] = [
     // The consumer's decode: ids of every frame and stack, rows built only for new ones.
     name: 'explodeProfileCompact',
     run: (bytes) => explodeProfileCompact(bytes, context, defaultLabelMapping, limits).compact.rowCount,
+  },
+  {
+    // The same by the JavaScript decoder alone: what profiles the WebAssembly decoder leaves get.
+    name: 'explodeProfileCompactJs (JavaScript decoder)',
+    run: (bytes) => explodeProfileCompactJs(bytes, context, defaultLabelMapping, limits).compact.rowCount,
   },
   {
     // A cold consumer: every frame and stack is new, so all their rows are built, in RowBinary.

@@ -1,5 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
-import { Line, Location, Function as PprofFunction, Profile, Sample, StringTable, ValueType } from 'pprof-format';
+import {
+  Label,
+  Line,
+  Location,
+  Function as PprofFunction,
+  Profile,
+  Sample,
+  StringTable,
+  ValueType,
+} from 'pprof-format';
 import { describe, expect, it } from 'vitest';
 import { defaultLabelMapping } from '../../shared/labels.js';
 import {
@@ -141,6 +150,66 @@ describe('the WebAssembly decoder', () => {
     );
   });
 
+  it('reads label values of every form as the JavaScript decoder does', () => {
+    const values = [
+      ...['42', ' 42 ', '\t7\n', '007', '0', '', ' ', '1234567890123456', 'ABCDEF0123456789', 'abcdef012345678g'],
+      ...['18446744073709551615', '18446744073709551616', '18446744073709551617', '18446744073709551620'],
+      '99999999999999999999',
+      ...['184467440737095516150', '0x1f', '+5', '-1', 'abc', '4bf92f3577b34da6a3ce929d0e0e4736', '1', 'GET /a'],
+    ];
+    const keys = ['span id', 'span_id', 'profile_id', 'local root span id', 'trace id', 'trace_id', 'trace endpoint'];
+    const cases = keys.flatMap((key) => values.map((value): [string, string] => [key, value]));
+    // An uppercase trace id is lowercased into a text of its own: left to JavaScript.
+    const madeText = ([key, value]: [string, string]) =>
+      key.startsWith('trace') && key !== 'trace endpoint' && /^[0-9a-fA-F]{1,32}$/.test(value) && /[A-F]/.test(value);
+
+    const bails = cases.map(([key, value]) =>
+      expectSameAsJs(
+        labelledProfile([
+          [key, value],
+          ['span id', '99'],
+          [key, '123'],
+        ]),
+      ),
+    );
+
+    expect(bails).toEqual(cases.map((c) => (madeText(c) ? 'made text' : undefined)));
+  });
+
+  it('takes the first parseable id in mapping order, as the JavaScript decoder does', () => {
+    const profiles = [
+      labelledProfile([
+        ['span_id', '18446744073709551616'],
+        ['profile_id', '5'],
+      ]),
+      labelledProfile([
+        ['profile_id', '6'],
+        ['span_id', 'x'],
+        ['span id', ' '],
+      ]),
+      labelledProfile([
+        ['span_id', '00000000000000ff'],
+        ['span id', '7'],
+      ]),
+    ];
+
+    const bails = profiles.map((bytes) => expectSameAsJs(bytes));
+
+    expect(bails).toEqual([undefined, undefined, undefined]);
+    expect(
+      profiles.map((bytes) =>
+        explodeProfileCompact(bytes, context, defaultLabelMapping, limits).compact.labelSets.labelSet(0),
+      ),
+    ).toMatchObject([{ spanId: '5' }, { spanId: '6' }, { spanId: '7' }]);
+  });
+
+  it('leaves labels whose text JavaScript would make to it: numbers, uppercase trace ids', () => {
+    const number = buildCpuProfile({ samples: [{ stack: ['main.main'], cpuNs: 1n, numLabels: { 'span id': 5n } }] });
+    const upper = labelledProfile([['trace_id', '4BF92F3577B34DA6']]);
+
+    expect([expectSameAsJs(number), expectSameAsJs(upper)]).toEqual(['made text', 'made text']);
+  });
+
   it('decodes what it does not leave: ids not numbered 1…n, repeated ids, a line of -1, eight inlined lines', () => {
     const sparse = buildProfile({ idBase: 1_000, lines: 2 });
     const repeated = concat(
@@ -155,6 +224,24 @@ describe('the WebAssembly decoder', () => {
     expect(bails).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
+
+/** One sample with these labels (string values), in this order: repeated keys too. */
+function labelledProfile(labels: [string, string][]): Uint8Array {
+  const strings = new StringTable();
+  return new Profile({
+    sampleType: [new ValueType({ type: strings.dedup('samples'), unit: strings.dedup('count') })],
+    sample: [
+      new Sample({
+        locationId: [1],
+        value: [1],
+        label: labels.map(([key, str]) => new Label({ key: strings.dedup(key), str: strings.dedup(str) })),
+      }),
+    ],
+    location: [new Location({ id: 1, line: [new Line({ functionId: 1, line: 3 })] })],
+    function: [new PprofFunction({ id: 1, name: strings.dedup('main.main'), filename: strings.dedup('main.go') })],
+    stringTable: strings,
+  }).encode();
+}
 
 /** A profile of one sample on one location of `lines` inlined lines. */
 function inlinedProfile(lines: number): Uint8Array {

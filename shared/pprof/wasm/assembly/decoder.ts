@@ -1,9 +1,10 @@
-// The decoder's fast path in WebAssembly (AssemblyScript): explode.ts's scan, sample loop, stack
-// table and label-record lookups, step for step, for profiles of the usual shape. Anything else —
-// malformed protobuf, a limit passed, split records, non-ASCII names, a flood — calls `bail`,
-// which throws in JavaScript; explode.ts then runs the JavaScript decoder, which decodes (or
-// refuses) every profile. The two must give the same columns for every profile decoded here:
-// test/unit/wasm-decoder.test.ts and the explode differential test hold them together.
+// The decoder's fast path in WebAssembly (AssemblyScript): the scan, sample loop, stack table and
+// label sets of explode.ts, stack-table.ts and label-sets.ts, step for step, for profiles of the
+// usual shape. Anything else — malformed protobuf, a limit passed, split records, non-ASCII names
+// or ids, number labels, a flood — calls `bail`, which throws in JavaScript; explode.ts then runs
+// the JavaScript decoder, which decodes (or refuses) every profile. The two must give the same
+// columns for every profile decoded here: test/unit/wasm-decoder.test.ts and the explode
+// differential test hold them together.
 //
 // Memory: a bump heap reset per profile. JavaScript copies the profile to `input(length)` and
 // reads the results through `result(field)` once `decode` returns (the heap may grow while it
@@ -17,6 +18,7 @@ const NON_ASCII: i32 = 4;
 const FLOOD: i32 = 5;
 const MISSING: i32 = 6;
 const MANY_LEAF_FRAMES: i32 = 7;
+const MADE_TEXT: i32 = 8;
 
 @external('env', 'bail')
 declare function jsBail(reason: i32): void;
@@ -650,17 +652,28 @@ function stringTo(index: u32): usize {
   return base + <usize>load<u32>(stringEnds + (<usize>index << 2));
 }
 
-/** String `index`, checked to be ASCII (its bytes are its UTF-8 as the reference hashes it). */
-function asciiString(index: u32): void {
+/** Whether string `index` is ASCII: then its bytes are its text, as JavaScript decodes it. */
+function isAscii(index: u32): bool {
   const kind = stringKinds + <usize>index;
   const known = load<u8>(kind);
-  if (known == 1) return;
-  if (known == 2) bail(NON_ASCII);
+  if (known != 0) return known == 1;
   const to = stringTo(index);
   let at = stringFrom(index);
-  for (; at + 8 <= to; at += 8) if ((load<u64>(at) & 0x8080808080808080) != 0) bail(NON_ASCII);
-  for (; at < to; at++) if (load<u8>(at) >= 0x80) bail(NON_ASCII);
-  store<u8>(kind, 1);
+  let ascii = true;
+  for (; at + 8 <= to; at += 8) {
+    if ((load<u64>(at) & 0x8080808080808080) != 0) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) for (; at < to; at++) if (load<u8>(at) >= 0x80) ascii = false;
+  store<u8>(kind, ascii ? 1 : 2);
+  return ascii;
+}
+
+/** String `index`, checked to be ASCII (its bytes are its UTF-8 as the reference hashes it). */
+function asciiString(index: u32): void {
+  if (!isAscii(index)) bail(NON_ASCII);
 }
 
 // ---- frames and stacks (stack-table.ts) ----
@@ -933,6 +946,242 @@ function stack(from: usize, to: usize): u32 {
   return addStack(<i32>leaf, path, leafCount + callerCount);
 }
 
+// ---- label sets (label-sets.ts) ----
+
+// The label mapping's rules, as JavaScript writes them (wasm-decoder.ts): per rule its meaning
+// (SPAN_ID…), whether its ids may be 16 hex digits, and its key's UTF-8.
+const SPAN_ID: u32 = 0;
+const LOCAL_ROOT_SPAN_ID: u32 = 1;
+const ENDPOINT: u32 = 2;
+const TRACE_ID: u32 = 3;
+const MAX_RULES: u32 = 32;
+const KEY_CACHE_SIZE: u32 = 256;
+const NO_TEXT: i32 = -1;
+
+let ruleCount: u32 = 0;
+let rules: usize = 0; // 16 bytes per rule: meaning, hex16, key from, key to (absolute)
+let rulesAscii = true;
+let maxLabelsPerSample: f64 = 0;
+let maxLabelValueBytes: f64 = 0;
+let keyCacheKeys: usize = 0; // i32 per slot: the key string cached there (-1: none)
+let keyCacheRules: usize = 0; // u32 per slot: its rules, one bit each
+let firstValues: usize = 0; // i32 per rule: the first value of its key in the set being built
+
+let setCount: u32 = 0;
+let setSpanIds: usize = 0; // u64
+let setLocalRootSpanIds: usize = 0; // u64
+let setEndpoints: usize = 0; // i32 string index or NO_TEXT
+let setTraceIds: usize = 0; // i32
+let setLabelsFrom: usize = 0; // i32, count + 1
+let labelCount: u32 = 0;
+let labelCapacity: u32 = 0;
+let labelKeys: usize = 0; // i32 string indices
+let labelValues: usize = 0;
+
+/** Reads the rules JavaScript wrote at `at`: a count, then per rule meaning, hex16, key length, key (padded to 4). */
+function readRules(at: usize): void {
+  ruleCount = load<u32>(at);
+  if (ruleCount > MAX_RULES) bail(LIMIT);
+  rules = alloc(<usize>ruleCount << 4);
+  rulesAscii = true;
+  let p = at + 4;
+  for (let r: u32 = 0; r < ruleCount; r++) {
+    const rule = rules + (<usize>r << 4);
+    const n = <usize>load<u32>(p, 8);
+    store<u32>(rule, load<u32>(p));
+    store<u32>(rule, load<u32>(p, 4), 4);
+    store<u32>(rule, <u32>(p + 12), 8);
+    store<u32>(rule, <u32>(p + 12 + n), 12);
+    for (let i: usize = 0; i < n; i++) if (load<u8>(p + 12 + i) >= 0x80) rulesAscii = false;
+    p += 12 + ((n + 3) & ~(<usize>3));
+  }
+}
+
+/** The rules whose key is string `key`, one bit each; found once per key string (nearly). */
+function rulesOfKey(key: u32): u32 {
+  const slot = <usize>(key & (KEY_CACHE_SIZE - 1)) << 2;
+  if (load<i32>(keyCacheKeys + slot) == <i32>key) return load<u32>(keyCacheRules + slot);
+  let found: u32 = 0;
+  const from = stringFrom(key);
+  const n = stringTo(key) - from;
+  if (isAscii(key)) {
+    for (let r: u32 = 0; r < ruleCount; r++) {
+      const rule = rules + (<usize>r << 4);
+      const keyFrom = <usize>load<u32>(rule, 8);
+      if (<usize>load<u32>(rule, 12) - keyFrom == n && sameBytes(keyFrom, from, n)) found |= (<u32>1) << r;
+    }
+  } else if (!rulesAscii || (n >= 3 && load<u8>(from) == 0xef && load<u8>(from, 1) == 0xbb && load<u8>(from, 2) == 0xbf)) {
+    // A key that is not ASCII matches no ASCII rule key, unless JavaScript's decoding drops its
+    // byte-order mark: left to JavaScript, as are rules with keys that are not ASCII.
+    bail(NON_ASCII);
+  }
+  store<i32>(keyCacheKeys + slot, <i32>key);
+  store<u32>(keyCacheRules + slot, found);
+  return found;
+}
+
+/** Refuses (to JavaScript, which names it) a key or value over maxLabelValueBytes of UTF-8. */
+function checkLabelLength(index: u32): void {
+  const n = <f64>(stringTo(index) - stringFrom(index));
+  // JavaScript counts the UTF-8 of the decoded text: the bytes for ASCII, at most three per byte else.
+  if (n > maxLabelValueBytes || (n * 3 > maxLabelValueBytes && !isAscii(index))) bail(LIMIT);
+}
+
+const isSpace = (c: u32): bool => c == 32 || (c >= 9 && c <= 13);
+
+let parsedId: u64 = 0;
+
+/**
+ * Parses string `index` as labels.ts's parseId does (trimmed; 16 hex digits where the rule reads
+ * them, else decimal up to 2^64 − 1) into parsedId; false when it is no id.
+ */
+function parseId(index: u32, hex16: bool): bool {
+  // Trimming text that is not ASCII removes more than ASCII spaces: left to JavaScript.
+  if (!isAscii(index)) bail(NON_ASCII);
+  let from = stringFrom(index);
+  let to = stringTo(index);
+  while (from < to && isSpace(<u32>load<u8>(from))) from++;
+  while (to > from && isSpace(<u32>load<u8>(to - 1))) to--;
+  const n = to - from;
+  if (hex16 && n == 16) {
+    let value: u64 = 0;
+    let hex = true;
+    for (let at = from; at < to; at++) {
+      const c = <u32>load<u8>(at);
+      let digit: u32 = 0;
+      if (c >= 48 && c <= 57) digit = c - 48;
+      else if (c >= 97 && c <= 102) digit = c - 87;
+      else if (c >= 65 && c <= 70) digit = c - 55;
+      else {
+        hex = false;
+        break;
+      }
+      value = (value << 4) | <u64>digit;
+    }
+    if (hex) {
+      parsedId = value;
+      return true;
+    }
+  }
+  if (n == 0 || n > 20) return false;
+  let value: u64 = 0;
+  for (let at = from; at < to; at++) {
+    const digit = <u32>load<u8>(at) - 48;
+    if (digit > 9) return false;
+    // Above 2^64 − 1: no id.
+    if (value > 1844674407370955161 || (value == 1844674407370955161 && digit > 5)) return false;
+    value = value * 10 + <u64>digit;
+  }
+  parsedId = value;
+  return true;
+}
+
+/** The first parseable id among the meaning's rules, in mapping order, else 0. */
+function firstId(meaning: u32): u64 {
+  for (let r: u32 = 0; r < ruleCount; r++) {
+    const rule = rules + (<usize>r << 4);
+    if (load<u32>(rule) != meaning) continue;
+    const value = load<i32>(firstValues + (<usize>r << 2));
+    if (value != NO_TEXT && parseId(<u32>value, load<u32>(rule, 4) == 1)) return parsedId;
+  }
+  return 0;
+}
+
+function firstText(meaning: u32): i32 {
+  for (let r: u32 = 0; r < ruleCount; r++) {
+    const rule = rules + (<usize>r << 4);
+    if (load<u32>(rule) != meaning) continue;
+    const value = load<i32>(firstValues + (<usize>r << 2));
+    if (value != NO_TEXT) return value;
+  }
+  return NO_TEXT;
+}
+
+/** trace_id from its label's value: 1–32 hex digits, already lowercase; else none. */
+function traceId(value: i32): i32 {
+  if (value == NO_TEXT) return NO_TEXT;
+  // JavaScript drops a leading byte-order mark before matching; and lowercasing makes a new text.
+  if (!isAscii(<u32>value)) bail(NON_ASCII);
+  const from = stringFrom(<u32>value);
+  const to = stringTo(<u32>value);
+  if (to == from || to - from > 32) return NO_TEXT;
+  let upper = false;
+  for (let at = from; at < to; at++) {
+    const c = <u32>load<u8>(at);
+    if (c >= 65 && c <= 70) upper = true;
+    else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return NO_TEXT;
+  }
+  if (upper) bail(MADE_TEXT);
+  return value;
+}
+
+function addLabel(key: u32, value: u32): void {
+  if (labelCount == labelCapacity) {
+    const capacity = 2 * labelCapacity + 1024;
+    const keys = alloc(<usize>capacity << 2);
+    const values = alloc(<usize>capacity << 2);
+    memory.copy(keys, labelKeys, <usize>labelCount << 2);
+    memory.copy(values, labelValues, <usize>labelCount << 2);
+    labelKeys = keys;
+    labelValues = values;
+    labelCapacity = capacity;
+  }
+  store<u32>(labelKeys + (<usize>labelCount << 2), key);
+  store<u32>(labelValues + (<usize>labelCount << 2), value);
+  labelCount++;
+}
+
+/** Builds the label set of the `count` Label records in [from, to), as LabelSetBuilder.build does. */
+function buildLabelSet(from: usize, to: usize, count: u32): void {
+  if (<f64>count > maxLabelsPerSample) bail(LIMIT);
+  const set = setCount++;
+  store<u32>(setLabelsFrom + (<usize>set << 2), labelCount);
+  memory.fill(firstValues, 0xff, <usize>ruleCount << 2);
+  pos = from;
+  while (pos < to) {
+    varint(to); // the tag of Sample field 3, checked when the sample was read
+    const n = length(to);
+    const end = pos + n;
+    // Label: int64 key = 1, str = 2, num = 3, num_unit = 4 (key, str, num_unit: string indices)
+    let key: u64 = 0;
+    let str: u64 = 0;
+    let num: u64 = 0;
+    while (pos < end) {
+      const tag = varint(end);
+      const wireType = <u32>tag & 7;
+      const field = tag >> 3;
+      if (field >= 1 && field <= 4) {
+        if (wireType != 0) bail(MALFORMED);
+        const value = varint(end);
+        if (field == 1) key = value;
+        else if (field == 2) str = value;
+        else if (field == 3) num = value;
+      } else skip(wireType, end);
+    }
+    // As Go's profile reader does: a label with neither a string nor a number carries no value.
+    if (str == 0 && num == 0) continue;
+    checkString(key);
+    // A number label's value is its decimal, a text JavaScript makes.
+    if (str == 0) bail(MADE_TEXT);
+    checkString(str);
+    checkLabelLength(<u32>key);
+    checkLabelLength(<u32>str);
+    const found = rulesOfKey(<u32>key);
+    if (found != 0) {
+      for (let r: u32 = 0; r < ruleCount; r++) {
+        const first = firstValues + (<usize>r << 2);
+        if ((found & ((<u32>1) << r)) != 0 && load<i32>(first) == NO_TEXT) store<i32>(first, <i32>str);
+      }
+    }
+    addLabel(<u32>key, <u32>str);
+  }
+  store<u32>(setLabelsFrom + (<usize>(set + 1) << 2), labelCount);
+  store<u64>(setSpanIds + (<usize>set << 3), firstId(SPAN_ID));
+  store<u64>(setLocalRootSpanIds + (<usize>set << 3), firstId(LOCAL_ROOT_SPAN_ID));
+  store<i32>(setEndpoints + (<usize>set << 2), firstText(ENDPOINT));
+  store<i32>(setTraceIds + (<usize>set << 2), traceId(firstText(TRACE_ID)));
+}
+
 // ---- samples ----
 
 let rowCount: u32 = 0;
@@ -941,7 +1190,6 @@ let rowValues: usize = 0; // u64
 let rowStacks: usize = 0; // u32
 let rowLabelSets: usize = 0; // u32
 let labelSetRecords: usize = 0;
-let labelSetCounts: usize = 0; // u32: Label records in each new set
 let valuePieces: usize = 0; // u32 pairs (from, to), absolute
 let valuePieceCapacity: u32 = 0;
 
@@ -979,7 +1227,14 @@ function explode(maxSamples: f64): void {
   pathFrameCounts = alloc(<usize>stackCapacity << 2);
   pathChains = alloc(<usize>stackCapacity << 3);
   labelSetRecords = newRangeMap(stackCapacity);
-  labelSetCounts = alloc(<usize>stackCapacity << 2);
+  setSpanIds = alloc(<usize>stackCapacity << 3);
+  setLocalRootSpanIds = alloc(<usize>stackCapacity << 3);
+  setEndpoints = alloc(<usize>stackCapacity << 2);
+  setTraceIds = alloc(<usize>stackCapacity << 2);
+  setLabelsFrom = alloc((<usize>stackCapacity + 1) << 2);
+  keyCacheKeys = allocFilled(<usize>KEY_CACHE_SIZE << 2, 0xff);
+  keyCacheRules = alloc(<usize>KEY_CACHE_SIZE << 2);
+  firstValues = alloc(<usize>MAX_RULES << 2);
 
   // A row per value with a sample type: no more than values, nor than samples × types.
   let sampleBytes: u64 = 0;
@@ -1001,7 +1256,7 @@ function explode(maxSamples: f64): void {
     let locationRecords: u32 = 0;
     let labelsFrom: usize = 0;
     let labelsTo: usize = 0;
-    let labelCount: u32 = 0;
+    let sampleLabels: u32 = 0;
     let values: u32 = 0;
     // Sample: repeated uint64 location_id = 1, repeated int64 value = 2 (packed or not),
     // repeated Label label = 3.
@@ -1014,8 +1269,8 @@ function explode(maxSamples: f64): void {
         if (wireType != 2) bail(MALFORMED);
         const n = length(end);
         pos += n;
-        labelCount++;
-        if (labelCount == 1) labelsFrom = tagAt;
+        sampleLabels++;
+        if (sampleLabels == 1) labelsFrom = tagAt;
         else if (labelsTo != tagAt) bail(SPLIT_RECORDS);
         labelsTo = pos;
       } else if (field == 1 || field == 2) {
@@ -1065,7 +1320,10 @@ function explode(maxSamples: f64): void {
     // The label set, by the raw bytes of the sample's Label records; JavaScript builds new ones.
     const before = rangeMapSize(labelSetRecords);
     const labelSet = rangeMapFind(labelSetRecords, labelsFrom, labelsTo);
-    if (rangeMapSize(labelSetRecords) != before) store<u32>(labelSetCounts + (<usize>labelSet << 2), labelCount);
+    if (rangeMapSize(labelSetRecords) != before) {
+      buildLabelSet(labelsFrom, labelsTo, sampleLabels);
+      pos = end;
+    }
 
     // One row per value with a sample type and a non-zero value; extra values are ignored.
     let valueIndex: u32 = 0;
@@ -1091,16 +1349,27 @@ function explode(maxSamples: f64): void {
 
 let heapBase: usize = 0;
 
-/** Resets the heap and makes room for a profile of `size` bytes; returns where to copy it. */
-export function input(size: u32): usize {
+/**
+ * Resets the heap and makes room for a profile of `size` bytes, then, 8-aligned after it, the
+ * label mapping's rules (`rulesSize` bytes, see readRules); returns where to copy the profile.
+ */
+export function input(size: u32, rulesSize: u32): usize {
   if (heapBase == 0) heapBase = (__heap_base + 7) & ~(<usize>7);
   heapTop = heapBase;
-  base = alloc(<usize>size + 8);
+  base = alloc(((<usize>size + 7) & ~(<usize>7)) + <usize>rulesSize + 8);
   return base;
 }
 
 /** Decodes the profile copied to `input`: 0, or a call to `bail` (a JavaScript exception). */
-export function decode(size: u32, seedBytes: u32, seedIds: u32, maxSamples: f64, maxFrames: f64): i32 {
+export function decode(
+  size: u32,
+  seedBytes: u32,
+  seedIds: u32,
+  maxSamples: f64,
+  maxFrames: f64,
+  maxLabels: f64,
+  maxValueBytes: f64,
+): i32 {
   bytesSeed = seedBytes;
   idSeed = seedIds;
   maxStackFrames = maxFrames;
@@ -1127,7 +1396,13 @@ export function decode(size: u32, seedBytes: u32, seedIds: u32, maxSamples: f64,
   pathFrameListCapacity = 0;
   rowCount = 0;
   valuePieceCapacity = 0;
+  setCount = 0;
+  labelCount = 0;
+  labelCapacity = 0;
+  maxLabelsPerSample = maxLabels;
+  maxLabelValueBytes = maxValueBytes;
   const end = base + <usize>size;
+  readRules(base + ((<usize>size + 7) & ~(<usize>7)));
   count(end);
   scan(end);
   explode(maxSamples);
@@ -1177,12 +1452,18 @@ export function result(field: i32): f64 {
     case 37: return <f64>rowValues;
     case 38: return <f64>rowStacks;
     case 39: return <f64>rowLabelSets;
-    case 40: return <f64>rangeMapSize(labelSetRecords);
-    case 41: return <f64>load<u32>(labelSetRecords, 8);
-    case 42: return <f64>labelSetCounts;
+    case 40: return <f64>setCount;
+    case 41: return <f64>setSpanIds;
+    case 42: return <f64>setLocalRootSpanIds;
     case 43: return <f64>base;
     case 44: return <f64>pathFrameListLength;
     case 45: return <f64>locationFrameListLength;
+    case 46: return <f64>setEndpoints;
+    case 47: return <f64>setTraceIds;
+    case 48: return <f64>setLabelsFrom;
+    case 49: return <f64>labelCount;
+    case 50: return <f64>labelKeys;
+    case 51: return <f64>labelValues;
     default: return -1;
   }
 }
