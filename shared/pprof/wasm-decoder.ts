@@ -285,7 +285,6 @@ function decodeInWasm(
   );
   const r = new Results(exports, exports.memory.buffer);
   const get = (field: number) => r.get(field);
-  const base = get(R.base);
 
   const stringCount = get(R.stringCount);
   const strings = ProfileStrings.ofRanges(

@@ -208,20 +208,30 @@ function slotOf(hi: u32, lo: u32, mask: u32): u32 {
   return (x ^ (x >> 16)) & mask;
 }
 
+/**
+ * A seeded 64-bit multiply-xorshift hash of [from, to), eight bytes per step (the last word read
+ * overlapping, so every byte read lies in the range); the table uses its low 32 bits.
+ */
 function hashBytes(from: usize, to: usize): u32 {
-  let h = <u32>(to - from) ^ bytesSeed;
-  let at = from;
-  for (; at + 4 <= to; at += 4) {
-    let k = load<u32>(at);
-    k *= 0xcc9e2d51;
-    k = rotl<u32>(k, 15) * 0x1b873593;
-    h ^= k;
-    h = rotl<u32>(h, 13) * 5 + 0xe6546b64;
+  const n = to - from;
+  let h: u64 = (<u64>bytesSeed << 32) ^ (<u64>n * 0x9e3779b97f4a7c15);
+  if (n >= 8) {
+    let at = from;
+    for (; at + 8 < to; at += 8) {
+      h = (h ^ load<u64>(at)) * 0xbf58476d1ce4e5b9;
+      h ^= h >> 31;
+    }
+    h = (h ^ load<u64>(to - 8)) * 0x94d049bb133111eb;
+  } else if (n >= 4) {
+    h = (h ^ (<u64>load<u32>(from) | (<u64>load<u32>(to - 4) << 32))) * 0x94d049bb133111eb;
+  } else if (n > 0) {
+    const w = <u64>load<u8>(from) | (<u64>load<u8>(from + (n >> 1)) << 8) | (<u64>load<u8>(to - 1) << 16);
+    h = (h ^ w) * 0x94d049bb133111eb;
   }
-  for (; at < to; at++) h = (h ^ <u32>load<u8>(at)) * 0x01000193;
-  h = (h ^ (h >> 16)) * 0x85ebca6b;
-  h = (h ^ (h >> 13)) * 0xc2b2ae35;
-  return h ^ (h >> 16);
+  h ^= h >> 32;
+  h *= 0xff51afd7ed558ccd;
+  h ^= h >> 29;
+  return <u32>h;
 }
 
 function sameBytes(a: usize, b: usize, n: usize): bool {
@@ -233,18 +243,30 @@ function sameBytes(a: usize, b: usize, n: usize): bool {
 
 /**
  * A map from byte ranges of the profile to their entry number (0, 1, … in order of insertion).
- * A table is a header [slots, mask, entries, size] in the heap; slots hold (hash, entry + 1),
- * entries (from, to) as absolute addresses.
+ * A table is a header [slots, mask, keys, size, keys used, keys capacity] in the heap; slots hold
+ * (hash, offset + 1) of an entry in `keys`, which holds each entry's number, length and bytes.
+ * Keys are copied there, not compared where they first occur: in a large profile that was a
+ * cache miss per lookup. The slots start few and double at half full: a table sized for every
+ * sample but holding a few hundred paths would spread them over megabytes.
  */
-function newRangeMap(capacity: u32): usize {
-  let slots: u32 = 16;
-  while (slots < 2 * capacity) slots <<= 1;
-  const table = alloc(16);
+function newRangeMap(expected: u32, keyBytes: usize): usize {
+  const slots = slotsFor(expected);
+  const table = alloc(24);
   store<u32>(table, <u32>allocFilled(<usize>slots << 3, 0));
   store<u32>(table, slots - 1, 4);
-  store<u32>(table, <u32>alloc(<usize>capacity << 3), 8);
+  store<u32>(table, <u32>alloc(keyBytes), 8);
   store<u32>(table, 0, 12);
+  store<u32>(table, 0, 16);
+  store<u32>(table, <u32>keyBytes, 20);
   return table;
+}
+
+/** Slots for `expected` entries (capped: growing is cheaper than a sparse table), a power of 2. */
+function slotsFor(expected: u32): u32 {
+  const wanted: u32 = expected < 65536 ? 2 * expected : 131072;
+  let slots: u32 = 1024;
+  while (slots < wanted) slots <<= 1;
+  return slots;
 }
 
 function rangeMapSize(table: usize): u32 {
@@ -255,44 +277,77 @@ function rangeMapSize(table: usize): u32 {
 function rangeMapFind(table: usize, from: usize, to: usize): u32 {
   const slots = <usize>load<u32>(table);
   const mask = load<u32>(table, 4);
-  const entries = <usize>load<u32>(table, 8);
+  const keys = <usize>load<u32>(table, 8);
   const hash = hashBytes(from, to);
   const n = to - from;
   let slot = hash & mask;
   let probes: u32 = 0;
   while (true) {
     const at = slots + (<usize>slot << 3);
-    const entry = load<u32>(at, 4);
-    if (entry == 0) break;
+    const offset = load<u32>(at, 4);
+    if (offset == 0) break;
     if (load<u32>(at) == hash) {
-      const e = entries + (<usize>(entry - 1) << 3);
-      const start = <usize>load<u32>(e);
-      if (<usize>load<u32>(e, 4) - start == n && sameBytes(start, from, n)) return entry - 1;
+      const key = keys + <usize>offset - 1;
+      if (<usize>load<u32>(key, 4) == n && sameBytes(key + 8, from, n)) return load<u32>(key);
     }
     if (++probes > MAX_PROBES) bail(FLOOD);
     slot = (slot + 1) & mask;
   }
   const entry = load<u32>(table, 12);
   store<u32>(table, entry + 1, 12);
-  const e = entries + (<usize>entry << 3);
-  store<u32>(e, <u32>from);
-  store<u32>(e, <u32>to, 4);
+  const used = <usize>load<u32>(table, 16);
+  const size: usize = 8 + ((n + 3) & ~(<usize>3));
+  let capacity = <usize>load<u32>(table, 20);
+  let base = keys;
+  if (used + size > capacity) {
+    capacity = 2 * capacity + size;
+    base = alloc(capacity);
+    memory.copy(base, keys, used);
+    store<u32>(table, <u32>base, 8);
+    store<u32>(table, <u32>capacity, 20);
+  }
+  const key = base + used;
+  store<u32>(key, entry);
+  store<u32>(key, <u32>n, 4);
+  memory.copy(key + 8, from, n);
+  store<u32>(table, <u32>(used + size), 16);
   const at = slots + (<usize>slot << 3);
   store<u32>(at, hash);
-  store<u32>(at, entry + 1, 4);
+  store<u32>(at, <u32>(used + 1), 4);
+  if ((entry + 1) << 1 > mask) growRangeMap(table);
   return entry;
+}
+
+function growRangeMap(table: usize): void {
+  const oldSlots = <usize>load<u32>(table);
+  const oldCount = load<u32>(table, 4) + 1;
+  const mask = 2 * oldCount - 1;
+  const slots = allocFilled(<usize>(mask + 1) << 3, 0);
+  for (let old: u32 = 0; old < oldCount; old++) {
+    const from = oldSlots + (<usize>old << 3);
+    const entry = load<u32>(from, 4);
+    if (entry == 0) continue;
+    const hash = load<u32>(from);
+    let slot = hash & mask;
+    while (load<u32>(slots + (<usize>slot << 3), 4) != 0) slot = (slot + 1) & mask;
+    store<u32>(slots + (<usize>slot << 3), hash);
+    store<u32>(slots + (<usize>slot << 3), entry, 4);
+  }
+  store<u32>(table, <u32>slots);
+  store<u32>(table, mask, 4);
 }
 
 /**
  * A map from uint64 ids, kept by the caller in an array of 8 bytes per entry, to their entry. A
- * table is a header [slots, mask, free slot] in the heap; slots hold entry + 1.
+ * table is a header [slots, mask, free slot, size] in the heap; slots hold entry + 1. It doubles
+ * at half full, as range maps do.
  */
-function newIdMap(capacity: u32): usize {
-  let slots: u32 = 16;
-  while (slots < 2 * capacity) slots <<= 1;
-  const table = alloc(12);
+function newIdMap(expected: u32): usize {
+  const slots = slotsFor(expected);
+  const table = alloc(16);
   store<u32>(table, <u32>allocFilled(<usize>slots << 2, 0));
   store<u32>(table, slots - 1, 4);
+  store<u32>(table, 0, 12);
   return table;
 }
 
@@ -315,12 +370,32 @@ function idMapFind(table: usize, ids: usize, hi: u32, lo: u32): i32 {
   return -1;
 }
 
+/** Puts `entry`, whose id is in `ids`, in the slot idMapFind left free. */
+function idMapPut(table: usize, ids: usize, entry: u32): void {
+  store<u32>(<usize>load<u32>(table) + (<usize>load<u32>(table, 8) << 2), entry + 1);
+  const size = load<u32>(table, 12) + 1;
+  store<u32>(table, size, 12);
+  const oldMask = load<u32>(table, 4);
+  if ((size << 1) <= oldMask) return;
+  // Half full: double, placing every entry again.
+  const oldSlots = <usize>load<u32>(table);
+  const mask = 2 * oldMask + 1;
+  const slots = allocFilled(<usize>(mask + 1) << 2, 0);
+  for (let old: u32 = 0; old <= oldMask; old++) {
+    const e = load<u32>(oldSlots + (<usize>old << 2));
+    if (e == 0) continue;
+    const id = ids + (<usize>(e - 1) << 3);
+    let slot = slotOf(load<u32>(id, 4), load<u32>(id), mask);
+    while (load<u32>(slots + (<usize>slot << 2)) != 0) slot = (slot + 1) & mask;
+    store<u32>(slots + (<usize>slot << 2), e);
+  }
+  store<u32>(table, <u32>slots);
+  store<u32>(table, mask, 4);
+}
+
 /** The slot where idMapFind last found its id. */
 let foundSlot: u32 = 0;
 
-function idMapPut(table: usize, entry: u32): void {
-  store<u32>(<usize>load<u32>(table) + (<usize>load<u32>(table, 8) << 2), entry + 1);
-}
 
 // ---- the profile's tables (absolute addresses; counts) ----
 
@@ -619,13 +694,12 @@ function denseIndex(ids: usize, n: u32): usize {
 /** A hash table (newIdMap) from ids to their index. */
 function sparseIndex(ids: usize, n: u32): usize {
   const table = newIdMap(n);
-  const slots = <usize>load<u32>(table);
   for (let i: u32 = 0; i < n; i++) {
     const id = ids + (<usize>i << 3);
     const known = idMapFind(table, ids, load<u32>(id, 4), load<u32>(id));
     // Found: the slot of the earlier definition, which this one replaces.
-    if (known >= 0) store<u32>(slots + (<usize>foundSlot << 2), i + 1);
-    else idMapPut(table, i);
+    if (known >= 0) store<u32>(<usize>load<u32>(table) + (<usize>foundSlot << 2), i + 1);
+    else idMapPut(table, ids, i);
   }
   return table;
 }
@@ -816,10 +890,10 @@ function frame(location: u32, line: i32): u32 {
   const known = idMapFind(frameById, frameIds, hi, lo);
   if (known >= 0) return <u32>known;
   const index = frameCount++;
-  idMapPut(frameById, index);
   const id = frameIds + (<usize>index << 3);
   store<u32>(id, lo);
   store<u32>(id, hi, 4);
+  idMapPut(frameById, frameIds, index); // after the id: a growing table reads it
   store<i32>(frameNames + (<usize>index << 2), name);
   store<i32>(frameLocations + (<usize>index << 2), location);
   store<i32>(frameSystemNames + (<usize>index << 2), system);
@@ -889,10 +963,10 @@ function addStack(leaf: i32, path: i32, frames: u32): u32 {
   if (known >= 0) return <u32>known;
   countFrames(<f64>frames);
   const index = stackCount++;
-  idMapPut(stackById, index);
   const id = stackIds + (<usize>index << 3);
   store<u32>(id, lo);
   store<u32>(id, hi, 4);
+  idMapPut(stackById, stackIds, index); // after the id: a growing table reads it
   store<i32>(stackLeaves + (<usize>index << 2), leaf);
   store<i32>(stackPaths + (<usize>index << 2), path);
   return index;
@@ -1021,7 +1095,8 @@ function rulesOfKey(key: u32): u32 {
 }
 
 /** Refuses (to JavaScript, which names it) a key or value over maxLabelValueBytes of UTF-8. */
-function checkLabelLength(index: u32): void {
+// @ts-ignore: decorator
+@inline function checkLabelLength(index: u32): void {
   const n = <f64>(stringTo(index) - stringFrom(index));
   // JavaScript counts the UTF-8 of the decoded text: the bytes for ASCII, at most three per byte else.
   if (n > maxLabelValueBytes || (n * 3 > maxLabelValueBytes && !isAscii(index))) bail(LIMIT);
@@ -1222,11 +1297,12 @@ function explode(maxSamples: f64): void {
   stackLeaves = alloc(<usize>stackCapacity << 2);
   stackPaths = alloc(<usize>stackCapacity << 2);
   stackById = newIdMap(stackCapacity);
-  callerPaths = newRangeMap(stackCapacity);
+  // A stack is a leaf and a caller path: profiles have far fewer paths than stacks.
+  callerPaths = newRangeMap(stackCapacity < 4096 ? stackCapacity : 4096, 65536);
   pathFramesFrom = alloc(<usize>stackCapacity << 2);
   pathFrameCounts = alloc(<usize>stackCapacity << 2);
   pathChains = alloc(<usize>stackCapacity << 3);
-  labelSetRecords = newRangeMap(stackCapacity);
+  labelSetRecords = newRangeMap(stackCapacity, 65536);
   setSpanIds = alloc(<usize>stackCapacity << 3);
   setLocalRootSpanIds = alloc(<usize>stackCapacity << 3);
   setEndpoints = alloc(<usize>stackCapacity << 2);
