@@ -59,32 +59,55 @@ interface WebAssemblyApi {
 }
 const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi };
 
-function load(): DecoderExports | undefined {
-  let bytes: Buffer;
+function compile(): object | undefined {
   try {
-    bytes = readFileSync(new URL('./wasm/decoder.wasm', import.meta.url));
+    return new WebAssembly.Module(readFileSync(new URL('./wasm/decoder.wasm', import.meta.url)));
   } catch {
     return undefined; // not built: the JavaScript decoder does everything
   }
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-    env: {
-      bail: (reason: number) => {
-        throw new WasmBail(reason);
-      },
-      abort: () => {
-        throw new WasmBail(-1);
-      },
-    },
-  });
-  return instance.exports as unknown as DecoderExports;
 }
 
-const decoder = load();
+const imports = {
+  env: {
+    bail: (reason: number) => {
+      throw new WasmBail(reason);
+    },
+    abort: () => {
+      throw new WasmBail(-1);
+    },
+  },
+};
+
+const decoderModule = compile();
+/**
+ * The instance, made when first needed. Its memory only grows: after a profile that grew it past
+ * `retainedMemoryBytes` (64 MiB) the instance is dropped, so that one large profile does not keep its
+ * tables for the life of the process (a new instance costs well under a millisecond).
+ */
+let instance: DecoderExports | undefined;
+let retainedMemoryBytes = 64 * 1024 * 1024;
+
+/** Sets `retainedMemoryBytes` (for tests). */
+export function retainWasmMemoryUpTo(bytes: number): void {
+  retainedMemoryBytes = bytes;
+}
+
+function decoder(): DecoderExports | undefined {
+  if (instance === undefined && decoderModule !== undefined) {
+    instance = new WebAssembly.Instance(decoderModule, imports).exports as unknown as DecoderExports;
+  }
+  return instance;
+}
+
+/** Bytes of memory the decoder holds now (0: none), for tests. */
+export function wasmMemoryBytes(): number {
+  return instance?.memory.buffer.byteLength ?? 0;
+}
 // Secret per process, as lookup-tables.ts's: keys cannot be crafted to pile into one run of slots.
 const [BYTES_SEED = 0, ID_SEED = 0] = getRandomValues(new Uint32Array(2));
 
 /** True when decoder.wasm was built and loaded. */
-export const wasmDecoderLoaded = decoder !== undefined;
+export const wasmDecoderLoaded = decoderModule !== undefined;
 
 /** The last profile the WebAssembly decoder left to JavaScript, and why (for tests). */
 export let lastBail: string | undefined;
@@ -387,13 +410,16 @@ export function explodeInWasm(
   mapping: LabelMapping,
   limits: ExplodeLimits,
 ): CompactExplodedProfile | undefined {
-  if (decoder === undefined) return undefined;
+  const exports = decoder();
+  if (exports === undefined) return undefined;
   try {
-    const exploded = decodeInWasm(decoder, data, context, mapping, limits);
+    const exploded = decodeInWasm(exports, data, context, mapping, limits);
     lastBail = undefined;
     return exploded;
   } catch (error) {
     lastBail = error instanceof WasmBail ? (BAIL_REASONS[error.reason] ?? 'abort') : (error as Error).message;
     return undefined;
+  } finally {
+    if (exports.memory.buffer.byteLength > retainedMemoryBytes) instance = undefined;
   }
 }

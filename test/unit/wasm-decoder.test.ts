@@ -18,7 +18,7 @@ import {
   explodeProfileCompactJs,
   materialise,
 } from '../../shared/pprof/explode.js';
-import { lastBail, wasmDecoderLoaded } from '../../shared/pprof/wasm-decoder.js';
+import { lastBail, retainWasmMemoryUpTo, wasmDecoderLoaded, wasmMemoryBytes } from '../../shared/pprof/wasm-decoder.js';
 import { buildRealisticProfile } from '../bench/realistic-profile.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testProfileContext as context } from '../support/profile-context.js';
@@ -106,6 +106,34 @@ describe('the WebAssembly decoder', () => {
     const again = contents(explodeProfileCompact(large, context, defaultLabelMapping, limits));
 
     expect(isDeepStrictEqual(again, first)).toBe(true);
+  });
+
+  it('doubles its tables past 64k distinct stacks and label sets', () => {
+    const bytes = buildRealisticProfile({ seed: 5, samples: 90_000, requests: 90_000 });
+    const exploded = explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
+
+    expect(expectSameAsJs(bytes)).toBeUndefined();
+    expect([exploded.compact.stackIds.length, exploded.compact.labelSets.count]).toSatisfy((counts: number[]) =>
+      counts.every((count) => count > 65_536),
+    );
+  });
+
+  it('drops its memory after a profile that grew it past the retained size', () => {
+    const bytes = buildRealisticProfile({ seed: 6, samples: 2_000 });
+    try {
+      retainWasmMemoryUpTo(1024 * 1024);
+      const first = contents(explodeProfileCompact(bytes, context, defaultLabelMapping, limits));
+      const memoryAfterFirst = wasmMemoryBytes();
+      const again = contents(explodeProfileCompact(bytes, context, defaultLabelMapping, limits));
+
+      expect(memoryAfterFirst).toBe(0);
+      expect(lastBail).toBeUndefined();
+      expect(isDeepStrictEqual(again, first)).toBe(true);
+    } finally {
+      retainWasmMemoryUpTo(64 * 1024 * 1024);
+    }
+    explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
+    expect(wasmMemoryBytes()).toBeGreaterThan(0);
   });
 
   it('leaves every other profile to the JavaScript decoder, which decodes or refuses it', () => {
