@@ -276,13 +276,30 @@ function inlinedProfile(lines: number): Uint8Array {
   return buildProfile({ idBase: 0, lines });
 }
 
-/** One sample on one location of `lines` lines, ids counted from `idBase` + 1. */
-function buildProfile({ idBase, lines, line = 12n }: { idBase: number; lines: number; line?: bigint }): Uint8Array {
+/**
+ * One sample on one location of `lines` lines; location ids counted from `idBase` + 1, function
+ * ids from `functionIdBase` + 1 (default: the same).
+ */
+function buildProfile({
+  idBase,
+  functionIdBase = idBase,
+  lines,
+  line = 12n,
+}: {
+  idBase: number;
+  functionIdBase?: number;
+  lines: number;
+  line?: bigint;
+}): Uint8Array {
   const strings = new StringTable();
   const functions = Array.from(
     { length: lines },
     (_, i) =>
-      new PprofFunction({ id: idBase + i + 1, name: strings.dedup(`pkg.f${i}`), filename: strings.dedup('f.go') }),
+      new PprofFunction({
+        id: functionIdBase + i + 1,
+        name: strings.dedup(`pkg.f${i}`),
+        filename: strings.dedup('f.go'),
+      }),
   );
   const location = new Location({
     id: idBase + 1,

@@ -678,9 +678,9 @@ function scan(end: usize): void {
   // Ids 1…n (what every encoder writes) index arrays; other ids, a hash table. A repeated id
   // ends on its last definition, as in the JavaScript decoder.
   locationByDenseId = denseIndex(locationIds, locationCount);
-  if (locationByDenseId == 0) locationBySparseId = sparseIndex(locationIds, locationCount);
+  locationBySparseId = locationByDenseId == 0 ? sparseIndex(locationIds, locationCount) : 0;
   functionByDenseId = denseIndex(functionIds, functionCount);
-  if (functionByDenseId == 0) functionBySparseId = sparseIndex(functionIds, functionCount);
+  functionBySparseId = functionByDenseId == 0 ? sparseIndex(functionIds, functionCount) : 0;
 }
 
 /** An array from ids 0…n to their index (-1: none), or 0 when an id is above n. */
@@ -704,10 +704,10 @@ function sparseIndex(ids: usize, n: u32): usize {
   return table;
 }
 
-/** The index of the location or function with this id, or -1. */
-function indexOf(id: u64, dense: usize, sparse: usize, n: u32): i32 {
+/** The index of the location or function with this id (`ids`: theirs, `n` of them), or -1. */
+function indexOf(id: u64, dense: usize, sparse: usize, ids: usize, n: u32): i32 {
   if (dense != 0) return id > <u64>n ? -1 : load<i32>(dense + (<usize>id << 2));
-  return idMapFind(sparse, sparse == locationBySparseId ? locationIds : functionIds, <u32>(id >> 32), <u32>id);
+  return idMapFind(sparse, ids, <u32>(id >> 32), <u32>id);
 }
 
 let sampleCountSeen: u32 = 0;
@@ -865,6 +865,7 @@ function frame(location: u32, line: i32): u32 {
       load<u64>(lineFunctionIds + (<usize>line << 3)),
       functionByDenseId,
       functionBySparseId,
+      functionIds,
       functionCount,
     );
     if (fn < 0) bail(MISSING);
@@ -903,7 +904,7 @@ function frame(location: u32, line: i32): u32 {
 }
 
 function locationOf(id: u64): u32 {
-  const location = indexOf(id, locationByDenseId, locationBySparseId, locationCount);
+  const location = indexOf(id, locationByDenseId, locationBySparseId, locationIds, locationCount);
   if (location < 0) bail(MISSING);
   return <u32>location;
 }
