@@ -1,5 +1,6 @@
 import { HotspotsError, unprocessable } from '../errors.js';
 import type { LabelMapping } from '../labels.js';
+import { type FrameColumns, frameAccess } from './frame-texts.js';
 import { type LabelSet, LabelSetBuilder, type LabelSets } from './label-sets.js';
 import { ByteRangeMap } from './lookup-tables.js';
 import { addPiece, clearPieces, firstPiece, newPieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
@@ -67,9 +68,11 @@ export interface CompactSamples {
   stackCallerFrames: (stack: number) => FrameList;
   /** frame_id of each frame. */
   frameIds: BigUint64Array;
-  /** The frames row of frame i, built when asked for (the consumer asks for frames it has not inserted). */
+  /** The other columns of each frame, texts as refs an encoder copies from the profile. */
+  frames: FrameColumns;
+  /** The frames row of frame i, built when asked for (tests; the consumer encodes `frames`). */
   frameRow: (frame: number, tenant: string) => FrameRow;
-  /** Frame i's columns but its id: what an encoder copying the id from `frameIds` needs. */
+  /** Frame i's columns but its id, as strings. */
   frameFields: (frame: number) => FrameFields;
   /** The profile's start second, the `ts` of every row. */
   ts: number;
@@ -257,9 +260,7 @@ function explodeInto(
       stackIds: new BigUint64Array(stacks.stackIdWords.buffer, 0, stacks.stackCount),
       stackLeafFrames: (stack) => stacks.stackLeafFrames(stack),
       stackCallerFrames: (stack) => stacks.stackCallerFrames(stack),
-      frameIds: new BigUint64Array(stacks.frameIdWords.buffer, 0, stacks.frameCount),
-      frameRow: (frame, tenant) => stacks.frameRow(frame, tenant),
-      frameFields: (frame) => stacks.frameFields(frame),
+      ...frameAccess(new BigUint64Array(stacks.frameIdWords.buffer, 0, stacks.frameCount), stacks.frameColumns()),
       ts,
     },
   };

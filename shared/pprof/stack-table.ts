@@ -3,6 +3,7 @@ import { contentId, frameIdOfLine, StackChain, xxh32Pair } from './content-ids.j
 import { ByteRangeMap, Uint64Map } from './lookup-tables.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import type { IdKey, ProfileIndex } from './profile-scan.js';
+import { type FrameColumns, FrameTexts } from './frame-texts.js';
 import type { FrameRow } from './rows.js';
 import { growInt32, growUint32 } from './typed-arrays.js';
 
@@ -11,7 +12,7 @@ export type FrameList = ArrayLike<number> & Iterable<number>;
 
 export type FrameFields = Pick<FrameRow, 'function_name' | 'system_name' | 'file_name' | 'line'>;
 
-import { HI, LO, uint64Decimal } from './wire.js';
+import { HI, LO } from './wire.js';
 
 const NO_FRAMES: readonly number[] = [];
 /** Leaves of up to this many frames are chained again for every sample (see `stack`). */
@@ -34,9 +35,8 @@ export class StackTable {
   frameCount = 0;
   /** frame_id per frame: hi/lo words, laid out for a BigUint64Array view. */
   frameIdWords = new Uint32Array(512);
-  // Per frame: its function's string indices (name -1: named by its location's address) and line.
+  // Per frame: its texts (FrameTexts refs: the name ≤ -2 when it is its location's address) and line.
   private frameNames = new Int32Array(256);
-  private frameLocations = new Int32Array(256);
   private frameSystemNames = new Int32Array(256);
   private frameFileNames = new Int32Array(256);
   private frameLines = new Float64Array(256);
@@ -188,7 +188,6 @@ export class StackTable {
       const size = 2 * index + 2;
       this.frameIdWords = growUint32(this.frameIdWords, 2 * size);
       this.frameNames = growInt32(this.frameNames, size);
-      this.frameLocations = growInt32(this.frameLocations, size);
       this.frameSystemNames = growInt32(this.frameSystemNames, size);
       this.frameFileNames = growInt32(this.frameFileNames, size);
       const lines = new Float64Array(size);
@@ -197,35 +196,22 @@ export class StackTable {
     }
     this.frameIdWords[2 * index + LO] = idLo;
     this.frameIdWords[2 * index + HI] = idHi;
-    this.frameNames[index] = nameIndex;
-    this.frameLocations[index] = location;
+    this.frameNames[index] = nameIndex >= 0 ? nameIndex : -2 - location;
     this.frameSystemNames[index] = systemIndex;
     this.frameFileNames[index] = fileIndex;
     this.frameLines[index] = lineNumber;
     return index;
   }
 
-  /** The frames row of frame `frame`. */
-  frameRow(frame: number, tenant: string): FrameRow {
+  /** The frames in columns (views of the table's own). */
+  frameColumns(): FrameColumns {
+    const count = this.frameCount;
     return {
-      tenant,
-      frame_id: uint64Decimal(this.frameIdWords[2 * frame + HI] as number, this.frameIdWords[2 * frame + LO] as number),
-      ...this.frameFields(frame),
-    };
-  }
-
-  /** The columns of frame `frame` other than its id (which `frameIds` holds). */
-  frameFields(frame: number): FrameFields {
-    const strings = this.profile.strings;
-    const name = this.frameNames[frame] as number;
-    const system = this.frameSystemNames[frame] as number;
-    const file = this.frameFileNames[frame] as number;
-    return {
-      function_name:
-        name < 0 ? this.profile.addressName(this.frameLocations[frame] as number) : strings.get(name, 'function name'),
-      system_name: system < 0 ? '' : strings.get(system, 'function system name'),
-      file_name: file < 0 ? '' : strings.get(file, 'function file name'),
-      line: this.frameLines[frame] as number,
+      names: this.frameNames.subarray(0, count),
+      systemNames: this.frameSystemNames.subarray(0, count),
+      fileNames: this.frameFileNames.subarray(0, count),
+      lines: this.frameLines.subarray(0, count),
+      texts: new FrameTexts(this.profile.strings, (location) => this.profile.addressName(location)),
     };
   }
 

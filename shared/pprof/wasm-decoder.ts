@@ -2,11 +2,12 @@ import { getRandomValues } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { LabelMapping } from '../labels.js';
 import type { CompactExplodedProfile, SampleType } from './explode.js';
+import { type FrameColumns, FrameTexts, frameAccess } from './frame-texts.js';
 import { LabelSetColumns } from './label-sets.js';
 import { ProfileStrings } from './profile-strings.js';
-import type { ExplodeLimits, FrameRow, ProfileContext } from './rows.js';
-import type { FrameFields, FrameList } from './stack-table.js';
-import { HI, int64BigInt, LO, uint64Decimal } from './wire.js';
+import type { ExplodeLimits, ProfileContext } from './rows.js';
+import type { FrameList } from './stack-table.js';
+import { HI, int64BigInt, LO } from './wire.js';
 
 /**
  * The decoder's fast path: wasm/assembly/decoder.ts, compiled by `npm run build` to
@@ -134,7 +135,6 @@ const R = {
   frameCount: 17,
   frameIds: 18,
   frameNames: 19,
-  frameLocations: 20,
   frameSystemNames: 21,
   frameFileNames: 22,
   frameLines: 23,
@@ -221,19 +221,11 @@ class Results {
 
 const EMPTY = new Int32Array(0);
 
-/** Frames and stacks as decoder.ts left them: what CompactSamples gives the row encoders. */
+/** Stacks as decoder.ts left them: each a leaf location's frames and a caller path's. */
 class WasmStacks {
   private readonly callerLists: (Int32Array | undefined)[];
 
   constructor(
-    private readonly strings: ProfileStrings,
-    private readonly frameNames: Int32Array,
-    private readonly frameLocations: Int32Array,
-    private readonly frameSystemNames: Int32Array,
-    private readonly frameFileNames: Int32Array,
-    private readonly frameLines: Float64Array,
-    /** Per location, hi/lo words of its address. */
-    private readonly locationAddresses: Uint32Array,
     private readonly stackLeaves: Int32Array,
     private readonly stackPaths: Int32Array,
     private readonly locationFramesFrom: Int32Array,
@@ -265,25 +257,13 @@ class WasmStacks {
     }
     return list;
   }
+}
 
-  private addressName(location: number): string {
-    const lo = this.locationAddresses[2 * location + LO] as number;
-    const hi = this.locationAddresses[2 * location + HI] as number;
-    return `0x${hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0')}`;
-  }
-
-  frameFields(frame: number): FrameFields {
-    const name = this.frameNames[frame] as number;
-    const system = this.frameSystemNames[frame] as number;
-    const file = this.frameFileNames[frame] as number;
-    return {
-      function_name:
-        name < 0 ? this.addressName(this.frameLocations[frame] as number) : this.strings.get(name, 'function name'),
-      system_name: system < 0 ? '' : this.strings.get(system, 'function system name'),
-      file_name: file < 0 ? '' : this.strings.get(file, 'function file name'),
-      line: this.frameLines[frame] as number,
-    };
-  }
+/** A location's address as the JavaScript decoder names a frame by it (profile-scan.ts). */
+function addressName(addresses: Uint32Array, location: number): string {
+  const lo = addresses[2 * location + LO] as number;
+  const hi = addresses[2 * location + HI] as number;
+  return `0x${hi === 0 ? lo.toString(16) : hi.toString(16) + lo.toString(16).padStart(8, '0')}`;
 }
 
 function decodeInWasm(
@@ -342,14 +322,15 @@ function decodeInWasm(
   const frameCount = get(R.frameCount);
   const locationCount = get(R.locationCount);
   const pathCount = get(R.pathCount);
+  const addresses = r.uint32(get(R.locationAddresses), 2 * locationCount);
+  const frames: FrameColumns = {
+    names: r.int32(get(R.frameNames), frameCount),
+    systemNames: r.int32(get(R.frameSystemNames), frameCount),
+    fileNames: r.int32(get(R.frameFileNames), frameCount),
+    lines: r.float64(get(R.frameLines), frameCount),
+    texts: new FrameTexts(strings, (location) => addressName(addresses, location)),
+  };
   const stacks = new WasmStacks(
-    strings,
-    r.int32(get(R.frameNames), frameCount),
-    r.int32(get(R.frameLocations), frameCount),
-    r.int32(get(R.frameSystemNames), frameCount),
-    r.int32(get(R.frameFileNames), frameCount),
-    r.float64(get(R.frameLines), frameCount),
-    r.uint32(get(R.locationAddresses), 2 * locationCount),
     r.int32(get(R.stackLeaves), stackCount),
     r.int32(get(R.stackPaths), stackCount),
     r.int32(get(R.locationFramesFrom), locationCount),
@@ -359,8 +340,7 @@ function decodeInWasm(
     r.int32(get(R.pathFrameCounts), pathCount),
     r.int32(get(R.pathFrameList), get(R.pathFrameListLength)),
   );
-  const frameIdWords = r.uint32(get(R.frameIds), 2 * frameCount);
-  const frameIds = new BigUint64Array(frameIdWords.buffer, 0, frameCount);
+  const frameIds = new BigUint64Array(r.uint32(get(R.frameIds), 2 * frameCount).buffer, 0, frameCount);
 
   const timeHi = get(R.timeHi);
   const timeLo = get(R.timeLo);
@@ -388,13 +368,7 @@ function decodeInWasm(
       stackIds: new BigUint64Array(r.uint32(get(R.stackIds), 2 * stackCount).buffer, 0, stackCount),
       stackLeafFrames: (stack) => stacks.stackLeafFrames(stack),
       stackCallerFrames: (stack) => stacks.stackCallerFrames(stack),
-      frameIds,
-      frameRow: (frame, tenant): FrameRow => ({
-        tenant,
-        frame_id: uint64Decimal(frameIdWords[2 * frame + HI] as number, frameIdWords[2 * frame + LO] as number),
-        ...stacks.frameFields(frame),
-      }),
-      frameFields: (frame) => stacks.frameFields(frame),
+      ...frameAccess(frameIds, frames),
       ts,
     },
   };

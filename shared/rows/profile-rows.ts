@@ -287,7 +287,10 @@ export function encodeFrameRow(writer: RowBinaryWriter, row: FrameRow): void {
   writer.int64(BigInt(row.line));
 }
 
-/** Frame rows of one profile, the id copied from `frameIds` (no decimal text, no bigint). */
+/**
+ * Frame rows of one profile, the id copied from `frameIds` (no decimal text, no bigint) and the
+ * texts from the profile's bytes (no JS string per text).
+ */
 export class FrameRowEncoder {
   private readonly frameIdBytes: Uint8Array;
   private readonly tenantBytes: Buffer;
@@ -301,13 +304,13 @@ export class FrameRowEncoder {
   }
 
   encode(writer: RowBinaryWriter, frame: number): void {
-    const fields = this.compact.frameFields(frame);
+    const frames = this.compact.frames;
     writer.raw(this.tenantBytes);
     writer.eightBytes(this.frameIdBytes, 8 * frame);
-    writer.string(fields.function_name);
-    writer.string(fields.system_name);
-    writer.string(fields.file_name);
-    writer.int64Number(fields.line);
+    writer.stringFrom(frames.texts, frames.names[frame] as number);
+    writer.stringFrom(frames.texts, frames.systemNames[frame] as number);
+    writer.stringFrom(frames.texts, frames.fileNames[frame] as number);
+    writer.int64Number(frames.lines[frame] as number);
   }
 }
 

@@ -1,9 +1,16 @@
 import fc from 'fast-check';
+import { Line, Location, Function as PprofFunction, Profile, Sample, StringTable, ValueType } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
 import { copyBytes } from '../../shared/bytes.js';
 import { defaultLabelMapping } from '../../shared/labels.js';
-import { explodeProfile, explodeProfileCompact, type ProfileContext } from '../../shared/pprof/explode.js';
+import {
+  explodeProfile,
+  explodeProfileCompact,
+  explodeProfileCompactJs,
+  type ProfileContext,
+} from '../../shared/pprof/explode.js';
 import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
+import { lastBail } from '../../shared/pprof/wasm-decoder.js';
 import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
 import { encodeFrameRow, FrameRowEncoder, SampleRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
 import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
@@ -113,20 +120,61 @@ describe('StackRowEncoder', () => {
   });
 });
 
+/**
+ * Frames of every kind: named by their location's address (no lines; a function without a name),
+ * a line of -1, and (decoded in JavaScript: WebAssembly leaves them) names that are not ASCII.
+ */
+function frameKindsProfile(unicode: boolean): Uint8Array {
+  const strings = new StringTable();
+  const fn = (id: number, name: string) =>
+    new PprofFunction({
+      id,
+      name: strings.dedup(name),
+      systemName: strings.dedup(`sys.${name}`),
+      filename: strings.dedup('a.go'),
+    });
+  const functions = [fn(1, unicode ? 'main.café' : 'main.main'), fn(2, ''), fn(3, 'pkg.inlined')];
+  const locations = [
+    new Location({ id: 1, address: 0x401000n, line: [new Line({ functionId: 1, line: 7 })] }),
+    new Location({ id: 2, address: 0xffffffff12345n }),
+    new Location({
+      id: 3,
+      address: 0x2an,
+      line: [new Line({ functionId: 3, line: -1 }), new Line({ functionId: 2, line: 3 })],
+    }),
+  ];
+  return new Profile({
+    sampleType: [new ValueType({ type: strings.dedup('samples'), unit: strings.dedup('count') })],
+    sample: [new Sample({ locationId: [3, 2, 1], value: [1] }), new Sample({ locationId: [2, 1], value: [2] })],
+    location: locations,
+    function: functions,
+    stringTable: strings,
+    timeNanos: 1_790_000_000_000_000_000n,
+  }).encode();
+}
+
 describe('FrameRowEncoder', () => {
-  it('writes the bytes encodeFrameRow writes for the row objects', () => {
-    const bytes = labelledProfile();
-    const compact = explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
-    const frames = explodeProfile(bytes, context, defaultLabelMapping, limits).frames;
-    const fast = new RowBinaryWriter();
+  it.each([
+    ['many label sets', labelledProfile, undefined],
+    ['frames of every kind', () => frameKindsProfile(false), undefined],
+    ['names that are not ASCII', () => frameKindsProfile(true), 'non-ASCII name'],
+  ])('writes the bytes encodeFrameRow writes for the reference rows, by either decoder: %s', (_, build, bail) => {
+    const bytes = build();
+    explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
+    expect(lastBail, 'WebAssembly decodes the profile, or leaves it (then JavaScript encodes it twice)').toBe(bail);
+    const frames = explodeProfileReference(bytes, context, defaultLabelMapping, limits).frames;
     const plain = new RowBinaryWriter();
-    const encoder = new FrameRowEncoder(context.tenant, compact.compact);
-    for (const [frame, row] of frames.entries()) {
-      encoder.encode(fast, frame);
-      encodeFrameRow(plain, row);
+    for (const row of frames) encodeFrameRow(plain, row);
+    for (const decode of [explodeProfileCompact, explodeProfileCompactJs]) {
+      const compact = decode(bytes, context, defaultLabelMapping, limits);
+      const fast = new RowBinaryWriter();
+      const encoder = new FrameRowEncoder(context.tenant, compact.compact);
+      for (let frame = 0; frame < frames.length; frame++) encoder.encode(fast, frame);
+
+      expect(compact.compact.frameIds.length).toBe(frames.length);
+      expect(fast.bytes().equals(plain.bytes())).toBe(true);
     }
-    expect(frames.length).toBeGreaterThan(5);
-    expect(fast.bytes().equals(plain.bytes())).toBe(true);
+    expect(frames.length).toBeGreaterThan(3);
   });
 });
 

@@ -757,8 +757,7 @@ let framesBuilt: f64 = 0;
 
 let frameCount: u32 = 0;
 let frameIds: usize = 0; // u64: lo word, hi word
-let frameNames: usize = 0; // i32 string index, -1: named by its location's address
-let frameLocations: usize = 0;
+let frameNames: usize = 0; // i32 string index, or -2 - location: named by its location's address
 let frameSystemNames: usize = 0;
 let frameFileNames: usize = 0;
 let frameLines: usize = 0; // f64
@@ -895,8 +894,7 @@ function frame(location: u32, line: i32): u32 {
   store<u32>(id, lo);
   store<u32>(id, hi, 4);
   idMapPut(frameById, frameIds, index); // after the id: a growing table reads it
-  store<i32>(frameNames + (<usize>index << 2), name);
-  store<i32>(frameLocations + (<usize>index << 2), location);
+  store<i32>(frameNames + (<usize>index << 2), name >= 0 ? name : -2 - <i32>location);
   store<i32>(frameSystemNames + (<usize>index << 2), system);
   store<i32>(frameFileNames + (<usize>index << 2), file);
   store<f64>(frameLines + (<usize>index << 3), number);
@@ -1283,7 +1281,6 @@ function explode(maxSamples: f64): void {
   const frameCapacity = lineCount + locationCount + 1;
   frameIds = alloc(<usize>frameCapacity << 3);
   frameNames = alloc(<usize>frameCapacity << 2);
-  frameLocations = alloc(<usize>frameCapacity << 2);
   frameSystemNames = alloc(<usize>frameCapacity << 2);
   frameFileNames = alloc(<usize>frameCapacity << 2);
   frameLines = alloc(<usize>frameCapacity << 3);
@@ -1509,7 +1506,6 @@ export function result(field: i32): f64 {
     case 17: return <f64>frameCount;
     case 18: return <f64>frameIds;
     case 19: return <f64>frameNames;
-    case 20: return <f64>frameLocations;
     case 21: return <f64>frameSystemNames;
     case 22: return <f64>frameFileNames;
     case 23: return <f64>frameLines;
