@@ -169,6 +169,7 @@ const R = {
 } as const;
 
 const MEANINGS = ['spanId', 'localRootSpanId', 'endpoint', 'traceId'] as const;
+// Per mapping object: mappings come from configuration and are never changed in place.
 const rulesOfMappings = new WeakMap<LabelMapping, Uint8Array>();
 
 /**

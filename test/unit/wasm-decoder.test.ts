@@ -169,6 +169,8 @@ describe('the WebAssembly decoder', () => {
         'non-ASCII name',
       ],
       ['a location of nine inlined lines', inlinedProfile(9), limits, 'many leaf frames'],
+      ['a period type sent as a varint', concat(built, [0x58, 0]), limits, 'malformed'],
+      ['location ids chosen to collide in its id table', collidingIdsProfile(200), limits, 'flood'],
     ];
 
     const bails = cases.map(([, bytes, under]) => expectSameAsJs(bytes, under));
@@ -267,6 +269,24 @@ function labelledProfile(labels: [string, string][]): Uint8Array {
     ],
     location: [new Location({ id: 1, line: [new Line({ functionId: 1, line: 3 })] })],
     function: [new PprofFunction({ id: 1, name: strings.dedup('main.main'), filename: strings.dedup('main.go') })],
+    stringTable: strings,
+  }).encode();
+}
+
+/**
+ * Locations whose ids (hi·2^32 + lo, lo = hi·0x9e3779b1 mod 2^32) all land in one slot of the
+ * decoder's id table whatever its secret: a flood, which it leaves to JavaScript (a V8 Map).
+ */
+function collidingIdsProfile(count: number): Uint8Array {
+  const strings = new StringTable();
+  const ids = Array.from(
+    { length: count },
+    (_, i) => (BigInt(i + 1) << 32n) | BigInt(Math.imul(i + 1, 0x9e3779b1) >>> 0),
+  );
+  return new Profile({
+    sampleType: [new ValueType({ type: strings.dedup('samples'), unit: strings.dedup('count') })],
+    sample: [new Sample({ locationId: [ids[0] as bigint, ids[count - 1] as bigint], value: [1] })],
+    location: ids.map((id) => new Location({ id, address: 0x1000n })),
     stringTable: strings,
   }).encode();
 }

@@ -356,6 +356,7 @@ function idMapFind(table: usize, ids: usize, hi: u32, lo: u32): i32 {
   const slots = <usize>load<u32>(table);
   const mask = load<u32>(table, 4);
   let slot = slotOf(hi, lo, mask);
+  let probes: u32 = 0;
   while (true) {
     const entry = load<u32>(slots + (<usize>slot << 2));
     if (entry == 0) break;
@@ -364,6 +365,8 @@ function idMapFind(table: usize, ids: usize, hi: u32, lo: u32): i32 {
       foundSlot = slot;
       return <i32>(entry - 1);
     }
+    // Ids a profile chooses (sparse location and function ids) can be picked to collide.
+    if (++probes > MAX_PROBES) bail(FLOOD);
     slot = (slot + 1) & mask;
   }
   store<u32>(table, slot, 8);
@@ -636,6 +639,7 @@ function scan(end: usize): void {
         durationNanos = varintField(wireType, end);
         break;
       case 11: {
+        if (wireType != 2) bail(MALFORMED);
         const recordEndLength = length(end);
         const recordEnd = pos + recordEndLength;
         valueType(recordEnd);
