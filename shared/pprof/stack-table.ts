@@ -1,9 +1,9 @@
 import { unprocessable } from '../errors.js';
 import { contentId, frameIdOfLine, StackChain, xxh32Pair } from './content-ids.js';
+import { type FrameColumns, FrameTexts } from './frame-texts.js';
 import { ByteRangeMap, Uint64Map } from './lookup-tables.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import type { IdKey, ProfileIndex } from './profile-scan.js';
-import { type FrameColumns, FrameTexts } from './frame-texts.js';
 import type { FrameRow } from './rows.js';
 import { growInt32, growUint32 } from './typed-arrays.js';
 
