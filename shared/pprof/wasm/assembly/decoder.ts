@@ -99,6 +99,12 @@ function longVarint(end: usize): u64 {
   return <usize>n;
 }
 
+/** A LEN record's end (`pos` at its first byte), checked to fit before `end`. */
+function endOfRecord(end: usize): usize {
+  const n = length(end); // first: `pos + length(end)` would read pos before length() moves it
+  return pos + n;
+}
+
 function skip(wireType: u32, end: usize): void {
   if (wireType == 0) varint(end);
   else if (wireType == 2) {
@@ -467,8 +473,7 @@ function location(end: usize): void {
     else if (field == 3) address = varintField(wireType, end);
     else if (field == 4) {
       if (wireType != 2) bail(MALFORMED);
-      const lineEndLength = length(end);
-      const lineEnd = pos + lineEndLength;
+      const lineEnd = endOfRecord(end);
       line(lineEnd);
       pos = lineEnd;
     } else if (field == 2 || field == 5) varintField(wireType, end);
@@ -580,8 +585,7 @@ function scan(end: usize): void {
     switch (field) {
       case 1: {
         // repeated ValueType sample_type = 1
-        const recordEndLength = length(end);
-        const recordEnd = pos + recordEndLength;
+        const recordEnd = endOfRecord(end);
         valueType(recordEnd);
         pos = recordEnd;
         const at = sampleTypes + (<usize>(sampleTypeCount++) << 4);
@@ -599,8 +603,7 @@ function scan(end: usize): void {
       }
       case 3: {
         // Mapping: fields 1–10 varints; unused but must be well-formed.
-        const recordEndLength = length(end);
-        const recordEnd = pos + recordEndLength;
+        const recordEnd = endOfRecord(end);
         while (pos < recordEnd) {
           const t = varint(recordEnd);
           const w = <u32>t & 7;
@@ -611,15 +614,13 @@ function scan(end: usize): void {
         break;
       }
       case 4: {
-        const recordEndLength = length(end);
-        const recordEnd = pos + recordEndLength;
+        const recordEnd = endOfRecord(end);
         location(recordEnd);
         pos = recordEnd;
         break;
       }
       case 5: {
-        const recordEndLength = length(end);
-        const recordEnd = pos + recordEndLength;
+        const recordEnd = endOfRecord(end);
         functionRecord(recordEnd);
         pos = recordEnd;
         break;
@@ -640,8 +641,7 @@ function scan(end: usize): void {
         break;
       case 11: {
         if (wireType != 2) bail(MALFORMED);
-        const recordEndLength = length(end);
-        const recordEnd = pos + recordEndLength;
+        const recordEnd = endOfRecord(end);
         valueType(recordEnd);
         pos = recordEnd;
         // The last one wins, as in pprof-format and Go.
@@ -657,8 +657,7 @@ function scan(end: usize): void {
         // repeated int64 comment = 13, packed or not
         if (wireType == 0) varint(end);
         else if (wireType == 2) {
-          const recordEndLength = length(end);
-          const recordEnd = pos + recordEndLength;
+          const recordEnd = endOfRecord(end);
           while (pos < recordEnd) varint(recordEnd);
         } else bail(MALFORMED);
         break;
