@@ -106,6 +106,11 @@ export interface Config {
     insertChunkBytes: number;
     /** Raw payloads fetched from S3 ahead of the one being decoded. */
     prefetch: number;
+    /**
+     * `wasm`: the WebAssembly decoder, which leaves unusual profiles to the JavaScript one;
+     * `js`: the JavaScript decoder only (a fallback for operators, should the other misbehave).
+     */
+    pprofDecoder: 'wasm' | 'js';
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -362,6 +367,7 @@ export function loadConfig(env: Env = process.env): Config {
     consumer: {
       insertChunkBytes: integer(env, 'HOTSPOTS_INSERT_CHUNK_BYTES', 16 * MiB, 64 * 1024, 1024 * MiB),
       prefetch: integer(env, 'HOTSPOTS_CONSUMER_PREFETCH', 4, 1, 64),
+      pprofDecoder: oneOf(env, 'HOTSPOTS_PPROF_DECODER', 'wasm', ['wasm', 'js'] as const),
     },
     logLevel: oneOf(env, 'HOTSPOTS_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
   };

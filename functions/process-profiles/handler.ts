@@ -25,6 +25,7 @@ export const handler = async (event: KafkaEvent) => {
       deadLetterPrefix: deps.config.deadLetterPrefix,
       insertChunkBytes: deps.config.consumer.insertChunkBytes,
       prefetch: deps.config.consumer.prefetch,
+      pprofDecoder: deps.config.consumer.pprofDecoder,
       deadLetterTopic: { publisher: deps.publisher, name: deps.config.kafka.deadLetterTopic },
     },
     recordsOf(event),

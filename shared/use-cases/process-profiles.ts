@@ -7,7 +7,7 @@ import type { LabelMapping } from '../labels.js';
 import type { Logger } from '../logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../ports.js';
 import type { ExplodeLimits } from '../pprof/explode.js';
-import { explodeProfileCompact } from '../pprof/explode.js';
+import { explodeProfileCompact, explodeProfileCompactJs } from '../pprof/explode.js';
 import { OrderedInserts } from '../rows/ordered-inserts.js';
 import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from '../rows/profile-batch-writer.js';
 import { sql, tuple } from '../sql.js';
@@ -40,6 +40,8 @@ export interface ProcessProfilesDeps {
   prefetch?: number;
   /** Stack and frame ids already inserted by this process (kept across batches of a warm Lambda). */
   insertedIds?: InsertedIds;
+  /** Which decoder reads the profiles (config's consumer.pprofDecoder); `wasm` when absent. */
+  pprofDecoder?: 'wasm' | 'js';
   now?: () => Date;
 }
 
@@ -160,7 +162,8 @@ export async function processProfileRecords(
         const raw = await fetchRaw(envelope.s3.key);
         const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
         const ingestId = randomUUID();
-        const exploded = explodeProfileCompact(
+        const explode = deps.pprofDecoder === 'js' ? explodeProfileCompactJs : explodeProfileCompact;
+        const exploded = explode(
           data,
           {
             tenant: envelope.tenant,

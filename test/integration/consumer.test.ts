@@ -100,6 +100,19 @@ describe('processProfileRecords', () => {
     expect(await totals(service)).toEqual(expectedTotalsByLabel(spec, 'trace endpoint'));
   });
 
+  it('gives the same totals with the JavaScript decoder (HOTSPOTS_PPROF_DECODER=js) as with WebAssembly', async () => {
+    const services = [uniqueService('wasm-decoder'), uniqueService('js-decoder')];
+    const envelopes = await Promise.all(services.map((service) => storeProfile(service)));
+
+    await processProfileRecords(consumerDeps, [record(encodeEnvelope(envelopes[0] as ProfileEnvelope))]);
+    await processProfileRecords({ ...consumerDeps, pprofDecoder: 'js' }, [
+      record(encodeEnvelope(envelopes[1] as ProfileEnvelope)),
+    ]);
+
+    for (const service of services)
+      expect(await totals(service)).toEqual(expectedTotalsByLabel(spec, 'trace endpoint'));
+  });
+
   it('ignores the rows of an attempt that crashed before committing', async () => {
     const service = uniqueService('crashed');
     const envelope = await storeProfile(service);

@@ -136,12 +136,15 @@ describe('loadConfig values', () => {
     expect(loadConfig({ HOTSPOTS_CLICKHOUSE_CLUSTER: '' }).clickhouse.cluster).toBeUndefined();
   });
 
-  it('bounds the consumer by 16 MiB inserts and 4 prefetched payloads unless told otherwise', () => {
-    expect(loadConfig({}).consumer).toEqual({ insertChunkBytes: 16 * MiB, prefetch: 4 });
-    expect(loadConfig({ HOTSPOTS_INSERT_CHUNK_BYTES: String(MiB), HOTSPOTS_CONSUMER_PREFETCH: '1' }).consumer).toEqual({
-      insertChunkBytes: MiB,
-      prefetch: 1,
-    });
+  it('bounds the consumer by 16 MiB inserts and 4 prefetched payloads, decoding in WebAssembly, unless told otherwise', () => {
+    expect(loadConfig({}).consumer).toEqual({ insertChunkBytes: 16 * MiB, prefetch: 4, pprofDecoder: 'wasm' });
+    expect(
+      loadConfig({
+        HOTSPOTS_INSERT_CHUNK_BYTES: String(MiB),
+        HOTSPOTS_CONSUMER_PREFETCH: '1',
+        HOTSPOTS_PPROF_DECODER: 'js',
+      }).consumer,
+    ).toEqual({ insertChunkBytes: MiB, prefetch: 1, pprofDecoder: 'js' });
   });
 
   it.each([
@@ -149,6 +152,7 @@ describe('loadConfig values', () => {
     ['HOTSPOTS_INSERT_CHUNK_BYTES', String(1024 * MiB + 1)],
     ['HOTSPOTS_CONSUMER_PREFETCH', '0'],
     ['HOTSPOTS_CONSUMER_PREFETCH', '65'],
+    ['HOTSPOTS_PPROF_DECODER', 'native'],
   ])('refuses %s=%s, naming the variable', (variable, raw) => {
     expect(configError(() => loadConfig({ [variable]: raw })).message).toContain(variable);
   });
