@@ -8,7 +8,7 @@ import { ProfileIndex } from './profile-scan.js';
 import type { ExplodedProfile, ExplodeLimits, FrameRow, ProfileContext, SampleRow, StackRow } from './rows.js';
 import { type FrameFields, type FrameList, StackTable } from './stack-table.js';
 import { growUint32 } from './typed-arrays.js';
-import { explodeInWasm } from './wasm-decoder.js';
+import { explodeInWasm, lastBail } from './wasm-decoder.js';
 import { HI, int64BigInt, LO, WIRE_LEN, WIRE_VARINT } from './wire.js';
 
 export type { LabelSet, LabelSets } from './label-sets.js';
@@ -82,6 +82,8 @@ export interface CompactSamples {
 export interface CompactExplodedProfile extends Omit<ExplodedProfile, 'samples' | 'stacks' | 'frames'> {
   sampleTypeList: SampleType[];
   compact: CompactSamples;
+  /** Which decoder read it, and (`js` after WebAssembly gave up) why WebAssembly left it. */
+  decodedBy?: { decoder: 'wasm' | 'js'; wasmLeft?: string };
 }
 
 const TWO_32 = 4294967296;
@@ -287,7 +289,11 @@ export function explodeProfileCompact(
   mapping: LabelMapping,
   limits: ExplodeLimits,
 ): CompactExplodedProfile {
-  return explodeInWasm(data, context, mapping, limits) ?? explodeProfileCompactJs(data, context, mapping, limits);
+  const fast = explodeInWasm(data, context, mapping, limits);
+  if (fast !== undefined) return { ...fast, decodedBy: { decoder: 'wasm' } };
+  const why = lastBail;
+  const exploded = explodeProfileCompactJs(data, context, mapping, limits);
+  return { ...exploded, decodedBy: why === undefined ? { decoder: 'js' } : { decoder: 'js', wasmLeft: why } };
 }
 
 /** The same, by the JavaScript decoder only: the WebAssembly decoder's reference in tests. */

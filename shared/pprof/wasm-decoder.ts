@@ -110,7 +110,7 @@ const [BYTES_SEED = 0, ID_SEED = 0] = getRandomValues(new Uint32Array(2));
 /** True when decoder.wasm was built and loaded. */
 export const wasmDecoderLoaded = decoderModule !== undefined;
 
-/** The last profile the WebAssembly decoder left to JavaScript, and why (for tests). */
+/** Why the WebAssembly decoder left the last profile it was given to JavaScript; undefined: it decoded it. */
 export let lastBail: string | undefined;
 
 // Result fields (decoder.ts's `result`).

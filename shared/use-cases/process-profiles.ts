@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../ports.js';
 import type { ExplodeLimits } from '../pprof/explode.js';
 import { explodeProfileCompact, explodeProfileCompactJs } from '../pprof/explode.js';
+import { wasmDecoderLoaded } from '../pprof/wasm-decoder.js';
 import { OrderedInserts } from '../rows/ordered-inserts.js';
 import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from '../rows/profile-batch-writer.js';
 import { sql, tuple } from '../sql.js';
@@ -114,10 +115,17 @@ const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // and current versions clamp them, so a profile dated outside 1970–2106 is refused, not misfiled.
 const MAX_DATETIME_SECONDS = 2 ** 32 - 1;
 
+/** Set once the missing WebAssembly decoder has been reported (once per process). */
+let reportedNoWasm = false;
+
 export async function processProfileRecords(
   deps: ProcessProfilesDeps,
   records: readonly KafkaEventRecord[],
 ): Promise<BatchSummary> {
+  if (deps.pprofDecoder !== 'js' && !wasmDecoderLoaded && !reportedNoWasm) {
+    reportedNoWasm = true;
+    deps.logger.warn('WebAssembly pprof decoder not built (npm run build); decoding in JavaScript, ~2.5x slower');
+  }
   const summary: BatchSummary = { processed: 0, duplicate: 0, dead_lettered: 0 };
   const envelopes = records.map(tryParse).filter((e): e is ProfileEnvelope => e !== undefined);
   const valid = envelopes.filter((e) => tenantPattern.test(e.tenant));
@@ -191,6 +199,8 @@ export async function processProfileRecords(
           outcome: 'processed',
           tenant: envelope.tenant,
           profile_id: envelope.profile_id,
+          decoder: exploded.decodedBy?.decoder ?? 'js',
+          ...(exploded.decodedBy?.wasmLeft ? { wasm_left: exploded.decodedBy.wasmLeft } : {}),
         });
       },
       finish: () => writer.finish(),

@@ -8,6 +8,7 @@ import {
   explodeProfileCompactJs,
 } from '../../shared/pprof/explode.js';
 import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
+import { wasmDecoderLoaded } from '../../shared/pprof/wasm-decoder.js';
 import { FrameRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
 import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
 import { buildRealisticProfile } from './realistic-profile.js';
@@ -169,6 +170,8 @@ function withoutLeaves(bytes: Uint8Array): Uint8Array {
 }
 
 export async function benchDecode(options: DecodeBenchOptions = {}): Promise<DecodeFigures[]> {
+  // npm run bench builds it first; without it explodeProfileCompact would quietly measure JavaScript.
+  if (!wasmDecoderLoaded) throw new Error('the WebAssembly decoder is not built: run npm run build');
   const rounds = options.rounds ?? 10;
   const largeSamples = options.largeSamples ?? 200_000;
   const realistic = buildRealisticProfile();

@@ -97,6 +97,26 @@ describe('the WebAssembly decoder', () => {
     expect(bails).toEqual([undefined, undefined, undefined]);
   });
 
+  it('says which decoder read a profile, and why WebAssembly left it', () => {
+    const usual = explodeProfileCompact(
+      buildRealisticProfile({ seed: 8, samples: 100 }),
+      context,
+      defaultLabelMapping,
+      limits,
+    );
+    const unusual = explodeProfileCompact(
+      buildCpuProfile({ samples: [{ stack: ['main.café'], cpuNs: 10_000_000n }] }),
+      context,
+      defaultLabelMapping,
+      limits,
+    );
+
+    expect([usual.decodedBy, unusual.decodedBy]).toEqual([
+      { decoder: 'wasm' },
+      { decoder: 'js', wasmLeft: 'non-ASCII name' },
+    ]);
+  });
+
   it('decodes one profile after another in the same memory, each as if alone', () => {
     const large = buildRealisticProfile({ seed: 3, samples: 5_000 });
     const small = buildCpuProfile({ samples: [{ stack: ['a.b', 'main.main'], cpuNs: 10_000_000n }] });
