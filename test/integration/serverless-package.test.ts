@@ -17,7 +17,12 @@ interface Resource {
 
 const run = promisify(execFile);
 
-async function packageTemplate(params: string[]): Promise<Record<string, Resource>> {
+interface Package {
+  resources: Record<string, Resource>;
+  zip: Buffer;
+}
+
+async function packageTemplate(params: string[]): Promise<Package> {
   const out = mkdtempSync(join(tmpdir(), 'hotspots-sls-'));
   await run(
     process.execPath,
@@ -37,7 +42,7 @@ async function packageTemplate(params: string[]): Promise<Record<string, Resourc
     },
   );
   const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
-  return template.Resources as Record<string, Resource>;
+  return { resources: template.Resources as Record<string, Resource>, zip: readFileSync(join(out, 'hotspots.zip')) };
 }
 
 const ofType = (resources: Record<string, Resource>, type: string) =>
@@ -45,11 +50,12 @@ const ofType = (resources: Record<string, Resource>, type: string) =>
 
 describe('serverless package', () => {
   let resources: Record<string, Resource>;
+  let zip: Buffer;
   beforeAll(async () => {
-    resources = await packageTemplate([
+    ({ resources, zip } = await packageTemplate([
       '--param=kafkaBootstrapServers=b-1.kafka.internal:9092,b-2.kafka.internal:9092',
       '--param=kafkaSaslScram512SecretArn=arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka',
-    ]);
+    ]));
   }, 150_000);
 
   it('defines the upload, consumer, query and health functions on Node 20', () => {
@@ -86,6 +92,16 @@ describe('serverless package', () => {
       '--enable-source-maps --max-semi-space-size=64',
     );
     expect(nodeOptions('dist/functions/upload-profile/handler.handler')).toBe('--enable-source-maps');
+  });
+
+  it('ships the WebAssembly pprof decoder and has the consumer use it by default', () => {
+    // Zip entry names are stored uncompressed (local headers and central directory).
+    expect(zip.includes(Buffer.from('dist/shared/pprof/wasm/decoder.wasm'))).toBe(true);
+    const consumer = ofType(resources, 'AWS::Lambda::Function').find(
+      (f) => f.Properties.Handler === 'dist/functions/process-profiles/handler.handler',
+    );
+    const environment = consumer?.Properties.Environment as { Variables?: Record<string, string> } | undefined;
+    expect(environment?.Variables?.HOTSPOTS_PPROF_DECODER).toBe('wasm');
   });
 
   it('routes the API contract paths through the HTTP API', () => {
@@ -133,7 +149,7 @@ describe('serverless package', () => {
   });
 
   it('uses an MSK event source when an MSK cluster ARN is given', async () => {
-    const msk = await packageTemplate([
+    const { resources: msk } = await packageTemplate([
       '--param=mskClusterArn=arn:aws:kafka:us-east-1:123456789012:cluster/hotspots/abc',
     ]);
     const mapping = ofType(msk, 'AWS::Lambda::EventSourceMapping').find((m) =>
