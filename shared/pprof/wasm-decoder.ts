@@ -393,6 +393,9 @@ export function explodeInWasm(
     return exploded;
   } catch (error) {
     lastBail = error instanceof WasmBail ? (BAIL_REASONS[error.reason] ?? 'abort') : (error as Error).message;
+    // A trap (not a bail) stopped the decoder at a point its code never chose: start the next
+    // profile on a fresh instance rather than on whatever state the trap left.
+    if (!(error instanceof WasmBail)) instance = undefined;
     return undefined;
   } finally {
     if (exports.memory.buffer.byteLength > retainedMemoryBytes) instance = undefined;
