@@ -8,6 +8,7 @@ import { createLogger } from '../../shared/logger.js';
 import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
 import { lambdaRecord } from '../support/kafka-records.js';
 import { benchEnvelope } from './envelopes.js';
+import { round } from './stats.js';
 
 /**
  * Peak RSS of one consumer batch, in a fresh process so nothing else inflates it:
@@ -58,7 +59,7 @@ console.log(
   JSON.stringify({
     records: records.length,
     processed: summary.processed,
-    seconds,
+    seconds: round(seconds),
     idle_rss_mib: Math.round(idleRssMiB),
     peak_rss_mib: Math.round(peakRssKiB() / 1024),
   }),
