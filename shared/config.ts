@@ -25,6 +25,8 @@ export interface Config {
     maxLabelValueBytes: number;
     /** Frames summed over a profile's distinct stacks (and caller paths); a profile above it is dead-lettered. */
     maxStackFrames: number;
+    /** Locations, lines, functions and strings of one profile, summed; a profile above it is dead-lettered. */
+    maxProfileRecords: number;
     /** Widest query window (seconds). */
     maxQueryRangeSeconds: number;
     /** Most rows a query route returns. */
@@ -297,6 +299,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxLabelsPerSample: integer(env, 'HOTSPOTS_MAX_LABELS_PER_SAMPLE', 64, 1, 10_000),
       maxLabelValueBytes: integer(env, 'HOTSPOTS_MAX_LABEL_VALUE_BYTES', 4096, 16, 1024 * 1024),
       maxStackFrames: integer(env, 'HOTSPOTS_MAX_STACK_FRAMES', 32_000_000, 1_000, 1_000_000_000),
+      maxProfileRecords: integer(env, 'HOTSPOTS_MAX_PROFILE_RECORDS', 4_000_000, 1_000, 1_000_000_000),
       maxQueryRangeSeconds: integer(env, 'HOTSPOTS_MAX_QUERY_RANGE_SECONDS', 31 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
       maxResultRows: integer(env, 'HOTSPOTS_MAX_RESULT_ROWS', 10_000, 1, 1_000_000),
       flamegraphMaxNodes: integer(env, 'HOTSPOTS_FLAMEGRAPH_MAX_NODES', 5000, 10, 1_000_000),

@@ -94,11 +94,11 @@ function explodeInto(
   mapping: LabelMapping,
   limits: ExplodeLimits,
 ): CompactExplodedProfile {
-  const profile = new ProfileIndex(data);
+  const profile = new ProfileIndex(data, limits);
   profile.scan();
   const { strings, reader } = profile;
 
-  const sampleCount = profile.sampleStarts.length;
+  const sampleCount = profile.sampleCount;
   if (sampleCount > limits.maxSamplesPerProfile) {
     throw unprocessable(`profile has ${sampleCount} samples, above the limit of ${limits.maxSamplesPerProfile}`);
   }

@@ -1,5 +1,6 @@
 import { type HotspotsError, unprocessable } from '../errors.js';
 import { ProfileStrings } from './profile-strings.js';
+import type { ExplodeLimits } from './rows.js';
 import { uint64Decimal, WIRE_LEN, WIRE_VARINT, WireReader } from './wire.js';
 
 /** A profile id (location, function): a number below 2^53, else its exact decimal text. */
@@ -54,9 +55,30 @@ export class ProfileIndex {
   readonly functionSystemNames: number[] = [];
   readonly functionFileNames: number[] = [];
 
-  constructor(data: Uint8Array) {
+  /**
+   * Samples in the profile. Above `maxSamplesPerProfile` their ranges are no longer kept (the
+   * caller refuses the profile with this count), so a flood of samples costs no memory.
+   */
+  sampleCount = 0;
+  /** Locations, lines, functions and strings read so far, against `maxProfileRecords`. */
+  private records = 0;
+  private readonly maxSamples: number;
+  private readonly maxRecords: number;
+
+  constructor(data: Uint8Array, limits: Pick<ExplodeLimits, 'maxSamplesPerProfile' | 'maxProfileRecords'>) {
     this.reader = new WireReader(data, 'pprof profile');
     this.strings = new ProfileStrings(data);
+    this.maxSamples = limits.maxSamplesPerProfile;
+    this.maxRecords = limits.maxProfileRecords;
+  }
+
+  /** Counts one more table record, refusing the profile past the limit before it costs memory. */
+  private addRecord(): void {
+    if (++this.records > this.maxRecords) {
+      throw unprocessable(
+        `profile has more than ${this.maxRecords} locations, lines, functions and strings (HOTSPOTS_MAX_PROFILE_RECORDS)`,
+      );
+    }
   }
 
   wrongType(message: string, field: number, wireType: number): HotspotsError {
@@ -99,8 +121,10 @@ export class ProfileIndex {
           // repeated Sample sample = 2: read in place later
           if (wireType !== WIRE_LEN) throw this.wrongType('Profile', field, wireType);
           const length = reader.length();
-          this.sampleStarts.push(reader.pos);
-          this.sampleEnds.push(reader.pos + length);
+          if (++this.sampleCount <= this.maxSamples) {
+            this.sampleStarts.push(reader.pos);
+            this.sampleEnds.push(reader.pos + length);
+          }
           reader.pos += length;
           break;
         }
@@ -120,6 +144,7 @@ export class ProfileIndex {
           // repeated string string_table = 6
           if (wireType !== WIRE_LEN) throw this.wrongType('Profile', field, wireType);
           const length = reader.length();
+          this.addRecord();
           this.strings.add(reader.pos, reader.pos + length);
           reader.pos += length;
           break;
@@ -270,6 +295,7 @@ export class ProfileIndex {
       }
     }
     reader.end = outer;
+    this.addRecord();
     this.locationIds.push(id);
     this.locationAddressHi.push(addressHi);
     this.locationAddressLo.push(addressLo);
@@ -294,6 +320,7 @@ export class ProfileIndex {
       else reader.skip(wireType);
     }
     reader.end = outer;
+    this.addRecord();
     this.lineFunctionIds.push(functionId);
     this.lineNumbers.push(line);
   }
@@ -331,6 +358,7 @@ export class ProfileIndex {
       }
     }
     reader.end = outer;
+    this.addRecord();
     this.functionIds.push(id);
     this.functionNames.push(name);
     this.functionSystemNames.push(systemName);

@@ -24,6 +24,12 @@ export interface ExplodeLimits {
    * many distinct paths).
    */
   maxStackFrames: number;
+  /**
+   * Locations, lines, functions and strings of one profile, summed: the decoder's tables. An empty
+   * record takes two bytes, so without this a 64 MiB profile (gzipped to ~100 KB) could hold 33M of
+   * them and need gigabytes to decode.
+   */
+  maxProfileRecords: number;
 }
 
 /** Int64 that may exceed 2^53: a number when exact, else a decimal string (ClickHouse parses both). */

@@ -49,6 +49,7 @@ interface DecoderExports {
     maxFrames: number,
     maxLabels: number,
     maxValueBytes: number,
+    maxRecords: number,
   ): number;
   result(field: number): number;
 }
@@ -286,6 +287,7 @@ function decodeInWasm(
     limits.maxStackFrames ?? Number.POSITIVE_INFINITY,
     limits.maxLabelsPerSample,
     limits.maxLabelValueBytes,
+    limits.maxProfileRecords,
   );
   const r = new Results(exports, exports.memory.buffer);
   const get = (field: number) => r.get(field);

@@ -316,6 +316,12 @@ function sampleRowCount(raw: Uint8Array): number {
     gunzipSync(raw),
     { tenant: 't', service: 's', env: '', version: '', profileId: 'p', ingestId: 'i', fallbackStartSeconds: 0 },
     defaultLabelMapping,
-    { maxSamplesPerProfile: 10_000_000, maxLabelsPerSample: 64, maxLabelValueBytes: 4096, maxStackFrames: 1e9 },
+    {
+      maxSamplesPerProfile: 10_000_000,
+      maxLabelsPerSample: 64,
+      maxLabelValueBytes: 4096,
+      maxStackFrames: 1e9,
+      maxProfileRecords: 1e9,
+    },
   ).samples.length;
 }

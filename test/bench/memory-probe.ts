@@ -59,6 +59,7 @@ console.log(
   JSON.stringify({
     records: records.length,
     processed: summary.processed,
+    dead_lettered: summary.dead_lettered,
     seconds: round(seconds),
     idle_rss_mib: Math.round(idleRssMiB),
     peak_rss_mib: Math.round(peakRssKiB() / 1024),

@@ -148,12 +148,20 @@ try {
     const small = buildRealisticProfile({ samples: 100, functions: 200, seed: 8 });
     const smallKey = `bench/memory/${Date.now().toString(36)}/small.pprof.gz`;
     await deps.rawStore.put(smallKey, gzipSync(small), 'application/octet-stream');
+    // Hostile: 64 MiB of empty Location records (two bytes each), gzipped to a few dozen kB; refused
+    // at HOTSPOTS_MAX_PROFILE_RECORDS (33M records took 1.7-3.9 GB to decode before that limit).
+    const flood = Buffer.alloc(64 * 2 ** 20);
+    for (let at = 0; at < flood.length; at += 2) flood[at] = 0x22;
+    const floodGzip = gzipSync(flood);
+    const floodKey = `bench/memory/${Date.now().toString(36)}/flood.pprof.gz`;
+    await deps.rawStore.put(floodKey, floodGzip, 'application/octet-stream');
     const memory = [];
     for (const [scenario, key, records, chunk] of [
       [`one ${(large.length / 2 ** 20).toFixed(0)} MiB profile, 16 MiB chunks`, largeKey, 1, 16],
       [`one ${(large.length / 2 ** 20).toFixed(0)} MiB profile, 4 MiB chunks`, largeKey, 1, 4],
       ['1,000 records (100 samples each)', smallKey, 1_000, 16],
       ['10,000 records (100 samples each)', smallKey, 10_000, 16],
+      [`64 MiB of empty locations (${(floodGzip.length / 1024).toFixed(0)} kB gzip), refused`, floodKey, 1, 16],
     ] as const) {
       log(`memory: ${scenario}`);
       const figures = await memoryProbe(key, records, 'gzip', { HOTSPOTS_INSERT_CHUNK_BYTES: String(chunk * 2 ** 20) });

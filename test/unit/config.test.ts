@@ -24,6 +24,7 @@ describe('loadConfig defaults', () => {
       maxLabelsPerSample: 64,
       maxLabelValueBytes: 4096,
       maxStackFrames: 32_000_000,
+      maxProfileRecords: 4_000_000,
       maxQueryRangeSeconds: 31 * 24 * 3600,
       maxResultRows: 10_000,
       flamegraphMaxNodes: 5000,
@@ -175,6 +176,7 @@ describe('loadConfig integer ranges', () => {
     ['HOTSPOTS_MAX_LABELS_PER_SAMPLE', 'maxLabelsPerSample', 1, 10_000],
     ['HOTSPOTS_MAX_LABEL_VALUE_BYTES', 'maxLabelValueBytes', 16, MiB],
     ['HOTSPOTS_MAX_STACK_FRAMES', 'maxStackFrames', 1_000, 1_000_000_000],
+    ['HOTSPOTS_MAX_PROFILE_RECORDS', 'maxProfileRecords', 1_000, 1_000_000_000],
     ['HOTSPOTS_MAX_QUERY_RANGE_SECONDS', 'maxQueryRangeSeconds', 60, 10 * 365 * 24 * 3600],
     ['HOTSPOTS_MAX_RESULT_ROWS', 'maxResultRows', 1, 1_000_000],
   ] as const;

@@ -17,9 +17,12 @@ import {
   type ExplodedProfile,
   type ExplodeLimits,
   explodeProfile,
+  explodeProfileCompact,
+  explodeProfileCompactJs,
   type ProfileContext,
   type SampleRow,
 } from '../../shared/pprof/explode.js';
+import { ProfileIndex } from '../../shared/pprof/profile-scan.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec } from '../support/pprof-builder.js';
 import { testProfileContext } from '../support/profile-context.js';
 
@@ -35,6 +38,7 @@ const limits: ExplodeLimits = {
   maxLabelsPerSample: 16,
   maxLabelValueBytes: 256,
   maxStackFrames: 1_000_000,
+  maxProfileRecords: 1_000_000,
 };
 
 const explode = (bytes: Uint8Array, overrides: Partial<ExplodeLimits> = {}): ExplodedProfile =>
@@ -410,6 +414,86 @@ describe('explodeProfile limits', () => {
     const error = errorOf(() => explode(buildCpuProfile(spec), { maxLabelValueBytes: 256 }));
 
     expect(error.code).toBe('unprocessable');
+  });
+});
+
+describe('explodeProfile record limit (HOTSPOTS_MAX_PROFILE_RECORDS)', () => {
+  /** A profile heavy in one kind of record: 40 extra strings, functions, locations or lines. */
+  function profileHeavyIn(kind: 'strings' | 'functions' | 'locations' | 'lines'): Uint8Array {
+    return handBuiltProfile((strings) => {
+      const name = strings.dedup('main.main');
+      const file = strings.dedup('main.go');
+      if (kind === 'strings') for (let i = 0; i < 40; i++) strings.dedup(`unused ${i}`);
+      const fnCount = kind === 'functions' ? 41 : 1;
+      const fns = Array.from({ length: fnCount }, (_, i) => new PprofFunction({ id: i + 1, name, filename: file }));
+      const location = [new Location({ id: 1, line: [new Line({ functionId: 1, line: 1 })] })];
+      if (kind === 'locations')
+        for (let id = 2; id <= 41; id++) location.push(new Location({ id, line: [new Line({ functionId: 1 })] }));
+      // Lines of a location no sample uses (a leaf of 40 frames would send WebAssembly's decode to JavaScript).
+      if (kind === 'lines')
+        location.push(
+          new Location({ id: 2, line: Array.from({ length: 40 }, (_, i) => new Line({ functionId: 1, line: i })) }),
+        );
+      return { sample: [new Sample({ locationId: [1], value: [10] })], location, function: fns };
+    });
+  }
+
+  /** Records as pprof-format decodes them: every string, location, line and function. */
+  function recordsOf(bytes: Uint8Array): number {
+    const profile = Profile.decode(bytes);
+    const lines = profile.location.reduce((sum, location) => sum + location.line.length, 0);
+    return profile.stringTable.strings.length + profile.location.length + lines + profile.function.length;
+  }
+
+  const decoders = [
+    ['the WebAssembly decoder', explodeProfileCompact],
+    ['the JavaScript decoder', explodeProfileCompactJs],
+  ] as const;
+
+  for (const kind of ['strings', 'functions', 'locations', 'lines'] as const) {
+    for (const [name, decode] of decoders) {
+      it(`accepts exactly the maximum of records, refuses one more, in a profile heavy in ${kind} (${name})`, () => {
+        const bytes = profileHeavyIn(kind);
+        const records = recordsOf(bytes);
+        const run = (maxProfileRecords: number) =>
+          decode(bytes, context, defaultLabelMapping, { ...limits, maxProfileRecords });
+
+        const accepted = run(records);
+        const error = errorOf(() => run(records - 1));
+
+        expect(records).toBeGreaterThan(40);
+        expect(accepted.sampleCount).toBe(1);
+        if (decode === explodeProfileCompact) expect(accepted.decodedBy).toEqual({ decoder: 'wasm' });
+        expect([error.code, error.message]).toEqual([
+          'unprocessable',
+          `profile has more than ${records - 1} locations, lines, functions and strings (HOTSPOTS_MAX_PROFILE_RECORDS)`,
+        ]);
+      });
+    }
+  }
+
+  it('refuses a flood of empty records before decoding it whole', () => {
+    // 2 MB of empty Location records (tag 0x22, length 0): a million records from a tiny gzip.
+    const head = handBuiltProfile(() => ({ sample: [new Sample({ value: [1] })] }));
+    const bytes = new Uint8Array(head.length + 2_000_000);
+    bytes.set(head);
+    for (let at = head.length; at < bytes.length; at += 2) bytes[at] = 0x22;
+
+    const error = errorOf(() => explode(bytes, { maxProfileRecords: 1_000 }));
+
+    expect(error.message).toContain('more than 1000 locations, lines, functions and strings');
+  });
+
+  it('keeps no sample positions past the sample limit, and still reports the exact count', () => {
+    const samples = Array.from({ length: 50 }, () => new Sample({ value: [1] }));
+    const index = new ProfileIndex(
+      handBuiltProfile(() => ({ sample: samples })),
+      { maxSamplesPerProfile: 10, maxProfileRecords: 1_000 },
+    );
+
+    index.scan();
+
+    expect([index.sampleCount, index.sampleStarts.length, index.sampleEnds.length]).toEqual([50, 10, 10]);
   });
 });
 

@@ -13,7 +13,13 @@ import { testProfileContext } from '../support/profile-context.js';
  * done (RowBinaryWriter.recycle). What an insert sends must not change while it runs, whatever
  * the inserts' timing; the database here is a stand-in that only records and waits.
  */
-const limits = { maxSamplesPerProfile: 100_000, maxLabelsPerSample: 64, maxLabelValueBytes: 4096, maxStackFrames: 1e7 };
+const limits = {
+  maxSamplesPerProfile: 100_000,
+  maxLabelsPerSample: 64,
+  maxLabelValueBytes: 4096,
+  maxStackFrames: 1e7,
+  maxProfileRecords: 1e7,
+};
 
 function profile(seed: number): Uint8Array {
   return buildCpuProfile({

@@ -23,7 +23,13 @@ import { testProfileContext } from '../support/profile-context.js';
  * id set they rely on.
  */
 const context: ProfileContext = testProfileContext;
-const limits = { maxSamplesPerProfile: 100_000, maxLabelsPerSample: 64, maxLabelValueBytes: 4096, maxStackFrames: 1e7 };
+const limits = {
+  maxSamplesPerProfile: 100_000,
+  maxLabelsPerSample: 64,
+  maxLabelValueBytes: 4096,
+  maxStackFrames: 1e7,
+  maxProfileRecords: 1e7,
+};
 
 /** Many label sets, some long (the shared label-set writer outgrows its first 64 KiB). */
 function labelledProfile(): Uint8Array {

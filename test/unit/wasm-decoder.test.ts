@@ -34,6 +34,7 @@ const limits: ExplodeLimits = {
   maxLabelsPerSample: 64,
   maxLabelValueBytes: 4096,
   maxStackFrames: 10_000_000,
+  maxProfileRecords: 10_000_000,
 };
 
 /** Everything a compact profile holds, as plain values. */

@@ -35,6 +35,8 @@ let heapTop: usize = 0;
 function alloc(bytes: usize): usize {
   const at = (heapTop + 7) & ~(<usize>7);
   const end = at + bytes;
+  // 32-bit addresses: a request past 4 GiB would wrap onto live tables.
+  if (end < at || at < heapTop) bail(LIMIT);
   const have = (<usize>memory.size()) << 16;
   if (end > have) {
     const pages = <i32>((end - have + 0xffff) >> 16);
@@ -498,7 +500,7 @@ function line(end: usize): void {
     else if (field == 3) varintField(wireType, end);
     else skip(wireType, end);
   }
-  if (lineCount == lineCapacity) bail(LIMIT); // cannot happen: capacity is bytes / 2
+  if (lineCount == lineCapacity) bail(LIMIT); // past maxProfileRecords (bytes / 2 cannot be)
   store<u64>(lineFunctionIds + (<usize>lineCount << 3), functionId);
   store<u64>(lineNumbers + (<usize>lineCount << 3), number);
   lineCount++;
@@ -528,6 +530,9 @@ function functionRecord(end: usize): void {
   store<u64>(names, file, 16);
 }
 
+let maxSamplesPerProfile: f64 = 0;
+let maxProfileRecords: f64 = 0;
+
 /** First pass: counts of each top-level record, so that the second writes into exact tables. */
 function count(end: usize): void {
   pos = base;
@@ -554,6 +559,11 @@ function count(end: usize): void {
       else if (field == 6) strings++;
     } else skip(wireType, end);
   }
+  // Limits before any table is allocated (a 64 MiB flood of empty records is 33M of them);
+  // JavaScript then refuses the profile with its message.
+  if (<f64>samples > maxSamplesPerProfile) bail(LIMIT);
+  const records = <f64>locations + <f64>functions + <f64>strings;
+  if (records > maxProfileRecords) bail(LIMIT);
   sampleCount = samples;
   sampleStarts = alloc(<usize>samples << 2);
   sampleEnds = alloc(<usize>samples << 2);
@@ -564,8 +574,8 @@ function count(end: usize): void {
   locationAddresses = alloc(<usize>locations << 3);
   locationLinesFrom = alloc(<usize>locations << 2);
   locationLinesTo = alloc(<usize>locations << 2);
-  // A Line record takes two bytes at least.
-  lineCapacity = <u32>(locationBytes >> 1) + 1;
+  // A Line record takes two bytes at least; a line past the records limit bails (line()).
+  lineCapacity = <u32>Math.min(<f64>((locationBytes >> 1) + 1), maxProfileRecords - records);
   lineFunctionIds = alloc(<usize>lineCapacity << 3);
   lineNumbers = alloc(<usize>lineCapacity << 3);
   functionIds = alloc(<usize>functions << 3);
@@ -1270,8 +1280,7 @@ let labelSetRecords: usize = 0;
 let valuePieces: usize = 0; // u32 pairs (from, to), absolute
 let valuePieceCapacity: u32 = 0;
 
-function explode(maxSamples: f64): void {
-  if (<f64>sampleCount > maxSamples) bail(LIMIT);
+function explode(): void {
   if (sampleTypeCount == 0) bail(MISSING);
   for (let i: u32 = 0; i < 2 * sampleTypeCount; i++) checkString(load<u64>(sampleTypes + (<usize>i << 3)));
   for (let f: u32 = 0; f < 3 * functionCount; f++) checkString(load<u64>(functionNames + (<usize>f << 3)));
@@ -1446,6 +1455,7 @@ export function decode(
   maxFrames: f64,
   maxLabels: f64,
   maxValueBytes: f64,
+  maxRecords: f64,
 ): i32 {
   bytesSeed = seedBytes;
   idSeed = seedIds;
@@ -1478,11 +1488,13 @@ export function decode(
   labelCapacity = 0;
   maxLabelsPerSample = maxLabels;
   maxLabelValueBytes = maxValueBytes;
+  maxSamplesPerProfile = maxSamples;
+  maxProfileRecords = maxRecords;
   const end = base + <usize>size;
   readRules(base + ((<usize>size + 7) & ~(<usize>7)));
   count(end);
   scan(end);
-  explode(maxSamples);
+  explode();
   return 0;
 }
 
