@@ -156,15 +156,20 @@ try {
     const floodKey = `bench/memory/${Date.now().toString(36)}/flood.pprof.gz`;
     await deps.rawStore.put(floodKey, floodGzip, 'application/octet-stream');
     const memory = [];
-    for (const [scenario, key, records, chunk] of [
+    for (const [scenario, key, records, chunk, maxRecords] of [
       [`one ${(large.length / 2 ** 20).toFixed(0)} MiB profile, 16 MiB chunks`, largeKey, 1, 16],
       [`one ${(large.length / 2 ** 20).toFixed(0)} MiB profile, 4 MiB chunks`, largeKey, 1, 4],
       ['1,000 records (100 samples each)', smallKey, 1_000, 16],
       ['10,000 records (100 samples each)', smallKey, 10_000, 16],
       [`64 MiB of empty locations (${(floodGzip.length / 1024).toFixed(0)} kB gzip), refused`, floodKey, 1, 16],
+      // The same without the record limit in effect: what the limit saves.
+      ['same, HOTSPOTS_MAX_PROFILE_RECORDS=1000000000', floodKey, 1, 16, '1000000000'],
     ] as const) {
       log(`memory: ${scenario}`);
-      const figures = await memoryProbe(key, records, 'gzip', { HOTSPOTS_INSERT_CHUNK_BYTES: String(chunk * 2 ** 20) });
+      const figures = await memoryProbe(key, records, 'gzip', {
+        HOTSPOTS_INSERT_CHUNK_BYTES: String(chunk * 2 ** 20),
+        ...(maxRecords === undefined ? {} : { HOTSPOTS_MAX_PROFILE_RECORDS: maxRecords }),
+      });
       memory.push({ scenario, ...figures });
     }
     results.memory = memory;
