@@ -169,6 +169,20 @@ describe('decompression bombs and oversized bodies', () => {
     expect(Number(rows[0]?.n)).toBe(0);
   });
 
+  it('dead-letters a flood of empty records (60 MiB in ~60 KiB of gzip) at the record limit', async () => {
+    const service = uniqueService('record-flood');
+    // One sample type, then empty Location records (tag 0x22, length 0): 31 M of them.
+    const flood = Buffer.alloc(60 * 1024 * 1024);
+    flood.set([0x0a, 0x04, 0x08, 0x01, 0x10, 0x02]);
+    for (let at = 6; at < flood.length; at += 2) flood[at] = 0x22;
+
+    const answer = await post(`/v1/profiles?service=${service}`, gzipSync(flood), 'application/octet-stream');
+    const letter = await watch.waitFor(answer.body.profile_id ?? '');
+
+    expect([answer.status, letter.reason.code]).toEqual([202, 'unprocessable']);
+    expect(letter.reason.message).toContain('HOTSPOTS_MAX_PROFILE_RECORDS');
+  });
+
   it.each([
     ['/v1/profiles?service=big', 'application/octet-stream'],
     ['/profiling/v1/input', 'multipart/form-data; boundary=x'],
