@@ -25,7 +25,7 @@ import { uint64Decimal, WireReader } from '../../shared/pprof/wire.js';
 import { buildRealisticProfile } from '../bench/realistic-profile.js';
 import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
-import { testProfileContext } from '../support/profile-context.js';
+import { testExplodeLimits, testProfileContext } from '../support/profile-context.js';
 
 /**
  * The hand-written wire decoder (shared/pprof/explode.ts) against the reference: pprof-format's
@@ -309,15 +309,7 @@ describe('the fast decoder on the profiles of the repository', () => {
   });
 
   it('agrees with the reference under the limits the corpus was made for', () => {
-    const limits = {
-      maxSamplesPerProfile: 100_000,
-      maxLabelsPerSample: 64,
-      maxLabelValueBytes: 4096,
-      maxStackFrames: 1e7,
-      maxProfileRecords: 1e7,
-    };
-
-    const verdicts = badCorpus().map(([name, bytes]) => [name, expectAgreement(bytes, { limits })]);
+    const verdicts = badCorpus().map(([name, bytes]) => [name, expectAgreement(bytes, { limits: testExplodeLimits })]);
 
     expect(Object.fromEntries(verdicts)).toMatchObject({
       'huge-label-value.pprof': 'both refuse',

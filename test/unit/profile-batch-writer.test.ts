@@ -6,20 +6,14 @@ import { OrderedInserts } from '../../shared/rows/ordered-inserts.js';
 import { createInsertedIds, ProfileBatchWriter } from '../../shared/rows/profile-batch-writer.js';
 import { benchEnvelope } from '../bench/envelopes.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
-import { testProfileContext } from '../support/profile-context.js';
+import { testExplodeLimits, testProfileContext } from '../support/profile-context.js';
 
 /**
  * The batch writer hands each chunk to an insert and takes its buffer back once the insert is
  * done (RowBinaryWriter.recycle). What an insert sends must not change while it runs, whatever
  * the inserts' timing; the database here is a stand-in that only records and waits.
  */
-const limits = {
-  maxSamplesPerProfile: 100_000,
-  maxLabelsPerSample: 64,
-  maxLabelValueBytes: 4096,
-  maxStackFrames: 1e7,
-  maxProfileRecords: 1e7,
-};
+const limits = testExplodeLimits;
 
 function profile(seed: number): Uint8Array {
   return buildCpuProfile({

@@ -15,7 +15,7 @@ import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
 import { encodeFrameRow, FrameRowEncoder, SampleRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
 import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
 import { buildCpuProfile, type SampleSpec } from '../support/pprof-builder.js';
-import { testProfileContext } from '../support/profile-context.js';
+import { testExplodeLimits, testProfileContext } from '../support/profile-context.js';
 
 /**
  * The consumer's RowBinary encoders against the plainest encoding of the same rows (one writer
@@ -23,13 +23,7 @@ import { testProfileContext } from '../support/profile-context.js';
  * id set they rely on.
  */
 const context: ProfileContext = testProfileContext;
-const limits = {
-  maxSamplesPerProfile: 100_000,
-  maxLabelsPerSample: 64,
-  maxLabelValueBytes: 4096,
-  maxStackFrames: 1e7,
-  maxProfileRecords: 1e7,
-};
+const limits = testExplodeLimits;
 
 /** Many label sets, some long (the shared label-set writer outgrows its first 64 KiB). */
 function labelledProfile(): Uint8Array {
