@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { agentTenantOf } from '../../shared/agent-auth.js';
+import { agentTenantOf } from '../../shared/agents/agent-auth.js';
 import { ingestDatadogProfiles } from '../../shared/agents/datadog-intake.js';
-import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse } from '../../shared/platform/lambda-http.js';
 
 /**
  * POST /profiling/v1/input and /k/{key}/profiling/v1/input — the Datadog agent's profiling intake

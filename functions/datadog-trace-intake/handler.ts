@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { agentTenantOf } from '../../shared/agent-auth.js';
-import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
+import { agentTenantOf } from '../../shared/agents/agent-auth.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse } from '../../shared/platform/lambda-http.js';
 import { datadogAgentInfo, datadogAgentRoute, datadogTracesReply } from '../../shared/spans/datadog-agent-api.js';
+import { ingestTraces } from '../../shared/spans/ingest-traces.js';
 import { bodyEncodingOf, datadogFormat } from '../../shared/spans/payload.js';
-import { ingestTraces } from '../../shared/use-cases/ingest-traces.js';
 
 /**
  * The Datadog agent API tracers use (besides profiling), with and without the `/k/{key}` prefix:

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handleHttp, jsonResponse, queryRecord } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { endpointCpu, parseEndpointCpuQuery } from '../../shared/use-cases/endpoint-cpu.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse, queryRecord } from '../../shared/platform/lambda-http.js';
+import { endpointCpu, parseEndpointCpuQuery } from '../../shared/query/endpoint-cpu.js';
 
 /** GET /v1/endpoints/cpu?service=&from=&to=[&env=&version=] */
 export const handler = async (event: APIGatewayProxyEventV2) => {

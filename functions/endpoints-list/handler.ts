@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { listEndpoints } from '../../shared/use-cases/catalog.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse } from '../../shared/platform/lambda-http.js';
+import { listEndpoints } from '../../shared/query/catalog.js';
 
 /** GET /v1/endpoints?service=[&from=&to=] (default: the last 24 hours) */
 export const handler = async (event: APIGatewayProxyEventV2) => {

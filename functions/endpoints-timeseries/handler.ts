@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { parseTimeseriesQuery, timeseries } from '../../shared/use-cases/timeseries.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse } from '../../shared/platform/lambda-http.js';
+import { parseTimeseriesQuery, timeseries } from '../../shared/query/timeseries.js';
 
 /** GET /v1/endpoints/timeseries?service=&from=&to=&step=[&endpoint=…][&group_by=endpoint|version] */
 export const handler = async (event: APIGatewayProxyEventV2) => {

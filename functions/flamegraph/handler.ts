@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { flamegraph, parseFlamegraphQuery } from '../../shared/use-cases/flamegraph.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse } from '../../shared/platform/lambda-http.js';
+import { flamegraph, parseFlamegraphQuery } from '../../shared/query/flamegraph.js';
 
 /** GET /v1/flamegraph?…[&format=json|collapsed|pprof] */
 export const handler = async (event: APIGatewayProxyEventV2) => {

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { checkHealth } from '../../shared/use-cases/health.js';
+import { checkHealth } from '../../shared/app/health.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse } from '../../shared/platform/lambda-http.js';
 
 /** GET /healthz — 200 only when Kafka, S3 and ClickHouse all answer. */
 export const handler = async (event: APIGatewayProxyEventV2) => {

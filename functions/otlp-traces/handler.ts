@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { agentTenantOf } from '../../shared/agent-auth.js';
-import { handleHttp } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
+import { agentTenantOf } from '../../shared/agents/agent-auth.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp } from '../../shared/platform/lambda-http.js';
+import { ingestTraces } from '../../shared/spans/ingest-traces.js';
 import { encodeOtlpResponse } from '../../shared/spans/otlp.js';
 import { bodyEncodingOf, otlpFormat } from '../../shared/spans/payload.js';
-import { ingestTraces } from '../../shared/use-cases/ingest-traces.js';
 
 /**
  * POST /v1/traces and /k/{key}/v1/traces — OTLP/HTTP, protobuf or JSON → 200 with an

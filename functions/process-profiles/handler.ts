@@ -1,7 +1,7 @@
 import { createLabelMappingResolver } from '../../shared/agents/label-mapping.js';
-import { type KafkaEvent, recordsOf } from '../../shared/kafka-event.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { type KafkaEvent, recordsOf } from '../../shared/platform/kafka-event.js';
+import { processProfileRecords } from '../../shared/profiles/process-profiles.js';
 
 // Built once per container, like the clients in runtimeDeps.
 let labelMappingFor: ReturnType<typeof createLabelMappingResolver> | undefined;

@@ -1,6 +1,6 @@
-import { type KafkaEvent, recordsOf } from '../../shared/kafka-event.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { processSpanRecords } from '../../shared/use-cases/process-spans.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { type KafkaEvent, recordsOf } from '../../shared/platform/kafka-event.js';
+import { processSpanRecords } from '../../shared/spans/process-spans.js';
 
 /**
  * Lambda Kafka event source (topic hotspots.spans) → ClickHouse `spans`. Poison records are

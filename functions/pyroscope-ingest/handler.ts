@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { agentTenantOf } from '../../shared/agent-auth.js';
+import { agentTenantOf } from '../../shared/agents/agent-auth.js';
 import { bearerFromBasic } from '../../shared/agents/basic-auth.js';
 import { ingestPyroscopeProfile } from '../../shared/agents/pyroscope.js';
-import { handleHttp, jsonResponse, queryRecord } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse, queryRecord } from '../../shared/platform/lambda-http.js';
 
 /**
  * POST /ingest and /k/{key}/ingest — Pyroscope's ingest API. Pyroscope SDKs treat only 200 as

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { listServices } from '../../shared/use-cases/catalog.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse } from '../../shared/platform/lambda-http.js';
+import { listServices } from '../../shared/query/catalog.js';
 
 /** GET /v1/services[?from=&to=] (default: the last 7 days) */
 export const handler = async (event: APIGatewayProxyEventV2) => {

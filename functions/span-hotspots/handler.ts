@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
-import { parseSpanIdParam } from '../../shared/queries/selector-params.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { spanHotspots } from '../../shared/use-cases/span-hotspots.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse } from '../../shared/platform/lambda-http.js';
+import { spanHotspots } from '../../shared/query/span-hotspots.js';
+import { parseSpanIdParam } from '../../shared/query/sql/selector-params.js';
 
 /** GET /v1/spans/{span_id}/hotspots */
 export const handler = async (event: APIGatewayProxyEventV2) => {

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handleHttp, jsonResponse } from '../../shared/http/lambda-http.js';
-import { parseTraceId } from '../../shared/queries/selector-params.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { traceView } from '../../shared/use-cases/trace-view.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse } from '../../shared/platform/lambda-http.js';
+import { parseTraceId } from '../../shared/query/sql/selector-params.js';
+import { traceView } from '../../shared/query/trace-view.js';
 
 /** GET /v1/traces/{trace_id} */
 export const handler = async (event: APIGatewayProxyEventV2) => {

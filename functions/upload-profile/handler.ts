@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { handleHttp, jsonResponse, queryRecord } from '../../shared/http/lambda-http.js';
-import { runtimeDeps } from '../../shared/runtime.js';
-import { ingestProfile } from '../../shared/use-cases/ingest-profile.js';
+import { runtimeDeps } from '../../shared/app/runtime.js';
+import { handleHttp, jsonResponse, queryRecord } from '../../shared/platform/lambda-http.js';
+import { ingestProfile } from '../../shared/profiles/ingest-profile.js';
 
 /** POST /v1/profiles — one pprof (raw, gzip or zstd) → 202 {"profile_id"}. */
 export const handler = async (event: APIGatewayProxyEventV2) => {

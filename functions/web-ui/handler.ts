@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { loadConfig } from '../../shared/config.js';
-import { handleHttp } from '../../shared/http/lambda-http.js';
-import { createLogger } from '../../shared/logger.js';
+import { loadConfig } from '../../shared/platform/config.js';
+import { handleHttp } from '../../shared/platform/lambda-http.js';
+import { createLogger } from '../../shared/platform/logger.js';
 import { readSiteFiles } from '../../shared/web/site-files.js';
 import { createStaticSite } from '../../shared/web/static-site.js';
 

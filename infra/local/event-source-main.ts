@@ -1,9 +1,9 @@
 import { handler as processProfiles } from '../../functions/process-profiles/handler.js';
 import { handler as processSpans } from '../../functions/process-spans/handler.js';
-import { loadConfig } from '../../shared/config.js';
-import { createKafka } from '../../shared/deps.js';
-import type { KafkaEvent } from '../../shared/kafka-event.js';
-import { createLogger } from '../../shared/logger.js';
+import { createKafka } from '../../shared/app/deps.js';
+import { loadConfig } from '../../shared/platform/config.js';
+import type { KafkaEvent } from '../../shared/platform/kafka-event.js';
+import { createLogger } from '../../shared/platform/logger.js';
 import { runKafkaEventSource } from './kafka-event-source.js';
 
 /**

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import type { KafkaEvent, KafkaEventRecord } from '../../shared/kafka-event.js';
-import type { Logger } from '../../shared/logger.js';
+import type { KafkaEvent, KafkaEventRecord } from '../../shared/platform/kafka-event.js';
+import type { Logger } from '../../shared/platform/logger.js';
 
 /**
  * Locally, this stands in for Lambda's Kafka event source mapping: a KafkaJS consumer group that

@@ -1,10 +1,10 @@
-import { loadConfig } from '../../shared/config.js';
-import { renderClusterSchema } from '../../shared/migrations.js';
+import { loadConfig } from '../../shared/platform/config.js';
+import { renderClusterSchema } from '../../shared/platform/migrations.js';
 import { migrateClickHouse, readMigrations } from './prepare.js';
 
 /**
  * Applies the ClickHouse migrations to the server named by HOTSPOTS_CLICKHOUSE_URL / _USER /
- * _PASSWORD / _DATABASE (shared/config.ts) — the production path. With HOTSPOTS_CLICKHOUSE_CLUSTER
+ * _PASSWORD / _DATABASE (shared/platform/config.ts) — the production path. With HOTSPOTS_CLICKHOUSE_CLUSTER
  * set, the cluster schema is created ON CLUSTER through that server (infra/clickhouse/cluster/).
  *
  *   node --import tsx infra/local/migrate-cli.ts

@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
-import { createClickHouseDatabase } from '../../shared/adapters/clickhouse/database.js';
-import { createClusterDatabaseStatement } from '../../shared/cluster-schema.js';
-import { createDatabaseStatement, type Migration, migrate } from '../../shared/migrations.js';
-import { identifier, Sql } from '../../shared/sql.js';
+import { createClickHouseDatabase } from '../../shared/platform/adapters/clickhouse/database.js';
+import { createClusterDatabaseStatement } from '../../shared/platform/cluster-schema.js';
+import { createDatabaseStatement, type Migration, migrate } from '../../shared/platform/migrations.js';
+import { identifier, Sql } from '../../shared/platform/sql.js';
 import { repoRoot } from './settings.js';
 
 /** The single-node migration files, infra/clickhouse/migrations/*.sql. */

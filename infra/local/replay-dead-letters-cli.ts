@@ -6,10 +6,10 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { createKafkaEnvelopePublisher } from '../../shared/adapters/kafka/envelope-publisher.js';
-import { loadConfig } from '../../shared/config.js';
-import { createKafka } from '../../shared/deps.js';
-import { createLogger } from '../../shared/logger.js';
+import { createKafka } from '../../shared/app/deps.js';
+import { createKafkaEnvelopePublisher } from '../../shared/platform/adapters/kafka/envelope-publisher.js';
+import { loadConfig } from '../../shared/platform/config.js';
+import { createLogger } from '../../shared/platform/logger.js';
 import { type DeadLetterObjects, replayDeadLetters } from './replay-dead-letters.js';
 import { appEnvironment, stackSettings } from './settings.js';
 
@@ -24,7 +24,7 @@ import { appEnvironment, stackSettings } from './settings.js';
  *   --limit <n>         replay at most n letters
  *   --local             use the local stack's addresses (npm start / npm run stack:up)
  *
- * S3, Kafka and topic settings come from the usual HOTSPOTS_* variables (shared/config.ts).
+ * S3, Kafka and topic settings come from the usual HOTSPOTS_* variables (shared/platform/config.ts).
  * Prints one JSON line per dead letter, then a summary line; exits 1 if any letter was skipped.
  */
 const { values } = parseArgs({

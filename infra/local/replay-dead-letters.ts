@@ -1,6 +1,6 @@
-import { parseDeadLetter } from '../../shared/dead-letters.js';
-import { parseEnvelope } from '../../shared/envelope.js';
-import type { EnvelopePublisher } from '../../shared/ports.js';
+import { parseDeadLetter } from '../../shared/platform/dead-letters.js';
+import type { EnvelopePublisher } from '../../shared/platform/ports.js';
+import { parseEnvelope } from '../../shared/profiles/envelope.js';
 import { parseSpanEnvelope } from '../../shared/spans/envelope.js';
 
 /**

@@ -50,7 +50,7 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
   };
 }
 
-/** The HOTSPOTS_* variables the functions read (shared/config.ts) for this local stack. */
+/** The HOTSPOTS_* variables the functions read (shared/platform/config.ts) for this local stack. */
 export function appEnvironment(settings: StackSettings): Record<string, string> {
   return {
     HOTSPOTS_API_KEYS: settings.apiKeys,

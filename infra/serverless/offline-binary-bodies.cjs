@@ -8,7 +8,7 @@
 // decoded as UTF-8, which replaces invalid sequences with U+FFFD and loses bytes beyond recovery.
 // It offers no option for binary media types. API Gateway HTTP APIs infer the encoding from the
 // content type and base64-encode non-text bodies, and the handlers already accept both forms
-// (shared/http/lambda-http.ts).
+// (shared/platform/lambda-http.ts).
 //
 // How: while `serverless offline` starts, this wraps `http.createServer` so that every server it
 // creates gets a first 'request' listener. For a request to the API port whose media type is not

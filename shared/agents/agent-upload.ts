@@ -1,4 +1,4 @@
-import { badRequest, payloadTooLarge, unsupportedMediaType } from '../errors.js';
+import { badRequest, payloadTooLarge, unsupportedMediaType } from '../platform/errors.js';
 import type { Attachment } from './attachment.js';
 
 /**

@@ -1,5 +1,5 @@
-import { type Encoding, sniffEncoding } from '../compression.js';
-import { badRequest, unsupportedMediaType } from '../errors.js';
+import { type Encoding, sniffEncoding } from '../platform/compression.js';
+import { badRequest, unsupportedMediaType } from '../platform/errors.js';
 
 /**
  * What an agent upload carries besides its metadata: named byte blobs. pprof attachments become

@@ -1,4 +1,4 @@
-import { unsupportedMediaType } from '../errors.js';
+import { unsupportedMediaType } from '../platform/errors.js';
 import { type AgentRequest, checkBody } from './agent-upload.js';
 import { type DatadogLayout, parseDatadogUpload } from './datadog-profiling.js';
 import { isMultipart, mediaTypeOf, parseMultipart } from './multipart.js';

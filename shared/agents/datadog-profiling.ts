@@ -1,5 +1,5 @@
-import { badRequest, payloadTooLarge } from '../errors.js';
-import { parseTime } from '../time.js';
+import { badRequest, payloadTooLarge } from '../platform/errors.js';
+import { parseTime } from '../platform/time.js';
 import { type AgentUpload, checkAttachmentSet, checkName, checkTag } from './agent-upload.js';
 import { type Attachment, pprofAttachment, rawAttachment } from './attachment.js';
 import type { MultipartPart } from './multipart.js';

@@ -1,5 +1,5 @@
-import type { LabelMappingOverride } from '../config.js';
-import { defaultLabelMapping, type LabelMapping } from '../labels.js';
+import type { LabelMappingOverride } from '../platform/config.js';
+import { defaultLabelMapping, type LabelMapping } from '../platform/labels.js';
 
 /**
  * The consumer's label mapping per tenant (HOTSPOTS_LABEL_MAPPINGS): a tenant's override replaces

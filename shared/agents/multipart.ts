@@ -1,5 +1,5 @@
 import { Busboy } from '@fastify/busboy';
-import { badRequest, type HotspotsError, payloadTooLarge, unsupportedMediaType } from '../errors.js';
+import { badRequest, type HotspotsError, payloadTooLarge, unsupportedMediaType } from '../platform/errors.js';
 
 /**
  * multipart/form-data (RFC 7578) over a body that is already in memory, parsed with @fastify/busboy.

@@ -1,5 +1,5 @@
-import { badRequest, unsupportedMediaType } from '../errors.js';
-import { parseTime } from '../time.js';
+import { badRequest, unsupportedMediaType } from '../platform/errors.js';
+import { parseTime } from '../platform/time.js';
 import {
   type AgentRequest,
   type AgentUpload,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { encodeEnvelope, type ProfileEnvelope } from '../envelope.js';
-import type { EnvelopePublisher, RawPayloadStore } from '../ports.js';
-import { rawProfileKey } from '../use-cases/ingest-profile.js';
+import type { EnvelopePublisher, RawPayloadStore } from '../platform/ports.js';
+import { encodeEnvelope, type ProfileEnvelope } from '../profiles/envelope.js';
+import { rawProfileKey } from '../profiles/ingest-profile.js';
 import type { AgentUpload } from './agent-upload.js';
 import type { Attachment } from './attachment.js';
 

@@ -1,5 +1,5 @@
-import { HotspotsError, unprocessable } from '../errors.js';
-import type { LabelMapping } from '../labels.js';
+import { HotspotsError, unprocessable } from '../platform/errors.js';
+import type { LabelMapping } from '../platform/labels.js';
 import { type FrameColumns, frameAccess } from './frame-texts.js';
 import { type LabelSet, LabelSetBuilder, type LabelSets } from './label-sets.js';
 import { ByteRangeMap } from './lookup-tables.js';

@@ -1,6 +1,6 @@
-import { unprocessable } from '../errors.js';
-import { parseDecimalUint64, parseFixedWidthSpanId } from '../ids.js';
-import type { IdFormat, LabelKeyRule, LabelMapping } from '../labels.js';
+import { unprocessable } from '../platform/errors.js';
+import { parseDecimalUint64, parseFixedWidthSpanId } from '../platform/ids.js';
+import type { IdFormat, LabelKeyRule, LabelMapping } from '../platform/labels.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart } from './pieces.js';
 import type { ProfileStrings } from './profile-strings.js';
 import type { ExplodeLimits } from './rows.js';

@@ -1,4 +1,4 @@
-import { type HotspotsError, unprocessable } from '../errors.js';
+import { type HotspotsError, unprocessable } from '../platform/errors.js';
 import { ProfileStrings } from './profile-strings.js';
 import type { ExplodeLimits } from './rows.js';
 import { uint64Decimal, WIRE_LEN, WIRE_VARINT, WireReader } from './wire.js';

@@ -1,5 +1,5 @@
-import { copyBytes } from '../bytes.js';
-import { unprocessable } from '../errors.js';
+import { copyBytes } from '../platform/bytes.js';
+import { unprocessable } from '../platform/errors.js';
 import { growInt32 } from './typed-arrays.js';
 
 // Same decoding as pprof-format (`new TextDecoder().decode`): invalid UTF-8 becomes U+FFFD and a

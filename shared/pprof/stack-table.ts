@@ -1,4 +1,4 @@
-import { unprocessable } from '../errors.js';
+import { unprocessable } from '../platform/errors.js';
 import { contentId, frameIdOfLine, StackChain, xxh32Pair } from './content-ids.js';
 import { type FrameColumns, FrameTexts } from './frame-texts.js';
 import { ByteRangeMap, Uint64Map } from './lookup-tables.js';

@@ -1,6 +1,6 @@
 import { getRandomValues } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { LabelMapping } from '../labels.js';
+import type { LabelMapping } from '../platform/labels.js';
 import type { CompactExplodedProfile, SampleType } from './explode.js';
 import { type FrameColumns, FrameTexts, frameAccess } from './frame-texts.js';
 import { LabelSetColumns } from './label-sets.js';

@@ -1,4 +1,4 @@
-import { type HotspotsError, unprocessable } from '../errors.js';
+import { type HotspotsError, unprocessable } from '../platform/errors.js';
 
 /**
  * A minimal reader of the protobuf wire format (protobuf.dev/programming-guides/encoding): a

@@ -1,8 +1,8 @@
-import { notFound } from '../errors.js';
+import { notFound } from '../platform/errors.js';
 
 /**
  * The parts of the Datadog agent's HTTP API that tracers call besides the profiling intake.
- * Routes exist with and without a `/k/<key>` prefix (the key-in-path form of shared/agent-auth.ts).
+ * Routes exist with and without a `/k/<key>` prefix (the key-in-path form of shared/agents/agent-auth.ts).
  */
 export type DatadogAgentRoute = { kind: 'info' } | { kind: 'traces'; version: 'v0.4' | 'v0.5' } | { kind: 'telemetry' };
 

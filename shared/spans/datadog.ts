@@ -1,5 +1,5 @@
 import { decode } from '@msgpack/msgpack';
-import { badRequest, payloadTooLarge } from '../errors.js';
+import { badRequest, payloadTooLarge } from '../platform/errors.js';
 import { type DecodedSpan, hex64, type SpanLimits, timeProblem, truncateUtf8 } from './span.js';
 
 /**

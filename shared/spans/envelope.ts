@@ -1,4 +1,4 @@
-import { unprocessable } from '../errors.js';
+import { unprocessable } from '../platform/errors.js';
 import { type BodyEncoding, type SpanFormat, spanFormats } from './payload.js';
 
 /**

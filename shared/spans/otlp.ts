@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { badRequest, payloadTooLarge } from '../errors.js';
+import { badRequest, payloadTooLarge } from '../platform/errors.js';
 import { type DecodedSpan, type SpanLimits, timeProblem, truncateUtf8 } from './span.js';
 
 /**

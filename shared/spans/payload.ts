@@ -1,5 +1,5 @@
-import { decompressBounded, sniffEncoding } from '../compression.js';
-import { badRequest, unsupportedMediaType } from '../errors.js';
+import { decompressBounded, sniffEncoding } from '../platform/compression.js';
+import { badRequest, unsupportedMediaType } from '../platform/errors.js';
 import { decodeDatadogTraces } from './datadog.js';
 import { decodeOtlpTraces } from './otlp.js';
 import type { DecodedSpan, SpanLimits, SpanSource } from './span.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { notFound, unavailable } from '../errors.js';
-import type { HttpResponse } from '../http/lambda-http.js';
+import { notFound, unavailable } from '../platform/errors.js';
+import type { HttpResponse } from '../platform/lambda-http.js';
 import { matchClientRoute } from './client-routes.js';
 
 /**

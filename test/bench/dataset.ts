@@ -1,5 +1,5 @@
-import type { SqlDatabase } from '../../shared/ports.js';
-import { type Sql, sql } from '../../shared/sql.js';
+import type { SqlDatabase } from '../../shared/platform/ports.js';
+import { type Sql, sql } from '../../shared/platform/sql.js';
 
 /**
  * A synthetic dataset generated inside ClickHouse (INSERT … SELECT FROM numbers()), so loading

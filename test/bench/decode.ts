@@ -1,16 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { Profile } from 'pprof-format';
-import { defaultLabelMapping } from '../../shared/labels.js';
+import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import {
   type ExplodeLimits,
   explodeProfile,
   explodeProfileCompact,
   explodeProfileCompactJs,
 } from '../../shared/pprof/explode.js';
-import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
 import { wasmDecoderLoaded } from '../../shared/pprof/wasm-decoder.js';
-import { FrameRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
-import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
+import { FrameRowEncoder, StackRowEncoder } from '../../shared/profiles/rows/profile-rows.js';
+import { RowBinaryWriter } from '../../shared/profiles/rows/row-binary.js';
+import { explodeProfileReference } from '../support/explode-reference.js';
 import { buildRealisticProfile } from './realistic-profile.js';
 import { round, table } from './stats.js';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ProfileEnvelope } from '../../shared/envelope.js';
+import type { ProfileEnvelope } from '../../shared/profiles/envelope.js';
 
 export interface BenchEnvelopeFields {
   tenant: string;

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { loadConfig } from '../../shared/config.js';
-import { createDeps } from '../../shared/deps.js';
-import { encodeEnvelope } from '../../shared/envelope.js';
-import type { KafkaEventRecord } from '../../shared/kafka-event.js';
-import { defaultLabelMapping } from '../../shared/labels.js';
-import { createLogger } from '../../shared/logger.js';
-import { processProfileRecords } from '../../shared/use-cases/process-profiles.js';
+import { createDeps } from '../../shared/app/deps.js';
+import { loadConfig } from '../../shared/platform/config.js';
+import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
+import { defaultLabelMapping } from '../../shared/platform/labels.js';
+import { createLogger } from '../../shared/platform/logger.js';
+import { encodeEnvelope } from '../../shared/profiles/envelope.js';
+import { processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { lambdaRecord } from '../support/kafka-records.js';
 import { benchEnvelope } from './envelopes.js';
 import { round } from './stats.js';

@@ -1,4 +1,4 @@
-import type { SqlDatabase } from '../../shared/ports.js';
+import type { SqlDatabase } from '../../shared/platform/ports.js';
 import { type Dataset, loadDataset, SPAN_BASE, traceIdOfRoot } from './dataset.js';
 import { summarise } from './stats.js';
 

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApp } from '../../infra/local/app.js';
-import type { Deps } from '../../shared/deps.js';
-import { sql } from '../../shared/sql.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { sql } from '../../shared/platform/sql.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, waitUntil } from '../support/services.js';
 import {

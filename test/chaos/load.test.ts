@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../../infra/local/app.js';
-import type { Deps } from '../../shared/deps.js';
+import type { Deps } from '../../shared/app/deps.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, waitUntil } from '../support/services.js';
 import { committedProfileCount, startChaosApp } from './support/chaos-app.js';

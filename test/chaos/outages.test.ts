@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApp } from '../../infra/local/app.js';
-import type { Deps } from '../../shared/deps.js';
+import type { Deps } from '../../shared/app/deps.js';
 import { testDeps, uniqueService, waitForCommittedProfiles, waitUntil } from '../support/services.js';
 import {
   chaosKafka,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Deps } from '../../shared/deps.js';
-import { committedSamplesFilter } from '../../shared/queries/committed.js';
-import { sql } from '../../shared/sql.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { sql } from '../../shared/platform/sql.js';
+import { committedSamplesFilter } from '../../shared/query/sql/committed.js';
 import {
   type AgentApp,
   type AgentAppName,

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../../shared/deps.js';
-import { sql } from '../../shared/sql.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { sql } from '../../shared/platform/sql.js';
 import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
 import {
   committedEndpointCounts,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../../shared/deps.js';
+import type { Deps } from '../../shared/app/deps.js';
 import { big, getExact } from '../support/api.js';
 import { buildCpuProfile, type ProfileSpec, type SampleSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../../shared/deps.js';
+import type { Deps } from '../../shared/app/deps.js';
 import { generateLabelledCpuProfile, pprofTagTotals, pprofTotalsByLabel } from '../support/go-pprof.js';
 import { buildCpuProfile, expectedTotalsByLabel, gzipProfile, type ProfileSpec } from '../support/pprof-builder.js';
 import { getJson, testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Deps } from '../../shared/deps.js';
-import { sql } from '../../shared/sql.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { sql } from '../../shared/platform/sql.js';
 import { buildMultipart, eventPart, filePart } from '../support/multipart-builder.js';
 import { buildCpuProfile, type ProfileSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, waitForCommittedProfiles, waitUntil } from '../support/services.js';

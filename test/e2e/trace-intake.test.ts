@@ -6,8 +6,8 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { SpanKind } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Deps } from '../../shared/deps.js';
-import { sql } from '../../shared/sql.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { sql } from '../../shared/platform/sql.js';
 import { testMaxBodyBytes } from '../support/global-setup.js';
 import { testDeps, waitUntil } from '../support/services.js';
 import {

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../../shared/deps.js';
-import { encodeEnvelope, type ProfileEnvelope } from '../../shared/envelope.js';
-import { HotspotsError } from '../../shared/errors.js';
-import type { KafkaEventRecord } from '../../shared/kafka-event.js';
-import { defaultLabelMapping } from '../../shared/labels.js';
-import type { SqlDatabase } from '../../shared/ports.js';
-import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
-import { sql } from '../../shared/sql.js';
-import { endpointCpu } from '../../shared/use-cases/endpoint-cpu.js';
-import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/use-cases/process-profiles.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
+import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
+import { defaultLabelMapping } from '../../shared/platform/labels.js';
+import type { SqlDatabase } from '../../shared/platform/ports.js';
+import { sql } from '../../shared/platform/sql.js';
+import { encodeEnvelope, type ProfileEnvelope } from '../../shared/profiles/envelope.js';
+import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/profiles/process-profiles.js';
+import { createInsertedIds } from '../../shared/profiles/rows/profile-batch-writer.js';
+import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
 import { lambdaRecord } from '../support/kafka-records.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec, type SampleSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService } from '../support/services.js';
 
 /**
- * The consumer writes a Kafka batch in a few large RowBinary inserts (shared/rows/). Against the
+ * The consumer writes a Kafka batch in a few large RowBinary inserts (shared/profiles/rows/). Against the
  * real ClickHouse and S3 API server: totals stay exact across chunk boundaries, duplicates inside
  * a batch, and failures at any insert followed by the batch's retry.
  */

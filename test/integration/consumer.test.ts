@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../../shared/deps.js';
-import { encodeEnvelope, type ProfileEnvelope } from '../../shared/envelope.js';
-import { HotspotsError } from '../../shared/errors.js';
-import type { KafkaEventRecord } from '../../shared/kafka-event.js';
-import { defaultLabelMapping } from '../../shared/labels.js';
-import { sql } from '../../shared/sql.js';
-import { endpointCpu } from '../../shared/use-cases/endpoint-cpu.js';
-import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/use-cases/process-profiles.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
+import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
+import { defaultLabelMapping } from '../../shared/platform/labels.js';
+import { sql } from '../../shared/platform/sql.js';
+import { encodeEnvelope, type ProfileEnvelope } from '../../shared/profiles/envelope.js';
+import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/profiles/process-profiles.js';
+import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, waitUntil } from '../support/services.js';
 

@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { SpanKind } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../../shared/deps.js';
-import { HotspotsError } from '../../shared/errors.js';
-import type { KafkaEventRecord } from '../../shared/kafka-event.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
+import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
+import { sql } from '../../shared/platform/sql.js';
 import { encodeSpanEnvelope, type SpanEnvelope } from '../../shared/spans/envelope.js';
 import type { SpanFormat } from '../../shared/spans/payload.js';
-import { sql } from '../../shared/sql.js';
-import { type ProcessSpansDeps, processSpanRecords } from '../../shared/use-cases/process-spans.js';
+import { type ProcessSpansDeps, processSpanRecords } from '../../shared/spans/process-spans.js';
 import { testDeps } from '../support/services.js';
 import { ddSpan, encodeV04, encodeV05, hrTime, hrTimeNs, otelSpans, otlpProtobuf } from '../support/trace-payloads.js';
 

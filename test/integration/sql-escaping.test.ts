@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Deps } from '../../shared/deps.js';
-import { joinSql, sql } from '../../shared/sql.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { joinSql, sql } from '../../shared/platform/sql.js';
 import { testDeps } from '../support/services.js';
 
 /** The escaping module against the real ClickHouse 18.16 parser: every string reads back as itself. */

@@ -1,8 +1,8 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
-import type { Config } from '../../shared/config.js';
-import type { Deps } from '../../shared/deps.js';
-import { sql } from '../../shared/sql.js';
+import type { Deps } from '../../shared/app/deps.js';
+import type { Config } from '../../shared/platform/config.js';
+import { sql } from '../../shared/platform/sql.js';
 import { testConfig } from './services.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { KafkaEventRecord } from '../../shared/kafka-event.js';
+import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
 
 /**
  * One record of a Lambda Kafka event carrying `value`, for feeding consumer use cases directly

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { inject } from 'vitest';
-import { type Config, loadConfig } from '../../shared/config.js';
-import { createDeps, type Deps } from '../../shared/deps.js';
-import { sql } from '../../shared/sql.js';
+import { createDeps, type Deps } from '../../shared/app/deps.js';
+import { type Config, loadConfig } from '../../shared/platform/config.js';
+import { sql } from '../../shared/platform/sql.js';
 import { testApiKeys } from './global-setup.js';
 
 /** Helpers for tests that run against the real stack started by global-setup.ts. */

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../shared/auth.js';
+import { createAuthenticator } from '../../shared/platform/auth.js';
 
 /**
  * The key lookup must not reveal, by its timing, whether or where a key matched: every configured

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createAuthenticator } from '../../shared/auth.js';
-import { HotspotsError } from '../../shared/errors.js';
+import { createAuthenticator } from '../../shared/platform/auth.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
 
 const keys = [
   { key: 'acme-key-0001', tenant: 'acme' },

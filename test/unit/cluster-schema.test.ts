@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMigrations } from '../../infra/local/prepare.js';
 import { repoRoot } from '../../infra/local/settings.js';
-import { ClusterSchemaError, clusterStatements } from '../../shared/cluster-schema.js';
-import { migrationStatements, renderClusterSchema, splitStatements } from '../../shared/migrations.js';
+import { ClusterSchemaError, clusterStatements } from '../../shared/platform/cluster-schema.js';
+import { migrationStatements, renderClusterSchema, splitStatements } from '../../shared/platform/migrations.js';
 
 const target = { cluster: 'prod', database: 'hs' };
 

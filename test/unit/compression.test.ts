@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decompressBounded, sniffEncoding } from '../../shared/compression.js';
-import { HotspotsError } from '../../shared/errors.js';
+import { decompressBounded, sniffEncoding } from '../../shared/platform/compression.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
 import {
   ZSTD_MAX_BLOCK_BYTES,
   zstdFrameWithWindow,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseApiKeys } from '../../shared/config.js';
+import { ConfigError, loadConfig, parseApiKeys } from '../../shared/platform/config.js';
 
 const MiB = 1024 * 1024;
 

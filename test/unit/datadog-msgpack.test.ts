@@ -1,7 +1,7 @@
 import { encode } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError } from '../../shared/errors.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
 import { decodeDatadogTraces } from '../../shared/spans/datadog.js';
 import type { SpanLimits } from '../../shared/spans/span.js';
 import { ddSpan, encodeV04, encodeV05 } from '../support/trace-payloads.js';

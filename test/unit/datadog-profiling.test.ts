@@ -11,10 +11,10 @@ import {
 } from '../../shared/agents/datadog-profiling.js';
 import { parseMultipart } from '../../shared/agents/multipart.js';
 import { profileIdOf } from '../../shared/agents/store-upload.js';
-import { loadConfig } from '../../shared/config.js';
-import { parseEnvelope } from '../../shared/envelope.js';
-import { HotspotsError } from '../../shared/errors.js';
-import type { EnvelopePublisher, RawPayloadStore } from '../../shared/ports.js';
+import { loadConfig } from '../../shared/platform/config.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
+import type { EnvelopePublisher, RawPayloadStore } from '../../shared/platform/ports.js';
+import { parseEnvelope } from '../../shared/profiles/envelope.js';
 import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
 import { buildMultipart, eventPart, filePart, type PartSpec } from '../support/multipart-builder.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope, type ProfileEnvelope, parseEnvelope } from '../../shared/envelope.js';
-import { HotspotsError } from '../../shared/errors.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
+import { encodeEnvelope, type ProfileEnvelope, parseEnvelope } from '../../shared/profiles/envelope.js';
 
 const RUNS = { numRuns: 200 };
 

@@ -4,9 +4,9 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseMultipart } from '../../shared/agents/multipart.js';
-import { decompressBounded } from '../../shared/compression.js';
-import { HotspotsError } from '../../shared/errors.js';
-import { defaultLabelMapping, type LabelMapping } from '../../shared/labels.js';
+import { decompressBounded } from '../../shared/platform/compression.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
+import { defaultLabelMapping, type LabelMapping } from '../../shared/platform/labels.js';
 import {
   type ExplodedProfile,
   type ExplodeLimits,
@@ -19,17 +19,17 @@ import {
   materialiseStackRows,
   type ProfileContext,
 } from '../../shared/pprof/explode.js';
-import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
 import { lastBail } from '../../shared/pprof/wasm-decoder.js';
 import { uint64Decimal, WireReader } from '../../shared/pprof/wire.js';
 import { buildRealisticProfile } from '../bench/realistic-profile.js';
 import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
+import { explodeProfileReference } from '../support/explode-reference.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testExplodeLimits, testProfileContext } from '../support/profile-context.js';
 
 /**
  * The hand-written wire decoder (shared/pprof/explode.ts) against the reference: pprof-format's
- * Profile.decode and the original explode (shared/pprof/explode-reference.ts). For every input
+ * Profile.decode and the original explode (test/support/explode-reference.ts). For every input
  * both give deep-equal rows, or both refuse it as unprocessable.
  *
  * pprof-format is lenient where protobuf is not: it reads a record cut short as a shorter record,

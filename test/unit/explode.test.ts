@@ -11,8 +11,8 @@ import {
   ValueType,
 } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError } from '../../shared/errors.js';
-import { defaultLabelMapping } from '../../shared/labels.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
+import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import {
   type ExplodedProfile,
   type ExplodeLimits,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDecimalUint64, parseFixedWidthSpanId, parseHexUint64, parseSpanId } from '../../shared/ids.js';
+import { parseDecimalUint64, parseFixedWidthSpanId, parseHexUint64, parseSpanId } from '../../shared/platform/ids.js';
 
 const RUNS = { numRuns: 200 };
 const MAX_UINT64 = 2n ** 64n - 1n;

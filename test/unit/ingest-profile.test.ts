@@ -1,15 +1,15 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseEnvelope } from '../../shared/envelope.js';
-import { HotspotsError } from '../../shared/errors.js';
-import type { EnvelopePublisher, RawPayloadStore } from '../../shared/ports.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
+import type { EnvelopePublisher, RawPayloadStore } from '../../shared/platform/ports.js';
+import { parseEnvelope } from '../../shared/profiles/envelope.js';
 import {
   type IngestProfileDeps,
   type IngestProfileRequest,
   ingestProfile,
   parseTags,
   rawProfileKey,
-} from '../../shared/use-cases/ingest-profile.js';
+} from '../../shared/profiles/ingest-profile.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 
 /** In-memory raw-payload store that records what was put, in order. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { stringifyJson } from '../../shared/json.js';
+import { stringifyJson } from '../../shared/platform/json.js';
 
 const RUNS = { numRuns: 200 };
 

@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { toLambdaEvent, toLambdaRecord } from '../../infra/local/kafka-event-source.js';
-import { type KafkaEventRecord, recordsOf } from '../../shared/kafka-event.js';
+import { type KafkaEventRecord, recordsOf } from '../../shared/platform/kafka-event.js';
 
 /** A message as kafkajs hands it to eachBatch (record batch format, magic byte 2). */
 function message(overrides: Partial<Extract<KafkaMessage, { headers: unknown }>> = {}): KafkaMessage {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLabelMappingResolver } from '../../shared/agents/label-mapping.js';
-import { ConfigError, loadConfig, parseLabelMappings } from '../../shared/config.js';
-import { defaultLabelMapping, normaliseLabels } from '../../shared/labels.js';
+import { ConfigError, loadConfig, parseLabelMappings } from '../../shared/platform/config.js';
+import { defaultLabelMapping, normaliseLabels } from '../../shared/platform/labels.js';
 
 const custom = JSON.stringify({
   acme: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultLabelMapping, type LabelMapping, normaliseLabels } from '../../shared/labels.js';
+import { defaultLabelMapping, type LabelMapping, normaliseLabels } from '../../shared/platform/labels.js';
 
 const normalise = (labels: Record<string, string>) =>
   normaliseLabels(new Map(Object.entries(labels)), defaultLabelMapping);

@@ -1,9 +1,15 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { badRequest, HotspotsError, unavailable } from '../../shared/errors.js';
-import { errorResponse, handleHttp, jsonResponse, parseHttpEvent, queryRecord } from '../../shared/http/lambda-http.js';
-import type { Logger } from '../../shared/logger.js';
+import { badRequest, HotspotsError, unavailable } from '../../shared/platform/errors.js';
+import {
+  errorResponse,
+  handleHttp,
+  jsonResponse,
+  parseHttpEvent,
+  queryRecord,
+} from '../../shared/platform/lambda-http.js';
+import type { Logger } from '../../shared/platform/logger.js';
 
 const RUNS = { numRuns: 200 };
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type MultipartPart, parseMultipart } from '../../shared/agents/multipart.js';
-import { HotspotsError } from '../../shared/errors.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
 import { buildMultipart } from '../support/multipart-builder.js';
 
 const limits = { maxParts: 8, maxPartBytes: 1024 };

@@ -1,7 +1,7 @@
 import { SpanKind } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError } from '../../shared/errors.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
 import { decodeOtlpTraces, encodeOtlpResponse, type OtlpEncoding } from '../../shared/spans/otlp.js';
 import type { SpanLimits } from '../../shared/spans/span.js';
 import { type OtelSpanSpec, otelSpans, otlpJson, otlpProtobuf } from '../support/trace-payloads.js';

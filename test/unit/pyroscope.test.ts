@@ -7,7 +7,7 @@ import {
   parsePyroscopeRequest,
   parsePyroscopeTime,
 } from '../../shared/agents/pyroscope.js';
-import { HotspotsError } from '../../shared/errors.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
 import { buildMultipart } from '../support/multipart-builder.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 

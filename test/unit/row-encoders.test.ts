@@ -1,19 +1,24 @@
 import fc from 'fast-check';
 import { Line, Location, Function as PprofFunction, Profile, Sample, StringTable, ValueType } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
-import { copyBytes } from '../../shared/bytes.js';
-import { defaultLabelMapping } from '../../shared/labels.js';
+import { copyBytes } from '../../shared/platform/bytes.js';
+import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import {
   explodeProfile,
   explodeProfileCompact,
   explodeProfileCompactJs,
   type ProfileContext,
 } from '../../shared/pprof/explode.js';
-import { explodeProfileReference } from '../../shared/pprof/explode-reference.js';
 import { lastBail } from '../../shared/pprof/wasm-decoder.js';
-import { createInsertedIds } from '../../shared/rows/profile-batch-writer.js';
-import { encodeFrameRow, FrameRowEncoder, SampleRowEncoder, StackRowEncoder } from '../../shared/rows/profile-rows.js';
-import { RowBinaryWriter } from '../../shared/rows/row-binary.js';
+import { createInsertedIds } from '../../shared/profiles/rows/profile-batch-writer.js';
+import {
+  encodeFrameRow,
+  FrameRowEncoder,
+  SampleRowEncoder,
+  StackRowEncoder,
+} from '../../shared/profiles/rows/profile-rows.js';
+import { RowBinaryWriter } from '../../shared/profiles/rows/row-binary.js';
+import { explodeProfileReference } from '../support/explode-reference.js';
 import { buildCpuProfile, type SampleSpec } from '../support/pprof-builder.js';
 import { testExplodeLimits, testProfileContext } from '../support/profile-context.js';
 

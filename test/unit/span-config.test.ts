@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../shared/config.js';
+import { ConfigError, loadConfig } from '../../shared/platform/config.js';
 
 /** The trace intake's configuration: topic and span limits, validated at cold start. */
 describe('span configuration', () => {

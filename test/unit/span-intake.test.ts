@@ -2,14 +2,14 @@ import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError, notFound } from '../../shared/errors.js';
-import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../../shared/ports.js';
+import { HotspotsError, notFound } from '../../shared/platform/errors.js';
+import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../../shared/platform/ports.js';
 import { datadogAgentRoute } from '../../shared/spans/datadog-agent-api.js';
 import { encodeSpanEnvelope, parseSpanEnvelope, type SpanEnvelope } from '../../shared/spans/envelope.js';
+import { ingestTraces, rawSpansKey } from '../../shared/spans/ingest-traces.js';
 import { bodyEncodingOf, datadogFormat, decodeSpanPayload, otlpFormat } from '../../shared/spans/payload.js';
+import { processSpanBatch } from '../../shared/spans/process-spans.js';
 import { partitionOf, spanRow, timeProblem, truncateUtf8 } from '../../shared/spans/span.js';
-import { ingestTraces, rawSpansKey } from '../../shared/use-cases/ingest-traces.js';
-import { processSpanBatch } from '../../shared/use-cases/process-spans.js';
 import { ddSpan, encodeV04 } from '../support/trace-payloads.js';
 
 const limits = { maxSpansPerPayload: 100, maxTagsPerSpan: 64, maxStringBytes: 1000, maxDecompressedBytes: 1 << 20 };

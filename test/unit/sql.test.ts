@@ -10,7 +10,7 @@ import {
   sql,
   stringLiteral,
   tuple,
-} from '../../shared/sql.js';
+} from '../../shared/platform/sql.js';
 
 const RUNS = { numRuns: 200 };
 

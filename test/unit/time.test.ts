@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError } from '../../shared/errors.js';
-import { parseTime, parseTimeRange } from '../../shared/time.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
+import { parseTime, parseTimeRange } from '../../shared/platform/time.js';
 
 const RUNS = { numRuns: 200 };
 const DAY = 24 * 3600;

@@ -10,7 +10,7 @@ import {
   ValueType,
 } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
-import { defaultLabelMapping } from '../../shared/labels.js';
+import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import {
   type CompactExplodedProfile,
   type ExplodeLimits,

@@ -1,8 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError } from '../../shared/errors.js';
-import type { HttpResponse } from '../../shared/http/lambda-http.js';
+import { HotspotsError } from '../../shared/platform/errors.js';
+import type { HttpResponse } from '../../shared/platform/lambda-http.js';
 import { matchClientRoute } from '../../shared/web/client-routes.js';
 import {
   contentSecurityPolicy,

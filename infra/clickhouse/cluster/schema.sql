@@ -1,4 +1,4 @@
--- Generated from infra/clickhouse/migrations by shared/cluster-schema.ts for cluster `hotspots` and
+-- Generated from infra/clickhouse/migrations by shared/platform/cluster-schema.ts for cluster `hotspots` and
 -- database `hotspots`: what `migrate` runs when HOTSPOTS_CLICKHOUSE_CLUSTER is set. Do not edit;
 -- regenerate with `node --import tsx infra/local/migrate-cli.ts --print-cluster-schema`.
 

@@ -2,8 +2,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { inject } from 'vitest';
 import { type RunningApp, startApp } from '../../../infra/local/app.js';
 import { type ServiceName, startStack, stopStack } from '../../../infra/local/stack.js';
-import type { Deps } from '../../../shared/deps.js';
-import { sql } from '../../../shared/sql.js';
+import type { Deps } from '../../../shared/app/deps.js';
+import { sql } from '../../../shared/platform/sql.js';
 import { testMaxBodyBytes } from '../../support/global-setup.js';
 import { chaosConsumerGroup } from './chaos-stack.js';
 

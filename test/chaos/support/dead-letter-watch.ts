@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Consumer, Kafka, logLevel } from 'kafkajs';
-import type { DeadLetter } from '../../../shared/dead-letters.js';
+import type { DeadLetter } from '../../../shared/platform/dead-letters.js';
 import { waitUntil } from '../../support/services.js';
 
 /**

@@ -1,0 +1,74 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { httpErrorOf } from './errors.js';
+import { stringifyJson } from './json.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Translation between API Gateway HTTP API events (payload format 2.0) and plain requests.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+ */
+export interface HttpRequest {
+  method: string;
+  path: string;
+  /** Lower-case names; API Gateway already lower-cases v2 headers, serverless-offline may not. */
+  headers: Record<string, string | undefined>;
+  query: URLSearchParams;
+  pathParameters: Record<string, string | undefined>;
+  body: Buffer;
+}
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2;
+
+export function parseHttpEvent(event: APIGatewayProxyEventV2): HttpRequest {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  const body =
+    event.body === undefined || event.body === null
+      ? Buffer.alloc(0)
+      : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  return {
+    method: event.requestContext?.http?.method ?? 'GET',
+    path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
+    headers,
+    // rawQueryString keeps repeated keys (`endpoint=a&endpoint=b`); queryStringParameters joins
+    // them with commas, which is ambiguous for endpoint names that contain commas.
+    query: new URLSearchParams(event.rawQueryString ?? ''),
+    pathParameters: event.pathParameters ?? {},
+    body,
+  };
+}
+
+/** Single-valued query parameters as a record (the last value wins, like most frameworks). */
+export function queryRecord(query: URLSearchParams): Record<string, string | undefined> {
+  const record: Record<string, string | undefined> = {};
+  for (const [key, value] of query) record[key] = value;
+  return record;
+}
+
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: stringifyJson(body),
+  };
+}
+
+export function errorResponse(error: unknown, logger: Logger): HttpResponse {
+  const { status, code, message } = httpErrorOf(error);
+  if (status >= 500) logger.error('request failed', { status, error: (error as Error)?.message, code });
+  const headers: Record<string, string> = status === 503 || status === 429 ? { 'retry-after': '5' } : {};
+  return jsonResponse(status, { error: { code, message } }, headers);
+}
+
+/** Runs a request handler and maps any error to the JSON error shape of the API contract. */
+export async function handleHttp(
+  event: APIGatewayProxyEventV2,
+  logger: Logger,
+  run: (request: HttpRequest) => Promise<HttpResponse>,
+): Promise<HttpResponse> {
+  try {
+    return await run(parseHttpEvent(event));
+  } catch (error) {
+    return errorResponse(error, logger);
+  }
+}

@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { decompressBounded } from '../platform/compression.js';
+import { consumeRecords } from '../platform/consume-records.js';
+import { unprocessable } from '../platform/errors.js';
+import type { KafkaEventRecord } from '../platform/kafka-event.js';
+import type { LabelMapping } from '../platform/labels.js';
+import type { Logger } from '../platform/logger.js';
+import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platform/ports.js';
+import { sql, tuple } from '../platform/sql.js';
+import type { ExplodeLimits } from '../pprof/explode.js';
+import { explodeProfileCompact, explodeProfileCompactJs } from '../pprof/explode.js';
+import { wasmDecoderLoaded } from '../pprof/wasm-decoder.js';
+import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
+import { OrderedInserts } from './rows/ordered-inserts.js';
+import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from './rows/profile-batch-writer.js';
+
+/**
+ * The consumer's use case. For each Kafka record: parse the envelope, fetch the raw profile,
+ * decode and explode it; the rows of the whole batch go to ClickHouse in a few large inserts
+ * (shared/profiles/rows/profile-batch-writer.ts), each profile's `profiles` row after its other rows.
+ *
+ * Lambda retries a failed Kafka batch whole, so this function sorts failures itself: a record
+ * that can never succeed (bad envelope, corrupt pprof, missing object) goes to the dead-letter
+ * prefix in S3 and to the dead-letter topic (shared/platform/dead-letters.ts) and the batch goes on; a
+ * transient failure (S3 or ClickHouse down) is thrown so that no offset is committed and the
+ * whole batch comes back. Records already committed are skipped, so the retry does not double
+ * count.
+ */
+export interface ProcessProfilesDeps {
+  rawStore: RawPayloadStore;
+  db: SqlDatabase;
+  logger: Logger;
+  limits: ExplodeLimits & { maxDecompressedBytes: number };
+  labelMappingFor: (tenant: string) => LabelMapping;
+  deadLetterPrefix: string;
+  /** The dead-letter topic (every dead letter is also published there); absent = S3 copy only. */
+  deadLetterTopic?: { publisher: EnvelopePublisher; name: string };
+  /** Encoded bytes per INSERT; with one insert running and one waiting, memory stays near 3×. */
+  insertChunkBytes?: number;
+  /** Raw payloads fetched from S3 ahead of the one being decoded. */
+  prefetch?: number;
+  /** Stack and frame ids already inserted by this process (kept across batches of a warm Lambda). */
+  insertedIds?: InsertedIds;
+  /** Which decoder reads the profiles (config's consumer.pprofDecoder); `wasm` when absent. */
+  pprofDecoder?: 'wasm' | 'js';
+  now?: () => Date;
+}
+
+export type RecordOutcome = 'processed' | 'duplicate' | 'dead_lettered';
+
+export interface BatchSummary {
+  processed: number;
+  duplicate: number;
+  dead_lettered: number;
+}
+
+const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+const COMMITTED_CHECK_IDS = 2000;
+const processInsertedIds = createInsertedIds(1_000_000);
+
+/** One query for the whole batch: which of these profiles are already committed. */
+async function committedProfiles(
+  db: SqlDatabase,
+  ids: readonly { tenant: string; profile_id: string }[],
+): Promise<Set<string>> {
+  const committed = new Set<string>();
+  const byTenant = new Map<string, string[]>();
+  for (const { tenant, profile_id } of ids) byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), profile_id]);
+  for (const [tenant, profileIds] of byTenant) {
+    // ClickHouse refuses statements over max_query_size (256 KiB): a 10k-record batch of UUIDs
+    // exceeded it (measured, npm run bench), so the ids go in slices.
+    for (let i = 0; i < profileIds.length; i += COMMITTED_CHECK_IDS) {
+      const slice = profileIds.slice(i, i + COMMITTED_CHECK_IDS);
+      const rows = await db.query<{ profile_id: string }>(
+        sql`SELECT DISTINCT profile_id FROM profiles WHERE tenant = ${tenant} AND profile_id IN ${tuple(slice)}`,
+      );
+      for (const row of rows) committed.add(`${tenant}\u0000${row.profile_id}`);
+    }
+  }
+  return committed;
+}
+
+/** Starts S3 reads up to `window` records ahead, so fetching overlaps decoding and inserting. */
+function prefetcher(store: RawPayloadStore, keys: readonly string[], window: number) {
+  const started = new Map<string, Promise<Uint8Array>>();
+  let next = 0;
+  const start = (key: string) => {
+    if (started.has(key)) return;
+    const fetching = store.get(key);
+    fetching.catch(() => {}); // surfaced when the record is handled
+    started.set(key, fetching);
+  };
+  return (key: string): Promise<Uint8Array> => {
+    const index = keys.indexOf(key, next);
+    if (index >= 0) next = index + 1;
+    for (let i = next; i < Math.min(keys.length, next + window); i++) start(keys[i] as string);
+    start(key);
+    const fetching = started.get(key) as Promise<Uint8Array>;
+    started.delete(key);
+    return fetching;
+  };
+}
+
+function tryParse(record: KafkaEventRecord): ProfileEnvelope | undefined {
+  try {
+    return parseEnvelope(Buffer.from(record.value ?? '', 'base64'));
+  } catch {
+    return undefined; // dead-lettered with its reason when the loop reaches it
+  }
+}
+
+// Tenants of envelopes written by hand or replayed are checked like configured ones (config.ts).
+const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// ClickHouse DateTime is a UInt32 of seconds: 18.16 silently wraps values outside it (measured),
+// and current versions clamp them, so a profile dated outside 1970–2106 is refused, not misfiled.
+const MAX_DATETIME_SECONDS = 2 ** 32 - 1;
+
+/** Set once the missing WebAssembly decoder has been reported (once per process). */
+let reportedNoWasm = false;
+
+export async function processProfileRecords(
+  deps: ProcessProfilesDeps,
+  records: readonly KafkaEventRecord[],
+): Promise<BatchSummary> {
+  if (deps.pprofDecoder !== 'js' && !wasmDecoderLoaded && !reportedNoWasm) {
+    reportedNoWasm = true;
+    deps.logger.warn('WebAssembly pprof decoder not built (npm run build); decoding in JavaScript, ~2.5x slower');
+  }
+  const summary: BatchSummary = { processed: 0, duplicate: 0, dead_lettered: 0 };
+  const envelopes = records.map(tryParse).filter((e): e is ProfileEnvelope => e !== undefined);
+  const valid = envelopes.filter((e) => tenantPattern.test(e.tenant));
+  const committed = await committedProfiles(deps.db, valid);
+  const fetchRaw = prefetcher(
+    deps.rawStore,
+    valid.filter((e) => !committed.has(`${e.tenant}\u0000${e.profile_id}`)).map((e) => e.s3.key),
+    deps.prefetch ?? 4,
+  );
+  const chunkBytes = deps.insertChunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const writer = new ProfileBatchWriter(
+    new OrderedInserts(deps.db, chunkBytes),
+    chunkBytes,
+    deps.insertedIds ?? processInsertedIds,
+  );
+
+  const { deadLettered } = await consumeRecords(
+    {
+      logger: deps.logger,
+      rawStore: deps.rawStore,
+      deadLetterPrefix: deps.deadLetterPrefix,
+      ...(deps.deadLetterTopic ? { topic: deps.deadLetterTopic } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    },
+    records,
+    {
+      source: 'profiles',
+      parse: parseEnvelope,
+      identify: (envelope) => ({ tenant: envelope.tenant, id: envelope.profile_id }),
+      async handle(envelope, log) {
+        if (!tenantPattern.test(envelope.tenant)) throw unprocessable('envelope tenant is not a valid tenant name');
+        const key = `${envelope.tenant}\u0000${envelope.profile_id}`;
+        if (committed.has(key)) {
+          summary.duplicate += 1;
+          log.info('profile record handled', {
+            outcome: 'duplicate',
+            tenant: envelope.tenant,
+            profile_id: envelope.profile_id,
+          });
+          return;
+        }
+        const raw = await fetchRaw(envelope.s3.key);
+        const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
+        const ingestId = randomUUID();
+        const explode = deps.pprofDecoder === 'js' ? explodeProfileCompactJs : explodeProfileCompact;
+        const exploded = explode(
+          data,
+          {
+            tenant: envelope.tenant,
+            service: envelope.service,
+            env: envelope.env,
+            version: envelope.version,
+            profileId: envelope.profile_id,
+            ingestId,
+            fallbackStartSeconds: Math.floor(envelope.start ?? Date.parse(envelope.received_at) / 1000),
+          },
+          deps.labelMappingFor(envelope.tenant),
+          deps.limits,
+        );
+        const startSeconds = Number(exploded.startNs / 1_000_000_000n);
+        if (exploded.startNs < 0n || startSeconds > MAX_DATETIME_SECONDS) {
+          throw unprocessable(
+            `profile time ${exploded.startNs} ns is outside the range ClickHouse can store (1970 to 2106)`,
+          );
+        }
+        await writer.add({ envelope, ingestId, exploded, startSeconds });
+        // A later copy of the same profile in this batch is a duplicate of this one.
+        committed.add(key);
+        summary.processed += 1;
+        log.info('profile record handled', {
+          outcome: 'processed',
+          tenant: envelope.tenant,
+          profile_id: envelope.profile_id,
+          decoder: exploded.decodedBy?.decoder ?? 'js',
+          ...(exploded.decodedBy?.wasmLeft ? { wasm_left: exploded.decodedBy.wasmLeft } : {}),
+        });
+      },
+      finish: () => writer.finish(),
+    },
+  );
+  summary.dead_lettered = deadLettered;
+  return summary;
+}

@@ -1,0 +1,86 @@
+import { badRequest } from '../platform/errors.js';
+import type { SqlDatabase } from '../platform/ports.js';
+import { sql } from '../platform/sql.js';
+import { parseTimeRange } from '../platform/time.js';
+import { endpointCpu } from './endpoint-cpu.js';
+
+/** `GET /v1/services` and `GET /v1/endpoints?service=`: what there is to look at. */
+export interface ServiceEntry {
+  service: string;
+  profiles: number;
+  last_profile_at: string | null;
+  spans: number;
+  last_span_at: string | null;
+}
+
+const DAY = 24 * 3600;
+
+function window(query: URLSearchParams, defaultSeconds: number, maxRangeSeconds: number) {
+  if (!query.has('from') && !query.has('to')) {
+    const now = Math.floor(Date.now() / 1000);
+    return { from: now - defaultSeconds, to: now + 60 };
+  }
+  return parseTimeRange({ from: query.get('from') ?? undefined, to: query.get('to') ?? undefined }, maxRangeSeconds);
+}
+
+const iso = (seconds: number | string | null) =>
+  seconds === null || Number(seconds) === 0 ? null : new Date(Number(seconds) * 1000).toISOString();
+
+export async function listServices(
+  db: SqlDatabase,
+  tenant: string,
+  query: URLSearchParams,
+  maxRangeSeconds: number,
+  maxRows: number,
+): Promise<{ from: string; to: string; services: ServiceEntry[] }> {
+  const { from, to } = window(query, 7 * DAY, maxRangeSeconds);
+  const [profiles, spans] = await Promise.all([
+    db.query<{ service: string; n: string; last: string }>(
+      sql`SELECT service, toString(count()) AS n, toString(toUInt32(max(start))) AS last FROM profiles
+        WHERE tenant = ${tenant} AND start >= toDateTime(${Math.floor(from)}) AND start < toDateTime(${Math.ceil(to)})
+        GROUP BY service ORDER BY service LIMIT ${maxRows}`,
+    ),
+    db.query<{ service: string; n: string; last: string }>(
+      sql`SELECT service, toString(count()) AS n, toString(toUInt32(max(start))) AS last FROM spans
+        WHERE tenant = ${tenant} AND start >= toDateTime(${Math.floor(from)}) AND start < toDateTime(${Math.ceil(to)})
+        GROUP BY service ORDER BY service LIMIT ${maxRows}`,
+    ),
+  ]);
+  const byName = new Map<string, ServiceEntry>();
+  const entry = (service: string) => {
+    let found = byName.get(service);
+    if (!found) {
+      found = { service, profiles: 0, last_profile_at: null, spans: 0, last_span_at: null };
+      byName.set(service, found);
+    }
+    return found;
+  };
+  for (const row of profiles)
+    Object.assign(entry(row.service), { profiles: Number(row.n), last_profile_at: iso(row.last) });
+  for (const row of spans) Object.assign(entry(row.service), { spans: Number(row.n), last_span_at: iso(row.last) });
+  return {
+    from: new Date(from * 1000).toISOString(),
+    to: new Date(to * 1000).toISOString(),
+    services: [...byName.values()].sort((a, b) => (a.service < b.service ? -1 : 1)).slice(0, maxRows),
+  };
+}
+
+export async function listEndpoints(
+  db: SqlDatabase,
+  tenant: string,
+  query: URLSearchParams,
+  maxRangeSeconds: number,
+  maxRows: number,
+) {
+  const service = query.get('service')?.trim();
+  if (!service) throw badRequest('service is required');
+  const { from, to } = window(query, DAY, maxRangeSeconds);
+  const cpu = await endpointCpu(db, { tenant, service, from, to }, maxRows);
+  return {
+    service,
+    from: cpu.from,
+    to: cpu.to,
+    endpoints: cpu.endpoints.map((e) => ({ endpoint: e.endpoint, cpu_ns: e.cpu_ns })),
+    truncated: cpu.truncated,
+  };
+}

@@ -1,0 +1,125 @@
+import { badRequest } from '../platform/errors.js';
+import type { SqlDatabase } from '../platform/ports.js';
+import { emptySql, type Sql, sql } from '../platform/sql.js';
+import { parseTimeRange } from '../platform/time.js';
+import { committedSamplesFilter, windowSeconds } from './sql/committed.js';
+import { cpuSource } from './sql/cpu-source.js';
+
+/**
+ * `GET /v1/endpoints/cpu`: a service's CPU split by the endpoint label over a window.
+ * Unlabelled CPU is one entry with `endpoint: null`, never dropped (DESIGN.md "Semantics").
+ * Where the profiler sent endpoint hit counts (dd-trace-go `endpoint_counts`), each endpoint also
+ * gets `requests` and `cpu_ns_per_request`, both from the same committed profiles.
+ */
+export interface EndpointCpuQuery {
+  tenant: string;
+  service: string;
+  from: number;
+  to: number;
+  env?: string | undefined;
+  version?: string | undefined;
+}
+
+export interface EndpointCpu {
+  endpoint: string | null;
+  cpu_ns: bigint;
+  share: number;
+  requests?: bigint;
+  cpu_ns_per_request?: number;
+}
+
+export interface EndpointCpuResult {
+  service: string;
+  from: string;
+  to: string;
+  sample_type: 'cpu/nanoseconds';
+  total_cpu_ns: bigint;
+  endpoints: EndpointCpu[];
+  truncated: boolean;
+}
+
+export function parseEndpointCpuQuery(
+  tenant: string,
+  params: Record<string, string | undefined>,
+  maxRangeSeconds: number,
+): EndpointCpuQuery {
+  const service = params.service?.trim();
+  if (!service) throw badRequest('service is required');
+  const { from, to } = parseTimeRange(params, maxRangeSeconds);
+  return { tenant, service, from, to, env: params.env || undefined, version: params.version || undefined };
+}
+
+function source(query: EndpointCpuQuery) {
+  return cpuSource(
+    query.tenant,
+    {
+      kind: 'service',
+      service: query.service,
+      from: query.from,
+      to: query.to,
+      ...(query.env ? { env: query.env } : {}),
+      ...(query.version ? { version: query.version } : {}),
+    },
+    'endpoint',
+  );
+}
+
+export function endpointCpuStatements(
+  query: EndpointCpuQuery,
+  limit: number,
+): { byEndpoint: Sql; total: Sql; requests: Sql } {
+  const { table, where, endpoint } = source(query);
+  const { fromSec, toSec } = windowSeconds(query.from, query.to);
+  const env = query.env ? sql` AND env = ${query.env}` : emptySql;
+  const version = query.version ? sql` AND version = ${query.version}` : emptySql;
+  return {
+    byEndpoint: sql`SELECT ${endpoint} AS endpoint_label, toString(sum(value)) AS cpu_ns
+      FROM ${table} WHERE ${where}
+      GROUP BY endpoint_label ORDER BY sum(value) DESC, endpoint_label LIMIT ${limit + 1}`,
+    total: sql`SELECT toString(sum(value)) AS cpu_ns FROM ${table} WHERE ${where}`,
+    requests: sql`SELECT endpoint, toString(sum(count)) AS requests FROM endpoint_counts
+      WHERE tenant = ${query.tenant} AND service = ${query.service}
+        AND ts >= toDateTime(${fromSec}) AND ts < toDateTime(${toSec})${env}${version}
+        AND ${committedSamplesFilter(query.tenant, query.service, fromSec, toSec)}
+      GROUP BY endpoint`,
+  };
+}
+
+/** value/total as a fraction, computed in integers so that huge totals keep their precision. */
+export function shareOf(value: bigint, total: bigint): number {
+  if (total === 0n) return 0;
+  return Number((value * 1_000_000_000n) / total) / 1_000_000_000;
+}
+
+export async function endpointCpu(
+  db: SqlDatabase,
+  query: EndpointCpuQuery,
+  maxRows: number,
+): Promise<EndpointCpuResult> {
+  const statements = endpointCpuStatements(query, maxRows);
+  const [rows, totals, counts] = await Promise.all([
+    db.query<{ endpoint_label: string | null; cpu_ns: string }>(statements.byEndpoint),
+    db.query<{ cpu_ns: string }>(statements.total),
+    db.query<{ endpoint: string; requests: string }>(statements.requests),
+  ]);
+  const requestsByEndpoint = new Map(counts.map((c) => [c.endpoint, BigInt(c.requests)]));
+  const total = BigInt(totals[0]?.cpu_ns ?? '0');
+  return {
+    service: query.service,
+    from: new Date(query.from * 1000).toISOString(),
+    to: new Date(query.to * 1000).toISOString(),
+    sample_type: 'cpu/nanoseconds',
+    total_cpu_ns: total,
+    endpoints: rows.slice(0, maxRows).map((row) => {
+      const cpu = BigInt(row.cpu_ns);
+      const entry: EndpointCpu = { endpoint: row.endpoint_label, cpu_ns: cpu, share: shareOf(cpu, total) };
+      const requests = row.endpoint_label === null ? undefined : requestsByEndpoint.get(row.endpoint_label);
+      if (requests !== undefined && requests > 0n) {
+        entry.requests = requests;
+        entry.cpu_ns_per_request = Number((cpu * 1000n) / requests) / 1000;
+      }
+      return entry;
+    }),
+    truncated: rows.length > maxRows,
+  };
+}

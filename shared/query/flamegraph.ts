@@ -1,0 +1,117 @@
+import { badRequest } from '../platform/errors.js';
+import type { SqlDatabase } from '../platform/ports.js';
+import { stacksToPprof } from './flame-tree/pprof-export.js';
+import {
+  boundFlameTree,
+  buildFlameTree,
+  collapsedStacks,
+  countNodes,
+  type FlameNode,
+  type WeightedStack,
+} from './flame-tree/tree.js';
+import { type CpuSelector, cpuSource } from './sql/cpu-source.js';
+import { requestSelector } from './sql/request-spans.js';
+import { parseCpuSelector } from './sql/selector-params.js';
+import { loadCpuStacks, type ResolvedStack } from './sql/stacks.js';
+
+/**
+ * `GET /v1/flamegraph`: the CPU of a span, a request, a trace or a service window (optionally
+ * narrowed to endpoints) as a JSON tree, collapsed stacks or a gzipped pprof. Every format has the
+ * same total; bounding the tree folds small nodes into "(other)" without changing any total.
+ */
+export type FlamegraphFormat = 'json' | 'collapsed' | 'pprof';
+
+export interface FlamegraphQuery {
+  tenant: string;
+  selector: CpuSelector;
+  format: FlamegraphFormat;
+  maxNodes: number;
+}
+
+export interface FlamegraphLimits {
+  maxNodes: number;
+  maxStacks: number;
+  maxRangeSeconds: number;
+}
+
+export function parseFlamegraphQuery(
+  tenant: string,
+  query: URLSearchParams,
+  limits: FlamegraphLimits,
+): FlamegraphQuery {
+  const format = (query.get('format') ?? 'json') as FlamegraphFormat;
+  if (!['json', 'collapsed', 'pprof'].includes(format)) throw badRequest('format must be json, collapsed or pprof');
+  let maxNodes = limits.maxNodes;
+  const requested = query.get('max_nodes');
+  if (requested !== null) {
+    if (!/^\d{1,7}$/.test(requested) || Number(requested) < 2 || Number(requested) > limits.maxNodes) {
+      throw badRequest(`max_nodes must be between 2 and ${limits.maxNodes}`);
+    }
+    maxNodes = Number(requested);
+  }
+  return { tenant, selector: parseCpuSelector(query, limits.maxRangeSeconds), format, maxNodes };
+}
+
+export const OTHER_STACKS = '(other stacks)';
+
+/** Root-first function names, with the CPU of unresolved stacks (beyond maxStacks) as one stack. */
+export function weightedStacks(stacks: readonly ResolvedStack[], remainder: bigint): WeightedStack[] {
+  const weighted = stacks.map((s) => ({ frames: s.frames.map((f) => f.functionName).reverse(), value: s.value }));
+  if (remainder !== 0n) weighted.push({ frames: [OTHER_STACKS], value: remainder });
+  return weighted;
+}
+
+export type FlamegraphResult =
+  | {
+      format: 'json';
+      body: {
+        selector: CpuSelector;
+        total_cpu_ns: bigint;
+        unit: 'nanoseconds';
+        node_count: number;
+        max_nodes: number;
+        truncated: boolean;
+        tree: FlameNode;
+      };
+    }
+  | { format: 'collapsed'; body: string }
+  | { format: 'pprof'; body: Buffer };
+
+export async function flamegraph(
+  db: SqlDatabase,
+  query: FlamegraphQuery,
+  limits: FlamegraphLimits,
+): Promise<FlamegraphResult> {
+  // A request's local root may be known only through the span tree (no local root labels).
+  const selector =
+    query.selector.kind === 'local_root'
+      ? ((await requestSelector(db, query.tenant, query.selector.localRootSpanId, query.selector.endpoints)) ??
+        query.selector)
+      : query.selector;
+  const loaded = await loadCpuStacks(db, query.tenant, cpuSource(query.tenant, selector, 'stack'), limits.maxStacks);
+  if (query.format === 'pprof') {
+    const window =
+      query.selector.kind === 'service'
+        ? {
+            startNs: BigInt(Math.floor(query.selector.from)) * 1_000_000_000n,
+            durationNs: BigInt(Math.ceil(query.selector.to - query.selector.from)) * 1_000_000_000n,
+          }
+        : {};
+    return { format: 'pprof', body: stacksToPprof(loaded.stacks, { remainderNs: loaded.remainder_ns, ...window }) };
+  }
+  const stacks = weightedStacks(loaded.stacks, loaded.remainder_ns);
+  if (query.format === 'collapsed') return { format: 'collapsed', body: collapsedStacks(stacks) };
+  const { tree, truncated } = boundFlameTree(buildFlameTree(stacks), query.maxNodes);
+  return {
+    format: 'json',
+    body: {
+      selector: query.selector,
+      total_cpu_ns: loaded.total_ns,
+      unit: 'nanoseconds',
+      node_count: countNodes(tree),
+      max_nodes: query.maxNodes,
+      truncated: truncated || loaded.remainder_ns !== 0n,
+      tree,
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import type { SqlDatabase } from '../../platform/ports.js';
+import { sql, tuple } from '../../platform/sql.js';
+
+/**
+ * Whether CPU profiles covered a time window: "not profiled" is not "0 ms of CPU". Windows come
+ * from the profiles' own time_nanos/duration_nanos (dd-trace-go's event window can differ).
+ */
+export interface ProfileWindow {
+  service: string;
+  runtimeId: string;
+  startNs: bigint;
+  endNs: bigint;
+  periodNs: bigint;
+}
+
+/** Longest profile considered when looking for profiles that started before a window. */
+export const MAX_PROFILE_SECONDS = 3600;
+
+export async function cpuProfileWindows(
+  db: SqlDatabase,
+  tenant: string,
+  services: readonly string[],
+  fromNs: bigint,
+  toNs: bigint,
+): Promise<ProfileWindow[]> {
+  if (services.length === 0) return [];
+  const fromSec = Number(fromNs / 1_000_000_000n) - MAX_PROFILE_SECONDS;
+  const toSec = Number(toNs / 1_000_000_000n) + 1;
+  const rows = await db.query<{
+    service: string;
+    runtime_id: string;
+    start_ns: string;
+    duration_ns: string;
+    period: string;
+  }>(
+    sql`SELECT service, runtime_id, start_ns, duration_ns, period
+      FROM profiles
+      WHERE tenant = ${tenant} AND service IN ${tuple(services)}
+        AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})
+        AND has(sample_types, 'cpu/nanoseconds')
+      LIMIT 1 BY profile_id`,
+  );
+  return rows.map((r) => ({
+    service: r.service,
+    runtimeId: r.runtime_id,
+    startNs: BigInt(r.start_ns),
+    endNs: BigInt(r.start_ns) + BigInt(r.duration_ns),
+    periodNs: BigInt(r.period),
+  }));
+}
+
+/** Fraction of [startNs, endNs) covered by the union of the windows (0..1). */
+export function coverage(
+  windows: readonly { startNs: bigint; endNs: bigint }[],
+  startNs: bigint,
+  endNs: bigint,
+): number {
+  if (endNs <= startNs) {
+    return windows.some((w) => w.startNs <= startNs && w.endNs >= startNs) ? 1 : 0;
+  }
+  const clipped = windows
+    .map((w) => ({ s: w.startNs > startNs ? w.startNs : startNs, e: w.endNs < endNs ? w.endNs : endNs }))
+    .filter((w) => w.e > w.s)
+    .sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0));
+  let covered = 0n;
+  let cursor = startNs;
+  for (const w of clipped) {
+    const s = w.s > cursor ? w.s : cursor;
+    if (w.e > s) {
+      covered += w.e - s;
+      cursor = w.e;
+    }
+  }
+  return Number((covered * 1_000_000n) / (endNs - startNs)) / 1_000_000;
+}
+
+export interface Profiled {
+  profiled: boolean;
+  profile_coverage: number;
+  sampling_period_ns: bigint | null;
+}
+
+/** Coverage of one span by the CPU profiles of its service (and its process, when known). */
+export function profiledState(
+  windows: readonly ProfileWindow[],
+  span: { service: string; runtimeId: string; startNs: bigint; durationNs: bigint },
+): Profiled {
+  const mine = windows.filter(
+    (w) =>
+      w.service === span.service && (span.runtimeId === '' || w.runtimeId === '' || w.runtimeId === span.runtimeId),
+  );
+  const fraction = coverage(mine, span.startNs, span.startNs + span.durationNs);
+  return {
+    profiled: fraction > 0,
+    profile_coverage: fraction,
+    sampling_period_ns: mine.find((w) => w.periodNs > 0n)?.periodNs ?? null,
+  };
+}

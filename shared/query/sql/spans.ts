@@ -1,0 +1,41 @@
+import type { SqlDatabase } from '../../platform/ports.js';
+import { sql } from '../../platform/sql.js';
+
+/** Spans as the query routes read them: one row per span id (spans is a ReplacingMergeTree). */
+export interface SpanRow {
+  trace_id: string;
+  span_id: string;
+  parent_id: string;
+  service: string;
+  name: string;
+  resource: string;
+  type: string;
+  env: string;
+  version: string;
+  runtime_id: string;
+  start_ns: string;
+  duration_ns: string;
+  error: number;
+}
+
+// 64-bit columns arrive as JSON strings (output_format_json_quote_64bit_integers, see deps.ts).
+const columns = sql`trace_id, span_id, parent_id, service, name, resource, type, env, version, runtime_id, start_ns,
+  duration_ns, error`;
+
+export async function findSpan(db: SqlDatabase, tenant: string, spanId: string): Promise<SpanRow | undefined> {
+  const rows = await db.query<SpanRow>(
+    sql`SELECT ${columns} FROM spans
+      WHERE tenant = ${tenant}
+        AND trace_id IN (SELECT trace_id FROM span_index WHERE tenant = ${tenant} AND span_id = ${BigInt(spanId)})
+        AND span_id = ${BigInt(spanId)}
+      ORDER BY ingested_ns DESC LIMIT 1`,
+  );
+  return rows[0];
+}
+
+export async function traceSpans(db: SqlDatabase, tenant: string, traceId: string, limit: number): Promise<SpanRow[]> {
+  return db.query<SpanRow>(
+    sql`SELECT ${columns} FROM spans WHERE tenant = ${tenant} AND trace_id = ${traceId}
+      ORDER BY start_ns, span_id, ingested_ns DESC LIMIT 1 BY span_id LIMIT ${limit}`,
+  );
+}

@@ -1,0 +1,170 @@
+import { badRequest } from '../platform/errors.js';
+import type { SqlDatabase } from '../platform/ports.js';
+import { sql } from '../platform/sql.js';
+import { parseTimeRange } from '../platform/time.js';
+import { windowSeconds } from './sql/committed.js';
+import { cpuSource } from './sql/cpu-source.js';
+import { parseEndpoints } from './sql/selector-params.js';
+
+/**
+ * `GET /v1/endpoints/timeseries`: a service's CPU per step, by endpoint or by version (to see what
+ * a deploy changed). Buckets start at `from` and are `step` seconds wide; a sample falls in the
+ * bucket of its profile's start second, so the sum of every point equals the endpoint view's
+ * total over the same window. Beyond `maxSeries`, the smallest series are summed into one
+ * series marked `other: true`, keeping totals exact.
+ */
+export type GroupBy = 'endpoint' | 'version';
+
+export interface TimeseriesQuery {
+  tenant: string;
+  service: string;
+  from: number;
+  to: number;
+  step: number;
+  groupBy: GroupBy;
+  env?: string;
+  version?: string;
+  endpoints?: string[];
+}
+
+export interface TimeseriesLimits {
+  maxRangeSeconds: number;
+  maxPoints: number;
+  maxSeries: number;
+}
+
+export interface Series {
+  key: string | null;
+  other?: true;
+  total_cpu_ns: bigint;
+  points: { t: number; cpu_ns: bigint }[];
+}
+
+export interface TimeseriesResult {
+  service: string;
+  from: number;
+  to: number;
+  step: number;
+  group_by: GroupBy;
+  unit: 'nanoseconds';
+  timestamps: number[];
+  total_cpu_ns: bigint;
+  series: Series[];
+}
+
+export function parseTimeseriesQuery(
+  tenant: string,
+  query: URLSearchParams,
+  limits: TimeseriesLimits,
+): TimeseriesQuery {
+  const service = query.get('service')?.trim();
+  if (!service) throw badRequest('service is required');
+  const range = parseTimeRange(
+    { from: query.get('from') ?? undefined, to: query.get('to') ?? undefined },
+    limits.maxRangeSeconds,
+  );
+  const { fromSec, toSec } = windowSeconds(range.from, range.to);
+  const stepText = query.get('step') ?? String(Math.max(60, Math.ceil((toSec - fromSec) / 100)));
+  if (!/^\d{1,9}$/.test(stepText) || Number(stepText) < 1)
+    throw badRequest('step must be a whole number of seconds ≥ 1');
+  const step = Number(stepText);
+  const points = Math.ceil((toSec - fromSec) / step);
+  if (points > limits.maxPoints) {
+    throw badRequest(
+      `step ${step} s gives ${points} points over this range, more than the limit of ${limits.maxPoints}`,
+    );
+  }
+  const groupBy = (query.get('group_by') ?? 'endpoint') as GroupBy;
+  if (groupBy !== 'endpoint' && groupBy !== 'version') throw badRequest('group_by must be endpoint or version');
+  const env = query.get('env') || undefined;
+  const version = query.get('version') || undefined;
+  const endpoints = parseEndpoints(query);
+  return {
+    tenant,
+    service,
+    from: fromSec,
+    to: toSec,
+    step,
+    groupBy,
+    ...(env ? { env } : {}),
+    ...(version ? { version } : {}),
+    ...(endpoints ? { endpoints } : {}),
+  };
+}
+
+export async function timeseries(
+  db: SqlDatabase,
+  query: TimeseriesQuery,
+  limits: TimeseriesLimits,
+): Promise<TimeseriesResult> {
+  const source = cpuSource(
+    query.tenant,
+    {
+      kind: 'service',
+      service: query.service,
+      from: query.from,
+      to: query.to,
+      ...(query.env ? { env: query.env } : {}),
+      ...(query.version ? { version: query.version } : {}),
+      ...(query.endpoints ? { endpoints: query.endpoints } : {}),
+    },
+    'endpoint',
+  );
+  const key = query.groupBy === 'endpoint' ? source.endpoint : sql`version`;
+  const rows = await db.query<{ t: number | string; k: string | null; cpu: string }>(
+    sql`SELECT ${query.from} + intDiv(toUInt32(ts) - ${query.from}, ${query.step}) * ${query.step} AS t, ${key} AS k,
+        toString(sum(value)) AS cpu
+      FROM ${source.table} WHERE ${source.where}
+      GROUP BY t, k ORDER BY t, k`,
+  );
+  const timestamps: number[] = [];
+  for (let t = query.from; t < query.to; t += query.step) timestamps.push(t);
+
+  const byKey = new Map<string | null, Series>();
+  for (const row of rows) {
+    const k = row.k;
+    let series = byKey.get(k);
+    if (!series) {
+      series = { key: k, total_cpu_ns: 0n, points: [] };
+      byKey.set(k, series);
+    }
+    const cpu = BigInt(row.cpu);
+    series.total_cpu_ns += cpu;
+    series.points.push({ t: Number(row.t), cpu_ns: cpu });
+  }
+  const ranked = [...byKey.values()].sort((a, b) =>
+    a.total_cpu_ns !== b.total_cpu_ns
+      ? a.total_cpu_ns > b.total_cpu_ns
+        ? -1
+        : 1
+      : String(a.key) < String(b.key)
+        ? -1
+        : 1,
+  );
+  let series = ranked;
+  if (ranked.length > limits.maxSeries) {
+    const rest = ranked.slice(limits.maxSeries - 1);
+    const other = new Map<number, bigint>();
+    for (const s of rest) for (const p of s.points) other.set(p.t, (other.get(p.t) ?? 0n) + p.cpu_ns);
+    series = [
+      ...ranked.slice(0, limits.maxSeries - 1),
+      {
+        key: null,
+        other: true,
+        total_cpu_ns: rest.reduce((sum, s) => sum + s.total_cpu_ns, 0n),
+        points: [...other].sort(([a], [b]) => a - b).map(([t, cpu_ns]) => ({ t, cpu_ns })),
+      },
+    ];
+  }
+  return {
+    service: query.service,
+    from: query.from,
+    to: query.to,
+    step: query.step,
+    group_by: query.groupBy,
+    unit: 'nanoseconds',
+    timestamps,
+    total_cpu_ns: ranked.reduce((sum, s) => sum + s.total_cpu_ns, 0n),
+    series,
+  };
+}

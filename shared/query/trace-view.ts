@@ -1,0 +1,105 @@
+import { notFound } from '../platform/errors.js';
+import type { SqlDatabase } from '../platform/ports.js';
+import { sql } from '../platform/sql.js';
+import { committedByProfileIds } from './sql/committed.js';
+import { cpuProfileWindows, profiledState } from './sql/coverage.js';
+import { traceSpanIds } from './sql/cpu-source.js';
+import { isLocalRoot, localRequestSpanIds } from './sql/span-tree.js';
+import { traceSpans } from './sql/spans.js';
+
+/** `GET /v1/traces/{trace_id}`: every span of a trace with its on-CPU time, for a waterfall. */
+export interface TraceSpanView {
+  span_id: string;
+  parent_id: string;
+  service: string;
+  name: string;
+  resource: string;
+  type: string;
+  error: number;
+  start_ns: bigint;
+  duration_ns: bigint;
+  cpu_ns: bigint;
+  cpu_ns_with_children: bigint | null;
+  unexplained_ns: bigint;
+  profiled: boolean;
+  profile_coverage: number;
+}
+
+export interface TraceView {
+  trace_id: string;
+  start_ns: bigint;
+  duration_ns: bigint;
+  cpu_ns: bigint;
+  spans: TraceSpanView[];
+  truncated: boolean;
+}
+
+async function cpuBy(db: SqlDatabase, tenant: string, traceId: string, by: 'span_id' | 'local_root_span_id') {
+  const table = by === 'span_id' ? sql`samples_by_span` : sql`samples_by_root`;
+  const column = by === 'span_id' ? sql`span_id` : sql`local_root_span_id`;
+  const key = sql`tenant = ${tenant} AND ${column} IN (${traceSpanIds(tenant, traceId)})`;
+  const rows = await db.query<{ id: string; cpu: string }>(
+    sql`SELECT toString(${column}) AS id, toString(sum(value)) AS cpu FROM ${table}
+      WHERE ${key} AND ${committedByProfileIds(tenant, sql`SELECT profile_id FROM ${table} WHERE ${key}`)}
+      GROUP BY ${column}`,
+  );
+  return new Map(rows.map((r) => [r.id, BigInt(r.cpu)]));
+}
+
+export async function traceView(
+  db: SqlDatabase,
+  tenant: string,
+  traceId: string,
+  maxSpans: number,
+): Promise<TraceView> {
+  const [spans, cpuBySpan, cpuByRoot] = await Promise.all([
+    traceSpans(db, tenant, traceId, maxSpans + 1),
+    cpuBy(db, tenant, traceId, 'span_id'),
+    cpuBy(db, tenant, traceId, 'local_root_span_id'),
+  ]);
+  if (spans.length === 0) throw notFound(`trace ${traceId} has no spans`);
+  const kept = spans.slice(0, maxSpans);
+  const starts = kept.map((s) => BigInt(s.start_ns));
+  const ends = kept.map((s) => BigInt(s.start_ns) + BigInt(s.duration_ns));
+  const start = starts.reduce((a, b) => (b < a ? b : a));
+  const end = ends.reduce((a, b) => (b > a ? b : a));
+  const windows = await cpuProfileWindows(db, tenant, [...new Set(kept.map((s) => s.service))], start, end);
+  const views = kept.map((s): TraceSpanView => {
+    const startNs = BigInt(s.start_ns);
+    const durationNs = BigInt(s.duration_ns);
+    const cpu = cpuBySpan.get(s.span_id) ?? 0n;
+    // Samples labelled with a local root id answer directly; without that label, a local root's
+    // request is its same-service subtree (see span-tree.ts).
+    const withChildren =
+      cpuByRoot.get(s.span_id) ??
+      (isLocalRoot(s, spans)
+        ? localRequestSpanIds(s.span_id, spans).reduce((sum, id) => sum + (cpuBySpan.get(id) ?? 0n), 0n)
+        : null);
+    const onCpu = withChildren ?? cpu;
+    const profiled = profiledState(windows, { service: s.service, runtimeId: s.runtime_id, startNs, durationNs });
+    return {
+      span_id: s.span_id,
+      parent_id: s.parent_id,
+      service: s.service,
+      name: s.name,
+      resource: s.resource,
+      type: s.type,
+      error: Number(s.error),
+      start_ns: startNs,
+      duration_ns: durationNs,
+      cpu_ns: cpu,
+      cpu_ns_with_children: withChildren,
+      unexplained_ns: durationNs > onCpu ? durationNs - onCpu : 0n,
+      profiled: profiled.profiled,
+      profile_coverage: profiled.profile_coverage,
+    };
+  });
+  return {
+    trace_id: traceId,
+    start_ns: start,
+    duration_ns: end - start,
+    cpu_ns: [...cpuBySpan.values()].reduce((a, b) => a + b, 0n),
+    spans: views,
+    truncated: spans.length > maxSpans,
+  };
+}
