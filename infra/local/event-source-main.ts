@@ -1,6 +1,6 @@
 import { handler as processProfiles } from '../../functions/process-profiles/handler.js';
 import { handler as processSpans } from '../../functions/process-spans/handler.js';
-import { createKafka } from '../../shared/app/deps.js';
+import { createKafka } from '../../shared/platform/adapters/kafka/client.js';
 import { loadConfig } from '../../shared/platform/config.js';
 import type { KafkaEvent } from '../../shared/platform/kafka-event.js';
 import { createLogger } from '../../shared/platform/logger.js';
@@ -12,7 +12,7 @@ import { runKafkaEventSource } from './kafka-event-source.js';
  */
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { component: 'event-source' });
-const kafka = createKafka(config, logger);
+const kafka = createKafka(config.kafka, logger);
 
 const consumerFunctions: { name: string; topic: string; handler: (event: KafkaEvent) => Promise<unknown> }[] = [
   { name: 'processProfiles', topic: config.kafka.profilesTopic, handler: processProfiles },

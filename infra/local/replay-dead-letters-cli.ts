@@ -6,7 +6,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { createKafka } from '../../shared/app/deps.js';
+import { createKafka } from '../../shared/platform/adapters/kafka/client.js';
 import { createKafkaEnvelopePublisher } from '../../shared/platform/adapters/kafka/envelope-publisher.js';
 import { loadConfig } from '../../shared/platform/config.js';
 import { createLogger } from '../../shared/platform/logger.js';
@@ -84,7 +84,7 @@ const objects: DeadLetterObjects = {
   },
 };
 
-const publisher = createKafkaEnvelopePublisher(createKafka(config, logger), {
+const publisher = createKafkaEnvelopePublisher(createKafka(config.kafka, logger), {
   publishTimeoutMs: config.kafka.publishTimeoutMs,
 });
 try {

@@ -1,17 +1,22 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { Kafka, logLevel as kafkaLogLevel, type SASLOptions } from 'kafkajs';
 import { createClickHouseClient } from '../platform/adapters/clickhouse/client.js';
 import { createClickHouseDatabase } from '../platform/adapters/clickhouse/database.js';
+import { createKafka } from '../platform/adapters/kafka/client.js';
 import { createKafkaEnvelopePublisher } from '../platform/adapters/kafka/envelope-publisher.js';
+import { createS3Client } from '../platform/adapters/s3/client.js';
 import { createS3RawPayloadStore } from '../platform/adapters/s3/raw-payload-store.js';
 import { type Authenticator, createAuthenticator } from '../platform/auth.js';
 import type { Config } from '../platform/config.js';
+import type { LabelMapping } from '../platform/labels.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platform/ports.js';
+import { createProfileDecoder, type ProfileDecoder } from '../pprof/index.js';
+import { createLabelMappingResolver } from '../profiles/label-mapping.js';
+import { createInsertedIds, type InsertedIds } from '../profiles/rows/profile-batch-writer.js';
 
 /**
- * The composition root: builds the S3, Kafka and ClickHouse clients once per cold start and hands
- * them to use cases. Nothing below shared/platform/adapters imports an SDK.
+ * The composition root: builds the S3, Kafka and ClickHouse clients (shared/platform/adapters)
+ * once per cold start, and holds what a warm container keeps between invocations. Nothing but the
+ * adapters imports an SDK.
  */
 export interface Deps {
   config: Config;
@@ -20,55 +25,28 @@ export interface Deps {
   rawStore: RawPayloadStore;
   publisher: EnvelopePublisher;
   db: SqlDatabase;
-  kafka: Kafka;
+  /** The pprof engine, with the decoder HOTSPOTS_PPROF_DECODER chose. */
+  profileDecoder: ProfileDecoder;
+  /** Each tenant's label mapping (HOTSPOTS_LABEL_MAPPINGS), resolved once. */
+  labelMappingFor: (tenant: string) => LabelMapping;
+  /** Stack and frame ids this container has inserted, so a warm consumer skips them in later batches. */
+  insertedIds: InsertedIds;
   close(): Promise<void>;
 }
 
-export function createKafka(config: Config, logger: Logger): Kafka {
-  return new Kafka({
-    clientId: config.kafka.clientId,
-    brokers: config.kafka.brokers,
-    ssl: config.kafka.ssl,
-    ...(config.kafka.sasl ? { sasl: config.kafka.sasl as SASLOptions } : {}),
-    // Measured on the chaos stack (test/chaos/outages.test.ts): with the broker's port closed a
-    // publish fails in ~2–4 s (3 retries of a refused connection); with a broker that accepts
-    // connections but never answers, 4 attempts × 10 s took 41 s, past API Gateway's 29 s. Hence
-    // 5 s per request (Fetch and JoinGroup set their own, longer timeouts) and, for publishes, an
-    // overall deadline (HOTSPOTS_KAFKA_PUBLISH_TIMEOUT_MS) in the envelope publisher.
-    connectionTimeout: 3000,
-    requestTimeout: 5000,
-    retry: { retries: 3, initialRetryTime: 200 },
-    logLevel: kafkaLogLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log }) => {
-        const { message, ...extra } = log;
-        const method = level <= kafkaLogLevel.ERROR ? 'error' : level === kafkaLogLevel.WARN ? 'warn' : 'debug';
-        logger[method](`kafkajs: ${message}`, extra);
-      },
-  });
-}
+const INSERTED_IDS_PER_CONTAINER = 1_000_000;
 
 export function createDeps(config: Config): Deps {
   const logger = createLogger(config.logLevel);
-  const s3 = new S3Client({
-    region: config.s3.region,
-    forcePathStyle: config.s3.forcePathStyle,
-    ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
-    ...(config.s3.credentials ? { credentials: config.s3.credentials } : {}),
-    // The SDK sets no socket timeout by default (and only warns past requestTimeout unless told to
-    // throw): a hung S3 endpoint held an upload until the Lambda timeout (measured, chaos suite).
-    // Two attempts of at most requestTimeoutMs each keep that failure a fast 503.
-    requestHandler: {
-      connectionTimeout: 3000,
-      requestTimeout: config.s3.requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    },
-    maxAttempts: 2,
-  });
+  const s3 = createS3Client(config.s3);
   const clickhouse = createClickHouseClient(config.clickhouse);
-  const kafka = createKafka(config, logger);
-  const publisher = createKafkaEnvelopePublisher(kafka, { publishTimeoutMs: config.kafka.publishTimeoutMs });
+  const publisher = createKafkaEnvelopePublisher(createKafka(config.kafka, logger), {
+    publishTimeoutMs: config.kafka.publishTimeoutMs,
+  });
+  const profileDecoder = createProfileDecoder({ decoder: config.consumer.pprofDecoder });
+  if (profileDecoder.wasmMissing) {
+    logger.warn('WebAssembly pprof decoder not built (npm run build); decoding in JavaScript, ~2.5x slower');
+  }
   return {
     config,
     logger,
@@ -76,7 +54,9 @@ export function createDeps(config: Config): Deps {
     rawStore: createS3RawPayloadStore(s3, config.s3.bucket),
     publisher,
     db: createClickHouseDatabase(clickhouse),
-    kafka,
+    profileDecoder,
+    labelMappingFor: createLabelMappingResolver(config.labelMappings),
+    insertedIds: createInsertedIds(INSERTED_IDS_PER_CONTAINER),
     async close() {
       await publisher.disconnect().catch(() => undefined);
       await clickhouse.close();

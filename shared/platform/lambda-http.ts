@@ -15,6 +15,8 @@ export interface HttpRequest {
   query: URLSearchParams;
   pathParameters: Record<string, string | undefined>;
   body: Buffer;
+  /** Whether the gateway passed the body as exact bytes (isBase64Encoded), not as decoded text. */
+  bodyIsBinary: boolean;
 }
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2;
@@ -35,6 +37,7 @@ export function parseHttpEvent(event: APIGatewayProxyEventV2): HttpRequest {
     query: new URLSearchParams(event.rawQueryString ?? ''),
     pathParameters: event.pathParameters ?? {},
     body,
+    bodyIsBinary: event.isBase64Encoded === true,
   };
 }
 

@@ -37,10 +37,10 @@ const P4 = 0x27d4eb2f | 0;
 const P5 = 0x165667b1 | 0;
 
 /**
- * The result of the last call: [high 32 bits, low 32 bits]. A typed array, not variables or an
- * object: storing a uint32 above 2^30 anywhere else boxes it on the heap, every time.
+ * Functions below write an id into `out`, [high 32 bits, low 32 bits]: a typed array the caller
+ * owns, not variables or an object, since storing a uint32 above 2^30 anywhere else boxes it on
+ * the heap, every time.
  */
-export const contentId = new Uint32Array(2);
 
 const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
 const word = (b: Uint8Array, at: number): number =>
@@ -61,9 +61,9 @@ function avalanche(input: number): number {
 
 /**
  * XXH32 of bytes[from, to) with seeds 0 and 1 at once (the two halves of a 64-bit id), into
- * contentId: both lanes read each word once.
+ * `out`: both lanes read each word once.
  */
-export function xxh32Pair(bytes: Uint8Array, from: number, to: number): void {
+export function xxh32Pair(bytes: Uint8Array, from: number, to: number, out: Uint32Array): void {
   const length = to - from;
   let at = from;
   let h: number;
@@ -109,28 +109,29 @@ export function xxh32Pair(bytes: Uint8Array, from: number, to: number): void {
     h = stepByte(h, byte);
     g = stepByte(g, byte);
   }
-  contentId[0] = avalanche(h);
-  contentId[1] = avalanche(g);
+  out[0] = avalanche(h);
+  out[1] = avalanche(g);
 }
 
 const asUint64 = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 
-/** The frame_id of a function's line, from the function's key (xxh32Pair of its text), into contentId. */
-export function frameIdOfLine(keyHi: number, keyLo: number, line: number): void {
+/** The frame_id of a function's line, from the function's key (xxh32Pair of its text), into `out`. */
+export function frameIdOfLine(keyHi: number, keyLo: number, line: number, out: Uint32Array): void {
   // The line as the decoder holds it, a double: exact below 2^53 (a line of -1, read unsigned as
   // about 2^64, lands on some large value; decoder and reference agree on it).
   const lineHi = Math.floor(line / 4294967296) | 0;
   const lineLo = line | 0;
-  contentId[0] = avalanche((step(step(keyHi, lineHi), lineLo) + 8) | 0);
-  contentId[1] = avalanche((step(step(keyLo, lineHi), lineLo) + 8) | 0);
+  out[0] = avalanche((step(step(keyHi, lineHi), lineLo) + 8) | 0);
+  out[1] = avalanche((step(step(keyLo, lineHi), lineLo) + 8) | 0);
 }
 
 /** The frame_id of a frame (see the top of this file). */
 export function frameIdOf(functionName: string, systemName: string, fileName: string, line: number): bigint {
   const text = Buffer.from(`${functionName}\u0000${systemName}\u0000${fileName}`, 'utf8');
-  xxh32Pair(text, 0, text.length);
-  frameIdOfLine(contentId[0] as number, contentId[1] as number, line);
-  return asUint64(contentId[0] as number, contentId[1] as number);
+  const id = new Uint32Array(2);
+  xxh32Pair(text, 0, text.length, id);
+  frameIdOfLine(id[0] as number, id[1] as number, line, id);
+  return asUint64(id[0] as number, id[1] as number);
 }
 
 /** The stack_id of frame ids listed leaf first, as stacks store them: the chain in its plain form. */
@@ -163,10 +164,10 @@ export const StackChain = {
     state[at] = step(step(state[at] as number, hi), lo);
     state[at + 1] = step(step(state[at + 1] as number, hi), lo);
   },
-  /** The stack_id of the chain in `state` at `at` over `frameCount` frames, into contentId. */
-  finish(state: Int32Array, at: number, frameCount: number): void {
+  /** The stack_id of the chain in `state` at `at` over `frameCount` frames, into `out`. */
+  finish(state: Int32Array, at: number, frameCount: number, out: Uint32Array): void {
     const length = 8 * frameCount;
-    contentId[0] = avalanche(((state[at] as number) + length) | 0);
-    contentId[1] = avalanche(((state[at + 1] as number) + length) | 0);
+    out[0] = avalanche(((state[at] as number) + length) | 0);
+    out[1] = avalanche(((state[at + 1] as number) + length) | 0);
   },
 };

@@ -1,30 +1,18 @@
 import { HotspotsError, unprocessable } from '../platform/errors.js';
 import type { LabelMapping } from '../platform/labels.js';
-import { type FrameColumns, frameAccess } from './frame-texts.js';
-import { type LabelSet, LabelSetBuilder, type LabelSets } from './label-sets.js';
+import { frameAccess } from './frame-texts.js';
+import { LabelSetBuilder } from './label-sets.js';
 import { ByteRangeMap } from './lookup-tables.js';
 import { addPiece, clearPieces, firstPiece, newPieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import { ProfileIndex } from './profile-scan.js';
-import type { ExplodedProfile, ExplodeLimits, FrameRow, ProfileContext, SampleRow, StackRow } from './rows.js';
-import { type FrameFields, type FrameList, StackTable } from './stack-table.js';
+import { StackTable } from './stack-table.js';
 import { growUint32 } from './typed-arrays.js';
-import { explodeInWasm, lastBail } from './wasm-decoder.js';
+import type { ExplodeLimits, ProfileColumns, ProfileContext, SampleType } from './types.js';
 import { HI, int64BigInt, LO, WIRE_LEN, WIRE_VARINT } from './wire.js';
-
-export type { LabelSet, LabelSets } from './label-sets.js';
-export type {
-  ExplodedProfile,
-  ExplodeLimits,
-  FrameRow,
-  Int64Json,
-  ProfileContext,
-  SampleRow,
-  StackRow,
-} from './rows.js';
 
 /**
  * Turns one pprof profile into ClickHouse rows by reading the protobuf wire format directly. Pure:
- * no I/O, no SDK. Rows are the same, value for value, as explode-reference.ts computes from
+ * no I/O, no SDK. Rows are the same, value for value, as the tests' reference computes from
  * pprof-format's decoding (test/unit/explode-differential.test.ts holds the two together); only
  * malformed protobuf is judged differently: see profile-scan.ts.
  *
@@ -33,67 +21,19 @@ export type {
  * repeated is looked up by its raw bytes — a sample's packed location ids find its stack
  * (stack-table.ts), its label records find its label set (label-sets.ts) — so a stack is hashed,
  * and a label set normalised, once per profile. Frame and stack rows are built only when asked
- * for (the consumer asks for the ids it has not inserted before). Strings are decoded when first used. The result
- * is columnar (`CompactSamples`): the consumer encodes it straight into RowBinary;
- * `materialiseSampleRows` builds the row objects of `explodeProfile` from it.
+ * for (the consumer asks for the ids it has not inserted before). Strings are decoded when first
+ * used. The result is columnar (`CompactSamples`): the consumer encodes it straight into RowBinary.
  *
  * pprof-format cuts short records silently and cannot skip I32/I64 records or tags above field
  * 15; this decoder refuses malformed protobuf as Go's profile reader does. For everything else
  * the two agree.
  */
-export interface SampleType {
-  type: string;
-  unit: string;
-}
-
-/** The sample rows of one profile, one entry per row in each column, and the stacks they point at. */
-export interface CompactSamples {
-  rowCount: number;
-  /** Index into `sampleTypeList`. */
-  sampleTypeIndex: Uint32Array;
-  /** The value, int64 (two's complement, as Go reads profile.proto's int64). */
-  values: BigInt64Array;
-  /** Index into `stackIds`. */
-  stackIndex: Uint32Array;
-  /** Index into `labelSets`. */
-  labelSetIndex: Uint32Array;
-  labelSets: LabelSets;
-  /** stack_id of each stack. */
-  stackIds: BigUint64Array;
-  /**
-   * Stack i's frames, leaf first, are `stackLeafFrames(i)` then `stackCallerFrames(i)`: indices
-   * into `frameIds`. Two lists because stacks share their callers' part (stack-table.ts).
-   */
-  stackLeafFrames: (stack: number) => FrameList;
-  stackCallerFrames: (stack: number) => FrameList;
-  /** frame_id of each frame. */
-  frameIds: BigUint64Array;
-  /** The other columns of each frame, texts as refs an encoder copies from the profile. */
-  frames: FrameColumns;
-  /** The frames row of frame i, built when asked for (tests; the consumer encodes `frames`). */
-  frameRow: (frame: number, tenant: string) => FrameRow;
-  /** Frame i's columns but its id, as strings. */
-  frameFields: (frame: number) => FrameFields;
-  /** The profile's start second, the `ts` of every row. */
-  ts: number;
-}
-
-/** A profile's rows in columns: no row objects (see `materialise…` for those). */
-export interface CompactExplodedProfile extends Omit<ExplodedProfile, 'samples' | 'stacks' | 'frames'> {
-  sampleTypeList: SampleType[];
-  compact: CompactSamples;
-  /** Which decoder read it, and (`js` after WebAssembly gave up) why WebAssembly left it. */
-  decodedBy?: { decoder: 'wasm' | 'js'; wasmLeft?: string };
-}
-
-const TWO_32 = 4294967296;
-
 function explodeInto(
   data: Uint8Array,
   context: ProfileContext,
   mapping: LabelMapping,
   limits: ExplodeLimits,
-): CompactExplodedProfile {
+): ProfileColumns {
   const profile = new ProfileIndex(data, limits);
   profile.scan();
   const { strings, reader } = profile;
@@ -278,112 +218,12 @@ function unprocessableOnFailure<T>(run: () => T): T {
   }
 }
 
-/**
- * The rows of a profile in columns (see CompactSamples), for encoding without a row object each:
- * decoded in WebAssembly when it can (wasm-decoder.ts), else by the JavaScript decoder below,
- * which also gives every error.
- */
-export function explodeProfileCompact(
+/** The profile's columns by the JavaScript decoder, which decodes or refuses every profile. */
+export function decodeInJs(
   data: Uint8Array,
   context: ProfileContext,
   mapping: LabelMapping,
   limits: ExplodeLimits,
-): CompactExplodedProfile {
-  const fast = explodeInWasm(data, context, mapping, limits);
-  if (fast !== undefined) return { ...fast, decodedBy: { decoder: 'wasm' } };
-  const why = lastBail;
-  const exploded = explodeProfileCompactJs(data, context, mapping, limits);
-  return { ...exploded, decodedBy: why === undefined ? { decoder: 'js' } : { decoder: 'js', wasmLeft: why } };
-}
-
-/** The same, by the JavaScript decoder only: the WebAssembly decoder's reference in tests. */
-export function explodeProfileCompactJs(
-  data: Uint8Array,
-  context: ProfileContext,
-  mapping: LabelMapping,
-  limits: ExplodeLimits,
-): CompactExplodedProfile {
+): ProfileColumns {
   return unprocessableOnFailure(() => explodeInto(data, context, mapping, limits));
-}
-
-/** The stacks of a compact profile as StackRow objects. */
-export function materialiseStackRows(profile: CompactExplodedProfile, tenant: string): StackRow[] {
-  const { stackIds, frameIds } = profile.compact;
-  const frameIdTexts = Array.from(frameIds, String);
-  const rows: StackRow[] = new Array(stackIds.length);
-  for (let stack = 0; stack < stackIds.length; stack++) {
-    const frames = [...profile.compact.stackLeafFrames(stack), ...profile.compact.stackCallerFrames(stack)];
-    rows[stack] = {
-      tenant,
-      stack_id: String(stackIds[stack]),
-      frame_ids: frames.map((frame) => frameIdTexts[frame] as string),
-    };
-  }
-  return rows;
-}
-
-/** The frames of a compact profile as FrameRow objects, in the order stacks first reach them. */
-export function materialiseFrameRows(profile: CompactExplodedProfile, tenant: string): FrameRow[] {
-  return Array.from(profile.compact.frameIds, (_, frame) => profile.compact.frameRow(frame, tenant));
-}
-
-/** The sample rows of a compact profile as objects: what `explodeProfile` returns in `samples`. */
-export function materialiseSampleRows(profile: CompactExplodedProfile, context: ProfileContext): SampleRow[] {
-  const { compact, sampleTypeList } = profile;
-  const { rowCount, ts } = compact;
-  const labelSets = Array.from({ length: compact.labelSets.count }, (_, set) => compact.labelSets.labelSet(set));
-  const stackIds = Array.from(compact.stackIds, String);
-  const values32 = new Uint32Array(compact.values.buffer, compact.values.byteOffset, 2 * rowCount);
-  const rows: SampleRow[] = new Array(rowCount);
-  for (let row = 0; row < rowCount; row++) {
-    const type = sampleTypeList[compact.sampleTypeIndex[row] as number] as SampleType;
-    const labels = labelSets[compact.labelSetIndex[row] as number] as LabelSet;
-    // Exact below 2^53 in magnitude (the int64 is hi·2^32 + lo with hi signed), else a decimal string.
-    const approximate = ((values32[2 * row + HI] as number) | 0) * TWO_32 + (values32[2 * row + LO] as number);
-    rows[row] = {
-      tenant: context.tenant,
-      service: context.service,
-      env: context.env,
-      version: context.version,
-      ts,
-      profile_id: context.profileId,
-      ingest_id: context.ingestId,
-      sample_type: type.type,
-      sample_unit: type.unit,
-      value: Number.isSafeInteger(approximate) ? approximate : (compact.values[row] as bigint).toString(),
-      span_id: labels.spanId,
-      local_root_span_id: labels.localRootSpanId,
-      endpoint: labels.endpoint,
-      trace_id: labels.traceId,
-      label_keys: labels.keys,
-      label_values: labels.values,
-      stack_id: stackIds[compact.stackIndex[row] as number] as string,
-    };
-  }
-  return rows;
-}
-
-/** The rows of a profile as objects; the same decoding as `explodeProfileCompact`, then materialised. */
-export function explodeProfile(
-  data: Uint8Array,
-  context: ProfileContext,
-  mapping: LabelMapping,
-  limits: ExplodeLimits,
-): ExplodedProfile {
-  return materialise(explodeProfileCompact(data, context, mapping, limits), context);
-}
-
-/** A compact profile's rows as objects. */
-export function materialise(exploded: CompactExplodedProfile, context: ProfileContext): ExplodedProfile {
-  return {
-    startNs: exploded.startNs,
-    durationNs: exploded.durationNs,
-    period: exploded.period,
-    periodType: exploded.periodType,
-    sampleTypes: exploded.sampleTypes,
-    sampleCount: exploded.sampleCount,
-    samples: materialiseSampleRows(exploded, context),
-    stacks: materialiseStackRows(exploded, context.tenant),
-    frames: materialiseFrameRows(exploded, context.tenant),
-  };
 }

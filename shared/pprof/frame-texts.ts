@@ -1,47 +1,35 @@
-import type { CompactSamples } from './explode.js';
 import type { ProfileStrings } from './profile-strings.js';
-import type { FrameFields } from './stack-table.js';
+import { type CompactSamples, type FrameColumns, type FrameFields, NO_TEXT, type TextSource } from './types.js';
 
 /**
  * A frame's texts as refs, so that an encoder copies their UTF-8 from the profile
  * (RowBinaryWriter.stringFrom) instead of making a JS string each: a ref ≥ 0 is a string of the
- * profile's table, NO_FRAME_TEXT none (''), and a ref ≤ -2 the address of location -2 - ref, the
+ * profile's table, NO_TEXT none (''), and a ref ≤ -2 the address of location -2 - ref, the
  * name of a frame whose function has none (ASCII hex, made when asked for).
  */
-export const NO_FRAME_TEXT = -1;
-
-export class FrameTexts {
+export class FrameTexts implements TextSource {
   constructor(
     private readonly strings: ProfileStrings,
     private readonly addressName: (location: number) => string,
   ) {}
 
   text(ref: number): string {
-    if (ref === NO_FRAME_TEXT) return '';
+    if (ref === NO_TEXT) return '';
     return ref >= 0 ? this.strings.get(ref, 'frame string') : this.addressName(-2 - ref);
   }
 
   utf8Length(ref: number): number {
-    if (ref === NO_FRAME_TEXT) return 0;
+    if (ref === NO_TEXT) return 0;
     return ref >= 0 ? this.strings.byteLength(ref, 'frame string') : this.addressName(-2 - ref).length;
   }
 
   copyUtf8(ref: number, target: DataView, at: number): number {
-    if (ref === NO_FRAME_TEXT) return at;
+    if (ref === NO_TEXT) return at;
     if (ref >= 0) return this.strings.copyUtf8(ref, 'frame string', target, at);
     const name = this.addressName(-2 - ref);
     for (let i = 0; i < name.length; i++) target.setUint8(at + i, name.charCodeAt(i));
     return at + name.length;
   }
-}
-
-/** The frames of a profile in columns, one entry per frame; texts are FrameTexts refs. */
-export interface FrameColumns {
-  names: Int32Array;
-  systemNames: Int32Array;
-  fileNames: Int32Array;
-  lines: Float64Array;
-  texts: FrameTexts;
 }
 
 /** Frame `frame`'s fields as strings (rows for tests and the reference's shape). */

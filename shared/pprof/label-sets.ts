@@ -3,53 +3,9 @@ import { parseDecimalUint64, parseFixedWidthSpanId } from '../platform/ids.js';
 import type { IdFormat, LabelKeyRule, LabelMapping } from '../platform/labels.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart } from './pieces.js';
 import type { ProfileStrings } from './profile-strings.js';
-import type { ExplodeLimits } from './rows.js';
 import { growInt32, growUint32 } from './typed-arrays.js';
+import { type ExplodeLimits, type LabelSet, type LabelSets, NO_TEXT } from './types.js';
 import { HI, int64BigInt, LO, uint64Decimal, WIRE_VARINT, type WireReader } from './wire.js';
-
-/** A label set as objects: what `materialiseSampleRows` puts in a row. */
-export interface LabelSet {
-  /** Decimal uint64, as normaliseLabels returns it; '0' when absent. */
-  spanId: string;
-  localRootSpanId: string;
-  endpoint: string | null;
-  traceId: string;
-  /** Every label with a value, in the sample's order (a repeated key appears each time). */
-  keys: string[];
-  values: string[];
-}
-
-/**
- * A text of a label set: a string of the profile's string table (ref ≥ 0), a text made while
- * building (ref ≤ -2: a number label's decimal, a lowercased trace id), or none (`NO_TEXT`).
- */
-export const NO_TEXT = -1;
-
-/**
- * The label sets of one profile in columns, one entry per set. Texts are refs (see NO_TEXT), so
- * an encoder copies their bytes from the profile instead of making a JS string each; ids are
- * uint64 words laid out for a BigUint64Array view (2i + LO, 2i + HI), 0 when absent.
- */
-export interface LabelSets {
-  readonly count: number;
-  readonly spanIdWords: Uint32Array;
-  readonly localRootSpanIdWords: Uint32Array;
-  /** endpoint: a ref, or NO_TEXT for NULL. */
-  readonly endpoints: Int32Array;
-  /** trace_id: a ref, or NO_TEXT for ''. */
-  readonly traceIds: Int32Array;
-  /** Set i's labels are entries [labelsFrom[i], labelsFrom[i + 1]) of `labelKeys` and `labelValues`. */
-  readonly labelsFrom: Int32Array;
-  readonly labelKeys: Int32Array;
-  readonly labelValues: Int32Array;
-  text(ref: number): string;
-  /** Text `ref`'s UTF-8, for encoders that copy it (RowBinaryWriter.stringFrom)… */
-  utf8Length(ref: number): number;
-  /** …copied into `target` at `at`; returns the end. */
-  copyUtf8(ref: number, target: DataView, at: number): number;
-  /** Set i as objects. */
-  labelSet(index: number): LabelSet;
-}
 
 interface Rule {
   meaning: number;

@@ -1,6 +1,6 @@
 import { type HotspotsError, unprocessable } from '../platform/errors.js';
 import { ProfileStrings } from './profile-strings.js';
-import type { ExplodeLimits } from './rows.js';
+import type { ExplodeLimits } from './types.js';
 import { uint64Decimal, WIRE_LEN, WIRE_VARINT, WireReader } from './wire.js';
 
 /** A profile id (location, function): a number below 2^53, else its exact decimal text. */

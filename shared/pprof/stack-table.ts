@@ -1,16 +1,11 @@
 import { unprocessable } from '../platform/errors.js';
-import { contentId, frameIdOfLine, StackChain, xxh32Pair } from './content-ids.js';
-import { type FrameColumns, FrameTexts } from './frame-texts.js';
+import { frameIdOfLine, StackChain, xxh32Pair } from './content-ids.js';
+import { FrameTexts } from './frame-texts.js';
 import { ByteRangeMap, Uint64Map } from './lookup-tables.js';
 import { firstPiece, type Pieces, pieceEnd, pieceStart, piecesKey } from './pieces.js';
 import type { IdKey, ProfileIndex } from './profile-scan.js';
-import type { FrameRow } from './rows.js';
 import { growInt32, growUint32 } from './typed-arrays.js';
-
-/** A list of frames (indices into `frameIds`). */
-export type FrameList = ArrayLike<number> & Iterable<number>;
-
-export type FrameFields = Pick<FrameRow, 'function_name' | 'system_name' | 'file_name' | 'line'>;
+import type { FrameColumns, FrameList } from './types.js';
 
 import { HI, LO } from './wire.js';
 
@@ -32,6 +27,8 @@ const LEAF_FRAMES_CHAINED = 8;
  * not inserted before, which in a steady stream of one service's profiles are few.
  */
 export class StackTable {
+  /** The last id a content-ids.ts function wrote: [high 32 bits, low 32 bits]. */
+  private readonly contentId = new Uint32Array(2);
   frameCount = 0;
   /** frame_id per frame: hi/lo words, laid out for a BigUint64Array view. */
   frameIdWords = new Uint32Array(512);
@@ -110,11 +107,11 @@ export class StackTable {
     return this.frameText;
   }
 
-  /** The key (content-ids.ts) of function `fn` into contentId, hashed once per profile. */
+  /** The key (content-ids.ts) of function `fn` into this.contentId, hashed once per profile. */
   private functionKey(nameIndex: number, systemIndex: number, fileIndex: number, fn: number): void {
     if (this.functionKeyKnown[fn] === 1) {
-      contentId[0] = this.functionKeys[2 * fn] as number;
-      contentId[1] = this.functionKeys[2 * fn + 1] as number;
+      this.contentId[0] = this.functionKeys[2 * fn] as number;
+      this.contentId[1] = this.functionKeys[2 * fn + 1] as number;
       return;
     }
     const strings = this.profile.strings;
@@ -127,9 +124,9 @@ export class StackTable {
     at = strings.copyUtf8(systemIndex, 'function system name', view, at);
     text[at++] = 0;
     at = strings.copyUtf8(fileIndex, 'function file name', view, at);
-    xxh32Pair(text, 0, at);
-    this.functionKeys[2 * fn] = contentId[0] as number;
-    this.functionKeys[2 * fn + 1] = contentId[1] as number;
+    xxh32Pair(text, 0, at, this.contentId);
+    this.functionKeys[2 * fn] = this.contentId[0] as number;
+    this.functionKeys[2 * fn + 1] = this.contentId[1] as number;
     this.functionKeyKnown[fn] = 1;
   }
 
@@ -144,7 +141,7 @@ export class StackTable {
     if (systemIndex >= 0) at = strings.copyUtf8(systemIndex, 'function system name', view, at);
     text[at++] = 0;
     if (fileIndex >= 0) at = strings.copyUtf8(fileIndex, 'function file name', view, at);
-    xxh32Pair(text, 0, at);
+    xxh32Pair(text, 0, at, this.contentId);
   }
 
   /** The frame (index into `frames`) of a location's line, or of the location itself (`line` < 0). */
@@ -176,9 +173,9 @@ export class StackTable {
     } else {
       this.textKey(profile.addressName(location), systemIndex, fileIndex);
     }
-    frameIdOfLine(contentId[0] as number, contentId[1] as number, lineNumber);
-    const idHi = contentId[0] as number;
-    const idLo = contentId[1] as number;
+    frameIdOfLine(this.contentId[0] as number, this.contentId[1] as number, lineNumber, this.contentId);
+    const idHi = this.contentId[0] as number;
+    const idLo = this.contentId[1] as number;
 
     const known = this.frameById.get(idHi, idLo);
     if (known >= 0) return known;
@@ -306,12 +303,12 @@ export class StackTable {
   }
 
   /**
-   * The stack whose id is in contentId: leaf location `leaf` then caller path `path`, or (leaf
+   * The stack whose id is in this.contentId: leaf location `leaf` then caller path `path`, or (leaf
    * -1) the frames `own`.
    */
   private addStack(leaf: number, path: number, own: readonly number[], frameCount: number): number {
-    const idHi = contentId[0] as number;
-    const idLo = contentId[1] as number;
+    const idHi = this.contentId[0] as number;
+    const idLo = this.contentId[1] as number;
     const known = this.stackById.get(idHi, idLo);
     if (known >= 0) return known; // seen before, or another location list with the same frames
     this.countFrames(frameCount);
@@ -377,7 +374,7 @@ export class StackTable {
       state[1] = this.callerPathChains[2 * path + 1] as number;
     }
     this.chainList(state, 0, this.locationFrameList, leafFrom, leafFrom + leafCount);
-    StackChain.finish(state, 0, leafCount + callers.length);
+    StackChain.finish(state, 0, leafCount + callers.length, this.contentId);
     const index = this.addStack(leaf, path, NO_FRAMES, leafCount + callers.length);
     if (manyFrames) this.stackByLeafAndPath.set(leaf, path >>> 0, index);
     return index;
@@ -388,7 +385,7 @@ export class StackTable {
     if (pieces.first < 0 || (pieces.first === pieces.firstEnd && pieces.more.length === 0)) {
       if (this.stackOfNoLocations < 0) {
         StackChain.start(this.chainState, 0);
-        StackChain.finish(this.chainState, 0, 0);
+        StackChain.finish(this.chainState, 0, 0, this.contentId);
         this.stackOfNoLocations = this.addStack(-1, -1, NO_FRAMES, 0);
       }
       return this.stackOfNoLocations;
@@ -402,7 +399,7 @@ export class StackTable {
     }
     StackChain.start(this.chainState, 0);
     this.chain(this.chainState, 0, frames);
-    StackChain.finish(this.chainState, 0, frames.length);
+    StackChain.finish(this.chainState, 0, frames.length, this.contentId);
     const index = this.addStack(-1, -1, frames, frames.length);
     this.stackBySplitLocations.set(key, index);
     return index;

@@ -1,25 +1,23 @@
 import { getRandomValues } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { LabelMapping } from '../platform/labels.js';
-import type { CompactExplodedProfile, SampleType } from './explode.js';
-import { type FrameColumns, FrameTexts, frameAccess } from './frame-texts.js';
+import { FrameTexts, frameAccess } from './frame-texts.js';
 import { LabelSetColumns } from './label-sets.js';
 import { ProfileStrings } from './profile-strings.js';
-import type { ExplodeLimits, ProfileContext } from './rows.js';
-import type { FrameList } from './stack-table.js';
+import type { ExplodeLimits, FrameColumns, FrameList, ProfileColumns, ProfileContext, SampleType } from './types.js';
 import { HI, int64BigInt, LO } from './wire.js';
 
 /**
  * The decoder's fast path: wasm/assembly/decoder.ts, compiled by `npm run build` to
  * wasm/decoder.wasm, does what explode.ts, stack-table.ts and label-sets.ts do — the scan, the
  * sample loop, frames, stacks and label sets — in WebAssembly; this module copies its results
- * out. It gives up (`undefined`) on anything but a well-formed profile of the usual shape, and on
- * any error: explode.ts then runs the JavaScript decoder, which decodes or refuses every profile,
+ * out. It gives up (`{ left }`) on anything but a well-formed profile of the usual shape, and on
+ * any error: decoder.ts then runs the JavaScript decoder (explode.ts), which decodes or refuses every profile,
  * with its own messages. test/unit/wasm-decoder.test.ts holds the two to the same columns.
  */
 
 /** Why the WebAssembly decoder left a profile to JavaScript (decoder.ts's codes). */
-export const BAIL_REASONS = [
+const BAIL_REASONS = [
   '',
   'malformed',
   'limit',
@@ -80,39 +78,13 @@ const imports = {
   },
 };
 
+/** The compiled module, or undefined when decoder.wasm was not built. Compiled once; read-only. */
 const decoderModule = compile();
-/**
- * The instance, made when first needed. Its memory only grows: after a profile that grew it past
- * `retainedMemoryBytes` (64 MiB) the instance is dropped, so that one large profile does not keep its
- * tables for the life of the process (a new instance costs well under a millisecond).
- */
-let instance: DecoderExports | undefined;
-let retainedMemoryBytes = 64 * 1024 * 1024;
-
-/** Sets `retainedMemoryBytes` (for tests). */
-export function retainWasmMemoryUpTo(bytes: number): void {
-  retainedMemoryBytes = bytes;
-}
-
-function decoder(): DecoderExports | undefined {
-  if (instance === undefined && decoderModule !== undefined) {
-    instance = new WebAssembly.Instance(decoderModule, imports).exports as unknown as DecoderExports;
-  }
-  return instance;
-}
-
-/** Bytes of memory the decoder holds now (0: none), for tests. */
-export function wasmMemoryBytes(): number {
-  return instance?.memory.buffer.byteLength ?? 0;
-}
 // Secret per process, as lookup-tables.ts's: keys cannot be crafted to pile into one run of slots.
 const [BYTES_SEED = 0, ID_SEED = 0] = getRandomValues(new Uint32Array(2));
 
 /** True when decoder.wasm was built and loaded. */
-export const wasmDecoderLoaded = decoderModule !== undefined;
-
-/** Why the WebAssembly decoder left the last profile it was given to JavaScript; undefined: it decoded it. */
-export let lastBail: string | undefined;
+export const wasmDecoderBuilt = decoderModule !== undefined;
 
 // Result fields (decoder.ts's `result`).
 const R = {
@@ -171,30 +143,24 @@ const R = {
 
 const MEANINGS = ['spanId', 'localRootSpanId', 'endpoint', 'traceId'] as const;
 // Per mapping object: mappings come from configuration and are never changed in place.
-const rulesOfMappings = new WeakMap<LabelMapping, Uint8Array>();
 
 /**
  * A mapping's rules as decoder.ts reads them: a count, then per rule its meaning, whether its ids
  * may be 16 hex digits and its key's length (uint32 each), then the key's UTF-8, padded to 4.
  */
 function rulesOf(mapping: LabelMapping): Uint8Array {
-  let bytes = rulesOfMappings.get(mapping);
-  if (bytes === undefined) {
-    const parts: number[] = [];
-    const word = (value: number) => parts.push(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24);
-    const rules = MEANINGS.flatMap((meaning, index) => mapping[meaning].map((rule) => ({ index, rule })));
-    word(rules.length);
-    for (const { index, rule } of rules) {
-      const key = Buffer.from(rule.key, 'utf8');
-      word(index);
-      word(rule.format === 'hex16-or-decimal' ? 1 : 0);
-      word(key.length);
-      parts.push(...key, ...new Array((4 - (key.length % 4)) % 4).fill(0));
-    }
-    bytes = Uint8Array.from(parts);
-    rulesOfMappings.set(mapping, bytes);
+  const parts: number[] = [];
+  const word = (value: number) => parts.push(value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, value >>> 24);
+  const rules = MEANINGS.flatMap((meaning, index) => mapping[meaning].map((rule) => ({ index, rule })));
+  word(rules.length);
+  for (const { index, rule } of rules) {
+    const key = Buffer.from(rule.key, 'utf8');
+    word(index);
+    word(rule.format === 'hex16-or-decimal' ? 1 : 0);
+    word(key.length);
+    parts.push(...key, ...new Array((4 - (key.length % 4)) % 4).fill(0));
   }
-  return bytes;
+  return Uint8Array.from(parts);
 }
 
 /** Copies of the decoder's tables, out of its memory (the next profile reuses it). */
@@ -271,11 +237,10 @@ function addressName(addresses: Uint32Array, location: number): string {
 function decodeInWasm(
   exports: DecoderExports,
   data: Uint8Array,
+  rules: Uint8Array,
   context: ProfileContext,
-  mapping: LabelMapping,
   limits: ExplodeLimits,
-): CompactExplodedProfile {
-  const rules = rulesOf(mapping);
+): ProfileColumns {
   const at = exports.input(data.length, rules.length);
   new Uint8Array(exports.memory.buffer, at, data.length).set(data);
   new Uint8Array(exports.memory.buffer, at + ((data.length + 7) & ~7), rules.length).set(rules);
@@ -377,29 +342,54 @@ function decodeInWasm(
   };
 }
 
+/** What the WebAssembly decoder made of a profile: its columns, or why it left it to JavaScript. */
+export type WasmOutcome = { profile: ProfileColumns } | { left: string };
+
 /**
- * The profile decoded in WebAssembly, or undefined when the decoder is not built or leaves the
- * profile to JavaScript (see the top of this file).
+ * One WebAssembly decoder: its instance, made when first needed, and the mappings' rules it has
+ * encoded. The instance's memory only grows: after a profile that grew it past
+ * `retainedMemoryBytes` the instance is dropped, so that one large profile does not keep its tables
+ * for the life of the process (a new instance costs well under a millisecond).
  */
-export function explodeInWasm(
-  data: Uint8Array,
-  context: ProfileContext,
-  mapping: LabelMapping,
-  limits: ExplodeLimits,
-): CompactExplodedProfile | undefined {
-  const exports = decoder();
-  if (exports === undefined) return undefined;
-  try {
-    const exploded = decodeInWasm(exports, data, context, mapping, limits);
-    lastBail = undefined;
-    return exploded;
-  } catch (error) {
-    lastBail = error instanceof WasmBail ? (BAIL_REASONS[error.reason] ?? 'abort') : (error as Error).message;
-    // A trap (not a bail) stopped the decoder at a point its code never chose: start the next
-    // profile on a fresh instance rather than on whatever state the trap left.
-    if (!(error instanceof WasmBail)) instance = undefined;
-    return undefined;
-  } finally {
-    if (exports.memory.buffer.byteLength > retainedMemoryBytes) instance = undefined;
+export class WasmDecoder {
+  private instance: DecoderExports | undefined;
+  private readonly rulesOfMappings = new WeakMap<LabelMapping, Uint8Array>();
+
+  constructor(private readonly retainedMemoryBytes = 64 * 1024 * 1024) {}
+
+  /** Bytes of memory the decoder holds now (0: none). */
+  memoryBytes(): number {
+    return this.instance?.memory.buffer.byteLength ?? 0;
+  }
+
+  decode(data: Uint8Array, context: ProfileContext, mapping: LabelMapping, limits: ExplodeLimits): WasmOutcome {
+    const exports = this.exports();
+    if (exports === undefined) return { left: 'not built' };
+    try {
+      return { profile: decodeInWasm(exports, data, this.rulesOf(mapping), context, limits) };
+    } catch (error) {
+      // A trap (not a bail) stopped the decoder at a point its code never chose: start the next
+      // profile on a fresh instance rather than on whatever state the trap left.
+      if (!(error instanceof WasmBail)) this.instance = undefined;
+      return { left: error instanceof WasmBail ? (BAIL_REASONS[error.reason] ?? 'abort') : (error as Error).message };
+    } finally {
+      if (exports.memory.buffer.byteLength > this.retainedMemoryBytes) this.instance = undefined;
+    }
+  }
+
+  private exports(): DecoderExports | undefined {
+    if (this.instance === undefined && decoderModule !== undefined) {
+      this.instance = new WebAssembly.Instance(decoderModule, imports).exports as unknown as DecoderExports;
+    }
+    return this.instance;
+  }
+
+  private rulesOf(mapping: LabelMapping): Uint8Array {
+    let rules = this.rulesOfMappings.get(mapping);
+    if (rules === undefined) {
+      rules = rulesOf(mapping);
+      this.rulesOfMappings.set(mapping, rules);
+    }
+    return rules;
   }
 }

@@ -7,9 +7,7 @@ import type { LabelMapping } from '../platform/labels.js';
 import type { Logger } from '../platform/logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platform/ports.js';
 import { sql, tuple } from '../platform/sql.js';
-import type { ExplodeLimits } from '../pprof/explode.js';
-import { explodeProfileCompact, explodeProfileCompactJs } from '../pprof/explode.js';
-import { wasmDecoderLoaded } from '../pprof/wasm-decoder.js';
+import type { ExplodeLimits, ProfileDecoder } from '../pprof/index.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
 import { OrderedInserts } from './rows/ordered-inserts.js';
 import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from './rows/profile-batch-writer.js';
@@ -39,10 +37,13 @@ export interface ProcessProfilesDeps {
   insertChunkBytes?: number;
   /** Raw payloads fetched from S3 ahead of the one being decoded. */
   prefetch?: number;
-  /** Stack and frame ids already inserted by this process (kept across batches of a warm Lambda). */
+  /**
+   * Stack and frame ids already inserted by this process, kept across batches of a warm Lambda
+   * (the composition root holds them); absent: a set for this batch alone.
+   */
   insertedIds?: InsertedIds;
-  /** Which decoder reads the profiles (config's consumer.pprofDecoder); `wasm` when absent. */
-  pprofDecoder?: 'wasm' | 'js';
+  /** The pprof engine (config's consumer.pprofDecoder chose which decoder reads first). */
+  decoder: ProfileDecoder;
   now?: () => Date;
 }
 
@@ -56,7 +57,7 @@ export interface BatchSummary {
 
 const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
 const COMMITTED_CHECK_IDS = 2000;
-const processInsertedIds = createInsertedIds(1_000_000);
+const INSERTED_IDS_PER_BATCH = 1_000_000;
 
 /** One query for the whole batch: which of these profiles are already committed. */
 async function committedProfiles(
@@ -115,17 +116,10 @@ const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // and current versions clamp them, so a profile dated outside 1970–2106 is refused, not misfiled.
 const MAX_DATETIME_SECONDS = 2 ** 32 - 1;
 
-/** Set once the missing WebAssembly decoder has been reported (once per process). */
-let reportedNoWasm = false;
-
 export async function processProfileRecords(
   deps: ProcessProfilesDeps,
   records: readonly KafkaEventRecord[],
 ): Promise<BatchSummary> {
-  if (deps.pprofDecoder !== 'js' && !wasmDecoderLoaded && !reportedNoWasm) {
-    reportedNoWasm = true;
-    deps.logger.warn('WebAssembly pprof decoder not built (npm run build); decoding in JavaScript, ~2.5x slower');
-  }
   const summary: BatchSummary = { processed: 0, duplicate: 0, dead_lettered: 0 };
   const envelopes = records.map(tryParse).filter((e): e is ProfileEnvelope => e !== undefined);
   const valid = envelopes.filter((e) => tenantPattern.test(e.tenant));
@@ -139,7 +133,7 @@ export async function processProfileRecords(
   const writer = new ProfileBatchWriter(
     new OrderedInserts(deps.db, chunkBytes),
     chunkBytes,
-    deps.insertedIds ?? processInsertedIds,
+    deps.insertedIds ?? createInsertedIds(INSERTED_IDS_PER_BATCH),
   );
 
   const { deadLettered } = await consumeRecords(
@@ -170,8 +164,7 @@ export async function processProfileRecords(
         const raw = await fetchRaw(envelope.s3.key);
         const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
         const ingestId = randomUUID();
-        const explode = deps.pprofDecoder === 'js' ? explodeProfileCompactJs : explodeProfileCompact;
-        const exploded = explode(
+        const exploded = deps.decoder.decodeProfile(
           data,
           {
             tenant: envelope.tenant,
@@ -199,8 +192,8 @@ export async function processProfileRecords(
           outcome: 'processed',
           tenant: envelope.tenant,
           profile_id: envelope.profile_id,
-          decoder: exploded.decodedBy?.decoder ?? 'js',
-          ...(exploded.decodedBy?.wasmLeft ? { wasm_left: exploded.decodedBy.wasmLeft } : {}),
+          decoder: exploded.decodedBy.decoder,
+          ...(exploded.decodedBy.wasmLeft ? { wasm_left: exploded.decodedBy.wasmLeft } : {}),
         });
       },
       finish: () => writer.finish(),

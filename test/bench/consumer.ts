@@ -9,11 +9,12 @@ import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import { createLogger } from '../../shared/platform/logger.js';
 import type { SqlDatabase } from '../../shared/platform/ports.js';
 import { sql } from '../../shared/platform/sql.js';
-import { explodeProfile } from '../../shared/pprof/explode.js';
+import { createProfileDecoder } from '../../shared/pprof/index.js';
 import type { ProfileEnvelope } from '../../shared/profiles/envelope.js';
 import { encodeEnvelope } from '../../shared/profiles/envelope.js';
 import { processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { createInsertedIds } from '../../shared/profiles/rows/profile-batch-writer.js';
+import { explodeProfile } from '../support/decoders.js';
 import { lambdaRecord } from '../support/kafka-records.js';
 import { benchEnvelope } from './envelopes.js';
 import { buildRealisticProfile } from './realistic-profile.js';
@@ -127,6 +128,7 @@ export async function benchConsumer(deps: Deps, options: ConsumerBenchOptions): 
       logger: createLogger('warn'),
       limits: deps.config.limits,
       labelMappingFor: () => defaultLabelMapping,
+      decoder: createProfileDecoder({ decoder: 'wasm' }),
       deadLetterPrefix: deps.config.deadLetterPrefix,
       insertedIds: createInsertedIds(1_000_000),
     };

@@ -1,15 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { Profile } from 'pprof-format';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
+import type { ExplodeLimits } from '../../shared/pprof/index.js';
+import { FrameRowEncoder, StackRowEncoder } from '../../shared/profiles/rows/profile-rows.js';
+import { RowBinaryWriter } from '../../shared/profiles/rows/row-binary.js';
 import {
-  type ExplodeLimits,
   explodeProfile,
   explodeProfileCompact,
   explodeProfileCompactJs,
-} from '../../shared/pprof/explode.js';
-import { wasmDecoderLoaded } from '../../shared/pprof/wasm-decoder.js';
-import { FrameRowEncoder, StackRowEncoder } from '../../shared/profiles/rows/profile-rows.js';
-import { RowBinaryWriter } from '../../shared/profiles/rows/row-binary.js';
+  wasmDecoderLoaded,
+} from '../support/decoders.js';
 import { explodeProfileReference } from '../support/explode-reference.js';
 import { buildRealisticProfile } from './realistic-profile.js';
 import { round, table } from './stats.js';

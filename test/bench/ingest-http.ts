@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
 import { createTopics, topicDefinitions } from '../../infra/local/prepare.js';
 import type { Deps } from '../../shared/app/deps.js';
+import { createKafka } from '../../shared/platform/adapters/kafka/client.js';
 import { createKafkaEnvelopePublisher } from '../../shared/platform/adapters/kafka/envelope-publisher.js';
 import { encodeEnvelope } from '../../shared/profiles/envelope.js';
 import { benchEnvelope } from './envelopes.js';
@@ -119,7 +120,7 @@ export interface UploadBenchOptions {
    * baselines. The Kafka baseline publishes to a topic of its own (created here, partitioned like
    * the profiles topic), so the consumer never sees those messages; S3 objects go under `bench/`.
    */
-  baseline?: Pick<Deps, 'rawStore' | 'kafka' | 'config'>;
+  baseline?: Pick<Deps, 'rawStore' | 'config' | 'logger'>;
   /**
    * Longest wait for the consumer to make a scenario's uploads queryable (30 min: on a busy 2-core
    * machine the consumer ingests ~10× slower than the route accepts, so 10 s of 2 MB uploads took
@@ -293,7 +294,9 @@ async function directBaseline(
   runId: string,
 ): Promise<Pick<UploadFigures, 's3_put' | 'kafka_publish' | 's3_put_then_publish'>> {
   const publishers = Array.from({ length: concurrency }, () =>
-    createKafkaEnvelopePublisher(baseline.kafka, { publishTimeoutMs: baseline.config.kafka.publishTimeoutMs }),
+    createKafkaEnvelopePublisher(createKafka(baseline.config.kafka, baseline.logger), {
+      publishTimeoutMs: baseline.config.kafka.publishTimeoutMs,
+    }),
   );
   const wireBytes = mean(pool.map((p) => p.body.length));
   const message = envelopeFor(baseline.config.s3.bucket, wireBytes, encoding);

@@ -4,6 +4,7 @@ import { loadConfig } from '../../shared/platform/config.js';
 import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import { createLogger } from '../../shared/platform/logger.js';
+import { createProfileDecoder } from '../../shared/pprof/index.js';
 import { encodeEnvelope } from '../../shared/profiles/envelope.js';
 import { processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { lambdaRecord } from '../support/kafka-records.js';
@@ -37,6 +38,7 @@ const summary = await processProfileRecords(
     logger: createLogger('warn'),
     limits: config.limits,
     labelMappingFor: () => defaultLabelMapping,
+    decoder: createProfileDecoder({ decoder: 'wasm' }),
     deadLetterPrefix: config.deadLetterPrefix,
     insertChunkBytes: config.consumer.insertChunkBytes,
     prefetch: config.consumer.prefetch,

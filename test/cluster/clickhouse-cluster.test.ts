@@ -20,6 +20,7 @@ import { createLogger } from '../../shared/platform/logger.js';
 import { migrationStatements } from '../../shared/platform/migrations.js';
 import type { RawPayloadStore, SqlDatabase } from '../../shared/platform/ports.js';
 import { identifier, Sql, sql, tuple } from '../../shared/platform/sql.js';
+import { createProfileDecoder } from '../../shared/pprof/index.js';
 import type { ProfileEnvelope } from '../../shared/profiles/envelope.js';
 import { processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
@@ -225,7 +226,12 @@ describe('ClickHouse cluster through the migration switch', () => {
     const logger = createLogger('warn');
     const common = { rawStore, db: onCluster, logger, deadLetterPrefix: 'dead-letter/' };
     const profiles = await processProfileRecords(
-      { ...common, limits: appConfig.limits, labelMappingFor: () => defaultLabelMapping },
+      {
+        ...common,
+        limits: appConfig.limits,
+        labelMappingFor: () => defaultLabelMapping,
+        decoder: createProfileDecoder({ decoder: 'wasm' }),
+      },
       await Promise.all(
         tenants.map(async (tenant, i) => record('hotspots.profiles', await profileOf(tenant, BigInt(i + 1), rawStore))),
       ),

@@ -6,6 +6,7 @@ import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import type { SqlDatabase } from '../../shared/platform/ports.js';
 import { sql } from '../../shared/platform/sql.js';
+import { createProfileDecoder } from '../../shared/pprof/index.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../../shared/profiles/envelope.js';
 import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { createInsertedIds } from '../../shared/profiles/rows/profile-batch-writer.js';
@@ -37,6 +38,7 @@ function consumerDeps(overrides: Partial<ProcessProfilesDeps> = {}): ProcessProf
     logger: deps.logger,
     limits: deps.config.limits,
     labelMappingFor: () => defaultLabelMapping,
+    decoder: createProfileDecoder({ decoder: 'wasm' }),
     deadLetterPrefix: deps.config.deadLetterPrefix,
     insertedIds: createInsertedIds(100_000),
     ...overrides,

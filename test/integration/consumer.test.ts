@@ -6,6 +6,7 @@ import { HotspotsError } from '../../shared/platform/errors.js';
 import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import { sql } from '../../shared/platform/sql.js';
+import { createProfileDecoder } from '../../shared/pprof/index.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../../shared/profiles/envelope.js';
 import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
@@ -29,6 +30,7 @@ beforeAll(() => {
     logger: deps.logger,
     limits: deps.config.limits,
     labelMappingFor: () => defaultLabelMapping,
+    decoder: createProfileDecoder({ decoder: 'wasm' }),
     deadLetterPrefix: deps.config.deadLetterPrefix,
   };
 });
@@ -105,7 +107,7 @@ describe('processProfileRecords', () => {
     const envelopes = await Promise.all(services.map((service) => storeProfile(service)));
 
     await processProfileRecords(consumerDeps, [record(encodeEnvelope(envelopes[0] as ProfileEnvelope))]);
-    await processProfileRecords({ ...consumerDeps, pprofDecoder: 'js' }, [
+    await processProfileRecords({ ...consumerDeps, decoder: createProfileDecoder({ decoder: 'js' }) }, [
       record(encodeEnvelope(envelopes[1] as ProfileEnvelope)),
     ]);
 

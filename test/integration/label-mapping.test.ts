@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLabelMappingResolver } from '../../shared/agents/label-mapping.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { parseLabelMappings } from '../../shared/platform/config.js';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
 import type { SqlDatabase } from '../../shared/platform/ports.js';
 import { sql } from '../../shared/platform/sql.js';
+import { createProfileDecoder } from '../../shared/pprof/index.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../../shared/profiles/envelope.js';
+import { createLabelMappingResolver } from '../../shared/profiles/label-mapping.js';
 import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { committedEndpointCounts } from '../support/datadog-profiling-store.js';
 import { buildCpuProfile, type ProfileSpec } from '../support/pprof-builder.js';
@@ -40,6 +41,7 @@ beforeAll(() => {
     logger: deps.logger,
     limits: deps.config.limits,
     labelMappingFor: createLabelMappingResolver(mappings),
+    decoder: createProfileDecoder({ decoder: 'wasm' }),
     deadLetterPrefix: deps.config.deadLetterPrefix,
   };
 });

@@ -10,7 +10,7 @@ import type {
   ProfileContext,
   SampleRow,
   StackRow,
-} from '../../shared/pprof/rows.js';
+} from '../../shared/pprof/index.js';
 
 /**
  * The reference explode: pprof-format's `Profile.decode`, then the rows, written for clarity. The

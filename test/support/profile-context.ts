@@ -1,4 +1,4 @@
-import type { ExplodeLimits, ProfileContext } from '../../shared/pprof/explode.js';
+import type { ExplodeLimits, ProfileContext } from '../../shared/pprof/index.js';
 
 /** The context the decoder tests explode their profiles under. */
 export const testProfileContext: ProfileContext = {

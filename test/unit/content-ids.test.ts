@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import xxhashWasm from 'xxhash-wasm';
-import {
-  contentId,
-  frameIdOf,
-  frameIdOfLine,
-  StackChain,
-  stackIdOf,
-  xxh32Pair,
-} from '../../shared/pprof/content-ids.js';
+import { frameIdOf, frameIdOfLine, StackChain, stackIdOf, xxh32Pair } from '../../shared/pprof/content-ids.js';
 
 /**
  * Frame and stack ids (shared/pprof/content-ids.ts): the hand-written XXH32 against the
@@ -20,8 +13,10 @@ beforeAll(async () => {
   ({ h32Raw } = await xxhashWasm());
 });
 
+/** Where the functions under test write their ids. */
+const contentId = new Uint32Array(2);
 const pair = (bytes: Uint8Array, from = 0, to = bytes.length): [number, number] => {
-  xxh32Pair(bytes, from, to);
+  xxh32Pair(bytes, from, to, contentId);
   return [contentId[0] as number, contentId[1] as number];
 };
 const hiLo = (id: bigint): [number, number] => [Number(id >> 32n), Number(id & 0xffffffffn)];
@@ -55,10 +50,10 @@ describe('XXH32 pair', () => {
 describe('frame and stack ids', () => {
   it("frame_id mixes the line into the XXH32 pair of the function's UTF-8 text", () => {
     const text = Buffer.from('main.handler\u0000main.handler\u0000/src/main.go');
-    frameIdOfLine(h32Raw(text, 0), h32Raw(text, 1), 42);
+    frameIdOfLine(h32Raw(text, 0), h32Raw(text, 1), 42, contentId);
     expect(hiLo(frameIdOf('main.handler', 'main.handler', '/src/main.go', 42))).toEqual([contentId[0], contentId[1]]);
     const accented = Buffer.from('café\u0000\u0000', 'utf8');
-    frameIdOfLine(h32Raw(accented, 0), h32Raw(accented, 1), 0);
+    frameIdOfLine(h32Raw(accented, 0), h32Raw(accented, 1), 0, contentId);
     expect(hiLo(frameIdOf('café', '', '', 0))).toEqual([contentId[0], contentId[1]]);
   });
 
@@ -82,7 +77,7 @@ describe('frame and stack ids', () => {
         for (let i = callers.length - 1; i >= 0; i--) StackChain.step(state, 2, ...hiLo(callers[i] as bigint));
         state.copyWithin(0, 2, 4);
         for (let i = leaf.length - 1; i >= 0; i--) StackChain.step(state, 0, ...hiLo(leaf[i] as bigint));
-        StackChain.finish(state, 0, leaf.length + callers.length);
+        StackChain.finish(state, 0, leaf.length + callers.length, contentId);
         expect(hiLo(stackIdOf([...leaf, ...callers]))).toEqual([contentId[0], contentId[1]]);
       }),
       { numRuns: 1_000 },

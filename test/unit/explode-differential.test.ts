@@ -7,22 +7,20 @@ import { parseMultipart } from '../../shared/agents/multipart.js';
 import { decompressBounded } from '../../shared/platform/compression.js';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import { defaultLabelMapping, type LabelMapping } from '../../shared/platform/labels.js';
+import type { ExplodedProfile, ExplodeLimits, ProfileContext } from '../../shared/pprof/index.js';
+import { uint64Decimal, WireReader } from '../../shared/pprof/wire.js';
+import { buildRealisticProfile } from '../bench/realistic-profile.js';
+import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
 import {
-  type ExplodedProfile,
-  type ExplodeLimits,
   explodeProfile,
   explodeProfileCompact,
   explodeProfileCompactJs,
+  lastBail,
   materialise,
   materialiseFrameRows,
   materialiseSampleRows,
   materialiseStackRows,
-  type ProfileContext,
-} from '../../shared/pprof/explode.js';
-import { lastBail } from '../../shared/pprof/wasm-decoder.js';
-import { uint64Decimal, WireReader } from '../../shared/pprof/wire.js';
-import { buildRealisticProfile } from '../bench/realistic-profile.js';
-import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
+} from '../support/decoders.js';
 import { explodeProfileReference } from '../support/explode-reference.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testExplodeLimits, testProfileContext } from '../support/profile-context.js';

@@ -13,16 +13,9 @@ import {
 import { describe, expect, it } from 'vitest';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
-import {
-  type ExplodedProfile,
-  type ExplodeLimits,
-  explodeProfile,
-  explodeProfileCompact,
-  explodeProfileCompactJs,
-  type ProfileContext,
-  type SampleRow,
-} from '../../shared/pprof/explode.js';
+import type { ExplodedProfile, ExplodeLimits, ProfileContext, SampleRow } from '../../shared/pprof/index.js';
 import { ProfileIndex } from '../../shared/pprof/profile-scan.js';
+import { explodeProfile, explodeProfileCompact, explodeProfileCompactJs } from '../support/decoders.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec } from '../support/pprof-builder.js';
 import { testProfileContext } from '../support/profile-context.js';
 

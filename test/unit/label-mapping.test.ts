@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createLabelMappingResolver } from '../../shared/agents/label-mapping.js';
 import { ConfigError, loadConfig, parseLabelMappings } from '../../shared/platform/config.js';
 import { defaultLabelMapping, normaliseLabels } from '../../shared/platform/labels.js';
+import { createLabelMappingResolver } from '../../shared/profiles/label-mapping.js';
 
 const custom = JSON.stringify({
   acme: {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import type { SqlDatabase } from '../../shared/platform/ports.js';
-import { explodeProfileCompact } from '../../shared/pprof/explode.js';
 import { OrderedInserts } from '../../shared/profiles/rows/ordered-inserts.js';
 import { createInsertedIds, ProfileBatchWriter } from '../../shared/profiles/rows/profile-batch-writer.js';
 import { benchEnvelope } from '../bench/envelopes.js';
+import { explodeProfileCompact } from '../support/decoders.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testExplodeLimits, testProfileContext } from '../support/profile-context.js';
 

@@ -3,13 +3,7 @@ import { Line, Location, Function as PprofFunction, Profile, Sample, StringTable
 import { describe, expect, it } from 'vitest';
 import { copyBytes } from '../../shared/platform/bytes.js';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
-import {
-  explodeProfile,
-  explodeProfileCompact,
-  explodeProfileCompactJs,
-  type ProfileContext,
-} from '../../shared/pprof/explode.js';
-import { lastBail } from '../../shared/pprof/wasm-decoder.js';
+import type { ProfileContext } from '../../shared/pprof/index.js';
 import { createInsertedIds } from '../../shared/profiles/rows/profile-batch-writer.js';
 import {
   encodeFrameRow,
@@ -18,6 +12,7 @@ import {
   StackRowEncoder,
 } from '../../shared/profiles/rows/profile-rows.js';
 import { RowBinaryWriter } from '../../shared/profiles/rows/row-binary.js';
+import { explodeProfile, explodeProfileCompact, explodeProfileCompactJs, lastBail } from '../support/decoders.js';
 import { explodeProfileReference } from '../support/explode-reference.js';
 import { buildCpuProfile, type SampleSpec } from '../support/pprof-builder.js';
 import { testExplodeLimits, testProfileContext } from '../support/profile-context.js';

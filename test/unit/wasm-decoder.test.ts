@@ -11,15 +11,15 @@ import {
 } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
+import { createProfileDecoder, type DecodedProfile, type ExplodeLimits } from '../../shared/pprof/index.js';
+import { buildRealisticProfile } from '../bench/realistic-profile.js';
 import {
-  type CompactExplodedProfile,
-  type ExplodeLimits,
   explodeProfileCompact,
   explodeProfileCompactJs,
+  lastBail,
   materialise,
-} from '../../shared/pprof/explode.js';
-import { lastBail, retainWasmMemoryUpTo, wasmDecoderLoaded, wasmMemoryBytes } from '../../shared/pprof/wasm-decoder.js';
-import { buildRealisticProfile } from '../bench/realistic-profile.js';
+  wasmDecoderLoaded,
+} from '../support/decoders.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testProfileContext as context } from '../support/profile-context.js';
 
@@ -38,7 +38,7 @@ const limits: ExplodeLimits = {
 };
 
 /** Everything a compact profile holds, as plain values. */
-function contents(exploded: CompactExplodedProfile) {
+function contents(exploded: DecodedProfile) {
   const { compact } = exploded;
   const sets = compact.labelSets;
   return {
@@ -60,7 +60,7 @@ function contents(exploded: CompactExplodedProfile) {
 
 type Outcome = { ok: true; value: ReturnType<typeof contents> } | { ok: false; message: string };
 
-function outcome(run: () => CompactExplodedProfile): Outcome {
+function outcome(run: () => DecodedProfile): Outcome {
   try {
     return { ok: true, value: contents(run()) };
   } catch (error) {
@@ -141,20 +141,18 @@ describe('the WebAssembly decoder', () => {
 
   it('drops its memory after a profile that grew it past the retained size', () => {
     const bytes = buildRealisticProfile({ seed: 6, samples: 2_000 });
-    try {
-      retainWasmMemoryUpTo(1024 * 1024);
-      const first = contents(explodeProfileCompact(bytes, context, defaultLabelMapping, limits));
-      const memoryAfterFirst = wasmMemoryBytes();
-      const again = contents(explodeProfileCompact(bytes, context, defaultLabelMapping, limits));
+    const small = createProfileDecoder({ decoder: 'wasm', retainedWasmMemoryBytes: 1024 * 1024 });
+    const usual = createProfileDecoder({ decoder: 'wasm' });
 
-      expect(memoryAfterFirst).toBe(0);
-      expect(lastBail).toBeUndefined();
-      expect(isDeepStrictEqual(again, first)).toBe(true);
-    } finally {
-      retainWasmMemoryUpTo(64 * 1024 * 1024);
-    }
-    explodeProfileCompact(bytes, context, defaultLabelMapping, limits);
-    expect(wasmMemoryBytes()).toBeGreaterThan(0);
+    const first = small.decodeProfile(bytes, context, defaultLabelMapping, limits);
+    const memoryAfterFirst = small.wasmMemoryBytes();
+    const again = small.decodeProfile(bytes, context, defaultLabelMapping, limits);
+    usual.decodeProfile(bytes, context, defaultLabelMapping, limits);
+
+    expect(memoryAfterFirst).toBe(0);
+    expect(again.decodedBy).toEqual({ decoder: 'wasm' });
+    expect(isDeepStrictEqual(contents(again), contents(first))).toBe(true);
+    expect(usual.wasmMemoryBytes()).toBeGreaterThan(0);
   });
 
   it('leaves every other profile to the JavaScript decoder, which decodes or refuses it', () => {

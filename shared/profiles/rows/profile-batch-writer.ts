@@ -1,6 +1,4 @@
-import type { CompactExplodedProfile } from '../../pprof/explode.js';
-import { Uint64Map } from '../../pprof/lookup-tables.js';
-import { HI, LO } from '../../pprof/wire.js';
+import { type DecodedProfile, HI, LO, Uint64Map } from '../../pprof/index.js';
 import type { ProfileEnvelope } from '../envelope.js';
 import type { OrderedInserts } from './ordered-inserts.js';
 import {
@@ -102,7 +100,7 @@ interface QueuedIds {
 export interface ProfileToWrite {
   envelope: ProfileEnvelope;
   ingestId: string;
-  exploded: CompactExplodedProfile;
+  exploded: DecodedProfile;
   startSeconds: number;
 }
 

@@ -1,7 +1,5 @@
 import { copyBytes } from '../../platform/bytes.js';
-import type { CompactSamples, FrameRow } from '../../pprof/explode.js';
-import { type LabelSets, NO_TEXT } from '../../pprof/label-sets.js';
-import type { FrameList } from '../../pprof/stack-table.js';
+import { type CompactSamples, type FrameList, type FrameRow, type LabelSets, NO_TEXT } from '../../pprof/index.js';
 import type { ProfileEnvelope } from '../envelope.js';
 import { encodeOnce, RowBinaryWriter } from './row-binary.js';
 

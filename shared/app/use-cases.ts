@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { ingestDatadogProfiles } from '../agents/datadog-intake.js';
+import { ingestPyroscopeProfile } from '../agents/pyroscope.js';
+import type { KafkaEventRecord } from '../platform/kafka-event.js';
+import { type HttpRequest, queryRecord } from '../platform/lambda-http.js';
+import { ingestProfile } from '../profiles/ingest-profile.js';
+import { processProfileRecords } from '../profiles/process-profiles.js';
+import { listEndpoints, listServices } from '../query/catalog.js';
+import { endpointCpu, parseEndpointCpuQuery } from '../query/endpoint-cpu.js';
+import { flamegraph, parseFlamegraphQuery } from '../query/flamegraph.js';
+import { spanHotspots } from '../query/span-hotspots.js';
+import { parseSpanIdParam, parseTraceId } from '../query/sql/selector-params.js';
+import { parseTimeseriesQuery, timeseries } from '../query/timeseries.js';
+import { traceView } from '../query/trace-view.js';
+import { ingestTraces } from '../spans/ingest-traces.js';
+import type { BodyEncoding, SpanFormat } from '../spans/payload.js';
+import { processSpanRecords } from '../spans/process-spans.js';
+import type { Deps } from './deps.js';
+import { checkHealth } from './health.js';
+
+/**
+ * Every use case, wired to this container's dependencies and configured limits: what a handler
+ * calls. Each takes the request's tenant (already authenticated) and its input as parsed off HTTP.
+ */
+export function createUseCases(deps: Deps) {
+  const { config, db, rawStore, publisher, logger } = deps;
+  const { limits } = config;
+  const now = () => new Date();
+  const profileUploads = {
+    rawStore,
+    publisher,
+    profilesTopic: config.kafka.profilesTopic,
+    rawBucket: config.s3.bucket,
+    now,
+  };
+  const agentUploads = { ...profileUploads, maxBodyBytes: limits.maxBodyBytes, limits: config.agentLimits };
+  const traceUploads = {
+    rawStore,
+    publisher,
+    spansTopic: config.kafka.spansTopic,
+    rawBucket: config.s3.bucket,
+    limits: { ...config.spanLimits, ...limits },
+    now,
+    newId: randomUUID,
+  };
+  const deadLetters = {
+    deadLetterPrefix: config.deadLetterPrefix,
+    deadLetterTopic: { publisher, name: config.kafka.deadLetterTopic },
+  };
+  const flamegraphLimits = {
+    maxNodes: limits.flamegraphMaxNodes,
+    maxStacks: limits.maxStacks,
+    maxRangeSeconds: limits.maxQueryRangeSeconds,
+  };
+  const seriesLimits = {
+    maxRangeSeconds: limits.maxQueryRangeSeconds,
+    maxPoints: limits.maxTimeseriesPoints,
+    maxSeries: limits.maxTimeseriesSeries,
+  };
+
+  return {
+    checkHealth: () => checkHealth(deps),
+
+    ingestProfile: (tenant: string, request: HttpRequest) =>
+      ingestProfile(
+        { ...profileUploads, maxBodyBytes: limits.maxBodyBytes, newId: randomUUID },
+        {
+          tenant,
+          query: queryRecord(request.query),
+          contentType: request.headers['content-type'],
+          body: request.body,
+        },
+      ),
+    ingestDatadogProfiles: (tenant: string, request: HttpRequest) =>
+      ingestDatadogProfiles(agentUploads, {
+        tenant,
+        contentType: request.headers['content-type'],
+        body: request.body,
+        bodyIsBinary: request.bodyIsBinary,
+      }),
+    ingestPyroscopeProfile: (tenant: string, request: HttpRequest) =>
+      ingestPyroscopeProfile(agentUploads, {
+        tenant,
+        query: queryRecord(request.query),
+        contentType: request.headers['content-type'],
+        body: request.body,
+        bodyIsBinary: request.bodyIsBinary,
+      }),
+    ingestTraces: (tenant: string, format: SpanFormat, encoding: BodyEncoding, body: Uint8Array) =>
+      ingestTraces(traceUploads, { tenant, format, encoding, body }),
+
+    processProfileRecords: (records: readonly KafkaEventRecord[]) =>
+      processProfileRecords(
+        {
+          rawStore,
+          db,
+          logger,
+          limits,
+          labelMappingFor: deps.labelMappingFor,
+          decoder: deps.profileDecoder,
+          insertedIds: deps.insertedIds,
+          insertChunkBytes: config.consumer.insertChunkBytes,
+          prefetch: config.consumer.prefetch,
+          ...deadLetters,
+        },
+        records,
+      ),
+    processSpanRecords: (records: readonly KafkaEventRecord[]) =>
+      processSpanRecords(
+        {
+          rawStore,
+          db,
+          logger,
+          limits: { ...config.spanLimits, maxDecompressedBytes: limits.maxDecompressedBytes },
+          ...deadLetters,
+        },
+        records,
+      ),
+
+    listServices: (tenant: string, query: URLSearchParams) =>
+      listServices(db, tenant, query, limits.maxQueryRangeSeconds, limits.maxResultRows),
+    listEndpoints: (tenant: string, query: URLSearchParams) =>
+      listEndpoints(db, tenant, query, limits.maxQueryRangeSeconds, limits.maxResultRows),
+    endpointCpu: (tenant: string, query: URLSearchParams) =>
+      endpointCpu(
+        db,
+        parseEndpointCpuQuery(tenant, queryRecord(query), limits.maxQueryRangeSeconds),
+        limits.maxResultRows,
+      ),
+    timeseries: (tenant: string, query: URLSearchParams) =>
+      timeseries(db, parseTimeseriesQuery(tenant, query, seriesLimits), seriesLimits),
+    flamegraph: (tenant: string, query: URLSearchParams) =>
+      flamegraph(db, parseFlamegraphQuery(tenant, query, flamegraphLimits), flamegraphLimits),
+    spanHotspots: (tenant: string, spanId: string | undefined) =>
+      spanHotspots(db, tenant, parseSpanIdParam(spanId, 'span_id'), {
+        maxStacks: limits.maxStacks,
+        topFunctions: limits.topFunctions,
+      }),
+    traceView: (tenant: string, traceId: string | undefined) =>
+      traceView(db, tenant, parseTraceId(traceId), limits.maxResultRows),
+  };
+}
+
+export type UseCases = ReturnType<typeof createUseCases>;
