@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for the local stack: Debian packages (ClickHouse server,
-# Java 17, Maven, Go), the Kafka broker jars from Maven Central, and the npm packages.
+# Java 17, Maven, Go), the Kafka broker jars from Maven Central, Node 24 (the Lambda runtime's;
+# infra/scripts/install-node.sh) when the machine's node is another, and the npm packages.
 # Idempotent and quick when everything is present. Used by `npm start` and by .ci/run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,8 +50,12 @@ if [ ! -f "$libs/.complete" ]; then
   touch "$libs/.complete"
 fi
 
+# npm ci and the npm scripts (through infra/scripts/node24.mjs) run on this Node.
+node_bin=$(bash infra/scripts/install-node.sh)
+export PATH="$node_bin:$PATH"
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "install-prereqs: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-echo "install-prereqs: ready (Go $("$go_bin" env GOVERSION), ClickHouse $(clickhouse-client --version 2>/dev/null | grep -o "[0-9.]*[0-9]" | head -1), Kafka $kafka_version, Node $(node --version))"
+echo "install-prereqs: ready (Go $("$go_bin" env GOVERSION), ClickHouse $(clickhouse-client --version 2>/dev/null | grep -o "[0-9.]*[0-9]" | head -1), Kafka $kafka_version, Node $(node --version) in $node_bin)"

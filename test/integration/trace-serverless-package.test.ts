@@ -88,6 +88,20 @@ describe('serverless package (trace intake)', () => {
     expect(consumer).toContain('hotspots-prod-raw-us-east-1/dead-letter/spans/*');
   });
 
+  it('runs the trace intakes and the spans consumer, like every function, on nodejs24.x', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    const handlers = functions.map((f) => f.Properties.Handler);
+
+    for (const handler of [
+      'dist/functions/datadog-trace-intake/handler.handler',
+      'dist/functions/otlp-traces/handler.handler',
+      'dist/functions/process-spans/handler.handler',
+    ]) {
+      expect(handlers).toContain(handler);
+    }
+    for (const f of functions) expect(f.Properties.Runtime, String(f.Properties.Handler)).toBe('nodejs24.x');
+  });
+
   it('gives the functions the spans topic name', () => {
     const [fn] = ofType('AWS::Lambda::Function');
 
