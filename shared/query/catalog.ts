@@ -2,16 +2,8 @@ import { badRequest } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
+import type { ServiceEntry } from './answers.js';
 import { endpointCpu } from './endpoint-cpu.js';
-
-/** `GET /v1/services` and `GET /v1/endpoints?service=`: what there is to look at. */
-export interface ServiceEntry {
-  service: string;
-  profiles: number;
-  last_profile_at: string | null;
-  spans: number;
-  last_span_at: string | null;
-}
 
 const DAY = 24 * 3600;
 

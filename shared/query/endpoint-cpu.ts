@@ -2,6 +2,7 @@ import { badRequest } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { emptySql, type Sql, sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
+import type { EndpointCpu, EndpointCpuResult } from './answers.js';
 import { committedSamplesFilter, windowSeconds } from './sql/committed.js';
 import { cpuSource } from './sql/cpu-source.js';
 
@@ -18,24 +19,6 @@ export interface EndpointCpuQuery {
   to: number;
   env?: string | undefined;
   version?: string | undefined;
-}
-
-export interface EndpointCpu {
-  endpoint: string | null;
-  cpu_ns: bigint;
-  share: number;
-  requests?: bigint;
-  cpu_ns_per_request?: number;
-}
-
-export interface EndpointCpuResult {
-  service: string;
-  from: string;
-  to: string;
-  sample_type: 'cpu/nanoseconds';
-  total_cpu_ns: bigint;
-  endpoints: EndpointCpu[];
-  truncated: boolean;
 }
 
 export function parseEndpointCpuQuery(

@@ -1,14 +1,8 @@
 import { badRequest } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
+import type { FlameGraph } from './answers.js';
 import { stacksToPprof } from './flame-tree/pprof-export.js';
-import {
-  boundFlameTree,
-  buildFlameTree,
-  collapsedStacks,
-  countNodes,
-  type FlameNode,
-  type WeightedStack,
-} from './flame-tree/tree.js';
+import { boundFlameTree, buildFlameTree, collapsedStacks, countNodes, type WeightedStack } from './flame-tree/tree.js';
 import { type CpuSelector, cpuSource } from './sql/cpu-source.js';
 import { requestSelector } from './sql/request-spans.js';
 import { parseCpuSelector } from './sql/selector-params.js';
@@ -64,15 +58,7 @@ export function weightedStacks(stacks: readonly ResolvedStack[], remainder: bigi
 export type FlamegraphResult =
   | {
       format: 'json';
-      body: {
-        selector: CpuSelector;
-        total_cpu_ns: bigint;
-        unit: 'nanoseconds';
-        node_count: number;
-        max_nodes: number;
-        truncated: boolean;
-        tree: FlameNode;
-      };
+      body: FlameGraph & { selector: CpuSelector };
     }
   | { format: 'collapsed'; body: string }
   | { format: 'pprof'; body: Buffer };

@@ -1,34 +1,14 @@
 import { notFound } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { sql } from '../platform/sql.js';
-import { type FunctionCpu, topFunctions } from './flame-tree/tree.js';
+import type { SpanHotspots } from './answers.js';
+import { topFunctions } from './flame-tree/tree.js';
 import { weightedStacks } from './flamegraph.js';
 import { cpuProfileWindows, type Profiled, profiledState } from './sql/coverage.js';
 import { cpuSource } from './sql/cpu-source.js';
 import { hasRootSamples, requestSelector } from './sql/request-spans.js';
-import { findSpan, type SpanRow } from './sql/spans.js';
+import { findSpan } from './sql/spans.js';
 import { loadCpuStacks, loadCpuTotal } from './sql/stacks.js';
-
-/**
- * `GET /v1/spans/{span_id}/hotspots` (DESIGN.md "Semantics"): the span, its on-CPU time (samples
- * labelled with it), the CPU of its request when it is a local root (samples whose local root
- * is this span, spawned goroutines included), the unexplained rest of its duration, whether a
- * CPU profile covered it, and its top functions.
- */
-export interface SpanHotspots {
-  span_id: string;
-  span: (Omit<SpanRow, 'start_ns' | 'duration_ns'> & { start_ns: bigint; duration_ns: bigint }) | null;
-  local_root_span_id: string | null;
-  is_local_root: boolean;
-  cpu_ns: bigint;
-  cpu_ns_with_children: bigint | null;
-  unexplained_ns: bigint | null;
-  profiled: boolean | null;
-  profile_coverage: number | null;
-  sampling_period_ns: bigint | null;
-  note: string;
-  top_functions: { self: FunctionCpu[]; total: FunctionCpu[] };
-}
 
 export interface SpanHotspotsLimits {
   maxStacks: number;

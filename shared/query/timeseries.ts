@@ -2,6 +2,7 @@ import { badRequest } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
+import type { GroupBy, Series, TimeseriesResult } from './answers.js';
 import { windowSeconds } from './sql/committed.js';
 import { cpuSource } from './sql/cpu-source.js';
 import { parseEndpoints } from './sql/selector-params.js';
@@ -13,7 +14,6 @@ import { parseEndpoints } from './sql/selector-params.js';
  * total over the same window. Beyond `maxSeries`, the smallest series are summed into one
  * series marked `other: true`, keeping totals exact.
  */
-export type GroupBy = 'endpoint' | 'version';
 
 export interface TimeseriesQuery {
   tenant: string;
@@ -31,25 +31,6 @@ export interface TimeseriesLimits {
   maxRangeSeconds: number;
   maxPoints: number;
   maxSeries: number;
-}
-
-export interface Series {
-  key: string | null;
-  other?: true;
-  total_cpu_ns: bigint;
-  points: { t: number; cpu_ns: bigint }[];
-}
-
-export interface TimeseriesResult {
-  service: string;
-  from: number;
-  to: number;
-  step: number;
-  group_by: GroupBy;
-  unit: 'nanoseconds';
-  timestamps: number[];
-  total_cpu_ns: bigint;
-  series: Series[];
 }
 
 export function parseTimeseriesQuery(

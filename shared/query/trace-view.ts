@@ -1,38 +1,12 @@
 import { notFound } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { sql } from '../platform/sql.js';
+import type { TraceSpanView, TraceView } from './answers.js';
 import { committedByProfileIds } from './sql/committed.js';
 import { cpuProfileWindows, profiledState } from './sql/coverage.js';
 import { traceSpanIds } from './sql/cpu-source.js';
 import { isLocalRoot, localRequestSpanIds } from './sql/span-tree.js';
 import { traceSpans } from './sql/spans.js';
-
-/** `GET /v1/traces/{trace_id}`: every span of a trace with its on-CPU time, for a waterfall. */
-export interface TraceSpanView {
-  span_id: string;
-  parent_id: string;
-  service: string;
-  name: string;
-  resource: string;
-  type: string;
-  error: number;
-  start_ns: bigint;
-  duration_ns: bigint;
-  cpu_ns: bigint;
-  cpu_ns_with_children: bigint | null;
-  unexplained_ns: bigint;
-  profiled: boolean;
-  profile_coverage: number;
-}
-
-export interface TraceView {
-  trace_id: string;
-  start_ns: bigint;
-  duration_ns: bigint;
-  cpu_ns: bigint;
-  spans: TraceSpanView[];
-  truncated: boolean;
-}
 
 async function cpuBy(db: SqlDatabase, tenant: string, traceId: string, by: 'span_id' | 'local_root_span_id') {
   const table = by === 'span_id' ? sql`samples_by_span` : sql`samples_by_root`;

@@ -43,6 +43,9 @@ const service = (name: string, profiles: number, lastProfile: string | null, las
 
 const ranking = (endpoints: EndpointCpuBody['endpoints']): EndpointCpuBody => ({
   service: 'checkout',
+  from: '2026-12-07T00:00:00Z',
+  to: '2026-12-07T01:00:00Z',
+  sample_type: 'cpu/nanoseconds',
   total_cpu_ns: endpoints.reduce((sum, e) => sum + e.cpu_ns, 0),
   endpoints,
   truncated: false,
@@ -156,6 +159,8 @@ describe('web UI service view model', () => {
   it('reads the named versions of a grouped answer', () => {
     const series = (key: string | null) => ({ key, total_cpu_ns: 1, points: [] });
     const answer: SeriesBody = {
+      service: 'checkout',
+      unit: 'nanoseconds',
       from: period.from,
       to: period.to,
       step: 3660,

@@ -1,20 +1,11 @@
+import type { FlameGraph, FlameNode as FlameNodeAnswer, Json } from '../../shared/query/answers.js';
+
 /**
  * The flame graph tree of `GET /v1/flamegraph` (format=json): `value` is a node's total CPU (ns),
  * `self` its leaf CPU; the shape d3-flame-graph reads. Pure helpers, unit-tested.
  */
-export interface FlameNode {
-  name: string;
-  value: number;
-  self: number;
-  children: FlameNode[];
-}
-
-export interface FlameBody {
-  total_cpu_ns: number;
-  node_count: number;
-  truncated: boolean;
-  tree: FlameNode;
-}
+export type FlameNode = Json<FlameNodeAnswer>;
+export type FlameBody = Json<FlameGraph>;
 
 /** Nodes in the tree, the root included. */
 export function countFlameNodes(node: FlameNode): number {

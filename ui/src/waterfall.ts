@@ -1,33 +1,14 @@
+import type { Json, TraceSpanView, TraceView } from '../../shared/query/answers.js';
+
 /**
  * Lays out the spans of `GET /v1/traces/{id}` as a waterfall: parents before children (by start
  * time), each row with its depth, its place on the trace's time axis, and how much of its duration
  * was on CPU. Pure, unit-tested.
  */
-export interface TraceSpan {
-  span_id: string;
-  parent_id: string;
-  service: string;
-  name: string;
-  resource: string;
-  type: string;
-  error: number;
-  start_ns: number;
-  duration_ns: number;
-  cpu_ns: number;
-  cpu_ns_with_children: number | null;
-  unexplained_ns: number;
-  profiled: boolean;
-  profile_coverage: number;
-}
 
-export interface TraceBody {
-  trace_id: string;
-  start_ns: number;
-  duration_ns: number;
-  cpu_ns: number;
-  spans: TraceSpan[];
-  truncated: boolean;
-}
+/** A span of `GET /v1/traces/{id}`, as the UI receives it. */
+export type TraceSpan = Json<TraceSpanView>;
+export type TraceBody = Json<TraceView>;
 
 export interface WaterfallRow {
   span: TraceSpan;

@@ -1,3 +1,4 @@
+import type { FlameNode, FunctionCpu } from '../answers.js';
 /**
  * Flame graphs from weighted stacks. Pure: no I/O. Nodes are keyed by function name along the
  * path from the root, as `go tool pprof` aggregates at its default (functions) granularity; a
@@ -9,13 +10,6 @@ export interface WeightedStack {
   /** Function names, root first. */
   frames: string[];
   value: bigint;
-}
-
-export interface FlameNode {
-  name: string;
-  value: bigint;
-  self: bigint;
-  children: FlameNode[];
 }
 
 export const OTHER_NODE = '(other)';
@@ -115,12 +109,6 @@ export function collapsedStacks(stacks: readonly WeightedStack[]): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, value]) => `${key} ${value}\n`)
     .join('');
-}
-
-export interface FunctionCpu {
-  function: string;
-  self_ns: bigint;
-  total_ns: bigint;
 }
 
 /** Per function: self = as the leaf; total = in the stack at all (counted once per stack). */

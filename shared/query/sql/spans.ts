@@ -1,22 +1,6 @@
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql } from '../../platform/sql.js';
-
-/** Spans as the query routes read them: one row per span id (spans is a ReplacingMergeTree). */
-export interface SpanRow {
-  trace_id: string;
-  span_id: string;
-  parent_id: string;
-  service: string;
-  name: string;
-  resource: string;
-  type: string;
-  env: string;
-  version: string;
-  runtime_id: string;
-  start_ns: string;
-  duration_ns: string;
-  error: number;
-}
+import type { SpanRow } from '../answers.js';
 
 // 64-bit columns arrive as JSON strings (output_format_json_quote_64bit_integers, see deps.ts).
 const columns = sql`trace_id, span_id, parent_id, service, name, resource, type, env, version, runtime_id, start_ns,
