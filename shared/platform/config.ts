@@ -27,6 +27,10 @@ export interface Config {
     maxStackFrames: number;
     /** Locations, lines, functions and strings of one profile, summed; a profile above it is dead-lettered. */
     maxProfileRecords: number;
+    /** Sample rows (non-zero values: samples × sample types) of one profile; a profile above it is dead-lettered. */
+    maxRowsPerProfile: number;
+    /** Label text (keys and values, bytes) all rows of one profile would write; a profile above it is dead-lettered. */
+    maxLabelBytesPerProfile: number;
     /** Widest query window (seconds). */
     maxQueryRangeSeconds: number;
     /** Most rows a query route returns. */
@@ -300,6 +304,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxLabelValueBytes: integer(env, 'HOTSPOTS_MAX_LABEL_VALUE_BYTES', 4096, 16, 1024 * 1024),
       maxStackFrames: integer(env, 'HOTSPOTS_MAX_STACK_FRAMES', 32_000_000, 1_000, 1_000_000_000),
       maxProfileRecords: integer(env, 'HOTSPOTS_MAX_PROFILE_RECORDS', 4_000_000, 1_000, 1_000_000_000),
+      maxRowsPerProfile: integer(env, 'HOTSPOTS_MAX_ROWS_PER_PROFILE', 4_000_000, 1_000, 1_000_000_000),
+      maxLabelBytesPerProfile: integer(env, 'HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE', 256 * MiB, 1024, 64 * 1024 * MiB),
       maxQueryRangeSeconds: integer(env, 'HOTSPOTS_MAX_QUERY_RANGE_SECONDS', 31 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
       maxResultRows: integer(env, 'HOTSPOTS_MAX_RESULT_ROWS', 10_000, 1, 1_000_000),
       flamegraphMaxNodes: integer(env, 'HOTSPOTS_FLAMEGRAPH_MAX_NODES', 5000, 10, 1_000_000),

@@ -69,7 +69,7 @@ function explodeInto(
     : context.fallbackStartSeconds;
   const typeCount = sampleTypeList.length;
 
-  let capacity = Math.max(16, Math.min(sampleCount * Math.min(typeCount, 4), 1 << 20));
+  let capacity = Math.max(16, Math.min(sampleCount * Math.min(typeCount, 4), 1 << 20, limits.maxRowsPerProfile));
   let typeColumn = new Uint32Array(capacity);
   let values32 = new Uint32Array(2 * capacity);
   let stackColumn = new Uint32Array(capacity);
@@ -164,6 +164,11 @@ function explodeInto(
         reader.varint();
         const type = valueIndex++;
         if (type >= typeCount || (reader.lo | reader.hi) === 0) continue;
+        if (rowCount === limits.maxRowsPerProfile) {
+          throw unprocessable(
+            `profile has more than ${limits.maxRowsPerProfile} sample values (samples × sample types), the limit (HOTSPOTS_MAX_ROWS_PER_PROFILE)`,
+          );
+        }
         if (rowCount === capacity) {
           capacity *= 2;
           typeColumn = growUint32(typeColumn, capacity);

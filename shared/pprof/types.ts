@@ -31,6 +31,11 @@ export interface ExplodeLimits {
    * them and need gigabytes to decode.
    */
   maxProfileRecords: number;
+  /**
+   * Sample rows of one profile: a row per sample and sample type with a non-zero value, what the
+   * consumer writes. Bounds what a small profile of many sample types can make it write and hold.
+   */
+  maxRowsPerProfile: number;
 }
 
 /** Int64 that may exceed 2^53: a number when exact, else a decimal string (ClickHouse parses both). */

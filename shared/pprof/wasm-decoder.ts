@@ -48,6 +48,7 @@ interface DecoderExports {
     maxLabels: number,
     maxValueBytes: number,
     maxRecords: number,
+    maxRows: number,
   ): number;
   result(field: number): number;
 }
@@ -253,6 +254,7 @@ function decodeInWasm(
     limits.maxLabelsPerSample,
     limits.maxLabelValueBytes,
     limits.maxProfileRecords,
+    limits.maxRowsPerProfile,
   );
   const r = new Results(exports, exports.memory.buffer);
   const get = (field: number) => r.get(field);

@@ -9,6 +9,7 @@ import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platfor
 import { sql, tuple } from '../platform/sql.js';
 import type { ExplodeLimits, ProfileDecoder } from '../pprof/index.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
+import { labelBytesWritten } from './rows/label-bytes.js';
 import { OrderedInserts } from './rows/ordered-inserts.js';
 import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from './rows/profile-batch-writer.js';
 
@@ -28,7 +29,7 @@ export interface ProcessProfilesDeps {
   rawStore: RawPayloadStore;
   db: SqlDatabase;
   logger: Logger;
-  limits: ExplodeLimits & { maxDecompressedBytes: number };
+  limits: ExplodeLimits & { maxDecompressedBytes: number; maxLabelBytesPerProfile: number };
   labelMappingFor: (tenant: string) => LabelMapping;
   deadLetterPrefix: string;
   /** The dead-letter topic (every dead letter is also published there); absent = S3 copy only. */
@@ -182,6 +183,12 @@ export async function processProfileRecords(
         if (exploded.startNs < 0n || startSeconds > MAX_DATETIME_SECONDS) {
           throw unprocessable(
             `profile time ${exploded.startNs} ns is outside the range ClickHouse can store (1970 to 2106)`,
+          );
+        }
+        const labelBytes = labelBytesWritten(exploded.compact);
+        if (labelBytes > deps.limits.maxLabelBytesPerProfile) {
+          throw unprocessable(
+            `profile would write ${labelBytes} bytes of label text (each sample row carries its labels), above the limit of ${deps.limits.maxLabelBytesPerProfile} (HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE)`,
           );
         }
         await writer.add({ envelope, ingestId, exploded, startSeconds });

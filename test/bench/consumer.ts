@@ -323,6 +323,7 @@ function sampleRowCount(raw: Uint8Array): number {
       maxLabelsPerSample: 64,
       maxLabelValueBytes: 4096,
       maxStackFrames: 1e9,
+      maxRowsPerProfile: 1_000_000_000,
       maxProfileRecords: 1e9,
     },
   ).samples.length;

@@ -58,6 +58,7 @@ const limits: ExplodeLimits = {
   maxLabelsPerSample: 64,
   maxLabelValueBytes: 4096,
   maxStackFrames: 1_000_000_000,
+  maxRowsPerProfile: 1_000_000_000,
   maxProfileRecords: 1_000_000_000,
 };
 

@@ -183,6 +183,43 @@ describe('processProfileRecords', () => {
     expect(Buffer.from(unparsed.value_base64, 'base64').toString()).toBe('{"v":1,');
   });
 
+  it('dead-letters profiles that would write too many rows or too much label text, naming the limit', async () => {
+    const service = uniqueService('amplified');
+    const good = await storeProfile(service);
+    // Each sample writes two rows (samples/count and cpu/nanoseconds), each with 2 labels of 2 kB.
+    const longLabels = { 'span id': '5', note: 'x'.repeat(2048), more: 'y'.repeat(2048) };
+    const labelled = await storeProfile(
+      service,
+      buildCpuProfile({
+        samples: Array.from({ length: 20 }, () => ({ stack: ['a'], cpuNs: 10_000_000n, labels: longLabels })),
+      }),
+    );
+    const manyRows = await storeProfile(
+      service,
+      buildCpuProfile({ samples: Array.from({ length: 600 }, (_, i) => ({ stack: [`f${i}`], cpuNs: 10_000_000n })) }),
+    );
+    const batch = [record(encodeEnvelope(labelled)), record(encodeEnvelope(manyRows)), record(encodeEnvelope(good))];
+    const limits = { ...deps.config.limits, maxRowsPerProfile: 1_000, maxLabelBytesPerProfile: 100_000 };
+
+    const summary = await processProfileRecords({ ...consumerDeps, limits }, batch);
+
+    expect(summary).toEqual({ processed: 1, duplicate: 0, dead_lettered: 2 });
+    expect(await totals(service)).toEqual(expectedTotalsByLabel(spec, 'trace endpoint'));
+    const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+    const reasons = await Promise.all(
+      batch.slice(0, 2).map(async (r) => {
+        const key = `dead-letter/profiles/${tenant}/${day}/hotspots.profiles-0-${r.offset}.json`;
+        return JSON.parse(Buffer.from(await deps.rawStore.get(key)).toString()).reason.message as string;
+      }),
+    );
+    expect(reasons[0]).toMatch(
+      /^profile would write 16\d{4} bytes of label text .*\(HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE\)$/,
+    );
+    expect(reasons[1]).toContain(
+      'more than 1000 sample values (samples × sample types), the limit (HOTSPOTS_MAX_ROWS_PER_PROFILE)',
+    );
+  });
+
   it('throws a retriable error and commits nothing when ClickHouse is unreachable', async () => {
     const service = uniqueService('ch-down');
     const envelope = await storeProfile(service);

@@ -18,4 +18,5 @@ export const testExplodeLimits: ExplodeLimits = {
   maxLabelValueBytes: 4096,
   maxStackFrames: 1e7,
   maxProfileRecords: 1e7,
+  maxRowsPerProfile: 1e7,
 };

@@ -45,6 +45,7 @@ const roomy: ExplodeLimits = {
   maxLabelValueBytes: 4096,
   maxStackFrames: 10_000_000,
   maxProfileRecords: 10_000_000,
+  maxRowsPerProfile: 10_000_000,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -760,6 +761,8 @@ const limits: fc.Arbitrary<ExplodeLimits> = fc.oneof(
       maxStackFrames: fc.constant(roomy.maxStackFrames),
       // The reference has no such limit (pprof-format counts no records): tested in explode.test.ts.
       maxProfileRecords: fc.constant(roomy.maxProfileRecords),
+      // Nor a row limit: tested in explode.test.ts.
+      maxRowsPerProfile: fc.constant(roomy.maxRowsPerProfile),
     }),
   },
 );

@@ -32,6 +32,7 @@ const limits: ExplodeLimits = {
   maxLabelValueBytes: 256,
   maxStackFrames: 1_000_000,
   maxProfileRecords: 1_000_000,
+  maxRowsPerProfile: 1_000_000,
 };
 
 const explode = (bytes: Uint8Array, overrides: Partial<ExplodeLimits> = {}): ExplodedProfile =>
@@ -476,6 +477,45 @@ describe('explodeProfile record limit (HOTSPOTS_MAX_PROFILE_RECORDS)', () => {
 
     expect(error.message).toContain('more than 1000 locations, lines, functions and strings');
   });
+
+  /** 100 samples of 8 sample types, every value non-zero: 800 rows from a few hundred bytes. */
+  function profileOfManySampleTypes(): Uint8Array {
+    return handBuiltProfile((strings) => {
+      const name = strings.dedup('main.main');
+      const sampleType = Array.from(
+        { length: 8 },
+        (_, i) => new ValueType({ type: strings.dedup(`type${i}`), unit: strings.dedup('count') }),
+      );
+      const sample = Array.from(
+        { length: 100 },
+        () => new Sample({ locationId: [1], value: [1, 2, 3, 4, 5, 6, 7, 8] }),
+      );
+      return {
+        sampleType,
+        sample,
+        location: [new Location({ id: 1, line: [new Line({ functionId: 1, line: 1 })] })],
+        function: [new PprofFunction({ id: 1, name })],
+      };
+    });
+  }
+
+  for (const [name, decode] of decoders) {
+    it(`accepts exactly the maximum of sample rows, refuses one more (${name})`, () => {
+      const bytes = profileOfManySampleTypes();
+      const run = (maxRowsPerProfile: number) =>
+        decode(bytes, context, defaultLabelMapping, { ...limits, maxRowsPerProfile });
+
+      const accepted = run(800);
+      const error = errorOf(() => run(799));
+
+      expect(accepted.compact.rowCount).toBe(800);
+      if (decode === explodeProfileCompact) expect(accepted.decodedBy).toEqual({ decoder: 'wasm' });
+      expect([error.code, error.message]).toEqual([
+        'unprocessable',
+        'profile has more than 799 sample values (samples × sample types), the limit (HOTSPOTS_MAX_ROWS_PER_PROFILE)',
+      ]);
+    });
+  }
 
   it('keeps no sample positions past the sample limit, and still reports the exact count', () => {
     const samples = Array.from({ length: 50 }, () => new Sample({ value: [1] }));

@@ -35,6 +35,7 @@ const limits: ExplodeLimits = {
   maxLabelValueBytes: 4096,
   maxStackFrames: 10_000_000,
   maxProfileRecords: 10_000_000,
+  maxRowsPerProfile: 10_000_000,
 };
 
 /** Everything a compact profile holds, as plain values. */

@@ -532,6 +532,7 @@ function functionRecord(end: usize): void {
 
 let maxSamplesPerProfile: f64 = 0;
 let maxProfileRecords: f64 = 0;
+let maxRowsPerProfile: f64 = 0;
 
 /** First pass: counts of each top-level record, so that the second writes into exact tables. */
 function count(end: usize): void {
@@ -1329,6 +1330,7 @@ function explode(): void {
   }
   let rowCapacity = <u64>sampleCount * <u64>typeCount;
   if (sampleBytes < rowCapacity) rowCapacity = sampleBytes;
+  if (<f64>rowCapacity > maxRowsPerProfile) rowCapacity = <u64>maxRowsPerProfile;
   rowTypes = alloc(<usize>rowCapacity << 2);
   rowValues = alloc(<usize>rowCapacity << 3);
   rowStacks = alloc(<usize>rowCapacity << 2);
@@ -1420,6 +1422,7 @@ function explode(): void {
         const value = varint(to);
         const type = valueIndex++;
         if (type >= typeCount || value == 0) continue;
+        if (<u64>rowCount == rowCapacity) bail(LIMIT); // past maxRowsPerProfile
         const row = <usize>(rowCount++);
         store<u32>(rowTypes + (row << 2), type);
         store<u64>(rowValues + (row << 3), value);
@@ -1456,6 +1459,7 @@ export function decode(
   maxLabels: f64,
   maxValueBytes: f64,
   maxRecords: f64,
+  maxRows: f64,
 ): i32 {
   bytesSeed = seedBytes;
   idSeed = seedIds;
@@ -1490,6 +1494,7 @@ export function decode(
   maxLabelValueBytes = maxValueBytes;
   maxSamplesPerProfile = maxSamples;
   maxProfileRecords = maxRecords;
+  maxRowsPerProfile = maxRows;
   const end = base + <usize>size;
   readRules(base + ((<usize>size + 7) & ~(<usize>7)));
   count(end);
