@@ -1,3 +1,4 @@
+import { unprocessable } from '../platform/errors.js';
 import type { LabelMapping } from '../platform/labels.js';
 import { decodeInJs } from './explode.js';
 import type { DecodedProfile, ExplodeLimits, ProfileContext } from './types.js';
@@ -37,14 +38,36 @@ export interface ProfileDecoder {
  */
 export function createProfileDecoder(options: ProfileDecoderOptions): ProfileDecoder {
   const wasm = options.decoder === 'wasm' ? new WasmDecoder(options.retainedWasmMemoryBytes) : undefined;
+  const decode = (
+    data: Uint8Array,
+    context: ProfileContext,
+    mapping: LabelMapping,
+    limits: ExplodeLimits,
+  ): DecodedProfile => {
+    if (wasm === undefined) return { ...decodeInJs(data, context, mapping, limits), decodedBy: { decoder: 'js' } };
+    const outcome = wasm.decode(data, context, mapping, limits);
+    if ('profile' in outcome) return { ...outcome.profile, decodedBy: { decoder: 'wasm' } };
+    return { ...decodeInJs(data, context, mapping, limits), decodedBy: { decoder: 'js', wasmLeft: outcome.left } };
+  };
   return {
     wasmMissing: wasm !== undefined && !wasmDecoderBuilt,
     decodeProfile(data, context, mapping, limits) {
-      if (wasm === undefined) return { ...decodeInJs(data, context, mapping, limits), decodedBy: { decoder: 'js' } };
-      const outcome = wasm.decode(data, context, mapping, limits);
-      if ('profile' in outcome) return { ...outcome.profile, decodedBy: { decoder: 'wasm' } };
-      return { ...decodeInJs(data, context, mapping, limits), decodedBy: { decoder: 'js', wasmLeft: outcome.left } };
+      return refuseRepeatedSampleTypes(decode(data, context, mapping, limits));
     },
     wasmMemoryBytes: () => wasm?.memoryBytes() ?? 0,
   };
+}
+
+/**
+ * A sample type declared twice would be counted twice: its rows would carry the same
+ * sample_type, and every query sums by it. Which of the two is meant cannot be known, so the
+ * profile is refused.
+ */
+function refuseRepeatedSampleTypes(profile: DecodedProfile): DecodedProfile {
+  const seen = new Set<string>();
+  for (const type of profile.sampleTypes) {
+    if (seen.has(type)) throw unprocessable(`profile declares sample type ${type} more than once`);
+    seen.add(type);
+  }
+  return profile;
 }

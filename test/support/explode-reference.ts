@@ -191,6 +191,9 @@ function explode(
     });
   }
 
+  const typeNames = sampleTypes.map((t) => `${t.type}/${t.unit}`);
+  const repeated = typeNames.find((name, index) => typeNames.indexOf(name) !== index);
+  if (repeated !== undefined) throw unprocessable(`profile declares sample type ${repeated} more than once`);
   return {
     startNs: toInt64(profile.timeNanos) || BigInt(context.fallbackStartSeconds) * 1_000_000_000n,
     durationNs: toInt64(profile.durationNanos),

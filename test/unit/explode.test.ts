@@ -537,6 +537,27 @@ describe('explodeProfile on malformed input', () => {
     expect([error.code, error.retriable]).toEqual(['unprocessable', false]);
   });
 
+  for (const [name, decode] of [
+    ['the WebAssembly decoder', explodeProfileCompact],
+    ['the JavaScript decoder', explodeProfileCompactJs],
+  ] as const) {
+    it(`refuses a profile that declares one sample type twice, which would count it twice (${name})`, () => {
+      const bytes = handBuiltProfile((strings) => ({
+        sampleType: [0, 1].map(() => new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') })),
+        sample: [new Sample({ locationId: [1], value: [10, 10] })],
+        location: [new Location({ id: 1, line: [new Line({ functionId: 1, line: 1 })] })],
+        function: [new PprofFunction({ id: 1, name: strings.dedup('main.main') })],
+      }));
+
+      const error = errorOf(() => decode(bytes, context, defaultLabelMapping, limits));
+
+      expect([error.code, error.message]).toEqual([
+        'unprocessable',
+        'profile declares sample type cpu/nanoseconds more than once',
+      ]);
+    });
+  }
+
   it('refuses an empty payload, which declares no sample types', () => {
     const error = errorOf(() => explode(new Uint8Array(0)));
 
