@@ -1,14 +1,15 @@
 /**
- * All environment reading happens here, once per cold start. Each variable is validated (type,
- * range, allowed values) and a bad one fails start-up with a message naming it, the way
- * clickhouse-js validates its URL parameters. Nothing else in the project reads process.env.
+ * All environment reading happens here, once per cold start, through the table of variables in
+ * config-variables.ts. Each variable is validated (type, range, allowed values) and a bad one fails
+ * start-up with a message naming it, the way clickhouse-js validates its URL parameters. Nothing
+ * else in the project reads process.env.
  */
-import type { IdFormat, LabelKeyRule, LabelMapping } from './labels.js';
+import type { Env } from './config-kinds.js';
+import type { ApiKeyEntry, LabelMappingOverride } from './config-tenants.js';
+import { type ConfigVariableName, type ConfigVariables, configVariables } from './config-variables.js';
 
-export interface ApiKeyEntry {
-  key: string;
-  tenant: string;
-}
+export { ConfigError } from './config-kinds.js';
+export { type ApiKeyEntry, type LabelMappingOverride, parseApiKeys, parseLabelMappings } from './config-tenants.js';
 
 export interface Config {
   apiKeys: ApiKeyEntry[];
@@ -121,263 +122,96 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`configuration: ${variable} ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
+type ConfigValue<N extends ConfigVariableName> = ReturnType<ConfigVariables[N]['value']>;
 
-type Env = Record<string, string | undefined>;
-
-function text(env: Env, name: string, fallback: string): string {
-  const value = env[name];
-  return value === undefined || value === '' ? fallback : value;
-}
-
-function optionalText(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got ${JSON.stringify(raw)}`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function boolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`);
-}
-
-function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
-  }
-  return raw as T;
-}
-
-const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-/** `key:tenant,key2:tenant2`. Tenants name S3 prefixes, so their alphabet is restricted. */
-export function parseApiKeys(raw: string, variable = 'HOTSPOTS_API_KEYS'): ApiKeyEntry[] {
-  const entries: ApiKeyEntry[] = [];
-  for (const item of raw.split(',')) {
-    const trimmed = item.trim();
-    if (trimmed === '') continue;
-    const colon = trimmed.lastIndexOf(':');
-    // The entry itself is not echoed: it would put a key into start-up logs.
-    if (colon <= 0) throw new ConfigError(variable, `entry ${entries.length + 1} must be key:tenant`);
-    const key = trimmed.slice(0, colon);
-    const tenant = trimmed.slice(colon + 1);
-    if (key.length < 8) throw new ConfigError(variable, 'keys must be at least 8 characters');
-    if (!tenantPattern.test(tenant)) {
-      throw new ConfigError(variable, `tenant ${JSON.stringify(tenant)} must match ${tenantPattern.source}`);
-    }
-    entries.push({ key, tenant });
-  }
-  if (entries.length === 0) throw new ConfigError(variable, 'must name at least one key:tenant');
-  return entries;
-}
-
-export type LabelMappingOverride = Partial<LabelMapping>;
-
-const labelMeanings: readonly (keyof LabelMapping)[] = ['spanId', 'localRootSpanId', 'endpoint', 'traceId'];
-const idMeanings: readonly (keyof LabelMapping)[] = ['spanId', 'localRootSpanId'];
-const idFormats: readonly IdFormat[] = ['decimal', 'hex16-or-decimal'];
-const MAX_LABEL_RULES = 16;
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function labelRules(variable: string, where: string, meaning: keyof LabelMapping, value: unknown): LabelKeyRule[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_LABEL_RULES) {
-    throw new ConfigError(variable, `${where} must be a list of 1 to ${MAX_LABEL_RULES} {"key", "format"} rules`);
-  }
-  return value.map((rule, index) => {
-    const at = `${where}[${index}]`;
-    if (!isPlainObject(rule)) throw new ConfigError(variable, `${at} must be an object`);
-    const unknown = Object.keys(rule).filter((k) => k !== 'key' && k !== 'format');
-    if (unknown.length > 0) throw new ConfigError(variable, `${at} has unknown field ${JSON.stringify(unknown[0])}`);
-    if (typeof rule.key !== 'string' || rule.key === '' || rule.key.length > 256) {
-      throw new ConfigError(variable, `${at}.key must be a non-empty label key`);
-    }
-    if (!idMeanings.includes(meaning)) {
-      // Endpoints and trace ids are kept as text: a format would be silently ignored, so refuse it.
-      if (rule.format !== undefined) throw new ConfigError(variable, `${at}.format applies to span ids only`);
-      return { key: rule.key };
-    }
-    const format = rule.format ?? 'decimal';
-    if (typeof format !== 'string' || !(idFormats as readonly string[]).includes(format)) {
-      throw new ConfigError(variable, `${at}.format must be one of ${idFormats.join(', ')}`);
-    }
-    return { key: rule.key, format: format as IdFormat };
-  });
-}
-
-/**
- * `{"<tenant>": {"spanId": [{"key": "…", "format": "decimal|hex16-or-decimal"}], "endpoint": [{"key": "…"}], …}}`.
- * A tenant's entry replaces the default rules of the meanings it names and keeps the others.
- */
-export function parseLabelMappings(
-  raw: string | undefined,
-  variable = 'HOTSPOTS_LABEL_MAPPINGS',
-): Record<string, LabelMappingOverride> {
-  if (raw === undefined || raw.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (error) {
-    throw new ConfigError(variable, `must be JSON: ${(error as Error).message}`);
-  }
-  if (!isPlainObject(parsed)) throw new ConfigError(variable, 'must be a JSON object keyed by tenant');
-  const mappings: Record<string, LabelMappingOverride> = {};
-  for (const [tenant, entry] of Object.entries(parsed)) {
-    if (!tenantPattern.test(tenant)) {
-      throw new ConfigError(variable, `tenant ${JSON.stringify(tenant)} must match ${tenantPattern.source}`);
-    }
-    if (!isPlainObject(entry)) throw new ConfigError(variable, `entry of tenant ${tenant} must be an object`);
-    const override: LabelMappingOverride = {};
-    for (const [meaning, rules] of Object.entries(entry)) {
-      if (!(labelMeanings as readonly string[]).includes(meaning)) {
-        throw new ConfigError(variable, `${tenant}.${meaning} is not a label meaning; use ${labelMeanings.join(', ')}`);
-      }
-      const key = meaning as keyof LabelMapping;
-      override[key] = labelRules(variable, `${tenant}.${meaning}`, key, rules);
-    }
-    mappings[tenant] = override;
-  }
-  return mappings;
-}
-
-const MiB = 1024 * 1024;
-
-function trustedTenant(env: Env): string | undefined {
-  const tenant = optionalText(env, 'HOTSPOTS_AGENT_TRUSTED_TENANT');
-  if (tenant !== undefined && !tenantPattern.test(tenant)) {
-    throw new ConfigError('HOTSPOTS_AGENT_TRUSTED_TENANT', `must match ${tenantPattern.source}`);
-  }
-  return tenant;
+/** The value of one variable of the table, typed by its entry. */
+function readVariable<N extends ConfigVariableName>(env: Env, name: N): ConfigValue<N> {
+  // TypeScript widens a generic index into the table to the union of its entries; N pins one entry.
+  return configVariables[name].value(env[name], name) as ConfigValue<N>;
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const brokers = text(env, 'HOTSPOTS_KAFKA_BROKERS', '127.0.0.1:9092')
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
-  for (const broker of brokers) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) {
-      throw new ConfigError('HOTSPOTS_KAFKA_BROKERS', `entry ${JSON.stringify(broker)} must be host:port`);
-    }
-  }
-  const saslMechanism = optionalText(env, 'HOTSPOTS_KAFKA_SASL_MECHANISM');
-  const s3AccessKey = optionalText(env, 'HOTSPOTS_S3_ACCESS_KEY_ID');
-  const clickhouseUrl = text(env, 'HOTSPOTS_CLICKHOUSE_URL', 'http://127.0.0.1:8123');
-  if (!/^https?:\/\/[^\s]+$/.test(clickhouseUrl)) {
-    throw new ConfigError('HOTSPOTS_CLICKHOUSE_URL', `must be an http(s) URL, got ${JSON.stringify(clickhouseUrl)}`);
-  }
-  const database = text(env, 'HOTSPOTS_CLICKHOUSE_DATABASE', 'hotspots');
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(database)) {
-    throw new ConfigError('HOTSPOTS_CLICKHOUSE_DATABASE', 'must be a plain identifier');
-  }
-  // Cluster names go into DDL (ON CLUSTER, Distributed(...)) unquoted: plain identifiers only.
-  const cluster = optionalText(env, 'HOTSPOTS_CLICKHOUSE_CLUSTER');
-  if (cluster !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(cluster)) {
-    throw new ConfigError('HOTSPOTS_CLICKHOUSE_CLUSTER', `must be a plain identifier, got ${JSON.stringify(cluster)}`);
-  }
+  const read = <N extends ConfigVariableName>(name: N) => readVariable(env, name);
+  const s3Endpoint = read('HOTSPOTS_S3_ENDPOINT');
+  const s3AccessKeyId = read('HOTSPOTS_S3_ACCESS_KEY_ID');
+  const saslMechanism = read('HOTSPOTS_KAFKA_SASL_MECHANISM');
   return {
-    apiKeys: parseApiKeys(text(env, 'HOTSPOTS_API_KEYS', 'local-dev-key:default')),
+    apiKeys: read('HOTSPOTS_API_KEYS'),
     limits: {
-      maxBodyBytes: integer(env, 'HOTSPOTS_MAX_BODY_BYTES', 10 * MiB, 1024, 1024 * MiB),
-      maxDecompressedBytes: integer(env, 'HOTSPOTS_MAX_DECOMPRESSED_BYTES', 64 * MiB, 1024, 4096 * MiB),
-      maxSamplesPerProfile: integer(env, 'HOTSPOTS_MAX_SAMPLES_PER_PROFILE', 2_000_000, 1, 100_000_000),
-      maxLabelsPerSample: integer(env, 'HOTSPOTS_MAX_LABELS_PER_SAMPLE', 64, 1, 10_000),
-      maxLabelValueBytes: integer(env, 'HOTSPOTS_MAX_LABEL_VALUE_BYTES', 4096, 16, 1024 * 1024),
-      maxStackFrames: integer(env, 'HOTSPOTS_MAX_STACK_FRAMES', 32_000_000, 1_000, 1_000_000_000),
-      maxProfileRecords: integer(env, 'HOTSPOTS_MAX_PROFILE_RECORDS', 4_000_000, 1_000, 1_000_000_000),
-      maxRowsPerProfile: integer(env, 'HOTSPOTS_MAX_ROWS_PER_PROFILE', 4_000_000, 1_000, 1_000_000_000),
-      maxLabelBytesPerProfile: integer(env, 'HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE', 256 * MiB, 1024, 64 * 1024 * MiB),
-      maxQueryRangeSeconds: integer(env, 'HOTSPOTS_MAX_QUERY_RANGE_SECONDS', 31 * 24 * 3600, 60, 10 * 365 * 24 * 3600),
-      maxResultRows: integer(env, 'HOTSPOTS_MAX_RESULT_ROWS', 10_000, 1, 1_000_000),
-      flamegraphMaxNodes: integer(env, 'HOTSPOTS_FLAMEGRAPH_MAX_NODES', 5000, 10, 1_000_000),
-      maxStacks: integer(env, 'HOTSPOTS_MAX_STACKS', 100_000, 10, 10_000_000),
-      maxTimeseriesPoints: integer(env, 'HOTSPOTS_MAX_TIMESERIES_POINTS', 1000, 10, 100_000),
-      maxTimeseriesSeries: integer(env, 'HOTSPOTS_MAX_TIMESERIES_SERIES', 50, 2, 10_000),
-      topFunctions: integer(env, 'HOTSPOTS_TOP_FUNCTIONS', 20, 1, 1000),
+      maxBodyBytes: read('HOTSPOTS_MAX_BODY_BYTES'),
+      maxDecompressedBytes: read('HOTSPOTS_MAX_DECOMPRESSED_BYTES'),
+      maxSamplesPerProfile: read('HOTSPOTS_MAX_SAMPLES_PER_PROFILE'),
+      maxLabelsPerSample: read('HOTSPOTS_MAX_LABELS_PER_SAMPLE'),
+      maxLabelValueBytes: read('HOTSPOTS_MAX_LABEL_VALUE_BYTES'),
+      maxStackFrames: read('HOTSPOTS_MAX_STACK_FRAMES'),
+      maxProfileRecords: read('HOTSPOTS_MAX_PROFILE_RECORDS'),
+      maxRowsPerProfile: read('HOTSPOTS_MAX_ROWS_PER_PROFILE'),
+      maxLabelBytesPerProfile: read('HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE'),
+      maxQueryRangeSeconds: read('HOTSPOTS_MAX_QUERY_RANGE_SECONDS'),
+      maxResultRows: read('HOTSPOTS_MAX_RESULT_ROWS'),
+      flamegraphMaxNodes: read('HOTSPOTS_FLAMEGRAPH_MAX_NODES'),
+      maxStacks: read('HOTSPOTS_MAX_STACKS'),
+      maxTimeseriesPoints: read('HOTSPOTS_MAX_TIMESERIES_POINTS'),
+      maxTimeseriesSeries: read('HOTSPOTS_MAX_TIMESERIES_SERIES'),
+      topFunctions: read('HOTSPOTS_TOP_FUNCTIONS'),
     },
     agentLimits: {
-      maxParts: integer(env, 'HOTSPOTS_MAX_UPLOAD_PARTS', 32, 2, 1000),
-      maxPartBytes: integer(env, 'HOTSPOTS_MAX_UPLOAD_PART_BYTES', 8 * MiB, 1024, 1024 * MiB),
-      maxTags: integer(env, 'HOTSPOTS_MAX_PROFILE_TAGS', 128, 1, 10_000),
-      maxEndpointCounts: integer(env, 'HOTSPOTS_MAX_ENDPOINT_COUNTS', 10_000, 1, 1_000_000),
+      maxParts: read('HOTSPOTS_MAX_UPLOAD_PARTS'),
+      maxPartBytes: read('HOTSPOTS_MAX_UPLOAD_PART_BYTES'),
+      maxTags: read('HOTSPOTS_MAX_PROFILE_TAGS'),
+      maxEndpointCounts: read('HOTSPOTS_MAX_ENDPOINT_COUNTS'),
     },
     spanLimits: {
-      maxSpansPerPayload: integer(env, 'HOTSPOTS_MAX_SPANS_PER_PAYLOAD', 100_000, 1, 10_000_000),
-      maxTagsPerSpan: integer(env, 'HOTSPOTS_MAX_TAGS_PER_SPAN', 1024, 1, 100_000),
-      maxStringBytes: integer(env, 'HOTSPOTS_MAX_SPAN_STRING_BYTES', 25_000, 64, 1024 * 1024),
+      maxSpansPerPayload: read('HOTSPOTS_MAX_SPANS_PER_PAYLOAD'),
+      maxTagsPerSpan: read('HOTSPOTS_MAX_TAGS_PER_SPAN'),
+      maxStringBytes: read('HOTSPOTS_MAX_SPAN_STRING_BYTES'),
     },
     s3: {
-      bucket: text(env, 'HOTSPOTS_RAW_BUCKET', 'hotspots-raw'),
-      region: text(env, 'HOTSPOTS_S3_REGION', text(env, 'AWS_REGION', 'us-east-1')),
-      endpoint: optionalText(env, 'HOTSPOTS_S3_ENDPOINT'),
-      forcePathStyle: boolean(
-        env,
-        'HOTSPOTS_S3_FORCE_PATH_STYLE',
-        optionalText(env, 'HOTSPOTS_S3_ENDPOINT') !== undefined,
-      ),
-      requestTimeoutMs: integer(env, 'HOTSPOTS_S3_REQUEST_TIMEOUT_MS', 5000, 100, 600_000),
+      bucket: read('HOTSPOTS_RAW_BUCKET'),
+      // The two derived defaults the table documents (derivedDefault).
+      region: read('HOTSPOTS_S3_REGION') ?? read('AWS_REGION'),
+      endpoint: s3Endpoint,
+      forcePathStyle: read('HOTSPOTS_S3_FORCE_PATH_STYLE') ?? s3Endpoint !== undefined,
+      requestTimeoutMs: read('HOTSPOTS_S3_REQUEST_TIMEOUT_MS'),
       credentials:
-        s3AccessKey === undefined
+        s3AccessKeyId === undefined
           ? undefined
-          : { accessKeyId: s3AccessKey, secretAccessKey: text(env, 'HOTSPOTS_S3_SECRET_ACCESS_KEY', '') },
+          : { accessKeyId: s3AccessKeyId, secretAccessKey: read('HOTSPOTS_S3_SECRET_ACCESS_KEY') },
     },
     kafka: {
-      brokers,
-      clientId: text(env, 'HOTSPOTS_KAFKA_CLIENT_ID', 'hotspots'),
-      profilesTopic: text(env, 'HOTSPOTS_PROFILES_TOPIC', 'hotspots.profiles'),
-      spansTopic: text(env, 'HOTSPOTS_SPANS_TOPIC', 'hotspots.spans'),
-      deadLetterTopic: text(env, 'HOTSPOTS_DEAD_LETTER_TOPIC', 'hotspots.dead-letter'),
-      publishTimeoutMs: integer(env, 'HOTSPOTS_KAFKA_PUBLISH_TIMEOUT_MS', 10_000, 1000, 25_000),
-      consumerGroup: text(env, 'HOTSPOTS_CONSUMER_GROUP', 'hotspots-consumer'),
-      ssl: boolean(env, 'HOTSPOTS_KAFKA_SSL', false),
+      brokers: read('HOTSPOTS_KAFKA_BROKERS'),
+      clientId: read('HOTSPOTS_KAFKA_CLIENT_ID'),
+      profilesTopic: read('HOTSPOTS_PROFILES_TOPIC'),
+      spansTopic: read('HOTSPOTS_SPANS_TOPIC'),
+      deadLetterTopic: read('HOTSPOTS_DEAD_LETTER_TOPIC'),
+      publishTimeoutMs: read('HOTSPOTS_KAFKA_PUBLISH_TIMEOUT_MS'),
+      consumerGroup: read('HOTSPOTS_CONSUMER_GROUP'),
+      ssl: read('HOTSPOTS_KAFKA_SSL'),
       sasl:
         saslMechanism === undefined
           ? undefined
           : {
-              mechanism: oneOf(env, 'HOTSPOTS_KAFKA_SASL_MECHANISM', 'plain', [
-                'plain',
-                'scram-sha-256',
-                'scram-sha-512',
-              ] as const),
-              username: text(env, 'HOTSPOTS_KAFKA_SASL_USERNAME', ''),
-              password: text(env, 'HOTSPOTS_KAFKA_SASL_PASSWORD', ''),
+              mechanism: saslMechanism,
+              username: read('HOTSPOTS_KAFKA_SASL_USERNAME'),
+              password: read('HOTSPOTS_KAFKA_SASL_PASSWORD'),
             },
     },
     clickhouse: {
-      url: clickhouseUrl,
-      username: text(env, 'HOTSPOTS_CLICKHOUSE_USER', 'default'),
-      password: text(env, 'HOTSPOTS_CLICKHOUSE_PASSWORD', ''),
-      database,
-      requestTimeoutMs: integer(env, 'HOTSPOTS_CLICKHOUSE_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
-      cluster,
+      url: read('HOTSPOTS_CLICKHOUSE_URL'),
+      username: read('HOTSPOTS_CLICKHOUSE_USER'),
+      password: read('HOTSPOTS_CLICKHOUSE_PASSWORD'),
+      database: read('HOTSPOTS_CLICKHOUSE_DATABASE'),
+      requestTimeoutMs: read('HOTSPOTS_CLICKHOUSE_REQUEST_TIMEOUT_MS'),
+      cluster: read('HOTSPOTS_CLICKHOUSE_CLUSTER'),
     },
-    labelMappings: parseLabelMappings(env.HOTSPOTS_LABEL_MAPPINGS),
-    agentTrustedTenant: trustedTenant(env),
-    deadLetterPrefix: text(env, 'HOTSPOTS_DEAD_LETTER_PREFIX', 'dead-letter/'),
+    labelMappings: read('HOTSPOTS_LABEL_MAPPINGS'),
+    agentTrustedTenant: read('HOTSPOTS_AGENT_TRUSTED_TENANT'),
+    deadLetterPrefix: read('HOTSPOTS_DEAD_LETTER_PREFIX'),
     consumer: {
-      insertChunkBytes: integer(env, 'HOTSPOTS_INSERT_CHUNK_BYTES', 16 * MiB, 64 * 1024, 1024 * MiB),
-      prefetch: integer(env, 'HOTSPOTS_CONSUMER_PREFETCH', 4, 1, 64),
-      pprofDecoder: oneOf(env, 'HOTSPOTS_PPROF_DECODER', 'wasm', ['wasm', 'js'] as const),
+      insertChunkBytes: read('HOTSPOTS_INSERT_CHUNK_BYTES'),
+      prefetch: read('HOTSPOTS_CONSUMER_PREFETCH'),
+      pprofDecoder: read('HOTSPOTS_PPROF_DECODER'),
     },
-    logLevel: oneOf(env, 'HOTSPOTS_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
+    logLevel: read('HOTSPOTS_LOG_LEVEL'),
   };
 }
