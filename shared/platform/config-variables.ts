@@ -40,6 +40,8 @@ export const configVariables = {
     syntax: apiKeysSyntax,
     parse: parseApiKeys,
     doc: 'API keys and the tenant each one stands for. Unset or empty means the local development key, so give every deployed stage its own (on AWS, an SSM reference as the `apiKeys` param)',
+    onAws:
+      'the `apiKeys` param; without it a placeholder that is no `key:tenant` pair, so the functions refuse to start',
   }),
   HOTSPOTS_AGENT_TRUSTED_TENANT: text({
     format: tenantName,

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../../infra/local/settings.js';
 import { ConfigError, loadConfig, parseApiKeys } from '../../shared/platform/config.js';
 
 const MiB = 1024 * 1024;
@@ -60,6 +63,13 @@ describe('loadConfig defaults', () => {
 
   it('maps the local development key to the default tenant when no keys are set', () => {
     expect(loadConfig({}).apiKeys).toEqual([{ key: 'local-dev-key', tenant: 'default' }]);
+  });
+
+  it('refuses to start with the placeholder an AWS stage deployed without the apiKeys param sets', () => {
+    const placeholder = /apiKeys: "([^"]+)"/.exec(readFileSync(join(repoRoot, 'serverless.yml'), 'utf8'))?.[1];
+
+    expect(placeholder).toBeDefined();
+    expect(() => loadConfig({ HOTSPOTS_API_KEYS: placeholder })).toThrow(/HOTSPOTS_API_KEYS/);
   });
 
   it('uses Kafka without TLS or SASL by default', () => {
