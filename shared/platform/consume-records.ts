@@ -1,4 +1,10 @@
-import { type DeadLetterSink, type DeadLetterSource, reasonOf, writeDeadLetter } from './dead-letters.js';
+import {
+  type DeadLetter,
+  type DeadLetterSink,
+  type DeadLetterSource,
+  reasonOf,
+  writeDeadLetter,
+} from './dead-letters.js';
 import { isRetriable } from './errors.js';
 import type { KafkaEventRecord } from './kafka-event.js';
 import type { Logger } from './logger.js';
@@ -16,6 +22,8 @@ export interface RecordHandling<E> {
   /** Tenant and id recorded in the dead letter when the envelope parsed. */
   identify(envelope: E): { tenant: string; id: string };
   handle(envelope: E, log: Logger): Promise<void>;
+  /** Told of each dead letter once it is written (the batch's metrics count them by reason). */
+  onDeadLetter?(letter: DeadLetter): void;
   /** Runs after the last record (writes what handle() buffered); its failures fail the batch. */
   finish?(): Promise<void>;
 }
@@ -46,6 +54,7 @@ export async function consumeRecords<E>(
         error,
       );
       deadLettered += 1;
+      handling.onDeadLetter?.(letter);
       log.warn(`${handling.source} record dead-lettered`, {
         error: letter.reason,
         id: identity?.id,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type BatchOutcome, writeBatchMetrics } from '../platform/batch-metrics.js';
 import { decompressBounded } from '../platform/compression.js';
 import { consumeRecords } from '../platform/consume-records.js';
 import { unprocessable } from '../platform/errors.js';
@@ -6,8 +7,8 @@ import type { KafkaEventRecord } from '../platform/kafka-event.js';
 import type { LabelMapping } from '../platform/labels.js';
 import type { Logger } from '../platform/logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platform/ports.js';
-import { sql, tuple } from '../platform/sql.js';
-import type { ExplodeLimits, ProfileDecoder } from '../pprof/index.js';
+import { type Sql, sql, tuple } from '../platform/sql.js';
+import type { DecodedBy, DecodedProfile, ExplodeLimits, ProfileDecoder } from '../pprof/index.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
 import { labelBytesWritten } from './rows/label-bytes.js';
 import { OrderedInserts } from './rows/ordered-inserts.js';
@@ -23,7 +24,7 @@ import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from './rows/
  * prefix in S3 and to the dead-letter topic (shared/platform/dead-letters.ts) and the batch goes on; a
  * transient failure (S3 or ClickHouse down) is thrown so that no offset is committed and the
  * whole batch comes back. Records already committed are skipped, so the retry does not double
- * count.
+ * count. Each batch, retried or not, ends with one metrics line (shared/platform/batch-metrics.ts).
  */
 export interface ProcessProfilesDeps {
   rawStore: RawPayloadStore;
@@ -117,11 +118,81 @@ const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // and current versions clamp them, so a profile dated outside 1970–2106 is refused, not misfiled.
 const MAX_DATETIME_SECONDS = 2 ** 32 - 1;
 
+/** What a batch measured besides its summary, for its metrics line. */
+interface BatchMeasures {
+  deadLettered: Map<string, number>;
+  decodedBy: Record<DecodedBy['decoder'], number>;
+  /** Profiles WebAssembly left to JavaScript. */
+  wasmLeft: number;
+  decodeMs: number;
+  insertMs: number;
+  sampleRows: number;
+}
+
+/** The database with the time its RowBinary inserts take added up (they run behind decoding). */
+function timingInserts(db: SqlDatabase, measures: BatchMeasures): SqlDatabase {
+  return {
+    query: <T>(statement: Sql) => db.query<T>(statement),
+    insert: (table, rows) => db.insert(table, rows),
+    async insertRowBinary(table, columns, rows) {
+      const started = performance.now();
+      try {
+        await db.insertRowBinary(table, columns, rows);
+      } finally {
+        measures.insertMs += performance.now() - started;
+      }
+    },
+    command: (statement) => db.command(statement),
+    ping: () => db.ping(),
+  };
+}
+
 export async function processProfileRecords(
   deps: ProcessProfilesDeps,
   records: readonly KafkaEventRecord[],
 ): Promise<BatchSummary> {
+  const started = performance.now();
   const summary: BatchSummary = { processed: 0, duplicate: 0, dead_lettered: 0 };
+  const measures: BatchMeasures = {
+    deadLettered: new Map(),
+    decodedBy: { wasm: 0, js: 0 },
+    wasmLeft: 0,
+    decodeMs: 0,
+    insertMs: 0,
+    sampleRows: 0,
+  };
+  let outcome: BatchOutcome = 'retried';
+  try {
+    await processBatch(deps, records, summary, measures);
+    outcome = 'completed';
+    return summary;
+  } finally {
+    writeBatchMetrics(deps.logger, {
+      consumer: 'profiles',
+      outcome,
+      endedAt: deps.now?.() ?? new Date(),
+      durationMs: performance.now() - started,
+      processed: summary.processed,
+      deadLettered: measures.deadLettered,
+      metrics: [
+        { name: 'Duplicates', unit: 'Count', value: summary.duplicate },
+        { name: 'ProfilesDecodedByWasm', unit: 'Count', value: measures.decodedBy.wasm },
+        { name: 'ProfilesDecodedByJs', unit: 'Count', value: measures.decodedBy.js },
+        { name: 'ProfilesWasmLeft', unit: 'Count', value: measures.wasmLeft },
+        { name: 'SampleRowsWritten', unit: 'Count', value: measures.sampleRows },
+        { name: 'DecodeTime', unit: 'Milliseconds', value: measures.decodeMs },
+        { name: 'InsertTime', unit: 'Milliseconds', value: measures.insertMs },
+      ],
+    });
+  }
+}
+
+async function processBatch(
+  deps: ProcessProfilesDeps,
+  records: readonly KafkaEventRecord[],
+  summary: BatchSummary,
+  measures: BatchMeasures,
+): Promise<void> {
   const envelopes = records.map(tryParse).filter((e): e is ProfileEnvelope => e !== undefined);
   const valid = envelopes.filter((e) => tenantPattern.test(e.tenant));
   const committed = await committedProfiles(deps.db, valid);
@@ -132,7 +203,7 @@ export async function processProfileRecords(
   );
   const chunkBytes = deps.insertChunkBytes ?? DEFAULT_CHUNK_BYTES;
   const writer = new ProfileBatchWriter(
-    new OrderedInserts(deps.db, chunkBytes),
+    new OrderedInserts(timingInserts(deps.db, measures), chunkBytes),
     chunkBytes,
     deps.insertedIds ?? createInsertedIds(INSERTED_IDS_PER_BATCH),
   );
@@ -163,22 +234,30 @@ export async function processProfileRecords(
           return;
         }
         const raw = await fetchRaw(envelope.s3.key);
-        const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
         const ingestId = randomUUID();
-        const exploded = deps.decoder.decodeProfile(
-          data,
-          {
-            tenant: envelope.tenant,
-            service: envelope.service,
-            env: envelope.env,
-            version: envelope.version,
-            profileId: envelope.profile_id,
-            ingestId,
-            fallbackStartSeconds: Math.floor(envelope.start ?? Date.parse(envelope.received_at) / 1000),
-          },
-          deps.labelMappingFor(envelope.tenant),
-          deps.limits,
-        );
+        const decodeStarted = performance.now();
+        let exploded: DecodedProfile;
+        try {
+          const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
+          exploded = deps.decoder.decodeProfile(
+            data,
+            {
+              tenant: envelope.tenant,
+              service: envelope.service,
+              env: envelope.env,
+              version: envelope.version,
+              profileId: envelope.profile_id,
+              ingestId,
+              fallbackStartSeconds: Math.floor(envelope.start ?? Date.parse(envelope.received_at) / 1000),
+            },
+            deps.labelMappingFor(envelope.tenant),
+            deps.limits,
+          );
+        } finally {
+          measures.decodeMs += performance.now() - decodeStarted;
+        }
+        measures.decodedBy[exploded.decodedBy.decoder] += 1;
+        if (exploded.decodedBy.wasmLeft !== undefined) measures.wasmLeft += 1;
         const startSeconds = Number(exploded.startNs / 1_000_000_000n);
         if (exploded.startNs < 0n || startSeconds > MAX_DATETIME_SECONDS) {
           throw unprocessable(
@@ -192,6 +271,7 @@ export async function processProfileRecords(
           );
         }
         await writer.add({ envelope, ingestId, exploded, startSeconds });
+        measures.sampleRows += exploded.compact.rowCount;
         // A later copy of the same profile in this batch is a duplicate of this one.
         committed.add(key);
         summary.processed += 1;
@@ -203,9 +283,11 @@ export async function processProfileRecords(
           ...(exploded.decodedBy.wasmLeft ? { wasm_left: exploded.decodedBy.wasmLeft } : {}),
         });
       },
+      onDeadLetter({ reason }) {
+        measures.deadLettered.set(reason.code, (measures.deadLettered.get(reason.code) ?? 0) + 1);
+      },
       finish: () => writer.finish(),
     },
   );
   summary.dead_lettered = deadLettered;
-  return summary;
 }

@@ -1,3 +1,4 @@
+import { type BatchOutcome, writeBatchMetrics } from '../platform/batch-metrics.js';
 import { consumeRecords } from '../platform/consume-records.js';
 import { HotspotsError, unprocessable } from '../platform/errors.js';
 import type { KafkaEventRecord } from '../platform/kafka-event.js';
@@ -19,7 +20,8 @@ import { partitionOf, type SpanLimits, type SpanRow, spanRow } from './span.js';
  *
  * Failures: a record that can never succeed (bad envelope, missing object, undecodable body) is
  * written under `<dead-letter prefix>spans/…` with its reason and the batch goes on; a transient
- * one (S3, ClickHouse) is thrown so that the whole batch is retried uncommitted.
+ * one (S3, ClickHouse) is thrown so that the whole batch is retried uncommitted. Each batch,
+ * retried or not, ends with one metrics line (shared/platform/batch-metrics.ts).
  */
 export interface ProcessSpansDeps {
   rawStore: RawPayloadStore;
@@ -83,7 +85,33 @@ export async function processSpanRecords(
   deps: ProcessSpansDeps,
   records: readonly KafkaEventRecord[],
 ): Promise<SpanBatchSummary> {
+  const started = performance.now();
   const summary: SpanBatchSummary = { processed: 0, dead_lettered: 0, spans: 0 };
+  const deadLettered = new Map<string, number>();
+  let outcome: BatchOutcome = 'retried';
+  try {
+    await processBatch(deps, records, summary, deadLettered);
+    outcome = 'completed';
+    return summary;
+  } finally {
+    writeBatchMetrics(deps.logger, {
+      consumer: 'spans',
+      outcome,
+      endedAt: deps.now?.() ?? new Date(),
+      durationMs: performance.now() - started,
+      processed: summary.processed,
+      deadLettered,
+      metrics: [{ name: 'SpansWritten', unit: 'Count', value: summary.spans }],
+    });
+  }
+}
+
+async function processBatch(
+  deps: ProcessSpansDeps,
+  records: readonly KafkaEventRecord[],
+  summary: SpanBatchSummary,
+  deadLetteredByReason: Map<string, number>,
+): Promise<void> {
   const { deadLettered } = await consumeRecords(
     {
       logger: deps.logger,
@@ -103,8 +131,10 @@ export async function processSpanRecords(
         summary.spans += count;
         log.info('span batch stored', { tenant: envelope.tenant, batch_id: envelope.batch_id, spans: count });
       },
+      onDeadLetter({ reason }) {
+        deadLetteredByReason.set(reason.code, (deadLetteredByReason.get(reason.code) ?? 0) + 1);
+      },
     },
   );
   summary.dead_lettered = deadLettered;
-  return summary;
 }
