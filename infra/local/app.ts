@@ -30,7 +30,12 @@ function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
 
 export async function startApp(
   settings: StackSettings,
-  options: { echo?: boolean; extraEnv?: Record<string, string> } = {},
+  options: {
+    echo?: boolean;
+    /** The app's own database, topics and consumer groups (appEnvironment), and logs in `app-<namespace>/`. */
+    namespace?: string;
+    extraEnv?: Record<string, string>;
+  } = {},
 ): Promise<RunningApp> {
   const { port, lambdaPort } = settings.api;
   for (const [p, variable] of [
@@ -41,11 +46,11 @@ export async function startApp(
       throw new Error(`port ${p} on ${settings.host} is taken; stop what uses it or choose another with ${variable}`);
     }
   }
-  const logDir = join(settings.dataDir, 'app');
+  const logDir = join(settings.dataDir, options.namespace === undefined ? 'app' : `app-${options.namespace}`);
   mkdirSync(logDir, { recursive: true });
   const env = {
     ...process.env,
-    ...appEnvironment(settings),
+    ...appEnvironment(settings, options.namespace),
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
     ...options.extraEnv,

@@ -4,6 +4,7 @@ import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { createClickHouseDatabase } from '../../shared/platform/adapters/clickhouse/database.js';
 import { createClusterDatabaseStatement } from '../../shared/platform/cluster-schema.js';
+import { type Config, loadConfig } from '../../shared/platform/config.js';
 import { createDatabaseStatement, type Migration, migrate } from '../../shared/platform/migrations.js';
 import { identifier, Sql } from '../../shared/platform/sql.js';
 import { repoRoot } from './settings.js';
@@ -57,11 +58,25 @@ export interface TopicDefinition {
   configs?: Record<string, string>;
 }
 
-export function topicDefinitions(): TopicDefinition[] {
-  return JSON.parse(readFileSync(join(repoRoot, 'infra', 'kafka', 'topics.json'), 'utf8')) as TopicDefinition[];
+export type TopicNames = Pick<Config['kafka'], 'profilesTopic' | 'spansTopic' | 'deadLetterTopic'>;
+
+/**
+ * The topics of infra/kafka/topics.json, which names them by their defaults; given `names` (a
+ * config's, e.g. a test run's own topics), the same topics under those names.
+ */
+export function topicDefinitions(names?: TopicNames): TopicDefinition[] {
+  const topics = JSON.parse(readFileSync(join(repoRoot, 'infra', 'kafka', 'topics.json'), 'utf8')) as TopicDefinition[];
+  if (names === undefined) return topics;
+  const defaults = loadConfig({}).kafka;
+  const renamed = new Map([
+    [defaults.profilesTopic, names.profilesTopic],
+    [defaults.spansTopic, names.spansTopic],
+    [defaults.deadLetterTopic, names.deadLetterTopic],
+  ]);
+  return topics.map((topic) => ({ ...topic, name: renamed.get(topic.name) ?? topic.name }));
 }
 
-/** Creates the topics of infra/kafka/topics.json that do not exist yet. */
+/** Creates the `topics` (by default those of infra/kafka/topics.json) that do not exist yet. */
 export async function createTopics(
   brokers: string[],
   topics: TopicDefinition[] = topicDefinitions(),

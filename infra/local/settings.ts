@@ -50,8 +50,13 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
   };
 }
 
-/** The HOTSPOTS_* variables the functions read (shared/platform/config.ts) for this local stack. */
-export function appEnvironment(settings: StackSettings): Record<string, string> {
+/**
+ * The HOTSPOTS_* variables the functions read (shared/platform/config.ts) for this local stack.
+ * With a `namespace` (`test-3100`), the ClickHouse database, the Kafka topics and the consumer
+ * groups are the namespace's own: a test run shares the servers of a running `npm start`, but no
+ * records and no rows, so neither consumes the other's envelopes nor counts the other's profiles.
+ */
+export function appEnvironment(settings: StackSettings, namespace?: string): Record<string, string> {
   return {
     HOTSPOTS_API_KEYS: settings.apiKeys,
     HOTSPOTS_RAW_BUCKET: settings.s3.bucket,
@@ -61,5 +66,21 @@ export function appEnvironment(settings: StackSettings): Record<string, string> 
     HOTSPOTS_KAFKA_BROKERS: `${settings.host}:${settings.kafka.port}`,
     HOTSPOTS_CLICKHOUSE_URL: `http://${settings.host}:${settings.clickhouse.httpPort}`,
     HOTSPOTS_CLICKHOUSE_DATABASE: 'hotspots',
+    ...(namespace === undefined ? {} : namespacedEnvironment(namespace)),
+  };
+}
+
+function namespacedEnvironment(namespace: string): Record<string, string> {
+  // One alphabet valid in a ClickHouse identifier (once '-' is '_'), a topic and a group name.
+  if (!/^[a-z0-9][a-z0-9-]{0,39}$/.test(namespace)) {
+    throw new Error(`namespace ${JSON.stringify(namespace)} must be lowercase letters, digits and '-'`);
+  }
+  return {
+    HOTSPOTS_CLICKHOUSE_DATABASE: `hotspots_${namespace.replaceAll('-', '_')}`,
+    HOTSPOTS_PROFILES_TOPIC: `hotspots.${namespace}.profiles`,
+    HOTSPOTS_SPANS_TOPIC: `hotspots.${namespace}.spans`,
+    HOTSPOTS_DEAD_LETTER_TOPIC: `hotspots.${namespace}.dead-letter`,
+    // The spans consumer joins `<group>.processSpans` (infra/local/event-source-main.ts).
+    HOTSPOTS_CONSUMER_GROUP: `hotspots-${namespace}`,
   };
 }

@@ -72,7 +72,8 @@ async function storeProfile(service: string, bytes: Uint8Array = buildCpuProfile
 function record(value: Buffer | string): KafkaEventRecord {
   offset += 1;
   return {
-    topic: 'hotspots.profiles',
+    // The run's own topic: it names the dead letters' S3 keys, which other runs must not overwrite.
+    topic: deps.config.kafka.profilesTopic,
     partition: 0,
     offset,
     timestamp: Date.now(),
@@ -170,14 +171,18 @@ describe('processProfileRecords', () => {
     const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
     const letter = JSON.parse(
       Buffer.from(
-        await deps.rawStore.get(`dead-letter/profiles/${tenant}/${day}/hotspots.profiles-0-${batch[1]?.offset}.json`),
+        await deps.rawStore.get(
+          `dead-letter/profiles/${tenant}/${day}/${deps.config.kafka.profilesTopic}-0-${batch[1]?.offset}.json`,
+        ),
       ).toString(),
     );
     expect(letter.reason.code).toBe('unprocessable');
     expect(letter.envelope.profile_id).toBe(corrupt.profile_id);
     const unparsed = JSON.parse(
       Buffer.from(
-        await deps.rawStore.get(`dead-letter/profiles/_unknown/${day}/hotspots.profiles-0-${notJson.offset}.json`),
+        await deps.rawStore.get(
+          `dead-letter/profiles/_unknown/${day}/${deps.config.kafka.profilesTopic}-0-${notJson.offset}.json`,
+        ),
       ).toString(),
     );
     expect(Buffer.from(unparsed.value_base64, 'base64').toString()).toBe('{"v":1,');

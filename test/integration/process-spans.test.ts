@@ -60,7 +60,7 @@ async function stored(format: SpanFormat, body: Uint8Array, spans: number): Prom
 function record(value: Buffer | string): KafkaEventRecord {
   offset += 1;
   return {
-    topic: 'hotspots.spans',
+    topic: deps.config.kafka.spansTopic,
     partition: 0,
     offset,
     timestamp: Date.now(),
@@ -195,7 +195,9 @@ describe('processSpanRecords', () => {
     const letter = async (r: KafkaEventRecord, who: string) =>
       JSON.parse(
         Buffer.from(
-          await deps.rawStore.get(`dead-letter/spans/${who}/2026/02/03/hotspots.spans-0-${r.offset}.json`),
+          await deps.rawStore.get(
+            `dead-letter/spans/${who}/2026/02/03/${deps.config.kafka.spansTopic}-0-${r.offset}.json`,
+          ),
         ).toString(),
       ) as { reason: { code: string; message: string }; value_base64: string };
     const [notJson, badBody, , gone] = batch as [
@@ -224,7 +226,7 @@ describe('processSpanRecords', () => {
       expect(error).toBeInstanceOf(HotspotsError);
       expect((error as HotspotsError).retriable).toBe(true);
       const letter = await deps.rawStore
-        .get(`dead-letter/spans/${tenant}/2026/02/03/hotspots.spans-0-${r.offset}.json`)
+        .get(`dead-letter/spans/${tenant}/2026/02/03/${deps.config.kafka.spansTopic}-0-${r.offset}.json`)
         .catch((e: HotspotsError) => e.code);
       expect(letter).toBe('not_found');
     } finally {

@@ -3,14 +3,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { type RunningApp, startApp } from '../../infra/local/app.js';
-import { createTopics, migrateClickHouse } from '../../infra/local/prepare.js';
+import { createTopics, migrateClickHouse, topicDefinitions } from '../../infra/local/prepare.js';
 import { appEnvironment, repoRoot, stackSettings } from '../../infra/local/settings.js';
 import { startStack, stopStack } from '../../infra/local/stack.js';
+import { loadConfig } from '../../shared/platform/config.js';
 
 /**
  * Starts the real local stack (or reuses a running one, e.g. from `npm start`), migrates it, and
  * runs the functions under serverless offline on their own port, so tests go through HTTP like an
- * agent and a user. Services this setup started are stopped at the end.
+ * agent and a user. Services this setup started are stopped at the end; the run's database and
+ * topics (named after the test port) stay, and the next run on that port reuses them.
  */
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,13 +32,14 @@ export default async function setup(project: TestProject) {
   const started = await startStack(settings, log);
   let app: RunningApp | undefined;
   try {
-    // A consumer group per test port: concurrent test runs (and `npm start`) each see every record.
-    const env: Record<string, string> = {
-      ...appEnvironment(settings),
-      HOTSPOTS_CONSUMER_GROUP: `hotspots-test-${port}`,
-    };
-    await migrateClickHouse(env.HOTSPOTS_CLICKHOUSE_URL ?? '', env.HOTSPOTS_CLICKHOUSE_DATABASE ?? 'hotspots');
-    await createTopics([env.HOTSPOTS_KAFKA_BROKERS ?? '']);
+    // The run's own database, topics and consumer groups (one set per test port): the servers may
+    // be those of a running `npm start`, whose event source must not consume the tests' envelopes
+    // (nor ours its), and whose profiles must not appear in the tests' answers.
+    const namespace = `test-${port}`;
+    const env = appEnvironment(settings, namespace);
+    const config = loadConfig(env);
+    await migrateClickHouse(config.clickhouse.url, config.clickhouse.database);
+    await createTopics(config.kafka.brokers, topicDefinitions(config.kafka));
     // `npm test` builds first; a bare `vitest run` on a fresh clone builds here (functions + UI).
     if (!existsSync(join(repoRoot, 'dist', 'functions')) || !existsSync(join(repoRoot, 'dist', 'web'))) {
       const build = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
@@ -44,10 +47,8 @@ export default async function setup(project: TestProject) {
     }
     // A smaller body limit than the default, so the 413 test need not send 10 MiB.
     app = await startApp(settings, {
-      extraEnv: {
-        HOTSPOTS_MAX_BODY_BYTES: String(testMaxBodyBytes),
-        HOTSPOTS_CONSUMER_GROUP: `hotspots-test-${port}`,
-      },
+      namespace,
+      extraEnv: { HOTSPOTS_MAX_BODY_BYTES: String(testMaxBodyBytes) },
     });
     log(`functions serving on ${app.url}`);
     project.provide('apiUrl', app.url);
