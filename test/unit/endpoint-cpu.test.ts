@@ -1,20 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError } from '../../shared/platform/errors.js';
 import { parseEndpointCpuQuery, shareOf } from '../../shared/query/endpoint-cpu.js';
+import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 
 const RUNS = { numRuns: 200 };
 const DAY = 24 * 3600;
-
-function errorOf(run: () => unknown): HotspotsError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected a HotspotsError');
-}
 
 describe('shareOf', () => {
   it('is 0 when the total is 0', () => {
@@ -87,37 +77,36 @@ describe('parseEndpointCpuQuery', () => {
   });
 
   it('refuses a missing service as bad_request', () => {
-    const error = errorOf(() => parseEndpointCpuQuery('acme', { ...window }, DAY));
-
-    expect([error.code, error.message]).toEqual(['bad_request', 'service is required']);
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', { ...window }, DAY), {
+      code: 'bad_request',
+      message: 'service is required',
+    });
   });
 
   it('refuses a blank service as bad_request', () => {
-    const error = errorOf(() => parseEndpointCpuQuery('acme', { service: '  ', ...window }, DAY));
-
-    expect(error.code).toBe('bad_request');
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', { service: '  ', ...window }, DAY), {
+      code: 'bad_request',
+    });
   });
 
   it('refuses a missing window as bad_request', () => {
-    const error = errorOf(() => parseEndpointCpuQuery('acme', { service: 'checkout' }, DAY));
-
-    expect([error.code, error.message]).toEqual(['bad_request', 'from and to are required']);
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', { service: 'checkout' }, DAY), {
+      code: 'bad_request',
+      message: 'from and to are required',
+    });
   });
 
   it('refuses a reversed window as bad_request', () => {
-    const error = errorOf(() =>
-      parseEndpointCpuQuery('acme', { service: 'checkout', from: window.to, to: window.from }, DAY),
+    expectHotspotsError(
+      () => parseEndpointCpuQuery('acme', { service: 'checkout', from: window.to, to: window.from }, DAY),
+      { code: 'bad_request' },
     );
-
-    expect(error.code).toBe('bad_request');
   });
 
   it('refuses a window wider than the maximum as bad_request', () => {
-    const error = errorOf(() => parseEndpointCpuQuery('acme', { service: 'checkout', ...window }, 3599));
-
-    expect([error.code, error.message]).toEqual([
-      'bad_request',
-      'time range is 3600 s, wider than the limit of 3599 s',
-    ]);
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', { service: 'checkout', ...window }, 3599), {
+      code: 'bad_request',
+      message: 'time range is 3600 s, wider than the limit of 3599 s',
+    });
   });
 });
