@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects: `unit` (pure logic, no network), `services` (integration and end-to-end tests
- * against the real ClickHouse, Kafka and S3 API server, started once by the global setup) and
- * `cluster` (a ZooKeeper + two-server ClickHouse cluster each test file starts on its own ports).
+ * Four projects: `unit` (pure logic, no network, nothing to install beyond npm), `toolchains` (tests
+ * that run the Go toolchain or the zstd CLI as the reference for what they check), `services`
+ * (integration and end-to-end tests against the real ClickHouse, Kafka and S3 API server, started
+ * once by the global setup) and `cluster` (a ZooKeeper + two-server ClickHouse cluster each test
+ * file starts on its own ports).
  */
 export default defineConfig({
   test: {
@@ -13,6 +15,13 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          testTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'toolchains',
+          include: ['test/toolchains/**/*.test.ts'],
           testTimeout: 180_000,
         },
       },

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createAuthenticator } from '../../shared/platform/auth.js';
-import { HotspotsError } from '../../shared/platform/errors.js';
+import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 
 const keys = [
   { key: 'acme-key-0001', tenant: 'acme' },
   { key: 'globex-key-0002', tenant: 'globex' },
 ];
-
-function errorOf(run: () => unknown): HotspotsError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected a HotspotsError');
-}
 
 describe('createAuthenticator', () => {
   const auth = createAuthenticator(keys);
@@ -53,9 +43,7 @@ describe('createAuthenticator', () => {
   });
 
   it('refuses a request without any key as unauthorized', () => {
-    const error = errorOf(() => auth.tenantOf({}));
-
-    expect([error.code, error.status, error.retriable]).toEqual(['unauthorized', 401, false]);
+    expectHotspotsError(() => auth.tenantOf({}), { code: 'unauthorized', status: 401, retriable: false });
   });
 
   it('says how to send a key when none was sent', () => {
@@ -63,50 +51,44 @@ describe('createAuthenticator', () => {
   });
 
   it('refuses an unknown key as unauthorized', () => {
-    const error = errorOf(() => auth.tenantOf({ authorization: 'Bearer not-a-known-key' }));
-
-    expect([error.code, error.message]).toEqual(['unauthorized', 'invalid API key']);
+    expectHotspotsError(() => auth.tenantOf({ authorization: 'Bearer not-a-known-key' }), {
+      code: 'unauthorized',
+      message: 'invalid API key',
+    });
   });
 
   it('refuses a key that only differs in case', () => {
-    const error = errorOf(() => auth.tenantOf({ 'dd-api-key': 'ACME-KEY-0001' }));
-
-    expect(error.code).toBe('unauthorized');
+    expectHotspotsError(() => auth.tenantOf({ 'dd-api-key': 'ACME-KEY-0001' }), { code: 'unauthorized' });
   });
 
   it('refuses a prefix of a known key', () => {
-    const error = errorOf(() => auth.tenantOf({ 'dd-api-key': 'acme-key-000' }));
-
-    expect(error.code).toBe('unauthorized');
+    expectHotspotsError(() => auth.tenantOf({ 'dd-api-key': 'acme-key-000' }), { code: 'unauthorized' });
   });
 
   it('refuses an empty Bearer token as a missing key', () => {
-    const error = errorOf(() => auth.tenantOf({ authorization: 'Bearer ' }));
-
-    expect([error.code, error.message]).toEqual(['unauthorized', expect.stringMatching(/missing API key/)]);
+    expectHotspotsError(() => auth.tenantOf({ authorization: 'Bearer ' }), {
+      code: 'unauthorized',
+      message: /missing API key/,
+    });
   });
 
   it('refuses a blank DD-API-KEY as a missing key', () => {
-    const error = errorOf(() => auth.tenantOf({ 'dd-api-key': '   ' }));
-
-    expect(error.message).toMatch(/missing API key/);
+    expectHotspotsError(() => auth.tenantOf({ 'dd-api-key': '   ' }), { message: /missing API key/ });
   });
 
   it('reads header names only in lower case, as the HTTP adapter passes them', () => {
-    const error = errorOf(() => auth.tenantOf({ Authorization: 'Bearer acme-key-0001' }));
-
-    expect(error.code).toBe('unauthorized');
+    expectHotspotsError(() => auth.tenantOf({ Authorization: 'Bearer acme-key-0001' }), { code: 'unauthorized' });
   });
 
   it('does not echo the presented key in its error', () => {
-    const error = errorOf(() => auth.tenantOf({ 'dd-api-key': 'leaked-secret-123' }));
+    const error = expectHotspotsError(() => auth.tenantOf({ 'dd-api-key': 'leaked-secret-123' }));
 
     expect(error.message).not.toContain('leaked-secret-123');
   });
 
   it('refuses every key when it was built without any', () => {
-    const error = errorOf(() => createAuthenticator([]).tenantOf({ 'dd-api-key': 'acme-key-0001' }));
-
-    expect(error.code).toBe('unauthorized');
+    expectHotspotsError(() => createAuthenticator([]).tenantOf({ 'dd-api-key': 'acme-key-0001' }), {
+      code: 'unauthorized',
+    });
   });
 });

@@ -4,22 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import { decodeDatadogTraces } from '../../shared/spans/datadog.js';
 import type { SpanLimits } from '../../shared/spans/span.js';
+import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 import { ddSpan, encodeV04, encodeV05 } from '../support/trace-payloads.js';
 
 const limits: SpanLimits = { maxSpansPerPayload: 1000, maxTagsPerSpan: 64, maxStringBytes: 1000 };
 const v04 = (bytes: Uint8Array, l: SpanLimits = limits) => decodeDatadogTraces(bytes, 'v0.4', l);
 const v05 = (bytes: Uint8Array, l: SpanLimits = limits) => decodeDatadogTraces(bytes, 'v0.5', l);
 const START = 1_700_000_000_123_456_789n;
-
-function refusal(run: () => unknown): { status: number; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return { status: error.status, message: error.message };
-    throw error;
-  }
-  throw new Error('expected the payload to be refused');
-}
 
 describe('decodeDatadogTraces v0.4', () => {
   it('decodes every stored field of a span', () => {
@@ -171,15 +162,15 @@ describe('decodeDatadogTraces v0.4', () => {
   });
 
   it('refuses a body that is not msgpack', () => {
-    expect(refusal(() => v04(new Uint8Array([0x91, 0xc1])))).toMatchObject({ status: 400 });
+    expectHotspotsError(() => v04(new Uint8Array([0x91, 0xc1])), { status: 400 });
   });
 
   it('refuses trailing bytes after the payload', () => {
-    expect(refusal(() => v04(new Uint8Array([0x90, 0x90]))).message).toMatch(/not valid msgpack/);
+    expectHotspotsError(() => v04(new Uint8Array([0x90, 0x90])), { message: /not valid msgpack/ });
   });
 
   it('refuses a top-level map', () => {
-    expect(refusal(() => v04(encode({ a: 1 }))).message).toBe('the body must be an array of traces, got a map');
+    expectHotspotsError(() => v04(encode({ a: 1 })), { message: 'the body must be an array of traces, got a map' });
   });
 
   it('names the span and field of a wrongly typed id', () => {
@@ -195,7 +186,7 @@ describe('decodeDatadogTraces v0.4', () => {
       },
     );
 
-    expect(refusal(() => v04(bytes))).toEqual({
+    expectHotspotsError(() => v04(bytes), {
       status: 400,
       message: 'trace 0 span 1.span_id must be an unsigned 64-bit integer, got a string',
     });
@@ -204,42 +195,43 @@ describe('decodeDatadogTraces v0.4', () => {
   it('refuses a float where an integer belongs', () => {
     const bytes = encode([[{ trace_id: 1, span_id: 2, start: 1.5 }]]);
 
-    expect(refusal(() => v04(bytes)).message).toBe('trace 0 span 0.start must be a 64-bit integer, got float 1.5');
+    expectHotspotsError(() => v04(bytes), { message: 'trace 0 span 0.start must be a 64-bit integer, got float 1.5' });
   });
 
   it('refuses a meta value that is not a string', () => {
     const bytes = encode([[{ trace_id: 1, span_id: 2, start: START, meta: { env: 3 } }]], { useBigInt64: true });
 
-    expect(refusal(() => v04(bytes)).message).toBe('trace 0 span 0.meta.env must be a string, got integer 3');
+    expectHotspotsError(() => v04(bytes), { message: 'trace 0 span 0.meta.env must be a string, got integer 3' });
   });
 
   it('refuses a span that is not a map', () => {
-    expect(refusal(() => v04(encode([[[1, 2]]]))).message).toBe('trace 0 span 0 must be a map, got an array');
+    expectHotspotsError(() => v04(encode([[[1, 2]]])), { message: 'trace 0 span 0 must be a map, got an array' });
   });
 
   it('refuses a zero span id', () => {
-    expect(refusal(() => v04(encodeV04([[ddSpan({ span_id: 0n })]]))).message).toBe(
-      'trace 0 span 0: span_id must not be 0',
-    );
+    expectHotspotsError(() => v04(encodeV04([[ddSpan({ span_id: 0n })]])), {
+      message: 'trace 0 span 0: span_id must not be 0',
+    });
   });
 
   it('refuses a start before 2000', () => {
-    expect(refusal(() => v04(encodeV04([[ddSpan({ start: 1_000n })]]))).message).toMatch(/outside 2000-01-01/);
+    expectHotspotsError(() => v04(encodeV04([[ddSpan({ start: 1_000n })]])), { message: /outside 2000-01-01/ });
   });
 
   it('refuses a negative duration', () => {
-    expect(refusal(() => v04(encodeV04([[ddSpan({ duration: -1n })]]))).message).toMatch(/negative/);
+    expectHotspotsError(() => v04(encodeV04([[ddSpan({ duration: -1n })]])), { message: /negative/ });
   });
 
   it('refuses more spans than the limit with 413', () => {
     const spans = Array.from({ length: 4 }, (_, i) => ddSpan({ span_id: BigInt(i + 1) }));
 
-    expect(
-      refusal(() => v04(encodeV04([spans.slice(0, 2), spans.slice(2)]), { ...limits, maxSpansPerPayload: 3 })),
-    ).toEqual({
-      status: 413,
-      message: 'payload has 4 spans, above the limit of 3',
-    });
+    expectHotspotsError(
+      () => v04(encodeV04([spans.slice(0, 2), spans.slice(2)]), { ...limits, maxSpansPerPayload: 3 }),
+      {
+        status: 413,
+        message: 'payload has 4 spans, above the limit of 3',
+      },
+    );
   });
 
   it('accepts exactly the span limit', () => {
@@ -251,7 +243,7 @@ describe('decodeDatadogTraces v0.4', () => {
   it('refuses a span with more tags than the limit', () => {
     const meta = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`k${i}`, 'v']));
 
-    expect(refusal(() => v04(encodeV04([[ddSpan({ meta, metrics: {} })]]), { ...limits, maxTagsPerSpan: 4 }))).toEqual({
+    expectHotspotsError(() => v04(encodeV04([[ddSpan({ meta, metrics: {} })]]), { ...limits, maxTagsPerSpan: 4 }), {
       status: 400,
       message: 'trace 0 span 0 has 5 tags, above the limit of 4 per span',
     });
@@ -301,23 +293,23 @@ describe('decodeDatadogTraces v0.5', () => {
   it('refuses a span that is not a 12-element array', () => {
     const bytes = encode([['', 'svc'], [[[1, 1, 1, 1, 1, 1, 1, 1, 1, {}, {}]]]]);
 
-    expect(refusal(() => v05(bytes)).message).toBe(
-      'trace 0 span 0 must be an array of exactly 12 elements, got an array',
-    );
+    expectHotspotsError(() => v05(bytes), {
+      message: 'trace 0 span 0 must be an array of exactly 12 elements, got an array',
+    });
   });
 
   it('refuses a string index outside the table', () => {
     const bytes = encode([['', 'svc'], [[[9, 1, 1, 1, 2, 0, START, 1, 0, {}, {}, 0]]]], { useBigInt64: true });
 
-    expect(refusal(() => v05(bytes)).message).toBe(
-      'trace 0 span 0[0] service: string table index 9 is out of range (2 strings)',
-    );
+    expectHotspotsError(() => v05(bytes), {
+      message: 'trace 0 span 0[0] service: string table index 9 is out of range (2 strings)',
+    });
   });
 
   it('refuses a body that is not [string table, traces]', () => {
-    expect(refusal(() => v05(encode([[]]))).message).toBe(
-      'a v0.5 body must be an array of [string table, traces], got an array',
-    );
+    expectHotspotsError(() => v05(encode([[]])), {
+      message: 'a v0.5 body must be an array of [string table, traces], got an array',
+    });
   });
 
   it('accepts an empty v0.5 payload', () => {

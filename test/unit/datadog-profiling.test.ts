@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { AgentRequest } from '../../shared/agents/agent-upload.js';
 import { ingestDatadogProfiles } from '../../shared/agents/datadog-intake.js';
@@ -16,6 +15,7 @@ import { HotspotsError } from '../../shared/platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../../shared/platform/ports.js';
 import { parseEnvelope } from '../../shared/profiles/envelope.js';
 import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
+import { expectHotspotsError, expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
 import { buildMultipart, eventPart, filePart, type PartSpec } from '../support/multipart-builder.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 
@@ -28,7 +28,8 @@ const limits = { maxParts: 16, maxPartBytes: 1024 * 1024, maxTags: 32, maxEndpoi
 const cpu = gzipSync(
   buildCpuProfile({ samples: [{ stack: ['main.main'], cpuNs: 10_000_000n, labels: { 'span id': '1' } }] }),
 );
-const heapZstd = execFileSync('zstd', ['-c', '-q'], { input: buildHeapProfile() });
+// dd-trace-go sends its delta heap profile zstd-compressed.
+const heapZstd = zstdCompressSync(buildHeapProfile());
 const goroutines = buildGoroutineProfile();
 const metrics = Buffer.from('[["go_num_goroutine",12]]');
 const tagsProfiler =
@@ -60,16 +61,6 @@ async function parse(parts: PartSpec[]) {
   return parseDatadogUpload(await parseMultipart(body.body, body.contentType, limits), limits);
 }
 
-async function errorOf(run: () => unknown): Promise<HotspotsError> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected a HotspotsError');
-}
-
 describe('parseTagsProfiler', () => {
   it('splits one comma-joined string into k:v tags, at the first colon', () => {
     expect(parseTagsProfiler('service:a,url:http://x:8080/y,env:prod', 10)).toEqual({
@@ -87,14 +78,12 @@ describe('parseTagsProfiler', () => {
     expect(parseTagsProfiler('service:from-dd-tags,service:checkout', 10).service).toBe('checkout');
   });
 
-  it('refuses more tags than the limit with 400', async () => {
-    const error = await errorOf(() => parseTagsProfiler('a:1,b:2,c:3', 2));
-
-    expect([error.status, error.message]).toEqual([400, expect.stringContaining('limit of 2')]);
+  it('refuses more tags than the limit with 400', () => {
+    expectHotspotsError(() => parseTagsProfiler('a:1,b:2,c:3', 2), { status: 400, message: /limit of 2/ });
   });
 
-  it('refuses control characters in a tag with 400', async () => {
-    expect((await errorOf(() => parseTagsProfiler('service:a\u0007b', 10))).status).toBe(400);
+  it('refuses control characters in a tag with 400', () => {
+    expectHotspotsError(() => parseTagsProfiler('service:a\u0007b', 10), { status: 400 });
   });
 });
 
@@ -106,12 +95,12 @@ describe('parseEndpointCounts', () => {
     });
   });
 
-  it.each([[-1], [1.5], ['3'], [9_007_199_254_740_992]])('refuses %s hits with 400', async (hits) => {
-    expect((await errorOf(() => parseEndpointCounts({ 'GET /a': hits }, 10))).status).toBe(400);
+  it.each([[-1], [1.5], ['3'], [9_007_199_254_740_992]])('refuses %s hits with 400', (hits) => {
+    expectHotspotsError(() => parseEndpointCounts({ 'GET /a': hits }, 10), { status: 400 });
   });
 
-  it('refuses more entries than the limit with 413', async () => {
-    expect((await errorOf(() => parseEndpointCounts({ a: 1, b: 2, c: 3 }, 2))).status).toBe(413);
+  it('refuses more entries than the limit with 413', () => {
+    expectHotspotsError(() => parseEndpointCounts({ a: 1, b: 2, c: 3 }, 2), { status: 413 });
   });
 });
 
@@ -151,21 +140,20 @@ describe('parseDatadogUpload, current layout (v1.42+: attachments then event.jso
   });
 
   it('refuses an upload without the event part (and without old form fields) with 400', async () => {
-    const error = await errorOf(() => parse(currentParts().slice(0, -1)));
-
-    expect([error.status, error.message]).toEqual([400, expect.stringContaining('no event part')]);
+    await expectHotspotsErrorAsync(() => parse(currentParts().slice(0, -1)), { status: 400, message: /no event part/ });
   });
 
   it('refuses an event that is not JSON with 400', async () => {
     const parts = [...currentParts().slice(0, -1), { name: 'event', filename: 'event.json', body: '{"start":' }];
 
-    expect((await errorOf(() => parse(parts))).status).toBe(400);
+    await expectHotspotsErrorAsync(() => parse(parts), { status: 400 });
   });
 
   it('refuses an event whose tags carry no service with 400', async () => {
-    const error = await errorOf(() => parse(currentParts({ tags_profiler: 'env:prod,host:a' })));
-
-    expect([error.status, error.message]).toEqual([400, expect.stringContaining('service')]);
+    await expectHotspotsErrorAsync(() => parse(currentParts({ tags_profiler: 'env:prod,host:a' })), {
+      status: 400,
+      message: /service/,
+    });
   });
 
   it.each([
@@ -173,22 +161,21 @@ describe('parseDatadogUpload, current layout (v1.42+: attachments then event.jso
     ['end not a time', { end: 'yesterday' }],
     ['end before start', { end: '2026-11-24T09:00:00Z' }],
   ])('refuses an event with %s with 400', async (_what, overrides) => {
-    expect((await errorOf(() => parse(currentParts(overrides)))).status).toBe(400);
+    await expectHotspotsErrorAsync(() => parse(currentParts(overrides)), { status: 400 });
   });
 
   it('refuses an event listing an attachment that no part carries with 400', async () => {
-    const error = await errorOf(() => parse(currentParts({ attachments: ['cpu.pprof', 'delta-mutex.pprof'] })));
-
-    expect([error.status, error.message]).toEqual([400, expect.stringContaining('delta-mutex.pprof')]);
+    await expectHotspotsErrorAsync(() => parse(currentParts({ attachments: ['cpu.pprof', 'delta-mutex.pprof'] })), {
+      status: 400,
+      message: /delta-mutex\.pprof/,
+    });
   });
 
   it('refuses a pprof attachment in an unknown compression with 415, naming it', async () => {
     const bzip2 = Buffer.from('BZh91AY&SY\u0000\u0001', 'latin1');
     const parts = [filePart('cpu.pprof', bzip2), eventPart(event({ attachments: ['cpu.pprof'] }))];
 
-    const error = await errorOf(() => parse(parts));
-
-    expect([error.status, error.message]).toEqual([415, expect.stringContaining('bzip2')]);
+    await expectHotspotsErrorAsync(() => parse(parts), { status: 415, message: /bzip2/ });
   });
 
   it('refuses a pprof attachment that is neither compressed nor a pprof with 415', async () => {
@@ -197,25 +184,25 @@ describe('parseDatadogUpload, current layout (v1.42+: attachments then event.jso
       eventPart(event({ attachments: ['cpu.pprof'] })),
     ];
 
-    expect((await errorOf(() => parse(parts))).status).toBe(415);
+    await expectHotspotsErrorAsync(() => parse(parts), { status: 415 });
   });
 
   it('refuses an empty pprof attachment with 400', async () => {
     const parts = [filePart('cpu.pprof', Buffer.alloc(0)), eventPart(event({ attachments: ['cpu.pprof'] }))];
 
-    expect((await errorOf(() => parse(parts))).status).toBe(400);
+    await expectHotspotsErrorAsync(() => parse(parts), { status: 400 });
   });
 
   it('refuses an attachment name that could escape its S3 prefix with 400', async () => {
     const parts = [filePart('../cpu.pprof', cpu), eventPart(event({ attachments: [] }))];
 
-    expect((await errorOf(() => parse(parts))).status).toBe(400);
+    await expectHotspotsErrorAsync(() => parse(parts), { status: 400 });
   });
 
   it('refuses an upload whose only attachment is not a profile with 400', async () => {
     const parts = [filePart('metrics.json', metrics), eventPart(event({ attachments: ['metrics.json'] }))];
 
-    expect((await errorOf(() => parse(parts))).status).toBe(400);
+    await expectHotspotsErrorAsync(() => parse(parts), { status: 400 });
   });
 });
 
@@ -279,17 +266,17 @@ describe('parseDatadogUpload, older layouts', () => {
   });
 
   it('refuses a v1.23 data[i] part without its types[i] with 400', async () => {
-    const error = await errorOf(() =>
-      parse([
-        { name: 'format', body: 'pprof' },
-        { name: 'recording-start', body: '2026-11-24T10:00:00Z' },
-        { name: 'recording-end', body: '2026-11-24T10:01:00Z' },
-        { name: 'tags[]', body: 'service:legacy' },
-        { name: 'data[0]', filename: 'pprof-data', body: cpu },
-      ]),
+    await expectHotspotsErrorAsync(
+      () =>
+        parse([
+          { name: 'format', body: 'pprof' },
+          { name: 'recording-start', body: '2026-11-24T10:00:00Z' },
+          { name: 'recording-end', body: '2026-11-24T10:01:00Z' },
+          { name: 'tags[]', body: 'service:legacy' },
+          { name: 'data[0]', filename: 'pprof-data', body: cpu },
+        ]),
+      { status: 400, message: /types\[0\]/ },
     );
-
-    expect([error.status, error.message]).toEqual([400, expect.stringContaining('types[0]')]);
   });
 
   it.each([
@@ -419,55 +406,54 @@ describe('ingestDatadogProfiles', () => {
       eventPart(event({ attachments: ['cpu.pprof', 'delta-heap.pprof'] })),
     ];
 
-    const error = await errorOf(() => ingestDatadogProfiles(intakeDeps(ports), request(parts)));
+    await expectHotspotsErrorAsync(() => ingestDatadogProfiles(intakeDeps(ports), request(parts)), { status: 415 });
 
-    expect([error.status, ports.calls]).toEqual([415, []]);
+    expect(ports.calls).toEqual([]);
   });
 
   it('publishes nothing when storing an attachment fails (503, retried by the agent)', async () => {
     const ports = fakes({ failPutAt: 2 });
 
-    const error = await errorOf(() => ingestDatadogProfiles(intakeDeps(ports), request(currentParts())));
+    await expectHotspotsErrorAsync(() => ingestDatadogProfiles(intakeDeps(ports), request(currentParts())), {
+      status: 503,
+    });
 
-    expect([error.status, ports.messages]).toEqual([503, []]);
+    expect(ports.messages).toEqual([]);
   });
 
   it('refuses a non-multipart content type with 415', async () => {
-    const error = await errorOf(() =>
-      ingestDatadogProfiles(intakeDeps(fakes()), request(currentParts(), { contentType: 'application/json' })),
+    await expectHotspotsErrorAsync(
+      () => ingestDatadogProfiles(intakeDeps(fakes()), request(currentParts(), { contentType: 'application/json' })),
+      { status: 415 },
     );
-
-    expect(error.status).toBe(415);
   });
 
   it('refuses a body the gateway passed as text with 415', async () => {
-    const error = await errorOf(() =>
-      ingestDatadogProfiles(intakeDeps(fakes()), request(currentParts(), { bodyIsBinary: false })),
+    await expectHotspotsErrorAsync(
+      () => ingestDatadogProfiles(intakeDeps(fakes()), request(currentParts(), { bodyIsBinary: false })),
+      { status: 415, message: /as text/ },
     );
-
-    expect([error.status, error.message]).toEqual([415, expect.stringContaining('as text')]);
   });
 
   it('refuses a body above the body limit with 413', async () => {
-    const error = await errorOf(() => ingestDatadogProfiles(intakeDeps(fakes(), {}, 1024), request(currentParts())));
-
-    expect(error.status).toBe(413);
+    await expectHotspotsErrorAsync(
+      () => ingestDatadogProfiles(intakeDeps(fakes(), {}, 1024), request(currentParts())),
+      { status: 413 },
+    );
   });
 
   it('refuses an attachment above the part limit with 413', async () => {
-    const error = await errorOf(() =>
-      ingestDatadogProfiles(intakeDeps(fakes(), { maxPartBytes: 100 }), request(currentParts())),
+    await expectHotspotsErrorAsync(
+      () => ingestDatadogProfiles(intakeDeps(fakes(), { maxPartBytes: 100 }), request(currentParts())),
+      { status: 413, message: /larger than 100 bytes/ },
     );
-
-    expect([error.status, error.message]).toEqual([413, expect.stringContaining('larger than 100 bytes')]);
   });
 
   it('refuses more parts than the limit with 413', async () => {
-    const error = await errorOf(() =>
-      ingestDatadogProfiles(intakeDeps(fakes(), { maxParts: 4 }), request(currentParts())),
+    await expectHotspotsErrorAsync(
+      () => ingestDatadogProfiles(intakeDeps(fakes(), { maxParts: 4 }), request(currentParts())),
+      { status: 413 },
     );
-
-    expect(error.status).toBe(413);
   });
 });
 
@@ -541,7 +527,7 @@ describe('envelope fields of the agent intakes', () => {
     [{ endpoint_counts: [] }],
     [{ endpoint_counts: { 'GET /a': -1 } }],
     [{ endpoint_counts: { 'GET /a': '3' } }],
-  ])('treats %j as poison (unprocessable)', async (extra) => {
-    expect((await errorOf(() => parse(extra))).code).toBe('unprocessable');
+  ])('treats %j as poison (unprocessable)', (extra) => {
+    expectHotspotsError(() => parse(extra), { code: 'unprocessable' });
   });
 });

@@ -1,20 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError } from '../../shared/platform/errors.js';
-import { parseEndpointCpuQuery, shareOf } from '../../shared/query/endpoint-cpu.js';
+import {
+  type EndpointCpuQuery,
+  endpointCpu,
+  endpointCpuStatements,
+  parseEndpointCpuQuery,
+  shareOf,
+} from '../../shared/query/endpoint-cpu.js';
+import { expectHotspotsError } from '../support/expect-hotspots-error.js';
+import { createFakeSqlDatabase } from '../support/fake-sql-database.js';
 
 const RUNS = { numRuns: 200 };
 const DAY = 24 * 3600;
-
-function errorOf(run: () => unknown): HotspotsError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected a HotspotsError');
-}
 
 describe('shareOf', () => {
   it('is 0 when the total is 0', () => {
@@ -87,37 +84,145 @@ describe('parseEndpointCpuQuery', () => {
   });
 
   it('refuses a missing service as bad_request', () => {
-    const error = errorOf(() => parseEndpointCpuQuery('acme', { ...window }, DAY));
-
-    expect([error.code, error.message]).toEqual(['bad_request', 'service is required']);
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', { ...window }, DAY), {
+      code: 'bad_request',
+      message: 'service is required',
+    });
   });
 
   it('refuses a blank service as bad_request', () => {
-    const error = errorOf(() => parseEndpointCpuQuery('acme', { service: '  ', ...window }, DAY));
-
-    expect(error.code).toBe('bad_request');
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', { service: '  ', ...window }, DAY), {
+      code: 'bad_request',
+    });
   });
 
   it('refuses a missing window as bad_request', () => {
-    const error = errorOf(() => parseEndpointCpuQuery('acme', { service: 'checkout' }, DAY));
-
-    expect([error.code, error.message]).toEqual(['bad_request', 'from and to are required']);
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', { service: 'checkout' }, DAY), {
+      code: 'bad_request',
+      message: 'from and to are required',
+    });
   });
 
   it('refuses a reversed window as bad_request', () => {
-    const error = errorOf(() =>
-      parseEndpointCpuQuery('acme', { service: 'checkout', from: window.to, to: window.from }, DAY),
+    expectHotspotsError(
+      () => parseEndpointCpuQuery('acme', { service: 'checkout', from: window.to, to: window.from }, DAY),
+      { code: 'bad_request' },
     );
-
-    expect(error.code).toBe('bad_request');
   });
 
   it('refuses a window wider than the maximum as bad_request', () => {
-    const error = errorOf(() => parseEndpointCpuQuery('acme', { service: 'checkout', ...window }, 3599));
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', { service: 'checkout', ...window }, 3599), {
+      code: 'bad_request',
+      message: 'time range is 3600 s, wider than the limit of 3599 s',
+    });
+  });
+});
 
-    expect([error.code, error.message]).toEqual([
-      'bad_request',
-      'time range is 3600 s, wider than the limit of 3599 s',
+const query: EndpointCpuQuery = { tenant: 'acme', service: 'checkout', from: 1_795_514_400, to: 1_795_518_000 };
+
+/** SQL text on one line, so fragments can be looked for whatever the indentation. */
+const flat = (text: string): string => text.replace(/\s+/g, ' ').replace(/\( /g, '(').trim();
+
+describe('endpointCpuStatements', () => {
+  it('sums CPU per endpoint label from the endpoint roll-up, heaviest first, one row past the limit', () => {
+    const { byEndpoint } = endpointCpuStatements(query, 50);
+
+    expect(flat(byEndpoint.text)).toMatch(
+      /^SELECT if\(labelled = 1, endpoint_name, NULL\) AS endpoint_label, toString\(sum\(value\)\) AS cpu_ns FROM cpu_by_endpoint WHERE .* GROUP BY endpoint_label ORDER BY sum\(value\) DESC, endpoint_label LIMIT 51$/,
+    );
+  });
+
+  it('reads the total from the same rows as the split, so the shares add up', () => {
+    const { byEndpoint, total } = endpointCpuStatements(query, 50);
+    const [, totalWhere] = flat(total.text).split(' FROM cpu_by_endpoint WHERE ');
+
+    expect(totalWhere).toMatch(/^tenant = 'acme' AND service = 'checkout' .* GROUP BY profile_id\)$/);
+    expect(flat(byEndpoint.text)).toContain(`FROM cpu_by_endpoint WHERE ${totalWhere} GROUP BY endpoint_label`);
+  });
+
+  it('counts requests of the same committed profiles, narrowed like the CPU', () => {
+    const { requests } = endpointCpuStatements({ ...query, env: 'prod', version: '1.2.3' }, 50);
+
+    expect(flat(requests.text)).toContain(
+      "FROM endpoint_counts WHERE tenant = 'acme' AND service = 'checkout' AND ts >= toDateTime(1795514400) AND ts < toDateTime(1795518000) AND env = 'prod' AND version = '1.2.3' AND ingest_id IN (SELECT argMax(ingest_id, (committed_ns, ingest_id)) FROM profiles",
+    );
+  });
+});
+
+describe('endpointCpu', () => {
+  const rows = [
+    { endpoint_label: 'GET /cart', cpu_ns: '600' },
+    { endpoint_label: null, cpu_ns: '300' },
+    { endpoint_label: 'POST /orders', cpu_ns: '100' },
+  ];
+
+  function database(counts: object[] = [], total = '1000') {
+    return createFakeSqlDatabase([
+      [/AS endpoint_label/, rows],
+      [/FROM endpoint_counts/, counts],
+      [/AS cpu_ns FROM/, [{ cpu_ns: total }]],
     ]);
+  }
+
+  it('gives each endpoint its CPU and its share of the total, unlabelled CPU as endpoint null', async () => {
+    const result = await endpointCpu(database(), query, 10);
+
+    expect(result.endpoints).toEqual([
+      { endpoint: 'GET /cart', cpu_ns: 600n, share: 0.6 },
+      { endpoint: null, cpu_ns: 300n, share: 0.3 },
+      { endpoint: 'POST /orders', cpu_ns: 100n, share: 0.1 },
+    ]);
+  });
+
+  it('answers the window in ISO 8601 and the total in nanoseconds', async () => {
+    const result = await endpointCpu(database(), query, 10);
+
+    expect([result.from, result.to, result.total_cpu_ns, result.sample_type]).toEqual([
+      '2026-11-24T10:00:00.000Z',
+      '2026-11-24T11:00:00.000Z',
+      1000n,
+      'cpu/nanoseconds',
+    ]);
+  });
+
+  it('adds requests and CPU per request where the profiler counted hits', async () => {
+    const result = await endpointCpu(database([{ endpoint: 'GET /cart', requests: '7' }]), query, 10);
+
+    expect(result.endpoints[0]).toEqual({
+      endpoint: 'GET /cart',
+      cpu_ns: 600n,
+      share: 0.6,
+      requests: 7n,
+      cpu_ns_per_request: 85.714,
+    });
+  });
+
+  it('gives no requests to an endpoint counted zero times, nor to unlabelled CPU', async () => {
+    const counts = [
+      { endpoint: 'POST /orders', requests: '0' },
+      { endpoint: '', requests: '5' },
+    ];
+
+    const result = await endpointCpu(database(counts), query, 10);
+
+    expect(result.endpoints.map((e) => e.requests)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('keeps at most the row limit and says it truncated', async () => {
+    const result = await endpointCpu(database(), query, 2);
+
+    expect([result.endpoints.map((e) => e.endpoint), result.truncated]).toEqual([['GET /cart', null], true]);
+  });
+
+  it('answers zero shares for a window without CPU', async () => {
+    const db = createFakeSqlDatabase([
+      [/AS endpoint_label/, []],
+      [/FROM endpoint_counts/, []],
+      [/AS cpu_ns FROM/, []],
+    ]);
+
+    const result = await endpointCpu(db, query, 10);
+
+    expect([result.total_cpu_ns, result.endpoints, result.truncated]).toEqual([0n, [], false]);
   });
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import { encodeEnvelope, type ProfileEnvelope, parseEnvelope } from '../../shared/profiles/envelope.js';
+import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 
 const RUNS = { numRuns: 200 };
 
@@ -35,16 +36,6 @@ function bytesWith(path: string, value: unknown): Uint8Array {
   if (value === undefined) delete target[key];
   else target[key] = value;
   return Buffer.from(JSON.stringify(json), 'utf8');
-}
-
-function errorOf(run: () => unknown): HotspotsError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected a HotspotsError');
 }
 
 describe('encodeEnvelope and parseEnvelope', () => {
@@ -117,17 +108,16 @@ describe('parseEnvelope refuses malformed envelopes', () => {
   ];
 
   it.each(malformed)('refuses %s as unprocessable and not retriable', (_what, bytes) => {
-    const error = errorOf(() => parseEnvelope(bytes));
-
-    expect([error.code, error.retriable]).toEqual(['unprocessable', false]);
+    expectHotspotsError(() => parseEnvelope(bytes), { code: 'unprocessable', retriable: false });
   });
 
   it('refuses a start that JSON reads as Infinity', () => {
     const text = encodeEnvelope(envelope()).toString('utf8').replace('"start":1795514400', '"start":1e999');
 
-    const error = errorOf(() => parseEnvelope(Buffer.from(text, 'utf8')));
-
-    expect([error.code, error.message]).toEqual(['unprocessable', 'envelope field start must be a number or null']);
+    expectHotspotsError(() => parseEnvelope(Buffer.from(text, 'utf8')), {
+      code: 'unprocessable',
+      message: 'envelope field start must be a number or null',
+    });
   });
 
   it('names the offending field', () => {
@@ -135,7 +125,7 @@ describe('parseEnvelope refuses malformed envelopes', () => {
   });
 
   it('keeps the JSON syntax error as the cause', () => {
-    const error = errorOf(() => parseEnvelope(Buffer.from('{', 'utf8')));
+    const error = expectHotspotsError(() => parseEnvelope(Buffer.from('{', 'utf8')));
 
     expect(error.cause).toBeInstanceOf(SyntaxError);
   });

@@ -21,6 +21,7 @@ import {
   materialiseSampleRows,
   materialiseStackRows,
 } from '../support/decoders.js';
+import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 import { explodeProfileReference } from '../support/explode-reference.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testExplodeLimits, testProfileContext } from '../support/profile-context.js';
@@ -864,26 +865,14 @@ describe('where the fast decoder reads the wire differently from pprof-format', 
     samples: [{ stack: ['main.main'], cpuNs: 10n }],
   });
 
-  function errorOf(run: () => unknown): HotspotsError {
-    try {
-      run();
-    } catch (error) {
-      if (error instanceof HotspotsError) return error;
-      throw error;
-    }
-    throw new Error('expected a HotspotsError');
-  }
-
   it('refuses a profile cut inside a record, which pprof-format reads as a shorter record', () => {
     const cut = valid.subarray(0, valid.length - 3);
 
-    const error = errorOf(() => explodeProfile(cut, context, defaultLabelMapping, roomy));
-
-    expect([error.code, error.retriable, error.message]).toEqual([
-      'unprocessable',
-      false,
-      expect.stringContaining('payload is not a valid pprof profile'),
-    ]);
+    expectHotspotsError(() => explodeProfile(cut, context, defaultLabelMapping, roomy), {
+      code: 'unprocessable',
+      retriable: false,
+      message: /payload is not a valid pprof profile/,
+    });
     expect(() => explodeProfileReference(cut, context, defaultLabelMapping, roomy)).not.toThrow();
   });
 
@@ -902,17 +891,17 @@ describe('where the fast decoder reads the wire differently from pprof-format', 
   it('refuses a known field sent with the wrong wire type, as Go does', () => {
     const bytes = Uint8Array.from([...valid, ...new Writer().bytes(9, [1, 2]).out]); // time_nanos as LEN
 
-    const error = errorOf(() => explodeProfile(bytes, context, defaultLabelMapping, roomy));
-
-    expect(error.message).toContain('Profile field 9 has wire type 2');
+    expectHotspotsError(() => explodeProfile(bytes, context, defaultLabelMapping, roomy), {
+      message: /Profile field 9 has wire type 2/,
+    });
   });
 
   it('refuses a varint longer than 64 bits', () => {
     const bytes = Uint8Array.from([...valid, 0x48, ...Array(9).fill(0xff), 0x02]); // time_nanos, 10th byte 2
 
-    expect(errorOf(() => explodeProfile(bytes, context, defaultLabelMapping, roomy)).message).toContain(
-      'varint longer than 64 bits',
-    );
+    expectHotspotsError(() => explodeProfile(bytes, context, defaultLabelMapping, roomy), {
+      message: /varint longer than 64 bits/,
+    });
   });
 
   it('reads invalid UTF-8 as U+FFFD and drops a leading byte-order mark, as pprof-format does', () => {

@@ -16,6 +16,7 @@ import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import type { ExplodedProfile, ExplodeLimits, ProfileContext, SampleRow } from '../../shared/pprof/index.js';
 import { ProfileIndex } from '../../shared/pprof/profile-scan.js';
 import { explodeProfile, explodeProfileCompact, explodeProfileCompactJs } from '../support/decoders.js';
+import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec } from '../support/pprof-builder.js';
 import { testProfileContext } from '../support/profile-context.js';
 
@@ -45,16 +46,6 @@ function totalsBy(rows: readonly SampleRow[], key: (row: SampleRow) => string | 
   const totals = new Map<string | null, bigint>();
   for (const row of rows) totals.set(key(row), (totals.get(key(row)) ?? 0n) + BigInt(row.value));
   return totals;
-}
-
-function errorOf(run: () => unknown): HotspotsError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected a HotspotsError');
 }
 
 /** A profile with one cpu sample type and whatever the test needs, for shapes the builder cannot make. */
@@ -338,13 +329,11 @@ describe('explodeProfile limits', () => {
   });
 
   it('refuses a profile with too many samples as unprocessable', () => {
-    const error = errorOf(() => explode(buildCpuProfile(twoSamples), { maxSamplesPerProfile: 1 }));
-
-    expect([error.code, error.retriable, error.message]).toEqual([
-      'unprocessable',
-      false,
-      'profile has 2 samples, above the limit of 1',
-    ]);
+    expectHotspotsError(() => explode(buildCpuProfile(twoSamples), { maxSamplesPerProfile: 1 }), {
+      code: 'unprocessable',
+      retriable: false,
+      message: 'profile has 2 samples, above the limit of 1',
+    });
   });
 
   it('accepts distinct stacks holding exactly the maximum of frames, refuses one more', () => {
@@ -357,11 +346,10 @@ describe('explodeProfile limits', () => {
       ],
     };
     expect(explode(buildCpuProfile(spec), { maxStackFrames: 8 }).stacks).toHaveLength(2);
-    const error = errorOf(() => explode(buildCpuProfile(spec), { maxStackFrames: 7 }));
-    expect([error.code, error.message]).toEqual([
-      'unprocessable',
-      "profile's distinct stacks hold more than 7 frames (HOTSPOTS_MAX_STACK_FRAMES)",
-    ]);
+    expectHotspotsError(() => explode(buildCpuProfile(spec), { maxStackFrames: 7 }), {
+      code: 'unprocessable',
+      message: "profile's distinct stacks hold more than 7 frames (HOTSPOTS_MAX_STACK_FRAMES)",
+    });
   });
 
   it('refuses a small profile that would make huge stacks (one location of many lines in many paths)', () => {
@@ -375,25 +363,26 @@ describe('explodeProfile limits', () => {
       const sample = Array.from({ length: 2_000 }, (_, i) => new Sample({ locationId: [2_002, 1, 2 + i], value: [1] }));
       return { sample, location: locations, function: [fn] };
     });
-    const error = errorOf(() => explode(bytes, { maxStackFrames: 1_000_000 }));
-    expect(error.message).toContain('more than 1000000 frames');
+    expectHotspotsError(() => explode(bytes, { maxStackFrames: 1_000_000 }), { message: /more than 1000000 frames/ });
   });
 
   it('refuses a sample with too many labels as unprocessable', () => {
     const labels = { a: '1', b: '2', c: '3' };
     const spec: ProfileSpec = { samples: [{ stack: ['main.main'], cpuNs: 1n, labels }] };
 
-    const error = errorOf(() => explode(buildCpuProfile(spec), { maxLabelsPerSample: 2 }));
-
-    expect([error.code, error.message]).toEqual(['unprocessable', 'a sample has 3 labels, above the limit of 2']);
+    expectHotspotsError(() => explode(buildCpuProfile(spec), { maxLabelsPerSample: 2 }), {
+      code: 'unprocessable',
+      message: 'a sample has 3 labels, above the limit of 2',
+    });
   });
 
   it('refuses a label value longer than the limit in UTF-8 bytes', () => {
     const spec: ProfileSpec = { samples: [{ stack: ['main.main'], cpuNs: 1n, labels: { [ENDPOINT]: 'é'.repeat(9) } }] };
 
-    const error = errorOf(() => explode(buildCpuProfile(spec), { maxLabelValueBytes: 17 }));
-
-    expect([error.code, error.message]).toEqual(['unprocessable', 'label "trace endpoint" is longer than 17 bytes']);
+    expectHotspotsError(() => explode(buildCpuProfile(spec), { maxLabelValueBytes: 17 }), {
+      code: 'unprocessable',
+      message: 'label "trace endpoint" is longer than 17 bytes',
+    });
   });
 
   it('accepts a label value of exactly the limit in UTF-8 bytes', () => {
@@ -405,9 +394,7 @@ describe('explodeProfile limits', () => {
   it('refuses a label key longer than the limit', () => {
     const spec: ProfileSpec = { samples: [{ stack: ['main.main'], cpuNs: 1n, labels: { ['k'.repeat(300)]: 'v' } }] };
 
-    const error = errorOf(() => explode(buildCpuProfile(spec), { maxLabelValueBytes: 256 }));
-
-    expect(error.code).toBe('unprocessable');
+    expectHotspotsError(() => explode(buildCpuProfile(spec), { maxLabelValueBytes: 256 }), { code: 'unprocessable' });
   });
 });
 
@@ -453,7 +440,7 @@ describe('explodeProfile record limit (HOTSPOTS_MAX_PROFILE_RECORDS)', () => {
           decode(bytes, context, defaultLabelMapping, { ...limits, maxProfileRecords });
 
         const accepted = run(records);
-        const error = errorOf(() => run(records - 1));
+        const error = expectHotspotsError(() => run(records - 1));
 
         expect(records).toBeGreaterThan(40);
         expect(accepted.sampleCount).toBe(1);
@@ -473,9 +460,9 @@ describe('explodeProfile record limit (HOTSPOTS_MAX_PROFILE_RECORDS)', () => {
     bytes.set(head);
     for (let at = head.length; at < bytes.length; at += 2) bytes[at] = 0x22;
 
-    const error = errorOf(() => explode(bytes, { maxProfileRecords: 1_000 }));
-
-    expect(error.message).toContain('more than 1000 locations, lines, functions and strings');
+    expectHotspotsError(() => explode(bytes, { maxProfileRecords: 1_000 }), {
+      message: /more than 1000 locations, lines, functions and strings/,
+    });
   });
 
   /** 100 samples of 8 sample types, every value non-zero: 800 rows from a few hundred bytes. */
@@ -532,9 +519,10 @@ describe('explodeProfile record limit (HOTSPOTS_MAX_PROFILE_RECORDS)', () => {
 
 describe('explodeProfile on malformed input', () => {
   it('refuses bytes that are not protobuf as unprocessable', () => {
-    const error = errorOf(() => explode(Buffer.from('this is not a pprof profile', 'utf8')));
-
-    expect([error.code, error.retriable]).toEqual(['unprocessable', false]);
+    expectHotspotsError(() => explode(Buffer.from('this is not a pprof profile', 'utf8')), {
+      code: 'unprocessable',
+      retriable: false,
+    });
   });
 
   for (const [name, decode] of [
@@ -559,20 +547,19 @@ describe('explodeProfile on malformed input', () => {
   }
 
   it('refuses an empty payload, which declares no sample types', () => {
-    const error = errorOf(() => explode(new Uint8Array(0)));
-
-    expect([error.code, error.message]).toEqual(['unprocessable', 'profile declares no sample types']);
+    expectHotspotsError(() => explode(new Uint8Array(0)), {
+      code: 'unprocessable',
+      message: 'profile declares no sample types',
+    });
   });
 
   it('refuses a sample that refers to a missing location', () => {
     const bytes = handBuiltProfile(() => ({ sample: [new Sample({ locationId: [99], value: [1] })] }));
 
-    const error = errorOf(() => explode(bytes));
-
-    expect([error.code, error.message]).toEqual([
-      'unprocessable',
-      'a sample refers to location 99, which the profile does not define',
-    ]);
+    expectHotspotsError(() => explode(bytes), {
+      code: 'unprocessable',
+      message: 'a sample refers to location 99, which the profile does not define',
+    });
   });
 
   it('refuses a location that refers to a missing function', () => {
@@ -581,9 +568,10 @@ describe('explodeProfile on malformed input', () => {
       sample: [new Sample({ locationId: [1], value: [1] })],
     }));
 
-    const error = errorOf(() => explode(bytes));
-
-    expect([error.code, error.message]).toEqual(['unprocessable', 'location 1 refers to missing function 7']);
+    expectHotspotsError(() => explode(bytes), {
+      code: 'unprocessable',
+      message: 'location 1 refers to missing function 7',
+    });
   });
 
   it('refuses a label that refers beyond the string table', () => {
@@ -591,12 +579,10 @@ describe('explodeProfile on malformed input', () => {
       sample: [new Sample({ value: [1], label: [new Label({ key: 1000, str: 1 })] })],
     }));
 
-    const error = errorOf(() => explode(bytes));
-
-    expect([error.code, error.message]).toEqual([
-      'unprocessable',
-      'label key refers to string 1000, beyond the string table',
-    ]);
+    expectHotspotsError(() => explode(bytes), {
+      code: 'unprocessable',
+      message: 'label key refers to string 1000, beyond the string table',
+    });
   });
 
   it('throws nothing but unprocessable errors for random bytes', () => {

@@ -10,6 +10,7 @@ import {
   parseTags,
   rawProfileKey,
 } from '../../shared/profiles/ingest-profile.js';
+import { expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 
 /** In-memory raw-payload store that records what was put, in order. */
@@ -70,16 +71,6 @@ function request(overrides: Partial<IngestProfileRequest> = {}): IngestProfileRe
     body: profileBytes,
     ...overrides,
   };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<HotspotsError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected a HotspotsError');
 }
 
 describe('ingestProfile accepting an upload', () => {
@@ -221,41 +212,42 @@ describe('ingestProfile refusing an upload', () => {
   ])('refuses %s as unsupported_media_type', async (_what, contentType) => {
     const { deps } = setup();
 
-    const error = await rejectionOf(ingestProfile(deps, request({ contentType })));
-
-    expect([error.code, error.status]).toEqual(['unsupported_media_type', 415]);
+    await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ contentType })), {
+      code: 'unsupported_media_type',
+      status: 415,
+    });
   });
 
   it('refuses an empty body as bad_request', async () => {
     const { deps } = setup();
 
-    const error = await rejectionOf(ingestProfile(deps, request({ body: new Uint8Array(0) })));
-
-    expect([error.code, error.message]).toEqual(['bad_request', 'request body is empty: send one pprof profile']);
+    await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ body: new Uint8Array(0) })), {
+      code: 'bad_request',
+      message: 'request body is empty: send one pprof profile',
+    });
   });
 
   it('refuses a body one byte over the maximum as payload_too_large', async () => {
     const { deps } = setup({ maxBodyBytes: profileBytes.length - 1 });
 
-    const error = await rejectionOf(ingestProfile(deps, request()));
-
-    expect([error.code, error.status]).toEqual(['payload_too_large', 413]);
+    await expectHotspotsErrorAsync(() => ingestProfile(deps, request()), { code: 'payload_too_large', status: 413 });
   });
 
   it('refuses an upload without a service as bad_request', async () => {
     const { deps } = setup();
 
-    const error = await rejectionOf(ingestProfile(deps, request({ query: { env: 'prod' } })));
-
-    expect([error.code, error.message]).toEqual(['bad_request', 'service is required']);
+    await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ query: { env: 'prod' } })), {
+      code: 'bad_request',
+      message: 'service is required',
+    });
   });
 
   it('refuses a blank service as bad_request', async () => {
     const { deps } = setup();
 
-    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: '   ' } })));
-
-    expect(error.code).toBe('bad_request');
+    await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ query: { service: '   ' } })), {
+      code: 'bad_request',
+    });
   });
 
   it.each([
@@ -266,9 +258,10 @@ describe('ingestProfile refusing an upload', () => {
   ])('refuses the %s %j, which holds control characters, as bad_request', async (field, value) => {
     const { deps } = setup();
 
-    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: 'checkout', [field]: value } })));
-
-    expect([error.code, error.message]).toEqual(['bad_request', `${field} contains control characters`]);
+    await expectHotspotsErrorAsync(
+      () => ingestProfile(deps, request({ query: { service: 'checkout', [field]: value } })),
+      { code: 'bad_request', message: `${field} contains control characters` },
+    );
   });
 
   it('trims surrounding whitespace, control characters such as a trailing CR included', async () => {
@@ -282,40 +275,43 @@ describe('ingestProfile refusing an upload', () => {
   it('refuses a service longer than 200 characters', async () => {
     const { deps } = setup();
 
-    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: 's'.repeat(201) } })));
-
-    expect(error.code).toBe('bad_request');
+    await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ query: { service: 's'.repeat(201) } })), {
+      code: 'bad_request',
+    });
   });
 
   it('refuses a start that is not a time as bad_request', async () => {
     const { deps } = setup();
 
-    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: 'checkout', start: 'soon' } })));
-
-    expect(error.code).toBe('bad_request');
+    await expectHotspotsErrorAsync(
+      () => ingestProfile(deps, request({ query: { service: 'checkout', start: 'soon' } })),
+      { code: 'bad_request' },
+    );
   });
 
   it('refuses an end before the start as bad_request', async () => {
     const { deps } = setup();
     const query = { service: 'checkout', start: '1795514460', end: '1795514400' };
 
-    const error = await rejectionOf(ingestProfile(deps, request({ query })));
-
-    expect([error.code, error.message]).toEqual(['bad_request', 'end must not be before start']);
+    await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ query })), {
+      code: 'bad_request',
+      message: 'end must not be before start',
+    });
   });
 
   it('refuses bad tags as bad_request', async () => {
     const { deps } = setup();
 
-    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: 'checkout', tags: 'novalue' } })));
-
-    expect(error.code).toBe('bad_request');
+    await expectHotspotsErrorAsync(
+      () => ingestProfile(deps, request({ query: { service: 'checkout', tags: 'novalue' } })),
+      { code: 'bad_request' },
+    );
   });
 
   it('stores and publishes nothing when it refuses an upload', async () => {
     const { deps, store, publisher } = setup();
 
-    await rejectionOf(ingestProfile(deps, request({ query: {} })));
+    await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ query: {} })));
 
     expect([store.puts.length, publisher.messages.length]).toEqual([0, 0]);
   });

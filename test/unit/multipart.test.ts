@@ -1,20 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type MultipartPart, parseMultipart } from '../../shared/agents/multipart.js';
-import { HotspotsError } from '../../shared/platform/errors.js';
+import { expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
 import { buildMultipart } from '../support/multipart-builder.js';
 
 const limits = { maxParts: 8, maxPartBytes: 1024 };
-
-async function errorOf(run: () => Promise<unknown>): Promise<HotspotsError> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected a HotspotsError');
-}
 
 const sample = buildMultipart([
   { name: 'cpu.pprof', filename: 'cpu.pprof', body: Buffer.from([0x1f, 0x8b, 0x00, 0xff, 0x0d, 0x0a]) },
@@ -67,41 +57,42 @@ describe('parseMultipart', () => {
   it('refuses a body cut before the closing boundary with 400', async () => {
     const cut = sample.body.subarray(0, sample.body.length - 20);
 
-    const error = await errorOf(() => parseMultipart(cut, sample.contentType, limits));
-
-    expect([error.status, error.message]).toEqual([400, expect.stringContaining('malformed')]);
+    await expectHotspotsErrorAsync(() => parseMultipart(cut, sample.contentType, limits), {
+      status: 400,
+      message: /malformed/,
+    });
   });
 
   it('refuses a body written with another boundary with 400', async () => {
-    const error = await errorOf(() => parseMultipart(sample.body, 'multipart/form-data; boundary=other', limits));
-
-    expect(error.status).toBe(400);
+    await expectHotspotsErrorAsync(() => parseMultipart(sample.body, 'multipart/form-data; boundary=other', limits), {
+      status: 400,
+    });
   });
 
   it('refuses a multipart Content-Type without a boundary with 400', async () => {
-    const error = await errorOf(() => parseMultipart(sample.body, 'multipart/form-data', limits));
-
-    expect([error.status, error.message]).toEqual([400, expect.stringContaining('Boundary')]);
+    await expectHotspotsErrorAsync(() => parseMultipart(sample.body, 'multipart/form-data', limits), {
+      status: 400,
+      message: /Boundary/,
+    });
   });
 
   it('refuses a body that is not multipart at all with 400', async () => {
-    const error = await errorOf(() => parseMultipart(Buffer.from('{"a":1}'), sample.contentType, limits));
-
-    expect(error.status).toBe(400);
+    await expectHotspotsErrorAsync(() => parseMultipart(Buffer.from('{"a":1}'), sample.contentType, limits), {
+      status: 400,
+    });
   });
 
   it('refuses another content type with 415', async () => {
-    const error = await errorOf(() => parseMultipart(sample.body, 'application/json', limits));
-
-    expect(error.status).toBe(415);
+    await expectHotspotsErrorAsync(() => parseMultipart(sample.body, 'application/json', limits), { status: 415 });
   });
 
   it('refuses a part above the part size limit with 413, naming it', async () => {
     const body = buildMultipart([{ name: 'big.pprof', filename: 'big.pprof', body: Buffer.alloc(1025, 1) }]);
 
-    const error = await errorOf(() => parseMultipart(body.body, body.contentType, limits));
-
-    expect([error.status, error.message]).toEqual([413, expect.stringContaining('big.pprof')]);
+    await expectHotspotsErrorAsync(() => parseMultipart(body.body, body.contentType, limits), {
+      status: 413,
+      message: /big\.pprof/,
+    });
   });
 
   it('accepts a part of exactly the part size limit', async () => {
@@ -115,16 +106,15 @@ describe('parseMultipart', () => {
   it('refuses more parts than the limit with 413', async () => {
     const body = buildMultipart(Array.from({ length: 9 }, (_, i) => ({ name: `p${i}`, body: 'x' })));
 
-    const error = await errorOf(() => parseMultipart(body.body, body.contentType, limits));
-
-    expect([error.status, error.message]).toEqual([413, expect.stringContaining('more than 8 parts')]);
+    await expectHotspotsErrorAsync(() => parseMultipart(body.body, body.contentType, limits), {
+      status: 413,
+      message: /more than 8 parts/,
+    });
   });
 
   it('refuses a multipart body without parts with 400', async () => {
     const body = buildMultipart([]);
 
-    const error = await errorOf(() => parseMultipart(body.body, body.contentType, limits));
-
-    expect(error.status).toBe(400);
+    await expectHotspotsErrorAsync(() => parseMultipart(body.body, body.contentType, limits), { status: 400 });
   });
 });

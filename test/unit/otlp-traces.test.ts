@@ -1,9 +1,9 @@
 import { SpanKind } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError } from '../../shared/platform/errors.js';
 import { decodeOtlpTraces, encodeOtlpResponse, type OtlpEncoding } from '../../shared/spans/otlp.js';
 import type { SpanLimits } from '../../shared/spans/span.js';
+import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 import { type OtelSpanSpec, otelSpans, otlpJson, otlpProtobuf } from '../support/trace-payloads.js';
 
 const limits: SpanLimits = { maxSpansPerPayload: 1000, maxTagsPerSpan: 64, maxStringBytes: 1000 };
@@ -32,16 +32,6 @@ const encodings: [OtlpEncoding, (spans: Awaited<ReturnType<typeof otelSpans>>) =
   ['protobuf', otlpProtobuf],
   ['json', otlpJson],
 ];
-
-function refusal(run: () => unknown): { status: number; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return { status: error.status, message: error.message };
-    throw error;
-  }
-  throw new Error('expected the request to be refused');
-}
 
 /** A minimal OTLP/JSON request with the given spans under one resource and scope. */
 function jsonRequest(spans: unknown[], resourceAttributes: unknown[] = []): Uint8Array {
@@ -218,26 +208,26 @@ describe('decodeOtlpTraces', () => {
   });
 
   it('refuses bytes that are not an ExportTraceServiceRequest', () => {
-    expect(refusal(() => decodeOtlpTraces(Uint8Array.of(0x0a, 0xff, 0xff), 'protobuf', limits))).toMatchObject({
+    expectHotspotsError(() => decodeOtlpTraces(Uint8Array.of(0x0a, 0xff, 0xff), 'protobuf', limits), {
       status: 400,
-      message: expect.stringMatching(/^body is not an OTLP ExportTraceServiceRequest/),
+      message: /^body is not an OTLP ExportTraceServiceRequest/,
     });
   });
 
   it('refuses invalid JSON', () => {
-    expect(refusal(() => decodeOtlpTraces(Buffer.from('{"resourceSpans":'), 'json', limits)).status).toBe(400);
+    expectHotspotsError(() => decodeOtlpTraces(Buffer.from('{"resourceSpans":'), 'json', limits), { status: 400 });
   });
 
   it('refuses resourceSpans that is not an array', () => {
-    expect(refusal(() => decodeOtlpTraces(Buffer.from('{"resourceSpans":{}}'), 'json', limits)).message).toBe(
-      'request.resourceSpans must be an array',
-    );
+    expectHotspotsError(() => decodeOtlpTraces(Buffer.from('{"resourceSpans":{}}'), 'json', limits), {
+      message: 'request.resourceSpans must be an array',
+    });
   });
 
   it('refuses more spans than the limit with 413', () => {
     const spans = Array.from({ length: 4 }, () => validJsonSpan);
 
-    expect(refusal(() => decodeOtlpTraces(jsonRequest(spans), 'json', { ...limits, maxSpansPerPayload: 3 }))).toEqual({
+    expectHotspotsError(() => decodeOtlpTraces(jsonRequest(spans), 'json', { ...limits, maxSpansPerPayload: 3 }), {
       status: 413,
       message: 'request has 4 spans, above the limit of 3',
     });

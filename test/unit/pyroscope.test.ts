@@ -7,22 +7,12 @@ import {
   parsePyroscopeRequest,
   parsePyroscopeTime,
 } from '../../shared/agents/pyroscope.js';
-import { HotspotsError } from '../../shared/platform/errors.js';
+import { expectHotspotsError, expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
 import { buildMultipart } from '../support/multipart-builder.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 
 const limits = { maxParts: 8, maxPartBytes: 1024 * 1024, maxTags: 30 };
 const profile = gzipSync(buildCpuProfile({ samples: [{ stack: ['main.main'], cpuNs: 10_000_000n }] }));
-
-async function errorOf(run: () => unknown): Promise<HotspotsError> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected a HotspotsError');
-}
 
 describe('parsePyroscopeName', () => {
   it('reads the application name and its labels', () => {
@@ -54,14 +44,15 @@ describe('parsePyroscopeName', () => {
     ['app{env=prod}x', 'after the closing'],
     ['app{env}', 'key=value'],
     ['app{bad-key=1}', 'label name'],
-  ])('refuses the name %j with 400 (%s)', async (name, message) => {
-    const error = await errorOf(() => parsePyroscopeName(name, 30));
-
-    expect([error.status, error.message]).toEqual([400, expect.stringContaining(message)]);
+  ])('refuses the name %j with 400 (%s)', (name, message) => {
+    expectHotspotsError(() => parsePyroscopeName(name, 30), {
+      status: 400,
+      message: expect.stringContaining(message),
+    });
   });
 
-  it('refuses more labels than the limit with 400', async () => {
-    expect((await errorOf(() => parsePyroscopeName('app{a=1,b=2,c=3}', 2))).status).toBe(400);
+  it('refuses more labels than the limit with 400', () => {
+    expectHotspotsError(() => parsePyroscopeName('app{a=1,b=2,c=3}', 2), { status: 400 });
   });
 });
 
@@ -76,8 +67,8 @@ describe('parsePyroscopeTime', () => {
     expect(parsePyroscopeTime(text, 'from')).toBe(seconds);
   });
 
-  it('refuses relative times with 400', async () => {
-    expect((await errorOf(() => parsePyroscopeTime('now-1h', 'from'))).status).toBe(400);
+  it('refuses relative times with 400', () => {
+    expectHotspotsError(() => parsePyroscopeTime('now-1h', 'from'), { status: 400 });
   });
 });
 
@@ -174,13 +165,14 @@ describe('parsePyroscopeRequest', () => {
     ['bytes that are no pprof', rawRequest({ name: 'app', format: 'pprof' }, { body: Buffer.from('<html>') }), 415],
     ['no name', rawRequest({ format: 'pprof' }), 400],
   ])('refuses %s', async (_what, request, status) => {
-    expect((await errorOf(() => parse(request))).status).toBe(status);
+    await expectHotspotsErrorAsync(() => parse(request), { status });
   });
 
   it('refuses a body above the body limit with 413', async () => {
-    const error = await errorOf(() => parsePyroscopeRequest(rawRequest({ name: 'app', format: 'pprof' }), limits, 16));
-
-    expect(error.status).toBe(413);
+    await expectHotspotsErrorAsync(
+      () => parsePyroscopeRequest(rawRequest({ name: 'app', format: 'pprof' }), limits, 16),
+      { status: 413 },
+    );
   });
 
   it.each([
@@ -202,9 +194,10 @@ describe('parsePyroscopeRequest', () => {
       'sample_type_config',
     ],
   ])('refuses a multipart body with %s with 400', async (_what, parts, message) => {
-    const error = await errorOf(() => parse(multipartRequest(parts, { name: 'app' })));
-
-    expect([error.status, error.message]).toEqual([400, expect.stringContaining(message)]);
+    await expectHotspotsErrorAsync(() => parse(multipartRequest(parts, { name: 'app' })), {
+      status: 400,
+      message: expect.stringContaining(message),
+    });
   });
 });
 

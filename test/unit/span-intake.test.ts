@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError, notFound } from '../../shared/platform/errors.js';
+import { notFound } from '../../shared/platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../../shared/platform/ports.js';
 import { datadogAgentRoute } from '../../shared/spans/datadog-agent-api.js';
 import { encodeSpanEnvelope, parseSpanEnvelope, type SpanEnvelope } from '../../shared/spans/envelope.js';
@@ -10,30 +10,11 @@ import { ingestTraces, rawSpansKey } from '../../shared/spans/ingest-traces.js';
 import { bodyEncodingOf, datadogFormat, decodeSpanPayload, otlpFormat } from '../../shared/spans/payload.js';
 import { processSpanBatch } from '../../shared/spans/process-spans.js';
 import { partitionOf, spanRow, timeProblem, truncateUtf8 } from '../../shared/spans/span.js';
+import { expectHotspotsError, expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
 import { ddSpan, encodeV04 } from '../support/trace-payloads.js';
 
 const limits = { maxSpansPerPayload: 100, maxTagsPerSpan: 64, maxStringBytes: 1000, maxDecompressedBytes: 1 << 20 };
 const START = 1_700_000_000_123_456_789n;
-
-function refusal(run: () => unknown): { status: number; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return { status: error.status, message: error.message };
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
-
-async function asyncRefusal(run: () => Promise<unknown>): Promise<{ status: number; message: string }> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return { status: error.status, message: error.message };
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 /** In-memory fakes of the storage ports (house style: fakes of our own ports, never module mocks). */
 function memoryStore(): RawPayloadStore & { objects: Map<string, Uint8Array> } {
@@ -124,32 +105,30 @@ describe('ingestTraces', () => {
     const { deps, rawStore, publisher } = ingestDeps();
     const body = encodeV04([[ddSpan(), ddSpan({ span_id: 0n })]]);
 
-    const refused = await asyncRefusal(() =>
-      ingestTraces(deps, { tenant: 't1', format: 'datadog-v0.4', encoding: 'identity', body }),
+    await expectHotspotsErrorAsync(
+      () => ingestTraces(deps, { tenant: 't1', format: 'datadog-v0.4', encoding: 'identity', body }),
+      { status: 400 },
     );
 
-    expect(refused.status).toBe(400);
     expect(rawStore.objects.size + publisher.sent.length).toBe(0);
   });
 
   it('refuses a body above the byte limit with 413 before decoding it', async () => {
     const { deps } = ingestDeps(1024);
 
-    const refused = await asyncRefusal(() =>
-      ingestTraces(deps, { tenant: 't1', format: 'otlp-json', encoding: 'identity', body: new Uint8Array(1025) }),
+    await expectHotspotsErrorAsync(
+      () => ingestTraces(deps, { tenant: 't1', format: 'otlp-json', encoding: 'identity', body: new Uint8Array(1025) }),
+      { status: 413, message: 'request body is 1025 bytes, above the limit of 1024' },
     );
-
-    expect(refused).toEqual({ status: 413, message: 'request body is 1025 bytes, above the limit of 1024' });
   });
 
   it('refuses an empty msgpack body', async () => {
     const { deps } = ingestDeps();
 
-    const refused = await asyncRefusal(() =>
-      ingestTraces(deps, { tenant: 't1', format: 'datadog-v0.4', encoding: 'identity', body: new Uint8Array(0) }),
+    await expectHotspotsErrorAsync(
+      () => ingestTraces(deps, { tenant: 't1', format: 'datadog-v0.4', encoding: 'identity', body: new Uint8Array(0) }),
+      { status: 400, message: 'request body is empty' },
     );
-
-    expect(refused).toEqual({ status: 400, message: 'request body is empty' });
   });
 });
 
@@ -276,7 +255,7 @@ describe('content types and encodings', () => {
   });
 
   it('refuses JSON on the Datadog routes with 415', () => {
-    expect(refusal(() => datadogFormat('v0.4', 'application/json'))).toEqual({
+    expectHotspotsError(() => datadogFormat('v0.4', 'application/json'), {
       status: 415,
       message: 'content type application/json is not accepted on /v0.4/traces: send msgpack as application/msgpack',
     });
@@ -290,11 +269,11 @@ describe('content types and encodings', () => {
   });
 
   it('refuses other content types on /v1/traces with 415', () => {
-    expect(refusal(() => otlpFormat(undefined)).status).toBe(415);
+    expectHotspotsError(() => otlpFormat(undefined), { status: 415 });
   });
 
   it('refuses content encodings other than gzip', () => {
-    expect(refusal(() => bodyEncodingOf('br')).status).toBe(415);
+    expectHotspotsError(() => bodyEncodingOf('br'), { status: 415 });
   });
 
   it('decodes a gzip body', () => {
@@ -304,13 +283,13 @@ describe('content types and encodings', () => {
   });
 
   it('refuses a body declared gzip that is not', () => {
-    expect(refusal(() => decodeSpanPayload(Uint8Array.of(0x90), 'datadog-v0.4', 'gzip', limits)).status).toBe(400);
+    expectHotspotsError(() => decodeSpanPayload(Uint8Array.of(0x90), 'datadog-v0.4', 'gzip', limits), { status: 400 });
   });
 
   it('stops a gzip bomb at the decompression limit', () => {
     const bomb = gzipSync(Buffer.alloc(4 << 20));
 
-    expect(refusal(() => decodeSpanPayload(bomb, 'otlp-json', 'gzip', limits)).message).toMatch(/exceeds the limit/);
+    expectHotspotsError(() => decodeSpanPayload(bomb, 'otlp-json', 'gzip', limits), { message: /exceeds the limit/ });
   });
 
   it('names raw objects by tenant, day, batch and format', () => {
@@ -339,16 +318,16 @@ describe('span envelope', () => {
   });
 
   it('refuses an unknown format as unprocessable', () => {
-    expect(refusal(() => parseSpanEnvelope(Buffer.from(JSON.stringify({ ...envelope, format: 'zipkin' }))))).toEqual({
+    expectHotspotsError(() => parseSpanEnvelope(Buffer.from(JSON.stringify({ ...envelope, format: 'zipkin' }))), {
       status: 422,
       message: 'span envelope field format must be a span format',
     });
   });
 
   it('refuses a profile envelope', () => {
-    expect(refusal(() => parseSpanEnvelope(Buffer.from(JSON.stringify({ ...envelope, kind: 'profile' })))).status).toBe(
-      422,
-    );
+    expectHotspotsError(() => parseSpanEnvelope(Buffer.from(JSON.stringify({ ...envelope, kind: 'profile' }))), {
+      status: 422,
+    });
   });
 });
 
@@ -362,7 +341,7 @@ describe('datadogAgentRoute', () => {
   });
 
   it('answers 404 for other paths', () => {
-    expect(refusal(() => datadogAgentRoute('/v0.6/stats')).status).toBe(404);
+    expectHotspotsError(() => datadogAgentRoute('/v0.6/stats'), { status: 404 });
   });
 });
 

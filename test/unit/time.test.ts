@@ -1,20 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError } from '../../shared/platform/errors.js';
 import { parseTime, parseTimeRange } from '../../shared/platform/time.js';
+import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 
 const RUNS = { numRuns: 200 };
 const DAY = 24 * 3600;
-
-function errorOf(run: () => unknown): HotspotsError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected a HotspotsError');
-}
 
 describe('parseTime', () => {
   it('reads RFC 3339 in UTC', () => {
@@ -79,16 +69,12 @@ describe('parseTime', () => {
     '2026-11-24T10:00:60Z',
     'Tue, 24 Nov 2026 10:00:00 GMT',
   ])('refuses %j as bad_request', (text) => {
-    const error = errorOf(() => parseTime(text, 'from'));
-
-    expect([error.code, error.status, error.retriable]).toEqual(['bad_request', 400, false]);
+    expectHotspotsError(() => parseTime(text, 'from'), { code: 'bad_request', status: 400, retriable: false });
   });
 
   it('refuses a day that does not exist in its month instead of rolling it over', () => {
     // Date.parse reads 2026-02-30 as 2026-03-02; RFC 3339 §5.7 bounds the day by its month.
-    const error = errorOf(() => parseTime('2026-02-30T00:00:00Z', 'from'));
-
-    expect(error.code).toBe('bad_request');
+    expectHotspotsError(() => parseTime('2026-02-30T00:00:00Z', 'from'), { code: 'bad_request' });
   });
 
   it('names the parameter in its error', () => {
@@ -96,7 +82,7 @@ describe('parseTime', () => {
   });
 
   it('quotes at most 64 characters of the input in its error', () => {
-    const error = errorOf(() => parseTime('x'.repeat(1000), 'from'));
+    const error = expectHotspotsError(() => parseTime('x'.repeat(1000), 'from'));
 
     expect(error.message.length).toBeLessThan(200);
   });
@@ -114,36 +100,32 @@ describe('parseTimeRange', () => {
   });
 
   it('refuses a window one second wider than the maximum', () => {
-    const error = errorOf(() => parseTimeRange({ from: '1000', to: String(1001 + DAY) }, DAY));
-
-    expect([error.code, error.message]).toEqual([
-      'bad_request',
-      `time range is ${DAY + 1} s, wider than the limit of ${DAY} s`,
-    ]);
+    expectHotspotsError(() => parseTimeRange({ from: '1000', to: String(1001 + DAY) }, DAY), {
+      code: 'bad_request',
+      message: `time range is ${DAY + 1} s, wider than the limit of ${DAY} s`,
+    });
   });
 
   it('refuses a reversed window', () => {
-    const error = errorOf(() => parseTimeRange({ from: '2000', to: '1000' }, DAY));
-
-    expect([error.code, error.message]).toEqual(['bad_request', 'from must be before to']);
+    expectHotspotsError(() => parseTimeRange({ from: '2000', to: '1000' }, DAY), {
+      code: 'bad_request',
+      message: 'from must be before to',
+    });
   });
 
   it('refuses an empty window', () => {
-    const error = errorOf(() => parseTimeRange({ from: '1000', to: '1000' }, DAY));
-
-    expect(error.code).toBe('bad_request');
+    expectHotspotsError(() => parseTimeRange({ from: '1000', to: '1000' }, DAY), { code: 'bad_request' });
   });
 
   it('refuses a window without from', () => {
-    const error = errorOf(() => parseTimeRange({ to: '1000' }, DAY));
-
-    expect([error.code, error.message]).toEqual(['bad_request', 'from and to are required']);
+    expectHotspotsError(() => parseTimeRange({ to: '1000' }, DAY), {
+      code: 'bad_request',
+      message: 'from and to are required',
+    });
   });
 
   it('refuses a window without to', () => {
-    const error = errorOf(() => parseTimeRange({ from: '1000', to: undefined }, DAY));
-
-    expect(error.code).toBe('bad_request');
+    expectHotspotsError(() => parseTimeRange({ from: '1000', to: undefined }, DAY), { code: 'bad_request' });
   });
 
   it('refuses a window whose end is not a time, naming it', () => {

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HotspotsError } from '../../shared/platform/errors.js';
+import type { HotspotsError } from '../../shared/platform/errors.js';
 import type { HttpResponse } from '../../shared/platform/lambda-http.js';
 import { matchClientRoute } from '../../shared/web/client-routes.js';
 import {
@@ -11,6 +11,7 @@ import {
   normaliseSitePath,
   type SiteRequest,
 } from '../../shared/web/static-site.js';
+import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 
 const indexHtml = '<!doctype html><html><body><div id="app"></div></body></html>';
 const appJs = `console.log(${JSON.stringify('x'.repeat(2000))});`;
@@ -26,16 +27,6 @@ const site = createStaticSite(files);
 
 const get = (path: string, headers: Record<string, string> = {}, method = 'GET'): HttpResponse =>
   site.respond({ method, path, headers } satisfies SiteRequest);
-
-function errorOf(run: () => unknown): HotspotsError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof HotspotsError) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 const bodyOf = (response: HttpResponse): Buffer => {
   const raw = Buffer.from(response.body ?? '', response.isBase64Encoded ? 'base64' : 'utf8');
@@ -115,17 +106,19 @@ describe('static site: routes', () => {
 
   it('answers other unknown paths with a JSON 404, not the UI (API clients see an API error)', () => {
     for (const path of ['/v1/nope', '/assets/missing.js', '/traces', '/traces/a/b', '/spans/has space']) {
-      expect({ path, code: errorOf(() => get(path)).code }).toEqual({ path, code: 'not_found' });
+      expect({ path, code: expectHotspotsError(() => get(path)).code }).toEqual({ path, code: 'not_found' });
     }
   });
 
   it('refuses methods other than GET and HEAD', () => {
-    expect(errorOf(() => get('/', {}, 'POST')).code).toBe('not_found');
+    expectHotspotsError(() => get('/', {}, 'POST'), { code: 'not_found' });
   });
 
   it('says how to build the UI when the build output is missing', () => {
-    const error = errorOf(() => createStaticSite(new Map()).respond({ method: 'GET', path: '/', headers: {} }));
-    expect([error.code, error.message]).toEqual(['unavailable', expect.stringContaining('npm run build')]);
+    expectHotspotsError(() => createStaticSite(new Map()).respond({ method: 'GET', path: '/', headers: {} }), {
+      code: 'unavailable',
+      message: /npm run build/,
+    });
   });
 });
 
@@ -143,7 +136,7 @@ describe('static site: path traversal', () => {
       'index.html',
     ]) {
       expect({ path, normalised: normaliseSitePath(path) }).toEqual({ path, normalised: null });
-      expect({ path, code: errorOf(() => get(path)).code }).toEqual({ path, code: 'not_found' });
+      expect({ path, code: expectHotspotsError(() => get(path)).code }).toEqual({ path, code: 'not_found' });
     }
   });
 
@@ -152,7 +145,7 @@ describe('static site: path traversal', () => {
     fc.assert(
       fc.property(fc.array(segment, { maxLength: 4 }), fc.array(segment, { maxLength: 4 }), (before, after) => {
         const path = `/${[...before, '..', ...after].join('/')}`;
-        expect(errorOf(() => get(path)).status).toBe(404);
+        expectHotspotsError(() => get(path), { status: 404 });
       }),
       { numRuns: 300 },
     );
