@@ -493,14 +493,14 @@ describe('explodeProfile record limit (HOTSPOTS_MAX_PROFILE_RECORDS)', () => {
         decode(bytes, context, defaultLabelMapping, { ...limits, maxRowsPerProfile });
 
       const accepted = run(800);
-      const error = errorOf(() => run(799));
 
       expect(accepted.compact.rowCount).toBe(800);
       if (decode === explodeProfileCompact) expect(accepted.decodedBy).toEqual({ decoder: 'wasm' });
-      expect([error.code, error.message]).toEqual([
-        'unprocessable',
-        'profile has more than 799 sample values (samples × sample types), the limit (HOTSPOTS_MAX_ROWS_PER_PROFILE)',
-      ]);
+      expectHotspotsError(() => run(799), {
+        code: 'unprocessable',
+        message:
+          'profile has more than 799 sample values (samples × sample types), the limit (HOTSPOTS_MAX_ROWS_PER_PROFILE)',
+      });
     });
   }
 
@@ -537,12 +537,10 @@ describe('explodeProfile on malformed input', () => {
         function: [new PprofFunction({ id: 1, name: strings.dedup('main.main') })],
       }));
 
-      const error = errorOf(() => decode(bytes, context, defaultLabelMapping, limits));
-
-      expect([error.code, error.message]).toEqual([
-        'unprocessable',
-        'profile declares sample type cpu/nanoseconds more than once',
-      ]);
+      expectHotspotsError(() => decode(bytes, context, defaultLabelMapping, limits), {
+        code: 'unprocessable',
+        message: 'profile declares sample type cpu/nanoseconds more than once',
+      });
     });
   }
 

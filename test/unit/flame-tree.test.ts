@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { FlameNode } from '../../shared/query/answers.js';
 import {
   boundFlameTree,
   buildFlameTree,
   collapsedStacks,
   countNodes,
-  type FlameNode,
   functionTotals,
   OTHER_NODE,
   topFunctions,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { SpanRow } from '../../shared/query/answers.js';
 import { OTHER_STACKS } from '../../shared/query/flamegraph.js';
 import { spanHotspots } from '../../shared/query/span-hotspots.js';
-import type { SpanRow } from '../../shared/query/sql/spans.js';
 import { expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
 import { type CannedAnswer, createFakeSqlDatabase } from '../support/fake-sql-database.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SpanRow } from '../../shared/query/sql/spans.js';
+import type { SpanRow } from '../../shared/query/answers.js';
 import { traceView } from '../../shared/query/trace-view.js';
 import { expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
 import { createFakeSqlDatabase } from '../support/fake-sql-database.js';
