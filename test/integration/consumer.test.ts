@@ -213,7 +213,7 @@ describe('processProfileRecords', () => {
     const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
     const reasons = await Promise.all(
       batch.slice(0, 2).map(async (r) => {
-        const key = `dead-letter/profiles/${tenant}/${day}/hotspots.profiles-0-${r.offset}.json`;
+        const key = `dead-letter/profiles/${tenant}/${day}/${deps.config.kafka.profilesTopic}-0-${r.offset}.json`;
         return JSON.parse(Buffer.from(await deps.rawStore.get(key)).toString()).reason.message as string;
       }),
     );
