@@ -12,7 +12,7 @@
 //
 // How: while `serverless offline` starts, this wraps `http.createServer` so that every server it
 // creates gets a first 'request' listener. For a request to the API port whose media type is not
-// text, that listener sets the parsed `req.headers['content-type']` (which serverless-offline's
+// text, or whose body has a Content-Encoding, that listener sets the parsed `req.headers['content-type']` (which serverless-offline's
 // detectEncoding reads) to application/octet-stream; `req.rawHeaders`, from which
 // serverless-offline builds the Lambda event's headers, are left alone. So the function receives
 // the exact bytes, base64, and the client's own Content-Type header. Packaging and deploys never
@@ -37,10 +37,19 @@ function isText(contentType) {
 // serverless-offline already passes these as bytes (substring match in detectEncoding).
 const alreadyBinary = ['application/octet-stream', 'multipart/form-data'];
 
+// A Content-Encoding (gzip for OTLP/HTTP JSON, RFC 9110 §8.4) says the body is compressed bytes
+// whatever its media type: decoded as UTF-8, a gzip body is no longer gzip.
+function isEncoded(contentEncoding) {
+  const value = String(contentEncoding ?? '')
+    .trim()
+    .toLowerCase();
+  return value !== '' && value !== 'identity';
+}
+
 function markBinary(req) {
   const contentType = req.headers['content-type'];
-  if (contentType === undefined || isText(contentType)) return;
-  if (alreadyBinary.some((type) => contentType.includes(type))) return;
+  if (!isEncoded(req.headers['content-encoding']) && (contentType === undefined || isText(contentType))) return;
+  if (contentType !== undefined && alreadyBinary.some((type) => contentType.includes(type))) return;
   req.headers['content-type'] = 'application/octet-stream';
 }
 

@@ -316,6 +316,22 @@ describe('OTLP/HTTP /v1/traces', () => {
     expect(await spansOfTrace('test-a', traceId, 1)).toHaveLength(1);
   });
 
+  it('accepts a gzip-encoded JSON request', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const spans = await otelSpans(traceId, { 'service.name': 'otlp-json-gzip' }, [
+      { name: 'op', spanId: '00000000000000ab', startTime: hrTime(2000), endTime: hrTime(1000) },
+    ]);
+
+    const answer = await send('POST', '/v1/traces', gzipSync(otlpJson(spans)), {
+      ...bearer,
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+
+    expect([answer.status, answer.json()]).toEqual([200, {}]);
+    expect(await spansOfTrace('test-a', traceId, 1)).toHaveLength(1);
+  });
+
   it('stores JSON spans and answers {}', async () => {
     const traceId = randomBytes(16).toString('hex');
     const spans = await otelSpans(traceId, { 'service.name': 'otlp-json' }, [

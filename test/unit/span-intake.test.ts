@@ -393,6 +393,19 @@ describe('offline binary bodies plugin', () => {
     expect(multipart.headers['content-type']).toBe('multipart/form-data; boundary=abc');
   });
 
+  it('marks a JSON body with a Content-Encoding binary, since compressed bytes are not text', () => {
+    const gzipJson = { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } };
+    const plainJson = { headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } };
+
+    plugin.markBinary(gzipJson);
+    plugin.markBinary(plainJson);
+
+    expect([gzipJson.headers['content-type'], plainJson.headers['content-type']]).toEqual([
+      'application/octet-stream',
+      'application/json',
+    ]);
+  });
+
   it('leaves text bodies as text', () => {
     expect(['application/json; charset=utf-8', 'text/plain', 'application/vnd.api+json'].map(plugin.isText)).toEqual([
       true,
