@@ -1,5 +1,5 @@
 import { badRequest, unsupportedMediaType } from '../platform/errors.js';
-import { parseTime } from '../platform/time.js';
+import { parseTime, storableSeconds } from '../platform/time.js';
 import {
   type AgentRequest,
   type AgentUpload,
@@ -64,7 +64,8 @@ export function parsePyroscopeName(raw: string | undefined, maxLabels: number): 
 /**
  * `from` / `until` as Pyroscope reads them (pkg/og/util/attime): all digits are unix time whose
  * unit follows from the length — 19 digits ns (pyroscope-go sends UnixNano), 16 µs, 13 ms,
- * otherwise seconds; RFC 3339 is accepted too. Returns unix seconds.
+ * otherwise seconds; RFC 3339 is accepted too. Returns unix seconds, within what ClickHouse can
+ * store (platform/time.ts).
  */
 export function parsePyroscopeTime(value: string, what: string): number {
   const text = value.trim();
@@ -73,7 +74,7 @@ export function parsePyroscopeTime(value: string, what: string): number {
     if (divisor !== undefined) {
       // BigInt first: a nanosecond timestamp is beyond 2^53.
       const whole = BigInt(text);
-      return Number(whole / divisor) + Number(whole % divisor) / Number(divisor);
+      return storableSeconds(Number(whole / divisor) + Number(whole % divisor) / Number(divisor), what, text);
     }
   }
   return parseTime(text, what);

@@ -325,4 +325,17 @@ describe('hostile query parameters', () => {
     expect(reversed.body.error.message).toContain('before');
     expect(tooWide.body.error.message).toContain('wider than the limit');
   });
+
+  it.each(Object.keys(base))('answers %s with 400 for a window past 2106, never wrapping', async (route) => {
+    const params = base[route] ?? {};
+    // ClickHouse's DateTime ends at 2^32 − 1 s; `to` one hour later would wrap to 1970.
+    const answer = await getJson<{ error: { message: string } }>(
+      `${route}?${new URLSearchParams({ ...params, from: '4294963696', to: '4294970896' })}`,
+    );
+
+    expect([answer.status, answer.body.error?.message]).toEqual([
+      400,
+      expect.stringContaining('the range ClickHouse can store'),
+    ]);
+  });
 });

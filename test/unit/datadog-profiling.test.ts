@@ -172,6 +172,8 @@ describe('parseDatadogUpload, current layout (v1.42+: attachments then event.jso
     ['start missing', { start: undefined }],
     ['end not a time', { end: 'yesterday' }],
     ['end before start', { end: '2026-11-24T09:00:00Z' }],
+    ['start past 2106 (beyond ClickHouse DateTime)', { start: '2200-01-01T00:00:00Z', end: '2200-01-01T00:01:00Z' }],
+    ['start before 1970', { start: '1969-12-31T23:59:00Z' }],
   ])('refuses an event with %s with 400', async (_what, overrides) => {
     expect((await errorOf(() => parse(currentParts(overrides)))).status).toBe(400);
   });

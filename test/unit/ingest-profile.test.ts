@@ -295,6 +295,21 @@ describe('ingestProfile refusing an upload', () => {
     expect(error.code).toBe('bad_request');
   });
 
+  it.each([
+    ['a start', 'start', '4294967296'],
+    ['an end', 'end', '2200-01-01T00:00:00Z'],
+  ])('refuses %s past 2106, which ClickHouse cannot store, as bad_request', async (_what, field, value) => {
+    const { deps, store } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ query: { service: 'checkout', [field]: value } })));
+
+    expect([error.code, error.message, store.puts]).toEqual([
+      'bad_request',
+      expect.stringContaining('the range ClickHouse can store'),
+      [],
+    ]);
+  });
+
   it('refuses an end before the start as bad_request', async () => {
     const { deps } = setup();
     const query = { service: 'checkout', start: '1795514460', end: '1795514400' };

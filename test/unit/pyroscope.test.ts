@@ -76,6 +76,17 @@ describe('parsePyroscopeTime', () => {
     expect(parsePyroscopeTime(text, 'from')).toBe(seconds);
   });
 
+  it.each([
+    ['ns', '9999999999000000000'],
+    ['µs', '9999999999000000'],
+    ['ms', '9999999999000'],
+    ['s', '4294967296'],
+  ])('refuses a time in %s past 2106 (beyond ClickHouse DateTime) with 400', async (_unit, text) => {
+    const error = await errorOf(() => parsePyroscopeTime(text, 'from'));
+
+    expect([error.status, error.message]).toEqual([400, expect.stringContaining('range ClickHouse can store')]);
+  });
+
   it('refuses relative times with 400', async () => {
     expect((await errorOf(() => parsePyroscopeTime('now-1h', 'from'))).status).toBe(400);
   });
