@@ -12,11 +12,13 @@
 //
 // How: while `serverless offline` starts, this wraps `http.createServer` so that every server it
 // creates gets a first 'request' listener. For a request to the API port whose media type is not
-// text, or whose body has a Content-Encoding, that listener sets the parsed `req.headers['content-type']` (which serverless-offline's
-// detectEncoding reads) to application/octet-stream; `req.rawHeaders`, from which
-// serverless-offline builds the Lambda event's headers, are left alone. So the function receives
-// the exact bytes, base64, and the client's own Content-Type header. Packaging and deploys never
-// run these hooks, and Serverless excludes local plugins from the package.
+// text, or whose body has a Content-Encoding, that listener sets the parsed
+// `req.headers['content-type']` (which serverless-offline's detectEncoding reads) to
+// application/octet-stream. `req.rawHeaders`, from which serverless-offline builds the Lambda
+// event's headers, keep the client's own values, repeated ones joined as API Gateway joins them.
+// So the function receives the exact bytes, base64, and the client's own Content-Type header.
+// Packaging and deploys never run these hooks, and Serverless excludes local plugins from the
+// package.
 'use strict';
 
 const http = require('node:http');
@@ -53,6 +55,30 @@ function markBinary(req) {
   req.headers['content-type'] = 'application/octet-stream';
 }
 
+// API Gateway (payload format 2.0) joins repeated request headers with commas into one header
+// (http-api-develop-integrations-lambda.html; cookies go to their own field); serverless-offline
+// builds the event's headers with Object.fromEntries over rawHeaders, keeping only the last. Two
+// Content-Type headers then reached the function as the last one, while the body had been decoded
+// by the first (Node keeps the first in req.headers): joined as API Gateway joins them, the
+// function sees what it would see on AWS.
+function joinRepeatedHeaders(req) {
+  const joined = [];
+  const at = new Map();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i];
+    const value = req.rawHeaders[i + 1];
+    const key = name.toLowerCase();
+    const first = at.get(key);
+    if (first !== undefined && key !== 'cookie') {
+      joined[first + 1] = `${joined[first + 1]},${value}`;
+      continue;
+    }
+    at.set(key, joined.length);
+    joined.push(name, value);
+  }
+  req.rawHeaders = joined;
+}
+
 let installed = false;
 
 // Only the API port (--httpPort): serverless-offline's Lambda invoke and websocket servers keep
@@ -64,7 +90,9 @@ function install(httpPort) {
   http.createServer = function createServerWithBinaryBodies(...args) {
     const server = createServer.apply(this, args);
     server.prependListener('request', (req) => {
-      if (req.socket.localPort === httpPort) markBinary(req);
+      if (req.socket.localPort !== httpPort) return;
+      joinRepeatedHeaders(req);
+      markBinary(req);
     });
     return server;
   };
@@ -83,3 +111,4 @@ class OfflineBinaryBodies {
 module.exports = OfflineBinaryBodies;
 module.exports.isText = isText;
 module.exports.markBinary = markBinary;
+module.exports.joinRepeatedHeaders = joinRepeatedHeaders;

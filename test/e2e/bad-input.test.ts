@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -194,6 +195,61 @@ describe('decompression bombs and oversized bodies', () => {
     const answer = await post(path, new Uint8Array(testMaxBodyBytes + 1), contentType);
 
     expect([answer.status, answer.body.error?.code]).toEqual([413, 'payload_too_large']);
+  });
+});
+
+/** A POST whose header lines go on the wire as given, repeats included (fetch would join them). */
+function postRawHeaders(path: string, headerLines: [string, string][], body: Uint8Array): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, inject('apiUrl'));
+    // Given as raw lines, headers get no Host added (which Node's server requires) nor a length.
+    const lines = [['Host', url.host], ...headerLines, ['Content-Length', String(body.length)]];
+    const outgoing = httpRequest(url, { method: 'POST', headers: lines.flat() }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: Answer['body'] = {};
+        try {
+          body = JSON.parse(text) as Answer['body'];
+        } catch {
+          // Checked by status only, like post().
+        }
+        resolve({ status: incoming.statusCode ?? 0, body, text });
+      });
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+describe('repeated Content-Type headers', () => {
+  const profile = gzipSync(buildCpuProfile(good));
+
+  it.each([
+    ['a text type first', ['application/json', 'application/octet-stream']],
+    ['a binary type first', ['application/octet-stream', 'text/plain']],
+  ])('refuses two Content-Type headers (%s) on /v1/profiles with 400, naming the header', async (_what, types) => {
+    const lines: [string, string][] = [
+      ['Authorization', `Bearer ${key}`],
+      ...types.map((type): [string, string] => ['Content-Type', type]),
+    ];
+
+    const answer = await postRawHeaders(`/v1/profiles?service=${uniqueService('two-types')}`, lines, profile);
+
+    expect([answer.status, answer.body.error?.message]).toEqual([400, expect.stringContaining('one Content-Type')]);
+  });
+
+  it('refuses two Content-Type headers on /ingest with 400 rather than storing the profile', async () => {
+    const lines: [string, string][] = [
+      ['Authorization', `Bearer ${key}`],
+      ['Content-Type', 'application/octet-stream'],
+      ['Content-Type', 'text/plain'],
+    ];
+
+    const answer = await postRawHeaders('/ingest?name=two-types&format=pprof', lines, profile);
+
+    expect([answer.status, answer.body.error?.message]).toEqual([400, expect.stringContaining('one Content-Type')]);
   });
 });
 

@@ -370,6 +370,7 @@ describe('offline binary bodies plugin', () => {
   const plugin = createRequire(import.meta.url)('../../infra/serverless/offline-binary-bodies.cjs') as {
     isText(contentType: string): boolean;
     markBinary(req: { headers: Record<string, string | undefined> }): void;
+    joinRepeatedHeaders(req: { rawHeaders: string[] }): void;
   };
 
   it('marks msgpack and protobuf bodies binary for serverless offline', () => {
@@ -403,6 +404,36 @@ describe('offline binary bodies plugin', () => {
     expect([gzipJson.headers['content-type'], plainJson.headers['content-type']]).toEqual([
       'application/octet-stream',
       'application/json',
+    ]);
+  });
+
+  it('joins repeated headers with commas as API Gateway does, keeping their order and cookies apart', () => {
+    const req = {
+      rawHeaders: [
+        'Content-Type',
+        'application/json',
+        'Authorization',
+        'Bearer k',
+        'content-type',
+        'application/octet-stream',
+        'Cookie',
+        'a=1',
+        'Cookie',
+        'b=2',
+      ],
+    };
+
+    plugin.joinRepeatedHeaders(req);
+
+    expect(req.rawHeaders).toEqual([
+      'Content-Type',
+      'application/json,application/octet-stream',
+      'Authorization',
+      'Bearer k',
+      'Cookie',
+      'a=1',
+      'Cookie',
+      'b=2',
     ]);
   });
 
