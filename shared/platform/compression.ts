@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { Decompress } from 'fzstd';
-import { type HotspotsError, unprocessable } from './errors.js';
+import { type HotspotsError, payloadTooLarge, unprocessable } from './errors.js';
 
 export type Encoding = 'gzip' | 'zstd' | 'identity';
 
@@ -13,8 +13,10 @@ export function sniffEncoding(bytes: Uint8Array): Encoding {
   return 'identity';
 }
 
+// Too large, not broken: the routes that decompress at the edge (traces) answer 413 as for an
+// oversized body, and the consumer's dead letter says which limit was met.
 function tooLarge(limit: number): HotspotsError {
-  return unprocessable(`decompressed payload exceeds the limit of ${limit} bytes`);
+  return payloadTooLarge(`decompressed payload exceeds the limit of ${limit} bytes`);
 }
 
 /**
@@ -30,7 +32,8 @@ function gunzipChunkBytes(bytes: Uint8Array): number {
 
 /**
  * Decompresses by the sniffed encoding, refusing to produce more than `maxBytes` (bombs are
- * stopped while inflating, not after). Corrupt input is unprocessable: retrying cannot fix it.
+ * stopped while inflating, not after) as payload_too_large. Corrupt input is unprocessable:
+ * retrying cannot fix either.
  */
 export function decompressBounded(bytes: Uint8Array, maxBytes: number): { data: Uint8Array; encoding: Encoding } {
   const encoding = sniffEncoding(bytes);

@@ -162,7 +162,7 @@ describe('decompression bombs and oversized bodies', () => {
     const answer = await post(`/v1/profiles?service=${service}`, bomb, 'application/octet-stream');
     const letter = await watch.waitFor(answer.body.profile_id ?? '');
 
-    expect([answer.status, letter.reason.code]).toEqual([202, 'unprocessable']);
+    expect([answer.status, letter.reason.code]).toEqual([202, 'payload_too_large']);
     expect(letter.reason.message).toContain('exceeds the limit');
     const rows = await deps.db.query<{ n: string }>(
       sql`SELECT count() AS n FROM samples WHERE tenant = ${tenant} AND service = ${service}`,

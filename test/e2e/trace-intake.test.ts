@@ -377,6 +377,26 @@ describe('OTLP/HTTP /v1/traces', () => {
     expect(answer.json()).toMatchObject({ error: { code: 'bad_request' } });
   });
 
+  it.each([
+    ['/v1/traces', 'application/x-protobuf'],
+    ['/v1/traces', 'application/json'],
+    ['/v0.4/traces', 'application/msgpack'],
+  ])('refuses a gzip bomb on %s (%s) with 413, as the docs promise', async (path, contentType) => {
+    // 80 MiB of zeros in ~80 KiB: past the 64 MiB decompressed limit, well under the body limit.
+    const bomb = gzipSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 });
+
+    const answer = await send('POST', path, bomb, {
+      ...bearer,
+      'content-type': contentType,
+      'content-encoding': 'gzip',
+    });
+
+    expect([answer.status, answer.json()]).toEqual([
+      413,
+      { error: { code: 'payload_too_large', message: expect.stringContaining('exceeds the limit') } },
+    ]);
+  });
+
   it('refuses other content types with 415', async () => {
     const answer = await send('POST', '/v1/traces', Buffer.from('x'), { ...bearer, 'content-type': 'text/plain' });
 

@@ -307,6 +307,14 @@ describe('content types and encodings', () => {
     expect(refusal(() => decodeSpanPayload(Uint8Array.of(0x90), 'datadog-v0.4', 'gzip', limits)).status).toBe(400);
   });
 
+  it('refuses a gzip bomb as payload_too_large (413), like a body over the limit', () => {
+    const bomb = gzipSync(Buffer.alloc(4 << 20));
+
+    const error = refusal(() => decodeSpanPayload(bomb, 'datadog-v0.4', 'gzip', limits));
+
+    expect(error.status).toBe(413);
+  });
+
   it('stops a gzip bomb at the decompression limit', () => {
     const bomb = gzipSync(Buffer.alloc(4 << 20));
 
