@@ -89,13 +89,13 @@ function single(parts: readonly MultipartPart[], name: string): MultipartPart | 
   return found[0];
 }
 
-function multipartAttachments(parts: readonly MultipartPart[]): Attachment[] {
+function multipartAttachments(parts: readonly MultipartPart[], maxDecompressedBytes: number): Attachment[] {
   if (parts.some((p) => p.name === 'prev_profile')) {
     throw badRequest('prev_profile is obsolete (cumulative profiles): upgrade the Pyroscope client');
   }
   const profile = single(parts, 'profile');
   if (!profile) throw badRequest('the multipart body has no profile part');
-  const attachments = [pprofAttachment('profile.pprof', profile.bytes, undefined)];
+  const attachments = [pprofAttachment('profile.pprof', profile.bytes, undefined, maxDecompressedBytes)];
   const config = single(parts, 'sample_type_config');
   if (config) {
     let parsed: unknown;
@@ -114,7 +114,7 @@ function multipartAttachments(parts: readonly MultipartPart[]): Attachment[] {
 
 export interface PyroscopeIngestDeps extends StoreUploadDeps {
   maxBodyBytes: number;
-  limits: { maxParts: number; maxPartBytes: number; maxTags: number };
+  limits: { maxParts: number; maxPartBytes: number; maxTags: number; maxDecompressedBytes: number };
 }
 
 export interface PyroscopeRequest extends AgentRequest {
@@ -147,8 +147,11 @@ export async function parsePyroscopeRequest(
   const end = rawEnd !== null && start !== null && rawEnd < start ? start : rawEnd;
 
   const attachments = multipart
-    ? multipartAttachments(await parseMultipart(request.body, request.contentType as string, limits))
-    : [pprofAttachment('profile.pprof', Buffer.from(request.body), undefined)];
+    ? multipartAttachments(
+        await parseMultipart(request.body, request.contentType as string, limits),
+        limits.maxDecompressedBytes,
+      )
+    : [pprofAttachment('profile.pprof', Buffer.from(request.body), undefined, limits.maxDecompressedBytes)];
   checkAttachmentSet(attachments);
   return {
     // Pyroscope's rule: a service_name label names the service, else the application name does.

@@ -1,4 +1,4 @@
-import { type Encoding, sniffEncoding } from '../platform/compression.js';
+import { checkDeclaredSize, type Encoding, sniffEncoding } from '../platform/compression.js';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from '../platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../platform/ports.js';
 import { parseTime } from '../platform/time.js';
@@ -15,6 +15,8 @@ export interface IngestProfileDeps {
   profilesTopic: string;
   rawBucket: string;
   maxBodyBytes: number;
+  /** What the consumer will inflate a profile to: a gzip body declaring more is refused at once. */
+  maxDecompressedBytes: number;
   now: () => Date;
   newId: () => string;
 }
@@ -59,6 +61,55 @@ export function parseTags(raw: string | undefined): Record<string, string> {
   return Object.fromEntries(tags);
 }
 
+/** Magic numbers of compressions that are not gzip or zstd, so the refusal can name them. */
+const otherCompressions: { name: string; magic: readonly number[] }[] = [
+  { name: 'bzip2', magic: [0x42, 0x5a, 0x68] },
+  { name: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+  { name: 'lz4', magic: [0x04, 0x22, 0x4d, 0x18] },
+  { name: 'snappy (framed)', magic: [0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59] },
+  { name: 'zip', magic: [0x50, 0x4b, 0x03, 0x04] },
+];
+
+/**
+ * First byte of an uncompressed pprof: the key of one of Profile's fields 1–14 in profile.proto
+ * (field << 3 | wire type): length-delimited for the messages, string table, period type and a
+ * packed comment list; varint for drop/keep_frames, time, duration, period, comment and
+ * default_sample_type. Anything else cannot start a Profile message.
+ */
+const profileFieldKeys = new Set([
+  0x0a, 0x12, 0x1a, 0x22, 0x2a, 0x32, 0x38, 0x40, 0x48, 0x50, 0x5a, 0x60, 0x68, 0x6a, 0x70,
+]);
+
+/**
+ * What bytes can be as a profile, told without decoding them (uploads never decode pprof): gzip
+ * or zstd by their magic bytes, a plain pprof when the first byte can start a Profile message;
+ * undefined when they can be no profile the consumer could read.
+ */
+export function profileEncodingOf(bytes: Uint8Array): Encoding | undefined {
+  const encoding = sniffEncoding(bytes);
+  if (encoding !== 'identity') return encoding;
+  return bytes.length > 0 && profileFieldKeys.has(bytes[0] as number) ? 'identity' : undefined;
+}
+
+/**
+ * The checks every profile upload gets before anything is stored, none of which decodes the
+ * profile: another compression is named (415), bytes that can be no profile are a 400, and a gzip
+ * body whose trailer declares more than the consumer will inflate is a 413 at once. `what` names
+ * the bytes in the message ("the request body", "attachment cpu.pprof").
+ */
+export function checkProfileBytes(bytes: Uint8Array, what: string, maxDecompressedBytes: number): Encoding {
+  const encoding = profileEncodingOf(bytes);
+  if (encoding === undefined) {
+    const other = otherCompressions.find(({ magic }) => magic.every((byte, i) => bytes[i] === byte));
+    if (other) throw unsupportedMediaType(`${what} is compressed with ${other.name}: send it raw, gzip or zstd`);
+    throw badRequest(
+      `${what} is neither gzip, zstd nor an uncompressed pprof profile (a first byte of 0x${(bytes[0] ?? 0).toString(16).padStart(2, '0')} starts no field of profile.proto's Profile)`,
+    );
+  }
+  checkDeclaredSize(bytes, maxDecompressedBytes);
+  return encoding;
+}
+
 const suffixByEncoding: Record<Encoding, string> = { gzip: '.pprof.gz', zstd: '.pprof.zst', identity: '.pprof' };
 
 /** Key scheme: raw/profiles/<tenant>/<yyyy>/<mm>/<dd>/<profile id>.pprof[.gz|.zst] (UTC receive date). */
@@ -89,8 +140,8 @@ export async function ingestProfile(
   const end = query.end ? parseTime(query.end, 'end') : null;
   if (start !== null && end !== null && end < start) throw badRequest('end must not be before start');
   const tags = parseTags(query.tags);
+  const encoding = checkProfileBytes(request.body, 'the request body', deps.maxDecompressedBytes);
 
-  const encoding = sniffEncoding(request.body);
   const receivedAt = deps.now();
   const profileId = deps.newId();
   const key = rawProfileKey(request.tenant, receivedAt, profileId, encoding);

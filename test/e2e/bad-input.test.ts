@@ -155,9 +155,42 @@ describe('the bad-input corpus (test/fixtures/bad), with good profiles in betwee
 });
 
 describe('decompression bombs and oversized bodies', () => {
-  it('dead-letters a gzip bomb (80 MiB of zeros in 80 KiB) without committing anything', async () => {
+  it.each([
+    ['/v1/profiles?service=gzip-bomb', 'application/octet-stream', (bomb: Uint8Array) => bomb],
+    ['/ingest?name=gzip-bomb&format=pprof', 'application/octet-stream', (bomb: Uint8Array) => bomb],
+    [
+      '/profiling/v1/input',
+      'multipart/form-data; boundary=gzip-bomb',
+      (bomb: Uint8Array) =>
+        Buffer.concat([
+          Buffer.from('--gzip-bomb\r\nContent-Disposition: form-data; name="cpu.pprof"; filename="cpu.pprof"\r\n\r\n'),
+          bomb,
+          Buffer.from(
+            '\r\n--gzip-bomb\r\nContent-Disposition: form-data; name="event"; filename="event.json"\r\n\r\n' +
+              '{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z","attachments":["cpu.pprof"],"tags_profiler":"service:gzip-bomb"}' +
+              '\r\n--gzip-bomb--\r\n',
+          ),
+        ]),
+    ],
+  ])(
+    'refuses a gzip bomb (80 MiB of zeros in 80 KiB) on %s with 413 from its trailer alone',
+    async (path, type, wrap) => {
+      const bomb = gzipSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 });
+
+      const answer = await post(path, wrap(bomb), type);
+
+      expect([answer.status, answer.body.error?.code, answer.body.error?.message]).toEqual([
+        413,
+        'payload_too_large',
+        expect.stringContaining('exceeds the limit'),
+      ]);
+    },
+  );
+
+  it('dead-letters a gzip bomb whose trailer lies (80 MiB declared as 1 KiB) without committing anything', async () => {
     const service = uniqueService('gzip-bomb');
-    const bomb = gzipSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 });
+    const bomb = Buffer.from(gzipSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 }));
+    bomb.writeUInt32LE(1024, bomb.length - 4);
 
     const answer = await post(`/v1/profiles?service=${service}`, bomb, 'application/octet-stream');
     const letter = await watch.waitFor(answer.body.profile_id ?? '');
@@ -275,14 +308,22 @@ describe('generated bodies on every ingest route', () => {
     );
   });
 
-  it('ends every random /v1/profiles body accepted with 202 as committed or dead-lettered', async () => {
+  it('refuses every random /v1/profiles body that can be no profile with 400, and ends every 202 as committed or dead-lettered', async () => {
     const service = uniqueService('fuzz-pprof');
     const accepted: string[] = [];
+    // Half start with a key of a Profile field, so that some pass the cheap checks and reach the consumer.
+    const bodies = fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 4096 }),
+      fc
+        .tuple(fc.constantFrom(0x0a, 0x12, 0x22, 0x32, 0x48), fc.uint8Array({ maxLength: 4095 }))
+        .map(([key, rest]) => Uint8Array.of(key, ...rest)),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 4096 }), async (body) => {
+      fc.asyncProperty(bodies, async (body) => {
         const answer = await post(`/v1/profiles?service=${service}`, body, 'application/octet-stream');
-        expect(answer.status).toBe(202);
-        accepted.push(answer.body.profile_id ?? '');
+        expect([202, 400]).toContain(answer.status);
+        if (answer.status === 400) expect(answer.body.error?.message).toContain('neither gzip, zstd nor');
+        else accepted.push(answer.body.profile_id ?? '');
       }),
       { numRuns: 20 },
     );

@@ -2,7 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decompressBounded, sniffEncoding } from '../../shared/platform/compression.js';
+import {
+  checkDeclaredSize,
+  decompressBounded,
+  gzipDeclaredSize,
+  sniffEncoding,
+} from '../../shared/platform/compression.js';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import {
   ZSTD_MAX_BLOCK_BYTES,
@@ -168,6 +173,47 @@ describe('decompressBounded with gzip', () => {
     const error = errorOf(() => decompressBounded(Uint8Array.of(0x1f, 0x8b), MiB));
 
     expect(error.code).toBe('unprocessable');
+  });
+});
+
+describe('the gzip trailer (ISIZE)', () => {
+  it('gives the size a gzip body declares', () => {
+    expect(gzipDeclaredSize(gzipSync(sampleText(4096)))).toBe(4096);
+  });
+
+  it('gives no size for a trailer deflate could not produce from the body, as in a truncated stream', () => {
+    const truncated = gzipSync(sampleText(64 * KiB)).subarray(0, 30);
+
+    expect(gzipDeclaredSize(truncated)).toBeUndefined();
+  });
+
+  it('refuses a bomb from its trailer alone, without inflating it', () => {
+    const bomb = gzipSync(Buffer.alloc(50 * 1000 * 1000));
+
+    const error = errorOf(() => checkDeclaredSize(bomb, MiB));
+
+    expect([error.code, error.status]).toEqual(['payload_too_large', 413]);
+  });
+
+  it('reads the last member of a multi-member body, whose size is a lower bound of the whole', () => {
+    const small = gzipSync(sampleText(1024));
+    const big = gzipSync(Buffer.alloc(2 * MiB));
+
+    expect(errorOf(() => checkDeclaredSize(Buffer.concat([small, big]), MiB)).code).toBe('payload_too_large');
+    expect(() => checkDeclaredSize(Buffer.concat([big, small]), MiB)).not.toThrow();
+  });
+
+  it('still stops, while inflating, a bomb whose trailer lies', () => {
+    const bomb = Buffer.from(gzipSync(Buffer.alloc(8 * MiB)));
+    bomb.writeUInt32LE(1024, bomb.length - 4);
+
+    expect(() => checkDeclaredSize(bomb, MiB)).not.toThrow();
+    expect(errorOf(() => decompressBounded(bomb, MiB)).code).toBe('payload_too_large');
+  });
+
+  it('leaves zstd and raw bodies alone', () => {
+    expect(() => checkDeclaredSize(zstdRleBomb(16 * MiB), MiB)).not.toThrow();
+    expect(() => checkDeclaredSize(Uint8Array.of(0x0a, 0, 0, 0, 0xff, 0xff, 0xff, 0xff), 1)).not.toThrow();
   });
 });
 

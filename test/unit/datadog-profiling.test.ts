@@ -23,7 +23,13 @@ import { buildCpuProfile } from '../support/pprof-builder.js';
  * The Datadog profiling intake without the network: the three dd-trace-go layouts, their
  * validation, and the store-then-publish order against in-memory ports.
  */
-const limits = { maxParts: 16, maxPartBytes: 1024 * 1024, maxTags: 32, maxEndpointCounts: 100 };
+const limits = {
+  maxParts: 16,
+  maxPartBytes: 1024 * 1024,
+  maxTags: 32,
+  maxEndpointCounts: 100,
+  maxDecompressedBytes: 64 * 1024 * 1024,
+};
 
 const cpu = gzipSync(
   buildCpuProfile({ samples: [{ stack: ['main.main'], cpuNs: 10_000_000n, labels: { 'span id': '1' } }] }),
@@ -193,13 +199,22 @@ describe('parseDatadogUpload, current layout (v1.42+: attachments then event.jso
     expect([error.status, error.message]).toEqual([415, expect.stringContaining('bzip2')]);
   });
 
-  it('refuses a pprof attachment that is neither compressed nor a pprof with 415', async () => {
+  it('refuses a pprof attachment that is neither compressed nor a pprof with 400', async () => {
     const parts = [
       filePart('cpu.pprof', Buffer.from('<html>not a profile</html>')),
       eventPart(event({ attachments: ['cpu.pprof'] })),
     ];
 
-    expect((await errorOf(() => parse(parts))).status).toBe(415);
+    expect((await errorOf(() => parse(parts))).status).toBe(400);
+  });
+
+  it('refuses a gzip attachment whose trailer declares more than the decompressed limit with 413', async () => {
+    const bomb = gzipSync(Buffer.alloc(80 * 1024 * 1024));
+    const parts = [filePart('cpu.pprof', bomb), eventPart(event({ attachments: ['cpu.pprof'] }))];
+
+    const error = await errorOf(() => parse(parts));
+
+    expect([error.status, error.message]).toEqual([413, expect.stringContaining('exceeds the limit')]);
   });
 
   it('refuses an empty pprof attachment with 400', async () => {

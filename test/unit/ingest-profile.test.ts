@@ -56,6 +56,7 @@ function setup(overrides: { maxBodyBytes?: number; failPublishWith?: Error } = {
     profilesTopic: 'hotspots.profiles.test',
     rawBucket: 'raw-bucket',
     maxBodyBytes: overrides.maxBodyBytes ?? 1024 * 1024,
+    maxDecompressedBytes: 64 * 1024 * 1024,
     now: () => receivedAt,
     newId: () => 'prof-0001',
   };
@@ -224,6 +225,37 @@ describe('ingestProfile refusing an upload', () => {
     const error = await rejectionOf(ingestProfile(deps, request({ contentType })));
 
     expect([error.code, error.status]).toEqual(['unsupported_media_type', 415]);
+  });
+
+  it.each([
+    ['an HTML page', Buffer.from('<html>502</html>'), 'bad_request', 'a first byte of 0x3c'],
+    ['random bytes', Uint8Array.of(0xff, 0x00, 0x13, 0x37), 'bad_request', 'neither gzip, zstd nor'],
+    ['a bzip2 stream', Buffer.from('BZh91AY&SY\u0000\u0001', 'latin1'), 'unsupported_media_type', 'bzip2'],
+  ])('refuses %s, which can be no profile, without storing it', async (_what, body, code, message) => {
+    const { deps, store } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ body })));
+
+    expect([error.code, error.message, store.puts]).toEqual([code, expect.stringContaining(message), []]);
+  });
+
+  it('refuses a gzip body whose trailer declares more than the decompressed limit with 413, storing nothing', async () => {
+    const { deps, store } = setup();
+    const bomb = gzipSync(Buffer.alloc(65 * 1024 * 1024));
+
+    const error = await rejectionOf(ingestProfile(deps, request({ body: bomb })));
+
+    expect([error.status, error.message, store.puts]).toEqual([413, expect.stringContaining('exceeds the limit'), []]);
+  });
+
+  it('stores a gzip body whose trailer lies, for the consumer to stop while inflating', async () => {
+    const { deps, store } = setup();
+    const bomb = Buffer.from(gzipSync(Buffer.alloc(65 * 1024 * 1024)));
+    bomb.writeUInt32LE(1024, bomb.length - 4);
+
+    await ingestProfile(deps, request({ body: bomb }));
+
+    expect(store.puts).toHaveLength(1);
   });
 
   it('refuses an empty body as bad_request', async () => {

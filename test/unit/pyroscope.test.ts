@@ -11,7 +11,7 @@ import { HotspotsError } from '../../shared/platform/errors.js';
 import { buildMultipart } from '../support/multipart-builder.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 
-const limits = { maxParts: 8, maxPartBytes: 1024 * 1024, maxTags: 30 };
+const limits = { maxParts: 8, maxPartBytes: 1024 * 1024, maxTags: 30, maxDecompressedBytes: 64 * 1024 * 1024 };
 const profile = gzipSync(buildCpuProfile({ samples: [{ stack: ['main.main'], cpuNs: 10_000_000n }] }));
 
 async function errorOf(run: () => unknown): Promise<HotspotsError> {
@@ -182,7 +182,12 @@ describe('parsePyroscopeRequest', () => {
       415,
     ],
     ['an empty body', rawRequest({ name: 'app', format: 'pprof' }, { body: Buffer.alloc(0) }), 400],
-    ['bytes that are no pprof', rawRequest({ name: 'app', format: 'pprof' }, { body: Buffer.from('<html>') }), 415],
+    ['bytes that are no pprof', rawRequest({ name: 'app', format: 'pprof' }, { body: Buffer.from('<html>') }), 400],
+    [
+      'a gzip body whose trailer declares more than the decompressed limit',
+      rawRequest({ name: 'app', format: 'pprof' }, { body: gzipSync(Buffer.alloc(80 * 1024 * 1024)) }),
+      413,
+    ],
     ['no name', rawRequest({ format: 'pprof' }), 400],
   ])('refuses %s', async (_what, request, status) => {
     expect((await errorOf(() => parse(request))).status).toBe(status);
