@@ -78,6 +78,7 @@ export function createUseCases(deps: Deps) {
           query: queryRecord(request.query),
           contentType: request.headers['content-type'],
           body: request.body,
+          bodyIsBinary: request.bodyIsBinary,
         },
       ),
     ingestDatadogProfiles: (tenant: string, request: HttpRequest) =>

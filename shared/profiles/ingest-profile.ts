@@ -26,12 +26,58 @@ export interface IngestProfileRequest {
   query: Record<string, string | undefined>;
   contentType: string | undefined;
   body: Uint8Array;
+  /** Whether the gateway passed the body as exact bytes (isBase64Encoded), not as decoded text. */
+  bodyIsBinary: boolean;
 }
 
-// Only octet-stream: API Gateway and serverless-offline pass it through as exact bytes, while other
-// types (even application/x-protobuf) are text-decoded by serverless-offline and would arrive
-// corrupted. Refusing them with a clear 415 beats storing mangled bytes.
-const acceptedContentTypes = new Set(['application/octet-stream']);
+/**
+ * The media types a pprof is sent with. pprof has no registered type, so clients use the generic
+ * binary one, the protobuf ones (a pprof is a protobuf message) or their compression's (gzip,
+ * RFC 6713; zstd, RFC 8878), as Pyroscope's ingest accepts them. A missing type is taken too: RFC
+ * 9110 §8.3 lets a recipient read it as application/octet-stream, and Node's fetch sends none for
+ * a Buffer. None is text, so API Gateway passes their bodies as exact bytes.
+ */
+export const profileMediaTypes: readonly string[] = [
+  'application/octet-stream',
+  'application/x-protobuf',
+  'application/protobuf',
+  'application/vnd.google.protobuf',
+  'application/gzip',
+  'application/x-gzip',
+  'application/zstd',
+];
+
+/**
+ * What `curl --data-binary @cpu.pprof` sends without -H. API Gateway HTTP APIs pass such bodies
+ * base64-encoded, byte for byte, so a form-typed body that arrived as bytes and is a profile is
+ * taken as one. A real form, or a body some gateway decoded as text, is refused (415).
+ */
+const formMediaType = 'application/x-www-form-urlencoded';
+
+const acceptedTypes = `send the pprof bytes (raw, gzip or zstd) with no Content-Type or as ${profileMediaTypes.join(', ')}`;
+
+function mediaTypeOf(contentType: string | undefined): string | undefined {
+  return contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
+}
+
+function checkMediaType(request: IngestProfileRequest): void {
+  const media = mediaTypeOf(request.contentType);
+  if (media !== undefined && media !== formMediaType && !profileMediaTypes.includes(media)) {
+    throw unsupportedMediaType(`content type ${media} is not accepted: ${acceptedTypes}`);
+  }
+  // An empty body has no bytes to corrupt (and gateways flag none as base64): it gets its own 400.
+  if (request.body.length === 0) return;
+  if (!request.bodyIsBinary) {
+    throw unsupportedMediaType(
+      `the body reached the function as text (content type ${media ?? '(none)'}), which corrupts binary profiles: ${acceptedTypes}`,
+    );
+  }
+  if (media === formMediaType && profileEncodingOf(request.body) === undefined) {
+    throw unsupportedMediaType(
+      `content type ${formMediaType} (curl's default) is taken only for a body that is a profile, and this one is not: ${acceptedTypes}`,
+    );
+  }
+}
 
 const MAX_NAME = 200;
 const MAX_TAGS = 64;
@@ -122,12 +168,7 @@ export async function ingestProfile(
   deps: IngestProfileDeps,
   request: IngestProfileRequest,
 ): Promise<{ profileId: string; envelope: ProfileEnvelope }> {
-  const mediaType = request.contentType?.split(';')[0]?.trim().toLowerCase();
-  if (!mediaType || !acceptedContentTypes.has(mediaType)) {
-    throw unsupportedMediaType(
-      `content type ${mediaType ?? '(none)'} is not accepted: send the pprof bytes (raw, gzip or zstd) as application/octet-stream`,
-    );
-  }
+  checkMediaType(request);
   if (request.body.length === 0) throw badRequest('request body is empty: send one pprof profile');
   if (request.body.length > deps.maxBodyBytes) {
     throw payloadTooLarge(`request body is ${request.body.length} bytes, above the limit of ${deps.maxBodyBytes}`);

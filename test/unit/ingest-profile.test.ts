@@ -69,6 +69,7 @@ function request(overrides: Partial<IngestProfileRequest> = {}): IngestProfileRe
     query: { service: 'checkout', env: 'prod', version: '1.2.3' },
     contentType: 'application/octet-stream',
     body: profileBytes,
+    bodyIsBinary: true,
     ...overrides,
   };
 }
@@ -212,19 +213,71 @@ describe('ingestProfile accepting an upload', () => {
   });
 });
 
+describe('ingestProfile content types', () => {
+  it.each([
+    ['no Content-Type (Node fetch with a Buffer)', undefined],
+    ['an empty Content-Type', ''],
+    ['application/x-protobuf', 'application/x-protobuf'],
+    ['application/protobuf', 'application/protobuf'],
+    ['application/vnd.google.protobuf', 'application/vnd.google.protobuf'],
+    ['application/gzip', 'application/gzip'],
+    ['application/x-gzip', 'application/x-gzip'],
+    ['application/zstd', 'application/zstd'],
+    [
+      'application/x-www-form-urlencoded passed as bytes (curl --data-binary without -H)',
+      'application/x-www-form-urlencoded',
+    ],
+  ])('accepts a profile sent with %s', async (_what, contentType) => {
+    const { deps, store } = setup();
+
+    const { envelope } = await ingestProfile(deps, request({ contentType }));
+
+    expect([envelope.encoding, store.puts.length]).toEqual(['gzip', 1]);
+  });
+});
+
 describe('ingestProfile refusing an upload', () => {
   it.each([
-    ['a missing content type', undefined],
-    ['application/x-protobuf', 'application/x-protobuf'],
     ['application/json', 'application/json'],
     ['multipart/form-data', 'multipart/form-data; boundary=x'],
-    ['an empty content type', ''],
-  ])('refuses %s as unsupported_media_type', async (_what, contentType) => {
+    ['text/plain', 'text/plain; charset=utf-8'],
+  ])('refuses %s as unsupported_media_type, naming what is accepted', async (_what, contentType) => {
     const { deps } = setup();
 
     const error = await rejectionOf(ingestProfile(deps, request({ contentType })));
 
-    expect([error.code, error.status]).toEqual(['unsupported_media_type', 415]);
+    expect([error.code, error.status, error.message]).toEqual([
+      'unsupported_media_type',
+      415,
+      expect.stringContaining('with no Content-Type or as application/octet-stream, application/x-protobuf'),
+    ]);
+  });
+
+  it.each([
+    ['application/octet-stream', 'application/octet-stream'],
+    ['application/x-www-form-urlencoded (curl --data-binary without -H)', 'application/x-www-form-urlencoded'],
+  ])(
+    'refuses a %s body that the gateway passed as text, since text decoding corrupts it',
+    async (_what, contentType) => {
+      const { deps, store } = setup();
+
+      const error = await rejectionOf(ingestProfile(deps, request({ contentType, bodyIsBinary: false })));
+
+      expect([error.status, error.message, store.puts]).toEqual([415, expect.stringContaining('as text'), []]);
+    },
+  );
+
+  it('refuses a form-typed body passed as bytes that is no profile (a real form) with 415, naming what is accepted', async () => {
+    const { deps, store } = setup();
+    const form = { contentType: 'application/x-www-form-urlencoded', body: Buffer.from('service=checkout&env=prod') };
+
+    const error = await rejectionOf(ingestProfile(deps, request(form)));
+
+    expect([error.status, error.message, store.puts]).toEqual([
+      415,
+      expect.stringContaining('application/octet-stream'),
+      [],
+    ]);
   });
 
   it.each([
@@ -256,6 +309,14 @@ describe('ingestProfile refusing an upload', () => {
     await ingestProfile(deps, request({ body: bomb }));
 
     expect(store.puts).toHaveLength(1);
+  });
+
+  it('refuses an empty body as bad_request even when the gateway flags it as text, as it flags every empty body', async () => {
+    const { deps } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, request({ body: new Uint8Array(0), bodyIsBinary: false })));
+
+    expect(error.code).toBe('bad_request');
   });
 
   it('refuses an empty body as bad_request', async () => {

@@ -379,6 +379,8 @@ describe('offline binary bodies plugin', () => {
     isText(contentType: string): boolean;
     markBinary(req: { headers: Record<string, string | undefined> }): void;
     joinRepeatedHeaders(req: { rawHeaders: string[] }): void;
+    markMissingContentType(req: { headers: Record<string, string | undefined>; rawHeaders: string[] }): void;
+    withoutInventedContentType(event: { headers: Record<string, string> }): { headers: Record<string, string> };
   };
 
   it('marks msgpack and protobuf bodies binary for serverless offline', () => {
@@ -442,6 +444,42 @@ describe('offline binary bodies plugin', () => {
       'a=1',
       'Cookie',
       'b=2',
+    ]);
+  });
+
+  it('marks form-urlencoded bodies (curl --data-binary without -H) and bodies without a type binary, as API Gateway passes them', () => {
+    const form = { headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    const none: { headers: Record<string, string | undefined> } = { headers: {} };
+
+    plugin.markBinary(form);
+    plugin.markBinary(none);
+
+    expect([form.headers['content-type'], none.headers['content-type']]).toEqual([
+      'application/octet-stream',
+      'application/octet-stream',
+    ]);
+  });
+
+  it('keeps a missing Content-Type missing in the event, where serverless offline writes application/json', () => {
+    const req = { headers: {}, rawHeaders: ['Host', 'localhost'] };
+    plugin.markMissingContentType(req);
+    const event = { headers: Object.fromEntries([req.rawHeaders.slice(0, 2), req.rawHeaders.slice(2)]) };
+    event.headers['content-type'] = 'application/json';
+
+    expect(plugin.withoutInventedContentType(event).headers).toEqual({ Host: 'localhost' });
+  });
+
+  it('leaves the Content-Type of a request that has one', () => {
+    const req = {
+      headers: { 'content-type': 'application/x-protobuf' },
+      rawHeaders: ['Content-Type', 'application/x-protobuf'],
+    };
+    plugin.markMissingContentType(req);
+    const event = { headers: { 'content-type': 'application/x-protobuf' } };
+
+    expect([req.rawHeaders, plugin.withoutInventedContentType(event).headers]).toEqual([
+      ['Content-Type', 'application/x-protobuf'],
+      { 'content-type': 'application/x-protobuf' },
     ]);
   });
 
