@@ -1,5 +1,6 @@
 import { type Encoding, sniffEncoding } from '../platform/compression.js';
-import { badRequest, unsupportedMediaType } from '../platform/errors.js';
+import { badRequest } from '../platform/errors.js';
+import { checkProfileBytes } from '../profiles/ingest-profile.js';
 
 /**
  * What an agent upload carries besides its metadata: named byte blobs. pprof attachments become
@@ -29,42 +30,25 @@ export function checkAttachmentName(name: string): string {
   return name;
 }
 
-/** Magic numbers of compressions that are not gzip or zstd, so the refusal can name them. */
-const otherCompressions: { name: string; magic: readonly number[] }[] = [
-  { name: 'bzip2', magic: [0x42, 0x5a, 0x68] },
-  { name: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
-  { name: 'lz4', magic: [0x04, 0x22, 0x4d, 0x18] },
-  { name: 'snappy (framed)', magic: [0xff, 0x06, 0x00, 0x00, 0x73, 0x4e, 0x61, 0x50, 0x70, 0x59] },
-  { name: 'zip', magic: [0x50, 0x4b, 0x03, 0x04] },
-];
-
-/**
- * First byte of an uncompressed pprof: the key of one of Profile's fields 1–14 in profile.proto
- * (field << 3 | wire type): length-delimited for the messages, string table, period type and a
- * packed comment list; varint for drop/keep_frames, time, duration, period, comment and
- * default_sample_type. Anything else cannot start a Profile message.
- */
-const profileFieldKeys = new Set([
-  0x0a, 0x12, 0x1a, 0x22, 0x2a, 0x32, 0x38, 0x40, 0x48, 0x50, 0x5a, 0x60, 0x68, 0x6a, 0x70,
-]);
-
-/** Sniffs a pprof attachment: gzip, zstd or plain pprof; refuses other compressions and non-pprof bytes. */
-export function pprofEncodingOf(name: string, bytes: Uint8Array): Encoding {
+/** Sniffs a pprof attachment: gzip, zstd or plain pprof, or a 4xx naming why it can be none. */
+export function pprofEncodingOf(name: string, bytes: Uint8Array, maxDecompressedBytes: number): Encoding {
   if (bytes.length === 0) throw badRequest(`attachment ${name} is empty`);
-  const encoding = sniffEncoding(bytes);
-  if (encoding !== 'identity') return encoding;
-  const other = otherCompressions.find(({ magic }) => magic.every((byte, i) => bytes[i] === byte));
-  if (other) {
-    throw unsupportedMediaType(`attachment ${name} is compressed with ${other.name}: send it raw, gzip or zstd`);
-  }
-  if (!profileFieldKeys.has(bytes[0] as number)) {
-    throw unsupportedMediaType(`attachment ${name} is neither gzip, zstd nor an uncompressed pprof profile`);
-  }
-  return 'identity';
+  return checkProfileBytes(bytes, `attachment ${name}`, maxDecompressedBytes);
 }
 
-export function pprofAttachment(name: string, bytes: Buffer, profileType: string | undefined): Attachment {
-  return { name: checkAttachmentName(name), bytes, encoding: pprofEncodingOf(name, bytes), kind: 'pprof', profileType };
+export function pprofAttachment(
+  name: string,
+  bytes: Buffer,
+  profileType: string | undefined,
+  maxDecompressedBytes: number,
+): Attachment {
+  return {
+    name: checkAttachmentName(name),
+    bytes,
+    encoding: pprofEncodingOf(name, bytes, maxDecompressedBytes),
+    kind: 'pprof',
+    profileType,
+  };
 }
 
 /** An attachment kept raw only (no profile): any bytes; the encoding is recorded for readers. */

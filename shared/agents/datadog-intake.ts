@@ -11,7 +11,13 @@ import { type StoredUpload, type StoreUploadDeps, storeAgentUpload } from './sto
  */
 export interface DatadogIntakeDeps extends StoreUploadDeps {
   maxBodyBytes: number;
-  limits: { maxParts: number; maxPartBytes: number; maxTags: number; maxEndpointCounts: number };
+  limits: {
+    maxParts: number;
+    maxPartBytes: number;
+    maxTags: number;
+    maxEndpointCounts: number;
+    maxDecompressedBytes: number;
+  };
 }
 
 export async function ingestDatadogProfiles(

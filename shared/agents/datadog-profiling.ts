@@ -23,6 +23,8 @@ import type { MultipartPart } from './multipart.js';
 export interface DatadogLimits {
   maxTags: number;
   maxEndpointCounts: number;
+  /** What the consumer will inflate a profile to (checked against gzip trailers at once). */
+  maxDecompressedBytes: number;
 }
 
 export type DatadogLayout = 'event' | 'v3' | 'legacy';
@@ -99,9 +101,9 @@ function window(startText: unknown, endText: unknown, names: [string, string]): 
 }
 
 /** A file name ending in .pprof is a profile; anything else is kept raw. */
-function attachmentOf(name: string, bytes: Buffer): Attachment {
+function attachmentOf(name: string, bytes: Buffer, limits: DatadogLimits): Attachment {
   return name.endsWith('.pprof')
-    ? pprofAttachment(name, bytes, name.slice(0, -'.pprof'.length))
+    ? pprofAttachment(name, bytes, name.slice(0, -'.pprof'.length), limits.maxDecompressedBytes)
     : rawAttachment(name, bytes);
 }
 
@@ -142,7 +144,7 @@ function parseEventLayout(parts: readonly MultipartPart[], limits: DatadogLimits
       throw badRequest(`event.attachments lists ${JSON.stringify(name.slice(0, 140))}, but no part carries it`);
     }
   }
-  const attachments = files.map((p) => attachmentOf(p.name, p.bytes));
+  const attachments = files.map((p) => attachmentOf(p.name, p.bytes, limits));
   checkAttachmentSet(attachments);
   const endpointCounts = parseEndpointCounts(event.endpoint_counts, limits.maxEndpointCounts);
   return {
@@ -168,7 +170,7 @@ function parseV3Layout(parts: readonly MultipartPart[], limits: DatadogLimits): 
   const attachments: Attachment[] = [];
   for (const part of parts) {
     const name = bracketed.exec(part.name)?.[1];
-    if (name !== undefined) attachments.push(attachmentOf(name, part.bytes));
+    if (name !== undefined) attachments.push(attachmentOf(name, part.bytes, limits));
   }
   checkAttachmentSet(attachments);
   return { layout: 'v3', ...identity(tags), tags, start, end, attachments };
@@ -203,7 +205,7 @@ function parseLegacyLayout(parts: readonly MultipartPart[], limits: DatadogLimit
     const types = field(`types[${index}]`);
     if (types === undefined) throw badRequest(`data[${index}] has no types[${index}]`);
     const profileType = legacyProfileType(types);
-    attachments.push(pprofAttachment(`${profileType}.pprof`, part.bytes, profileType));
+    attachments.push(pprofAttachment(`${profileType}.pprof`, part.bytes, profileType, limits.maxDecompressedBytes));
   }
   checkAttachmentSet(attachments);
   return { layout: 'legacy', ...identity(tags), tags, start, end, attachments };

@@ -1,5 +1,5 @@
 import { badRequest, unsupportedMediaType } from '../platform/errors.js';
-import { parseTime } from '../platform/time.js';
+import { parseTime, storableSeconds } from '../platform/time.js';
 import {
   type AgentRequest,
   type AgentUpload,
@@ -64,7 +64,8 @@ export function parsePyroscopeName(raw: string | undefined, maxLabels: number): 
 /**
  * `from` / `until` as Pyroscope reads them (pkg/og/util/attime): all digits are unix time whose
  * unit follows from the length — 19 digits ns (pyroscope-go sends UnixNano), 16 µs, 13 ms,
- * otherwise seconds; RFC 3339 is accepted too. Returns unix seconds.
+ * otherwise seconds; RFC 3339 is accepted too. Returns unix seconds, within what ClickHouse can
+ * store (platform/time.ts).
  */
 export function parsePyroscopeTime(value: string, what: string): number {
   const text = value.trim();
@@ -73,7 +74,7 @@ export function parsePyroscopeTime(value: string, what: string): number {
     if (divisor !== undefined) {
       // BigInt first: a nanosecond timestamp is beyond 2^53.
       const whole = BigInt(text);
-      return Number(whole / divisor) + Number(whole % divisor) / Number(divisor);
+      return storableSeconds(Number(whole / divisor) + Number(whole % divisor) / Number(divisor), what, text);
     }
   }
   return parseTime(text, what);
@@ -88,13 +89,13 @@ function single(parts: readonly MultipartPart[], name: string): MultipartPart | 
   return found[0];
 }
 
-function multipartAttachments(parts: readonly MultipartPart[]): Attachment[] {
+function multipartAttachments(parts: readonly MultipartPart[], maxDecompressedBytes: number): Attachment[] {
   if (parts.some((p) => p.name === 'prev_profile')) {
     throw badRequest('prev_profile is obsolete (cumulative profiles): upgrade the Pyroscope client');
   }
   const profile = single(parts, 'profile');
   if (!profile) throw badRequest('the multipart body has no profile part');
-  const attachments = [pprofAttachment('profile.pprof', profile.bytes, undefined)];
+  const attachments = [pprofAttachment('profile.pprof', profile.bytes, undefined, maxDecompressedBytes)];
   const config = single(parts, 'sample_type_config');
   if (config) {
     let parsed: unknown;
@@ -113,7 +114,7 @@ function multipartAttachments(parts: readonly MultipartPart[]): Attachment[] {
 
 export interface PyroscopeIngestDeps extends StoreUploadDeps {
   maxBodyBytes: number;
-  limits: { maxParts: number; maxPartBytes: number; maxTags: number };
+  limits: { maxParts: number; maxPartBytes: number; maxTags: number; maxDecompressedBytes: number };
 }
 
 export interface PyroscopeRequest extends AgentRequest {
@@ -146,8 +147,11 @@ export async function parsePyroscopeRequest(
   const end = rawEnd !== null && start !== null && rawEnd < start ? start : rawEnd;
 
   const attachments = multipart
-    ? multipartAttachments(await parseMultipart(request.body, request.contentType as string, limits))
-    : [pprofAttachment('profile.pprof', Buffer.from(request.body), undefined)];
+    ? multipartAttachments(
+        await parseMultipart(request.body, request.contentType as string, limits),
+        limits.maxDecompressedBytes,
+      )
+    : [pprofAttachment('profile.pprof', Buffer.from(request.body), undefined, limits.maxDecompressedBytes)];
   checkAttachmentSet(attachments);
   return {
     // Pyroscope's rule: a service_name label names the service, else the application name does.

@@ -33,7 +33,11 @@ export function createUseCases(deps: Deps) {
     rawBucket: config.s3.bucket,
     now,
   };
-  const agentUploads = { ...profileUploads, maxBodyBytes: limits.maxBodyBytes, limits: config.agentLimits };
+  const agentUploads = {
+    ...profileUploads,
+    maxBodyBytes: limits.maxBodyBytes,
+    limits: { ...config.agentLimits, maxDecompressedBytes: limits.maxDecompressedBytes },
+  };
   const traceUploads = {
     rawStore,
     publisher,
@@ -63,12 +67,18 @@ export function createUseCases(deps: Deps) {
 
     ingestProfile: (tenant: string, request: HttpRequest) =>
       ingestProfile(
-        { ...profileUploads, maxBodyBytes: limits.maxBodyBytes, newId: randomUUID },
+        {
+          ...profileUploads,
+          maxBodyBytes: limits.maxBodyBytes,
+          maxDecompressedBytes: limits.maxDecompressedBytes,
+          newId: randomUUID,
+        },
         {
           tenant,
           query: queryRecord(request.query),
           contentType: request.headers['content-type'],
           body: request.body,
+          bodyIsBinary: request.bodyIsBinary,
         },
       ),
     ingestDatadogProfiles: (tenant: string, request: HttpRequest) =>

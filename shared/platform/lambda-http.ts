@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { httpErrorOf } from './errors.js';
+import { badRequest, httpErrorOf } from './errors.js';
 import { stringifyJson } from './json.js';
 import type { Logger } from './logger.js';
 
@@ -21,9 +21,32 @@ export interface HttpRequest {
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2;
 
+/**
+ * Content-Type is a singleton field (RFC 9110 §5.3, §8.3): a request carries one. API Gateway
+ * (payload format 2.0) joins repeated headers with commas, so two Content-Type headers reach the
+ * function as one value holding two media types, of which the gateway and the route may each read
+ * a different one. A comma outside a quoted parameter value can come from nothing else: media
+ * types hold none, and a parameter value holding one must be a quoted string (RFC 9110 §5.6.6).
+ */
+function checkSingleContentType(value: string | undefined): void {
+  if (value === undefined) return;
+  let quoted = false;
+  for (let i = 0; i < value.length; i += 1) {
+    const char = value[i];
+    if (quoted && char === '\\') i += 1;
+    else if (char === '"') quoted = !quoted;
+    else if (char === ',' && !quoted) {
+      throw badRequest(
+        `Content-Type ${JSON.stringify(value.slice(0, 128))} holds more than one media type (repeated Content-Type headers are joined with commas): send one Content-Type header`,
+      );
+    }
+  }
+}
+
 export function parseHttpEvent(event: APIGatewayProxyEventV2): HttpRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  checkSingleContentType(headers['content-type']);
   const body =
     event.body === undefined || event.body === null
       ? Buffer.alloc(0)

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -154,14 +155,47 @@ describe('the bad-input corpus (test/fixtures/bad), with good profiles in betwee
 });
 
 describe('decompression bombs and oversized bodies', () => {
-  it('dead-letters a gzip bomb (80 MiB of zeros in 80 KiB) without committing anything', async () => {
+  it.each([
+    ['/v1/profiles?service=gzip-bomb', 'application/octet-stream', (bomb: Uint8Array) => bomb],
+    ['/ingest?name=gzip-bomb&format=pprof', 'application/octet-stream', (bomb: Uint8Array) => bomb],
+    [
+      '/profiling/v1/input',
+      'multipart/form-data; boundary=gzip-bomb',
+      (bomb: Uint8Array) =>
+        Buffer.concat([
+          Buffer.from('--gzip-bomb\r\nContent-Disposition: form-data; name="cpu.pprof"; filename="cpu.pprof"\r\n\r\n'),
+          bomb,
+          Buffer.from(
+            '\r\n--gzip-bomb\r\nContent-Disposition: form-data; name="event"; filename="event.json"\r\n\r\n' +
+              '{"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z","attachments":["cpu.pprof"],"tags_profiler":"service:gzip-bomb"}' +
+              '\r\n--gzip-bomb--\r\n',
+          ),
+        ]),
+    ],
+  ])(
+    'refuses a gzip bomb (80 MiB of zeros in 80 KiB) on %s with 413 from its trailer alone',
+    async (path, type, wrap) => {
+      const bomb = gzipSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 });
+
+      const answer = await post(path, wrap(bomb), type);
+
+      expect([answer.status, answer.body.error?.code, answer.body.error?.message]).toEqual([
+        413,
+        'payload_too_large',
+        expect.stringContaining('exceeds the limit'),
+      ]);
+    },
+  );
+
+  it('dead-letters a gzip bomb whose trailer lies (80 MiB declared as 1 KiB) without committing anything', async () => {
     const service = uniqueService('gzip-bomb');
-    const bomb = gzipSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 });
+    const bomb = Buffer.from(gzipSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 }));
+    bomb.writeUInt32LE(1024, bomb.length - 4);
 
     const answer = await post(`/v1/profiles?service=${service}`, bomb, 'application/octet-stream');
     const letter = await watch.waitFor(answer.body.profile_id ?? '');
 
-    expect([answer.status, letter.reason.code]).toEqual([202, 'unprocessable']);
+    expect([answer.status, letter.reason.code]).toEqual([202, 'payload_too_large']);
     expect(letter.reason.message).toContain('exceeds the limit');
     const rows = await deps.db.query<{ n: string }>(
       sql`SELECT count() AS n FROM samples WHERE tenant = ${tenant} AND service = ${service}`,
@@ -197,6 +231,61 @@ describe('decompression bombs and oversized bodies', () => {
   });
 });
 
+/** A POST whose header lines go on the wire as given, repeats included (fetch would join them). */
+function postRawHeaders(path: string, headerLines: [string, string][], body: Uint8Array): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, inject('apiUrl'));
+    // Given as raw lines, headers get no Host added (which Node's server requires) nor a length.
+    const lines = [['Host', url.host], ...headerLines, ['Content-Length', String(body.length)]];
+    const outgoing = httpRequest(url, { method: 'POST', headers: lines.flat() }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: Answer['body'] = {};
+        try {
+          body = JSON.parse(text) as Answer['body'];
+        } catch {
+          // Checked by status only, like post().
+        }
+        resolve({ status: incoming.statusCode ?? 0, body, text });
+      });
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+describe('repeated Content-Type headers', () => {
+  const profile = gzipSync(buildCpuProfile(good));
+
+  it.each([
+    ['a text type first', ['application/json', 'application/octet-stream']],
+    ['a binary type first', ['application/octet-stream', 'text/plain']],
+  ])('refuses two Content-Type headers (%s) on /v1/profiles with 400, naming the header', async (_what, types) => {
+    const lines: [string, string][] = [
+      ['Authorization', `Bearer ${key}`],
+      ...types.map((type): [string, string] => ['Content-Type', type]),
+    ];
+
+    const answer = await postRawHeaders(`/v1/profiles?service=${uniqueService('two-types')}`, lines, profile);
+
+    expect([answer.status, answer.body.error?.message]).toEqual([400, expect.stringContaining('one Content-Type')]);
+  });
+
+  it('refuses two Content-Type headers on /ingest with 400 rather than storing the profile', async () => {
+    const lines: [string, string][] = [
+      ['Authorization', `Bearer ${key}`],
+      ['Content-Type', 'application/octet-stream'],
+      ['Content-Type', 'text/plain'],
+    ];
+
+    const answer = await postRawHeaders('/ingest?name=two-types&format=pprof', lines, profile);
+
+    expect([answer.status, answer.body.error?.message]).toEqual([400, expect.stringContaining('one Content-Type')]);
+  });
+});
+
 describe('generated bodies on every ingest route', () => {
   const routes: [string, string][] = [
     ['/profiling/v1/input', 'multipart/form-data; boundary=fuzz'],
@@ -219,14 +308,22 @@ describe('generated bodies on every ingest route', () => {
     );
   });
 
-  it('ends every random /v1/profiles body accepted with 202 as committed or dead-lettered', async () => {
+  it('refuses every random /v1/profiles body that can be no profile with 400, and ends every 202 as committed or dead-lettered', async () => {
     const service = uniqueService('fuzz-pprof');
     const accepted: string[] = [];
+    // Half start with a key of a Profile field, so that some pass the cheap checks and reach the consumer.
+    const bodies = fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 4096 }),
+      fc
+        .tuple(fc.constantFrom(0x0a, 0x12, 0x22, 0x32, 0x48), fc.uint8Array({ maxLength: 4095 }))
+        .map(([key, rest]) => Uint8Array.of(key, ...rest)),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 4096 }), async (body) => {
+      fc.asyncProperty(bodies, async (body) => {
         const answer = await post(`/v1/profiles?service=${service}`, body, 'application/octet-stream');
-        expect(answer.status).toBe(202);
-        accepted.push(answer.body.profile_id ?? '');
+        expect([202, 400]).toContain(answer.status);
+        if (answer.status === 400) expect(answer.body.error?.message).toContain('neither gzip, zstd nor');
+        else accepted.push(answer.body.profile_id ?? '');
       }),
       { numRuns: 20 },
     );
@@ -324,5 +421,18 @@ describe('hostile query parameters', () => {
     expect([reversed.status, tooWide.status]).toEqual([400, 400]);
     expect(reversed.body.error.message).toContain('before');
     expect(tooWide.body.error.message).toContain('wider than the limit');
+  });
+
+  it.each(Object.keys(base))('answers %s with 400 for a window past 2106, never wrapping', async (route) => {
+    const params = base[route] ?? {};
+    // ClickHouse's DateTime ends at 2^32 − 1 s; `to` one hour later would wrap to 1970.
+    const answer = await getJson<{ error: { message: string } }>(
+      `${route}?${new URLSearchParams({ ...params, from: '4294963696', to: '4294970896' })}`,
+    );
+
+    expect([answer.status, answer.body.error?.message]).toEqual([
+      400,
+      expect.stringContaining('the range ClickHouse can store'),
+    ]);
   });
 });

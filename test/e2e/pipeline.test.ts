@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import { generateLabelledCpuProfile, pprofTagTotals, pprofTotalsByLabel } from '../support/go-pprof.js';
 import { buildCpuProfile, expectedTotalsByLabel, gzipProfile, type ProfileSpec } from '../support/pprof-builder.js';
@@ -142,6 +142,71 @@ describe('POST /v1/profiles then GET /v1/endpoints/cpu', () => {
   });
 });
 
+describe('POST /v1/profiles content types, as clients send them', () => {
+  const spec = labelledSpec(1n);
+  const expected = expectedTotalsByLabel(spec, 'trace endpoint');
+
+  async function countedExactly(profileId: string | undefined, service: string) {
+    await waitForCommittedProfiles(deps, tenant, [profileId ?? '']);
+    expect(asMap(await endpointCpu(service))).toEqual(expected);
+  }
+
+  it('counts a profile sent with no Content-Type (Node fetch with a Buffer) exactly', async () => {
+    const service = uniqueService('no-type');
+
+    const answer = await uploadProfile(gzipProfile(buildCpuProfile(spec)), { service }, { contentType: null });
+
+    expect(answer.status).toBe(202);
+    await countedExactly(answer.body.profile_id, service);
+  });
+
+  it('counts a profile sent by curl --data-binary @cpu.pprof without -H (a form type) exactly', async () => {
+    const service = uniqueService('curl');
+    const file = join(mkdtempSync(join(tmpdir(), 'hotspots-curl-')), 'cpu.pprof');
+    writeFileSync(file, buildCpuProfile(spec));
+    const url = `${inject('apiUrl')}/v1/profiles?service=${service}`;
+
+    const out = execFileSync('curl', [
+      '-sS',
+      '-H',
+      `Authorization: Bearer ${inject('apiKey')}`,
+      '--data-binary',
+      `@${file}`,
+      '-w',
+      '\n%{http_code}',
+      url,
+    ]);
+    const [body = '', status] = out.toString('utf8').split('\n');
+
+    expect(status).toBe('202');
+    await countedExactly((JSON.parse(body) as { profile_id: string }).profile_id, service);
+  });
+
+  it.each([
+    ['application/x-protobuf', (b: Uint8Array) => b],
+    ['application/vnd.google.protobuf', (b: Uint8Array) => b],
+    ['application/gzip', gzipProfile],
+    ['application/zstd', zstd],
+  ])('counts a profile sent as %s exactly', async (contentType, encode) => {
+    const service = uniqueService('typed');
+
+    const answer = await uploadProfile(encode(buildCpuProfile(spec)), { service }, { contentType });
+
+    expect(answer.status).toBe(202);
+    await countedExactly(answer.body.profile_id, service);
+  });
+
+  it('refuses a real form with 415, naming what is accepted', async () => {
+    const answer = await uploadProfile(
+      Buffer.from('service=x&env=prod'),
+      { service: 'x' },
+      { contentType: 'application/x-www-form-urlencoded' },
+    );
+
+    expect([answer.status, answer.body.error?.message]).toEqual([415, expect.stringContaining('no Content-Type')]);
+  });
+});
+
 describe('upload refusals', () => {
   const profile = buildCpuProfile(labelledSpec(1n));
 
@@ -156,8 +221,8 @@ describe('upload refusals', () => {
     expect(answer.status).toBe(401);
   });
 
-  it('answers 415 for a body that is not sent as application/octet-stream', async () => {
-    const answer = await uploadProfile(profile, { service: 'x' }, { contentType: 'application/x-www-form-urlencoded' });
+  it('answers 415 for a body sent as text, naming what is accepted', async () => {
+    const answer = await uploadProfile(profile, { service: 'x' }, { contentType: 'text/plain' });
     expect(answer.status).toBe(415);
     expect(answer.body.error?.message).toContain('application/octet-stream');
   });

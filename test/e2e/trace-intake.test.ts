@@ -316,6 +316,22 @@ describe('OTLP/HTTP /v1/traces', () => {
     expect(await spansOfTrace('test-a', traceId, 1)).toHaveLength(1);
   });
 
+  it('accepts a gzip-encoded JSON request', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const spans = await otelSpans(traceId, { 'service.name': 'otlp-json-gzip' }, [
+      { name: 'op', spanId: '00000000000000ab', startTime: hrTime(2000), endTime: hrTime(1000) },
+    ]);
+
+    const answer = await send('POST', '/v1/traces', gzipSync(otlpJson(spans)), {
+      ...bearer,
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    });
+
+    expect([answer.status, answer.json()]).toEqual([200, {}]);
+    expect(await spansOfTrace('test-a', traceId, 1)).toHaveLength(1);
+  });
+
   it('stores JSON spans and answers {}', async () => {
     const traceId = randomBytes(16).toString('hex');
     const spans = await otelSpans(traceId, { 'service.name': 'otlp-json' }, [
@@ -359,6 +375,26 @@ describe('OTLP/HTTP /v1/traces', () => {
 
     expect(answer.status).toBe(400);
     expect(answer.json()).toMatchObject({ error: { code: 'bad_request' } });
+  });
+
+  it.each([
+    ['/v1/traces', 'application/x-protobuf'],
+    ['/v1/traces', 'application/json'],
+    ['/v0.4/traces', 'application/msgpack'],
+  ])('refuses a gzip bomb on %s (%s) with 413, as the docs promise', async (path, contentType) => {
+    // 80 MiB of zeros in ~80 KiB: past the 64 MiB decompressed limit, well under the body limit.
+    const bomb = gzipSync(Buffer.alloc(80 * 1024 * 1024), { level: 9 });
+
+    const answer = await send('POST', path, bomb, {
+      ...bearer,
+      'content-type': contentType,
+      'content-encoding': 'gzip',
+    });
+
+    expect([answer.status, answer.json()]).toEqual([
+      413,
+      { error: { code: 'payload_too_large', message: expect.stringContaining('exceeds the limit') } },
+    ]);
   });
 
   it('refuses other content types with 415', async () => {

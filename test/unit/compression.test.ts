@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decompressBounded, sniffEncoding } from '../../shared/platform/compression.js';
+import {
+  checkDeclaredSize,
+  decompressBounded,
+  gzipDeclaredSize,
+  sniffEncoding,
+} from '../../shared/platform/compression.js';
 import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 import { sampleText } from '../support/sample-text.js';
 import {
@@ -54,7 +59,7 @@ describe('decompressBounded with identity', () => {
 
   it('refuses raw bytes above the limit', () => {
     expectHotspotsError(() => decompressBounded(new Uint8Array(2048), 1024), {
-      code: 'unprocessable',
+      code: 'payload_too_large',
       message: /1024 bytes/,
     });
   });
@@ -84,14 +89,14 @@ describe('decompressBounded with gzip', () => {
   });
 
   it('refuses output one byte above the limit', () => {
-    expectHotspotsError(() => decompressBounded(gzipSync(sampleText(4097)), 4096), { code: 'unprocessable' });
+    expectHotspotsError(() => decompressBounded(gzipSync(sampleText(4097)), 4096), { code: 'payload_too_large' });
   });
 
-  it('refuses a 50 MB bomb of zeros as unprocessable, naming the limit', () => {
+  it('refuses a 50 MB bomb of zeros as payload_too_large, naming the limit', () => {
     const bomb = gzipSync(Buffer.alloc(50 * 1000 * 1000));
 
     expectHotspotsError(() => decompressBounded(bomb, MiB), {
-      code: 'unprocessable',
+      code: 'payload_too_large',
       retriable: false,
       message: `decompressed payload exceeds the limit of ${MiB} bytes`,
     });
@@ -105,7 +110,7 @@ describe('decompressBounded with gzip', () => {
     const peakBefore = peakRss();
     const started = performance.now();
 
-    expectHotspotsError(() => decompressBounded(bomb, MiB), { code: 'unprocessable' });
+    expectHotspotsError(() => decompressBounded(bomb, MiB), { code: 'payload_too_large' });
     expect(performance.now() - started).toBeLessThan(1000);
     expect(peakRss() - peakBefore).toBeLessThan(256 * MiB);
   });
@@ -131,6 +136,45 @@ describe('decompressBounded with gzip', () => {
   });
 });
 
+describe('the gzip trailer (ISIZE)', () => {
+  it('gives the size a gzip body declares', () => {
+    expect(gzipDeclaredSize(gzipSync(sampleText(4096)))).toBe(4096);
+  });
+
+  it('gives no size for a trailer deflate could not produce from the body, as in a truncated stream', () => {
+    const truncated = gzipSync(sampleText(64 * KiB)).subarray(0, 30);
+
+    expect(gzipDeclaredSize(truncated)).toBeUndefined();
+  });
+
+  it('refuses a bomb from its trailer alone, without inflating it', () => {
+    const bomb = gzipSync(Buffer.alloc(50 * 1000 * 1000));
+
+    expectHotspotsError(() => checkDeclaredSize(bomb, MiB), { code: 'payload_too_large', status: 413 });
+  });
+
+  it('reads the last member of a multi-member body, whose size is a lower bound of the whole', () => {
+    const small = gzipSync(sampleText(1024));
+    const big = gzipSync(Buffer.alloc(2 * MiB));
+
+    expectHotspotsError(() => checkDeclaredSize(Buffer.concat([small, big]), MiB), { code: 'payload_too_large' });
+    expect(() => checkDeclaredSize(Buffer.concat([big, small]), MiB)).not.toThrow();
+  });
+
+  it('still stops, while inflating, a bomb whose trailer lies', () => {
+    const bomb = Buffer.from(gzipSync(Buffer.alloc(8 * MiB)));
+    bomb.writeUInt32LE(1024, bomb.length - 4);
+
+    expect(() => checkDeclaredSize(bomb, MiB)).not.toThrow();
+    expectHotspotsError(() => decompressBounded(bomb, MiB), { code: 'payload_too_large' });
+  });
+
+  it('leaves zstd and raw bodies alone', () => {
+    expect(() => checkDeclaredSize(zstdRleBomb(16 * MiB), MiB)).not.toThrow();
+    expect(() => checkDeclaredSize(Uint8Array.of(0x0a, 0, 0, 0, 0xff, 0xff, 0xff, 0xff), 1)).not.toThrow();
+  });
+});
+
 describe('decompressBounded with zstd', () => {
   it('decodes a small hand-built RLE frame under the limit', () => {
     const frame = zstdRleBomb(300_000, 0x61);
@@ -145,7 +189,7 @@ describe('decompressBounded with zstd', () => {
     const started = performance.now();
 
     expectHotspotsError(() => decompressBounded(bomb, 8 * MiB), {
-      code: 'unprocessable',
+      code: 'payload_too_large',
       message: `decompressed payload exceeds the limit of ${8 * MiB} bytes`,
     });
     expect(performance.now() - started).toBeLessThan(1000);

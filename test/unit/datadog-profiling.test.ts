@@ -23,7 +23,13 @@ import { buildCpuProfile } from '../support/pprof-builder.js';
  * The Datadog profiling intake without the network: the three dd-trace-go layouts, their
  * validation, and the store-then-publish order against in-memory ports.
  */
-const limits = { maxParts: 16, maxPartBytes: 1024 * 1024, maxTags: 32, maxEndpointCounts: 100 };
+const limits = {
+  maxParts: 16,
+  maxPartBytes: 1024 * 1024,
+  maxTags: 32,
+  maxEndpointCounts: 100,
+  maxDecompressedBytes: 64 * 1024 * 1024,
+};
 
 const cpu = gzipSync(
   buildCpuProfile({ samples: [{ stack: ['main.main'], cpuNs: 10_000_000n, labels: { 'span id': '1' } }] }),
@@ -160,6 +166,8 @@ describe('parseDatadogUpload, current layout (v1.42+: attachments then event.jso
     ['start missing', { start: undefined }],
     ['end not a time', { end: 'yesterday' }],
     ['end before start', { end: '2026-11-24T09:00:00Z' }],
+    ['start past 2106 (beyond ClickHouse DateTime)', { start: '2200-01-01T00:00:00Z', end: '2200-01-01T00:01:00Z' }],
+    ['start before 1970', { start: '1969-12-31T23:59:00Z' }],
   ])('refuses an event with %s with 400', async (_what, overrides) => {
     await expectHotspotsErrorAsync(() => parse(currentParts(overrides)), { status: 400 });
   });
@@ -178,13 +186,22 @@ describe('parseDatadogUpload, current layout (v1.42+: attachments then event.jso
     await expectHotspotsErrorAsync(() => parse(parts), { status: 415, message: /bzip2/ });
   });
 
-  it('refuses a pprof attachment that is neither compressed nor a pprof with 415', async () => {
+  it('refuses a pprof attachment that is neither compressed nor a pprof with 400', async () => {
     const parts = [
       filePart('cpu.pprof', Buffer.from('<html>not a profile</html>')),
       eventPart(event({ attachments: ['cpu.pprof'] })),
     ];
 
-    await expectHotspotsErrorAsync(() => parse(parts), { status: 415 });
+    await expectHotspotsErrorAsync(() => parse(parts), { status: 400 });
+  });
+
+  it('refuses a gzip attachment whose trailer declares more than the decompressed limit with 413', async () => {
+    const bomb = gzipSync(Buffer.alloc(80 * 1024 * 1024));
+    const parts = [filePart('cpu.pprof', bomb), eventPart(event({ attachments: ['cpu.pprof'] }))];
+
+    const error = await expectHotspotsErrorAsync(() => parse(parts));
+
+    expect([error.status, error.message]).toEqual([413, expect.stringContaining('exceeds the limit')]);
   });
 
   it('refuses an empty pprof attachment with 400', async () => {

@@ -256,7 +256,10 @@ function badCorpus(): [string, Uint8Array][] {
     try {
       profiles.push([file, decompressBounded(readFileSync(join(dir, file)), MAX_BYTES).data]);
     } catch (error) {
-      expectUnprocessable(error); // the zstd bombs and the cut gzip never reach the decoder
+      // The zstd bombs (payload_too_large) and the cut gzip (unprocessable) never reach the decoder.
+      expect(error).toBeInstanceOf(HotspotsError);
+      expect((error as HotspotsError).retriable).toBe(false);
+      expect(['payload_too_large', 'unprocessable']).toContain((error as HotspotsError).code);
     }
   }
   return profiles;

@@ -57,6 +57,7 @@ function setup(overrides: { maxBodyBytes?: number; failPublishWith?: Error } = {
     profilesTopic: 'hotspots.profiles.test',
     rawBucket: 'raw-bucket',
     maxBodyBytes: overrides.maxBodyBytes ?? 1024 * 1024,
+    maxDecompressedBytes: 64 * 1024 * 1024,
     now: () => receivedAt,
     newId: () => 'prof-0001',
   };
@@ -69,6 +70,7 @@ function request(overrides: Partial<IngestProfileRequest> = {}): IngestProfileRe
     query: { service: 'checkout', env: 'prod', version: '1.2.3' },
     contentType: 'application/octet-stream',
     body: profileBytes,
+    bodyIsBinary: true,
     ...overrides,
   };
 }
@@ -202,20 +204,114 @@ describe('ingestProfile accepting an upload', () => {
   });
 });
 
+describe('ingestProfile content types', () => {
+  it.each([
+    ['no Content-Type (Node fetch with a Buffer)', undefined],
+    ['an empty Content-Type', ''],
+    ['application/x-protobuf', 'application/x-protobuf'],
+    ['application/protobuf', 'application/protobuf'],
+    ['application/vnd.google.protobuf', 'application/vnd.google.protobuf'],
+    ['application/gzip', 'application/gzip'],
+    ['application/x-gzip', 'application/x-gzip'],
+    ['application/zstd', 'application/zstd'],
+    [
+      'application/x-www-form-urlencoded passed as bytes (curl --data-binary without -H)',
+      'application/x-www-form-urlencoded',
+    ],
+  ])('accepts a profile sent with %s', async (_what, contentType) => {
+    const { deps, store } = setup();
+
+    const { envelope } = await ingestProfile(deps, request({ contentType }));
+
+    expect([envelope.encoding, store.puts.length]).toEqual(['gzip', 1]);
+  });
+});
+
 describe('ingestProfile refusing an upload', () => {
   it.each([
-    ['a missing content type', undefined],
-    ['application/x-protobuf', 'application/x-protobuf'],
     ['application/json', 'application/json'],
     ['multipart/form-data', 'multipart/form-data; boundary=x'],
-    ['an empty content type', ''],
-  ])('refuses %s as unsupported_media_type', async (_what, contentType) => {
+    ['text/plain', 'text/plain; charset=utf-8'],
+  ])('refuses %s as unsupported_media_type, naming what is accepted', async (_what, contentType) => {
     const { deps } = setup();
 
-    await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ contentType })), {
-      code: 'unsupported_media_type',
-      status: 415,
-    });
+    const error = await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ contentType })));
+
+    expect([error.code, error.status, error.message]).toEqual([
+      'unsupported_media_type',
+      415,
+      expect.stringContaining('with no Content-Type or as application/octet-stream, application/x-protobuf'),
+    ]);
+  });
+
+  it.each([
+    ['application/octet-stream', 'application/octet-stream'],
+    ['application/x-www-form-urlencoded (curl --data-binary without -H)', 'application/x-www-form-urlencoded'],
+  ])(
+    'refuses a %s body that the gateway passed as text, since text decoding corrupts it',
+    async (_what, contentType) => {
+      const { deps, store } = setup();
+
+      const error = await expectHotspotsErrorAsync(() =>
+        ingestProfile(deps, request({ contentType, bodyIsBinary: false })),
+      );
+
+      expect([error.status, error.message, store.puts]).toEqual([415, expect.stringContaining('as text'), []]);
+    },
+  );
+
+  it('refuses a form-typed body passed as bytes that is no profile (a real form) with 415, naming what is accepted', async () => {
+    const { deps, store } = setup();
+    const form = { contentType: 'application/x-www-form-urlencoded', body: Buffer.from('service=checkout&env=prod') };
+
+    const error = await expectHotspotsErrorAsync(() => ingestProfile(deps, request(form)));
+
+    expect([error.status, error.message, store.puts]).toEqual([
+      415,
+      expect.stringContaining('application/octet-stream'),
+      [],
+    ]);
+  });
+
+  it.each([
+    ['an HTML page', Buffer.from('<html>502</html>'), 'bad_request', 'a first byte of 0x3c'],
+    ['random bytes', Uint8Array.of(0xff, 0x00, 0x13, 0x37), 'bad_request', 'neither gzip, zstd nor'],
+    ['a bzip2 stream', Buffer.from('BZh91AY&SY\u0000\u0001', 'latin1'), 'unsupported_media_type', 'bzip2'],
+  ])('refuses %s, which can be no profile, without storing it', async (_what, body, code, message) => {
+    const { deps, store } = setup();
+
+    const error = await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ body })));
+
+    expect([error.code, error.message, store.puts]).toEqual([code, expect.stringContaining(message), []]);
+  });
+
+  it('refuses a gzip body whose trailer declares more than the decompressed limit with 413, storing nothing', async () => {
+    const { deps, store } = setup();
+    const bomb = gzipSync(Buffer.alloc(65 * 1024 * 1024));
+
+    const error = await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ body: bomb })));
+
+    expect([error.status, error.message, store.puts]).toEqual([413, expect.stringContaining('exceeds the limit'), []]);
+  });
+
+  it('stores a gzip body whose trailer lies, for the consumer to stop while inflating', async () => {
+    const { deps, store } = setup();
+    const bomb = Buffer.from(gzipSync(Buffer.alloc(65 * 1024 * 1024)));
+    bomb.writeUInt32LE(1024, bomb.length - 4);
+
+    await ingestProfile(deps, request({ body: bomb }));
+
+    expect(store.puts).toHaveLength(1);
+  });
+
+  it('refuses an empty body as bad_request even when the gateway flags it as text, as it flags every empty body', async () => {
+    const { deps } = setup();
+
+    const error = await expectHotspotsErrorAsync(() =>
+      ingestProfile(deps, request({ body: new Uint8Array(0), bodyIsBinary: false })),
+    );
+
+    expect(error.code).toBe('bad_request');
   });
 
   it('refuses an empty body as bad_request', async () => {
@@ -287,6 +383,23 @@ describe('ingestProfile refusing an upload', () => {
       () => ingestProfile(deps, request({ query: { service: 'checkout', start: 'soon' } })),
       { code: 'bad_request' },
     );
+  });
+
+  it.each([
+    ['a start', 'start', '4294967296'],
+    ['an end', 'end', '2200-01-01T00:00:00Z'],
+  ])('refuses %s past 2106, which ClickHouse cannot store, as bad_request', async (_what, field, value) => {
+    const { deps, store } = setup();
+
+    const error = await expectHotspotsErrorAsync(() =>
+      ingestProfile(deps, request({ query: { service: 'checkout', [field]: value } })),
+    );
+
+    expect([error.code, error.message, store.puts]).toEqual([
+      'bad_request',
+      expect.stringContaining('the range ClickHouse can store'),
+      [],
+    ]);
   });
 
   it('refuses an end before the start as bad_request', async () => {

@@ -109,6 +109,27 @@ describe('parseHttpEvent', () => {
     expect(headers.authorization).toBe('Bearer MiXeD-Key');
   });
 
+  it('refuses two Content-Type headers, which API Gateway joins with a comma, as bad_request', () => {
+    const event = httpEvent({ headers: { 'content-type': 'application/json,application/octet-stream' } });
+
+    let refusal: unknown;
+    try {
+      parseHttpEvent(event);
+    } catch (error) {
+      refusal = error;
+    }
+
+    expect(refusal).toMatchObject({ code: 'bad_request', message: expect.stringContaining('one Content-Type') });
+  });
+
+  it('keeps a comma inside a quoted parameter of the Content-Type', () => {
+    const contentType = 'multipart/form-data; boundary="a,b\\",c"';
+
+    expect(parseHttpEvent(httpEvent({ headers: { 'content-type': contentType } })).headers['content-type']).toBe(
+      contentType,
+    );
+  });
+
   it('reads the method, path and path parameters', () => {
     const event = httpEvent({ rawPath: '/v1/spans/42/hotspots', pathParameters: { spanId: '42' } });
 
@@ -244,6 +265,19 @@ describe('handleHttp', () => {
     const response = await handleHttp(event, logger, async (request) => jsonResponse(200, [...request.body]));
 
     expect(bodyOf(response)).toEqual([0, 255]);
+  });
+
+  it('answers two joined Content-Type headers with 400 before the handler runs', async () => {
+    const { logger } = createRecordingLogger();
+    const event = httpEvent({ headers: { 'content-type': 'text/plain, application/octet-stream' } });
+    let ran = false;
+
+    const response = await handleHttp(event, logger, async () => {
+      ran = true;
+      return jsonResponse(202, {});
+    });
+
+    expect([response.statusCode, ran]).toEqual([400, false]);
   });
 
   it('maps a thrown HotspotsError to its status', async () => {

@@ -11,7 +11,7 @@ import { expectHotspotsError, expectHotspotsErrorAsync } from '../support/expect
 import { buildMultipart } from '../support/multipart-builder.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 
-const limits = { maxParts: 8, maxPartBytes: 1024 * 1024, maxTags: 30 };
+const limits = { maxParts: 8, maxPartBytes: 1024 * 1024, maxTags: 30, maxDecompressedBytes: 64 * 1024 * 1024 };
 const profile = gzipSync(buildCpuProfile({ samples: [{ stack: ['main.main'], cpuNs: 10_000_000n }] }));
 
 describe('parsePyroscopeName', () => {
@@ -65,6 +65,18 @@ describe('parsePyroscopeTime', () => {
     ['2026-11-24T10:00:00Z', 1_795_514_400],
   ])('reads %s as %s seconds (unit from the digit count, like Pyroscope)', (text, seconds) => {
     expect(parsePyroscopeTime(text, 'from')).toBe(seconds);
+  });
+
+  it.each([
+    ['ns', '9999999999000000000'],
+    ['µs', '9999999999000000'],
+    ['ms', '9999999999000'],
+    ['s', '4294967296'],
+  ])('refuses a time in %s past 2106 (beyond ClickHouse DateTime) with 400', (_unit, text) => {
+    expectHotspotsError(() => parsePyroscopeTime(text, 'from'), {
+      status: 400,
+      message: expect.stringContaining('range ClickHouse can store'),
+    });
   });
 
   it('refuses relative times with 400', () => {
@@ -162,7 +174,12 @@ describe('parsePyroscopeRequest', () => {
       415,
     ],
     ['an empty body', rawRequest({ name: 'app', format: 'pprof' }, { body: Buffer.alloc(0) }), 400],
-    ['bytes that are no pprof', rawRequest({ name: 'app', format: 'pprof' }, { body: Buffer.from('<html>') }), 415],
+    ['bytes that are no pprof', rawRequest({ name: 'app', format: 'pprof' }, { body: Buffer.from('<html>') }), 400],
+    [
+      'a gzip body whose trailer declares more than the decompressed limit',
+      rawRequest({ name: 'app', format: 'pprof' }, { body: gzipSync(Buffer.alloc(80 * 1024 * 1024)) }),
+      413,
+    ],
     ['no name', rawRequest({ format: 'pprof' }), 400],
   ])('refuses %s', async (_what, request, status) => {
     await expectHotspotsErrorAsync(() => parse(request), { status });

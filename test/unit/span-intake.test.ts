@@ -286,6 +286,14 @@ describe('content types and encodings', () => {
     expectHotspotsError(() => decodeSpanPayload(Uint8Array.of(0x90), 'datadog-v0.4', 'gzip', limits), { status: 400 });
   });
 
+  it('refuses a gzip bomb as payload_too_large (413), like a body over the limit', () => {
+    const bomb = gzipSync(Buffer.alloc(4 << 20));
+
+    const error = expectHotspotsError(() => decodeSpanPayload(bomb, 'datadog-v0.4', 'gzip', limits));
+
+    expect(error.status).toBe(413);
+  });
+
   it('stops a gzip bomb at the decompression limit', () => {
     const bomb = gzipSync(Buffer.alloc(4 << 20));
 
@@ -349,6 +357,9 @@ describe('offline binary bodies plugin', () => {
   const plugin = createRequire(import.meta.url)('../../infra/serverless/offline-binary-bodies.cjs') as {
     isText(contentType: string): boolean;
     markBinary(req: { headers: Record<string, string | undefined> }): void;
+    joinRepeatedHeaders(req: { rawHeaders: string[] }): void;
+    markMissingContentType(req: { headers: Record<string, string | undefined>; rawHeaders: string[] }): void;
+    withoutInventedContentType(event: { headers: Record<string, string> }): { headers: Record<string, string> };
   };
 
   it('marks msgpack and protobuf bodies binary for serverless offline', () => {
@@ -370,6 +381,85 @@ describe('offline binary bodies plugin', () => {
     plugin.markBinary(multipart);
 
     expect(multipart.headers['content-type']).toBe('multipart/form-data; boundary=abc');
+  });
+
+  it('marks a JSON body with a Content-Encoding binary, since compressed bytes are not text', () => {
+    const gzipJson = { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } };
+    const plainJson = { headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } };
+
+    plugin.markBinary(gzipJson);
+    plugin.markBinary(plainJson);
+
+    expect([gzipJson.headers['content-type'], plainJson.headers['content-type']]).toEqual([
+      'application/octet-stream',
+      'application/json',
+    ]);
+  });
+
+  it('joins repeated headers with commas as API Gateway does, keeping their order and cookies apart', () => {
+    const req = {
+      rawHeaders: [
+        'Content-Type',
+        'application/json',
+        'Authorization',
+        'Bearer k',
+        'content-type',
+        'application/octet-stream',
+        'Cookie',
+        'a=1',
+        'Cookie',
+        'b=2',
+      ],
+    };
+
+    plugin.joinRepeatedHeaders(req);
+
+    expect(req.rawHeaders).toEqual([
+      'Content-Type',
+      'application/json,application/octet-stream',
+      'Authorization',
+      'Bearer k',
+      'Cookie',
+      'a=1',
+      'Cookie',
+      'b=2',
+    ]);
+  });
+
+  it('marks form-urlencoded bodies (curl --data-binary without -H) and bodies without a type binary, as API Gateway passes them', () => {
+    const form = { headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    const none: { headers: Record<string, string | undefined> } = { headers: {} };
+
+    plugin.markBinary(form);
+    plugin.markBinary(none);
+
+    expect([form.headers['content-type'], none.headers['content-type']]).toEqual([
+      'application/octet-stream',
+      'application/octet-stream',
+    ]);
+  });
+
+  it('keeps a missing Content-Type missing in the event, where serverless offline writes application/json', () => {
+    const req = { headers: {}, rawHeaders: ['Host', 'localhost'] };
+    plugin.markMissingContentType(req);
+    const event = { headers: Object.fromEntries([req.rawHeaders.slice(0, 2), req.rawHeaders.slice(2)]) };
+    event.headers['content-type'] = 'application/json';
+
+    expect(plugin.withoutInventedContentType(event).headers).toEqual({ Host: 'localhost' });
+  });
+
+  it('leaves the Content-Type of a request that has one', () => {
+    const req = {
+      headers: { 'content-type': 'application/x-protobuf' },
+      rawHeaders: ['Content-Type', 'application/x-protobuf'],
+    };
+    plugin.markMissingContentType(req);
+    const event = { headers: { 'content-type': 'application/x-protobuf' } };
+
+    expect([req.rawHeaders, plugin.withoutInventedContentType(event).headers]).toEqual([
+      ['Content-Type', 'application/x-protobuf'],
+      { 'content-type': 'application/x-protobuf' },
+    ]);
   });
 
   it('leaves text bodies as text', () => {

@@ -72,6 +72,27 @@ describe('parseTime', () => {
     expectHotspotsError(() => parseTime(text, 'from'), { code: 'bad_request', status: 400, retriable: false });
   });
 
+  it('accepts both ends of what ClickHouse DateTime holds', () => {
+    expect([parseTime('0', 'from'), parseTime('2106-02-07T06:28:15Z', 'to')]).toEqual([0, 4_294_967_295]);
+  });
+
+  it.each([
+    '4294967296',
+    '4294967295.5',
+    '999999999999',
+    '2106-02-07T06:28:16Z',
+    '9999-12-31T23:59:59Z',
+    '1969-12-31T23:59:59Z',
+    '1970-01-01T00:00:00+01:00',
+  ])('refuses %j, outside what ClickHouse DateTime holds, naming the range', (text) => {
+    const error = expectHotspotsError(() => parseTime(text, 'start'));
+
+    expect([error.code, error.message]).toEqual([
+      'bad_request',
+      `start ${JSON.stringify(text)} is outside 1970-01-01T00:00:00Z … 2106-02-07T06:28:15Z, the range ClickHouse can store`,
+    ]);
+  });
+
   it('refuses a day that does not exist in its month instead of rolling it over', () => {
     // Date.parse reads 2026-02-30 as 2026-03-02; RFC 3339 §5.7 bounds the day by its month.
     expectHotspotsError(() => parseTime('2026-02-30T00:00:00Z', 'from'), { code: 'bad_request' });
@@ -126,6 +147,12 @@ describe('parseTimeRange', () => {
 
   it('refuses a window without to', () => {
     expectHotspotsError(() => parseTimeRange({ from: '1000', to: undefined }, DAY), { code: 'bad_request' });
+  });
+
+  it('refuses a window reaching past 2106 instead of letting it wrap to 1970', () => {
+    const error = expectHotspotsError(() => parseTimeRange({ from: '4294960000', to: '4294970000' }, DAY));
+
+    expect([error.code, error.message]).toEqual(['bad_request', expect.stringMatching(/^to "4294970000" is outside/)]);
   });
 
   it('refuses a window whose end is not a time, naming it', () => {
