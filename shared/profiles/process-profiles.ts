@@ -10,6 +10,7 @@ import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platfor
 import { type Sql, sql, tuple } from '../platform/sql.js';
 import type { DecodedBy, DecodedProfile, ExplodeLimits, ProfileDecoder } from '../pprof/index.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
+import { profileDurationNs } from './profile-window.js';
 import { labelBytesWritten } from './rows/label-bytes.js';
 import { OrderedInserts } from './rows/ordered-inserts.js';
 import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from './rows/profile-batch-writer.js';
@@ -270,7 +271,12 @@ async function processBatch(
             `profile would write ${labelBytes} bytes of label text (each sample row carries its labels), above the limit of ${deps.limits.maxLabelBytesPerProfile} (HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE)`,
           );
         }
-        await writer.add({ envelope, ingestId, exploded, startSeconds });
+        await writer.add({
+          envelope,
+          ingestId,
+          exploded: { ...exploded, durationNs: profileDurationNs(exploded, envelope) },
+          startSeconds,
+        });
         measures.sampleRows += exploded.compact.rowCount;
         // A later copy of the same profile in this batch is a duplicate of this one.
         committed.add(key);

@@ -225,6 +225,23 @@ describe('processProfileRecords', () => {
     );
   });
 
+  it("records the agent's declared window as the duration of a profile without duration_nanos", async () => {
+    const service = uniqueService('no-duration');
+    const now = Math.floor(Date.now() / 1000);
+    const envelope = {
+      ...(await storeProfile(service, buildCpuProfile({ ...spec, durationNs: 0n }))),
+      start: now - 60,
+      end: now,
+    };
+
+    await processProfileRecords(consumerDeps, [record(encodeEnvelope(envelope))]);
+
+    const rows = await deps.db.query<{ duration_ns: string }>(
+      sql`SELECT duration_ns FROM profiles WHERE tenant = ${tenant} AND profile_id = ${envelope.profile_id}`,
+    );
+    expect(rows.map((r) => r.duration_ns)).toEqual(['60000000000']);
+  });
+
   it('throws a retriable error and commits nothing when ClickHouse is unreachable', async () => {
     const service = uniqueService('ch-down');
     const envelope = await storeProfile(service);
