@@ -4,7 +4,7 @@ import { sql } from '../platform/sql.js';
 import { committedByProfileIds } from './sql/committed.js';
 import { cpuProfileWindows, profiledState } from './sql/coverage.js';
 import { traceSpanIds } from './sql/cpu-source.js';
-import { isLocalRoot, localRequestSpanIds } from './sql/span-tree.js';
+import { spanTree } from './sql/span-tree.js';
 import { traceSpans } from './sql/spans.js';
 
 /** `GET /v1/traces/{trace_id}`: every span of a trace with its on-CPU time, for a waterfall. */
@@ -64,6 +64,7 @@ export async function traceView(
   const start = starts.reduce((a, b) => (b < a ? b : a));
   const end = ends.reduce((a, b) => (b > a ? b : a));
   const windows = await cpuProfileWindows(db, tenant, [...new Set(kept.map((s) => s.service))], start, end);
+  const tree = spanTree(spans);
   const views = kept.map((s): TraceSpanView => {
     const startNs = BigInt(s.start_ns);
     const durationNs = BigInt(s.duration_ns);
@@ -72,8 +73,8 @@ export async function traceView(
     // request is its same-service subtree (see span-tree.ts).
     const withChildren =
       cpuByRoot.get(s.span_id) ??
-      (isLocalRoot(s, spans)
-        ? localRequestSpanIds(s.span_id, spans).reduce((sum, id) => sum + (cpuBySpan.get(id) ?? 0n), 0n)
+      (tree.isLocalRoot(s.span_id)
+        ? tree.requestSpanIds(s.span_id).reduce((sum, id) => sum + (cpuBySpan.get(id) ?? 0n), 0n)
         : null);
     const onCpu = withChildren ?? cpu;
     const profiled = profiledState(windows, { service: s.service, runtimeId: s.runtime_id, startNs, durationNs });

@@ -1,7 +1,7 @@
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql } from '../../platform/sql.js';
 import type { CpuSelector } from './cpu-source.js';
-import { isLocalRoot, localRequestSpanIds } from './span-tree.js';
+import { spanTree } from './span-tree.js';
 import { findSpan, traceSpans } from './spans.js';
 
 /** Spans read to find a request when samples carry no local root label. */
@@ -30,6 +30,7 @@ export async function requestSelector(
   const span = await findSpan(db, tenant, rootId);
   if (!span) return undefined;
   const mates = await traceSpans(db, tenant, span.trace_id, MAX_TRACE_SPANS);
-  if (!isLocalRoot(span, mates)) return undefined;
-  return { kind: 'span_set', spanIds: localRequestSpanIds(rootId, mates), ...narrowed };
+  const tree = spanTree(mates);
+  if (!tree.isLocalRoot(rootId)) return undefined;
+  return { kind: 'span_set', spanIds: [...tree.requestSpanIds(rootId)], ...narrowed };
 }
