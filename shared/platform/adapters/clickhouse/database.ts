@@ -1,18 +1,86 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import type { ClickHouseClient } from '@clickhouse/client';
-import { unavailable } from '../../errors.js';
+import { type ClickHouseClient, ClickHouseError } from '@clickhouse/client';
+import { type HotspotsError, internal, unavailable } from '../../errors.js';
 import type { SqlDatabase } from '../../ports.js';
 import type { Sql } from '../../sql.js';
 
 /**
+ * ClickHouse exception codes (ErrorCodes.cpp; the same numbers on 18.16 and current servers) that
+ * the statement itself causes: the same statement fails the same way on every retry. Everything
+ * else — network, timeouts, memory, too many parts, a table not migrated yet, credentials — is
+ * the environment's, and a retry (or an operator) can fix it.
+ */
+const STATEMENT_FAULTS: ReadonlyMap<number, string> = new Map([
+  [6, 'CANNOT_PARSE_TEXT'],
+  [26, 'CANNOT_PARSE_QUOTED_STRING'],
+  [27, 'CANNOT_PARSE_INPUT_ASSERTION_FAILED'],
+  [34, 'TOO_MANY_ARGUMENTS_FOR_FUNCTION'],
+  [35, 'TOO_FEW_ARGUMENTS_FOR_FUNCTION'],
+  [38, 'CANNOT_PARSE_DATE'],
+  [41, 'CANNOT_PARSE_DATETIME'],
+  [42, 'NUMBER_OF_ARGUMENTS_DOESNT_MATCH'],
+  [43, 'ILLEGAL_TYPE_OF_ARGUMENT'],
+  [44, 'ILLEGAL_COLUMN'],
+  [46, 'UNKNOWN_FUNCTION'],
+  [47, 'UNKNOWN_IDENTIFIER'],
+  [50, 'UNKNOWN_TYPE'],
+  [53, 'TYPE_MISMATCH'],
+  [62, 'SYNTAX_ERROR'], // also "Max query size exceeded" on 18.16
+  [63, 'UNKNOWN_AGGREGATE_FUNCTION'],
+  [70, 'CANNOT_CONVERT_TYPE'],
+  [72, 'CANNOT_PARSE_NUMBER'],
+  [115, 'UNKNOWN_SETTING'],
+  [117, 'INCORRECT_DATA'],
+  [130, 'CANNOT_READ_ARRAY_FROM_TEXT'],
+  [167, 'TOO_DEEP_AST'],
+  [168, 'TOO_BIG_AST'],
+  [179, 'MULTIPLE_EXPRESSIONS_FOR_ALIAS'],
+  [184, 'ILLEGAL_AGGREGATION'],
+  [215, 'NOT_AN_AGGREGATE'],
+  [352, 'AMBIGUOUS_COLUMN_NAME'],
+  [386, 'NO_COMMON_TYPE'],
+  [393, 'QUERY_IS_TOO_LARGE'],
+  [407, 'DECIMAL_OVERFLOW'],
+]);
+
+/**
+ * The exception code of a ClickHouse error: the client parses current servers' errors into a
+ * ClickHouseError; 18.16's form (`Code: 62, e.displayText() = …`) reaches us as a plain Error.
+ */
+function exceptionCodeOf(error: unknown): number | undefined {
+  if (error instanceof ClickHouseError) return Number(error.code);
+  const match = error instanceof Error ? /^Code: (\d+)[,.]/.exec(error.message) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+/** What went wrong, in words that carry no host, statement or data: a code, a Node error code or "timeout". */
+function failureReason(code: number | undefined, error: unknown): string {
+  if (code !== undefined) return `code ${code}`;
+  const nodeCode = (error as { code?: unknown } | undefined)?.code;
+  if (typeof nodeCode === 'string' && /^E[A-Z_]+$/.test(nodeCode)) return nodeCode;
+  return error instanceof Error && /timeout/i.test(error.message) ? 'timeout' : 'no answer';
+}
+
+/**
+ * A failed call as our error. ClickHouse's own text stays in `cause` (logged, never answered):
+ * it can quote the statement, and with it tenant names, ids and the schema.
+ */
+export function clickhouseFailure(what: string, error: unknown): HotspotsError {
+  const code = exceptionCodeOf(error);
+  const fault = code === undefined ? undefined : STATEMENT_FAULTS.get(code);
+  if (fault !== undefined) return internal(`ClickHouse refused the ${what}: ${fault} (code ${code})`, error);
+  return unavailable(`ClickHouse ${what} failed (${failureReason(code, error)})`, error);
+}
+
+/**
  * The ClickHouse port over @clickhouse/client. Statements arrive already bound by shared/platform/sql.ts
- * (ClickHouse 18.16 has no query parameters). Every failure here is a dependency failure and
- * retriable: malformed rows are caught before they reach ClickHouse.
+ * (ClickHouse 18.16 has no query parameters). Failures are classified by clickhouseFailure: a
+ * statement ClickHouse can never run is not retriable (a 500, or a dead letter for the consumer);
+ * anything else is a dependency failure and retriable.
  */
 export function createClickHouseDatabase(client: ClickHouseClient): SqlDatabase {
-  const failed = (what: string, error: unknown) =>
-    unavailable(`ClickHouse ${what} failed: ${(error as Error).message}`, error);
+  const failed = clickhouseFailure;
   return {
     async query<T>(statement: Sql): Promise<T[]> {
       try {
