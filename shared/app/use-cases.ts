@@ -51,6 +51,7 @@ export function createUseCases(deps: Deps) {
     maxNodes: limits.flamegraphMaxNodes,
     maxStacks: limits.maxStacks,
     maxRangeSeconds: limits.maxQueryRangeSeconds,
+    maxRequestSpans: limits.maxRequestSpans,
   };
   const seriesLimits = {
     maxRangeSeconds: limits.maxQueryRangeSeconds,
@@ -135,6 +136,7 @@ export function createUseCases(deps: Deps) {
       spanHotspots(db, tenant, parseSpanIdParam(spanId, 'span_id'), {
         maxStacks: limits.maxStacks,
         topFunctions: limits.topFunctions,
+        maxRequestSpans: limits.maxRequestSpans,
       }),
     traceView: (tenant: string, traceId: string | undefined) =>
       traceView(db, tenant, parseTraceId(traceId), limits.maxResultRows),

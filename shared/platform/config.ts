@@ -41,6 +41,8 @@ export interface Config {
     maxTimeseriesSeries: number;
     /** Functions listed in a span's top-functions lists. */
     topFunctions: number;
+    /** Spans of one service in a trace read to find a request from its span tree; more answers 422. */
+    maxRequestSpans: number;
   };
   /** Limits of the agent intakes (Datadog profiling, Pyroscope); the whole body is bounded by maxBodyBytes. */
   agentLimits: {
@@ -307,6 +309,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxTimeseriesPoints: integer(env, 'HOTSPOTS_MAX_TIMESERIES_POINTS', 1000, 10, 100_000),
       maxTimeseriesSeries: integer(env, 'HOTSPOTS_MAX_TIMESERIES_SERIES', 50, 2, 10_000),
       topFunctions: integer(env, 'HOTSPOTS_TOP_FUNCTIONS', 20, 1, 1000),
+      maxRequestSpans: integer(env, 'HOTSPOTS_MAX_REQUEST_SPANS', 100_000, 1, 10_000_000),
     },
     agentLimits: {
       maxParts: integer(env, 'HOTSPOTS_MAX_UPLOAD_PARTS', 32, 2, 1000),

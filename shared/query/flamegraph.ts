@@ -32,6 +32,7 @@ export interface FlamegraphLimits {
   maxNodes: number;
   maxStacks: number;
   maxRangeSeconds: number;
+  maxRequestSpans: number;
 }
 
 export function parseFlamegraphQuery(
@@ -85,8 +86,10 @@ export async function flamegraph(
   // A request's local root may be known only through the span tree (no local root labels).
   const selector =
     query.selector.kind === 'local_root'
-      ? ((await requestSelector(db, query.tenant, query.selector.localRootSpanId, query.selector.endpoints)) ??
-        query.selector)
+      ? ((await requestSelector(db, query.tenant, query.selector.localRootSpanId, {
+          maxRequestSpans: limits.maxRequestSpans,
+          endpoints: query.selector.endpoints,
+        })) ?? query.selector)
       : query.selector;
   const loaded = await loadCpuStacks(db, query.tenant, cpuSource(query.tenant, selector, 'stack'), limits.maxStacks);
   if (query.format === 'pprof') {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
-import { joinSql, sql } from '../../shared/platform/sql.js';
+import { joinSql, sql, uint64Set } from '../../shared/platform/sql.js';
 import { testDeps } from '../support/services.js';
 
 /** The escaping module against the real ClickHouse 18.16 parser: every string reads back as itself. */
@@ -53,5 +53,30 @@ describe('sql literals in ClickHouse', () => {
   it('keep 64-bit ids exact in both directions', async () => {
     const rows = await deps.db.query<{ v: string }>(sql`SELECT toUInt64(${18446744073709551557n}) AS v`);
     expect(rows[0]?.v).toBe('18446744073709551557');
+  });
+});
+
+describe('sets bound as external tables', () => {
+  it('send 100,000 ids, 2^64 − 1 included, in a statement far below max_query_size', async () => {
+    const ids = [...Array.from({ length: 99_999 }, (_, i) => 10_000_000_000_000_000_000n + BigInt(i)), 2n ** 64n - 1n];
+    const set = uint64Set(ids);
+    const statement = sql`SELECT toString(count()) AS n, toString(sum(value - ${ids[0] ?? 0n})) AS s, toString(max(value)) AS m
+      FROM ${set} WHERE value IN ${set} AND value < ${2n ** 64n - 1n}`;
+
+    const rows = await deps.db.query<{ n: string; s: string; m: string }>(statement);
+
+    expect(statement.text.length).toBeLessThan(300);
+    expect(rows).toEqual([{ n: '99999', s: String((99_998 * 99_999) / 2), m: '10000000000000099998' }]);
+    expect(
+      await deps.db.query(sql`SELECT toString(value) AS v FROM ${set} WHERE value > ${ids[99_998] ?? 0n}`),
+    ).toEqual([{ v: '18446744073709551615' }]);
+  });
+
+  it('keep two different sets of one statement apart', async () => {
+    const rows = await deps.db.query<{ n: string }>(
+      sql`SELECT toString(count()) AS n FROM numbers(10) WHERE number IN ${uint64Set([1n, 2n, 3n])} AND number NOT IN ${uint64Set([2n])}`,
+    );
+
+    expect(rows).toEqual([{ n: '2' }]);
   });
 });
