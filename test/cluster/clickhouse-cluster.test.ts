@@ -353,6 +353,8 @@ describe('ClickHouse cluster through the migration switch', () => {
       { kind: 'span', spanId: ids.childA },
       { kind: 'local_root', localRootSpanId: ids.rootA },
       { kind: 'trace', traceId: ids.traceA.toString(16).padStart(32, '0') },
+      // A request found through the span tree: its span ids travel as an external table.
+      { kind: 'span_set', spanIds: [ids.rootA, ids.grandchildA] },
     ] as const;
     for (const tenant of tenants) {
       for (const selector of selectors) {

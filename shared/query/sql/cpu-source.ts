@@ -14,7 +14,7 @@ export type CpuSelector =
   | { kind: 'local_root'; localRootSpanId: string; endpoints?: string[] }
   | { kind: 'trace'; traceId: string; endpoints?: string[] }
   /** Spans of one request found through the span tree (samples without local root labels). */
-  | { kind: 'span_set'; spanIds: string[]; endpoints?: string[] };
+  | { kind: 'span_set'; spanIds: readonly string[]; endpoints?: string[] };
 
 export interface CpuSource {
   table: Sql;

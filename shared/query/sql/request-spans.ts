@@ -70,5 +70,5 @@ export async function requestSelector(
   }
   const tree = spanTree(mates);
   if (!tree.isLocalRoot(rootId)) return undefined;
-  return { kind: 'span_set', spanIds: [...tree.requestSpanIds(rootId)], ...narrowed };
+  return { kind: 'span_set', spanIds: tree.requestSpanIds(rootId), ...narrowed };
 }
