@@ -4,6 +4,7 @@ import { sql } from '../platform/sql.js';
 import { committedByProfileIds } from './sql/committed.js';
 import { cpuProfileWindows, profiledState } from './sql/coverage.js';
 import { traceSpanIds } from './sql/cpu-source.js';
+import { type CpuSumRow, cpuSumColumns, cpuSumOf } from './sql/cpu-sum.js';
 import { spanTree } from './sql/span-tree.js';
 import { traceSpans } from './sql/spans.js';
 
@@ -38,12 +39,12 @@ async function cpuBy(db: SqlDatabase, tenant: string, traceId: string, by: 'span
   const table = by === 'span_id' ? sql`samples_by_span` : sql`samples_by_root`;
   const column = by === 'span_id' ? sql`span_id` : sql`local_root_span_id`;
   const key = sql`tenant = ${tenant} AND ${column} IN (${traceSpanIds(tenant, traceId)})`;
-  const rows = await db.query<{ id: string; cpu: string }>(
-    sql`SELECT toString(${column}) AS id, toString(sum(value)) AS cpu FROM ${table}
+  const rows = await db.query<{ id: string } & CpuSumRow<'cpu'>>(
+    sql`SELECT toString(${column}) AS id, ${cpuSumColumns('cpu')} FROM ${table}
       WHERE ${key} AND ${committedByProfileIds(tenant, sql`SELECT profile_id FROM ${table} WHERE ${key}`)}
       GROUP BY ${column}`,
   );
-  return new Map(rows.map((r) => [r.id, BigInt(r.cpu)]));
+  return new Map(rows.map((r) => [r.id, cpuSumOf(r, 'cpu')]));
 }
 
 export async function traceView(

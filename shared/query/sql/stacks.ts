@@ -1,6 +1,7 @@
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql, uint64Set } from '../../platform/sql.js';
 import type { CpuSource } from './cpu-source.js';
+import { type CpuSumRow, cpuSumColumns, cpuSumOf, largestCpuSumFirst } from './cpu-sum.js';
 
 /**
  * Loads the CPU of a source as resolved stacks: (stack id, value) aggregated in ClickHouse — the
@@ -29,10 +30,10 @@ export interface LoadedStacks {
 const unknownFrame: ResolvedFrame = { functionName: '(unknown stack)', fileName: '', line: 0 };
 
 export async function loadCpuTotal(db: SqlDatabase, source: CpuSource): Promise<bigint> {
-  const rows = await db.query<{ cpu: string }>(
-    sql`SELECT sum(value) AS cpu FROM ${source.table} WHERE ${source.where}`,
+  const rows = await db.query<CpuSumRow<'cpu'>>(
+    sql`SELECT ${cpuSumColumns('cpu')} FROM ${source.table} WHERE ${source.where}`,
   );
-  return BigInt(rows[0]?.cpu ?? '0');
+  return rows[0] ? cpuSumOf(rows[0], 'cpu') : 0n;
 }
 
 export async function loadCpuStacks(
@@ -41,14 +42,16 @@ export async function loadCpuStacks(
   source: CpuSource,
   maxStacks: number,
 ): Promise<LoadedStacks> {
-  const values = await db.query<{ stack_id: string; cpu: string }>(
-    sql`SELECT stack_id, sum(value) AS cpu FROM ${source.table}
-      WHERE ${source.where} GROUP BY stack_id ORDER BY cpu DESC, stack_id LIMIT ${maxStacks + 1}`,
-  );
+  const values = (
+    await db.query<{ stack_id: string } & CpuSumRow<'cpu'>>(
+      sql`SELECT stack_id, ${cpuSumColumns('cpu')} FROM ${source.table}
+        WHERE ${source.where} GROUP BY stack_id ORDER BY ${largestCpuSumFirst}, stack_id LIMIT ${maxStacks + 1}`,
+    )
+  ).map((row) => ({ stack_id: row.stack_id, cpu: cpuSumOf(row, 'cpu') }));
   const truncated = values.length > maxStacks;
   const kept = values.slice(0, maxStacks);
   // Without truncation the stacks hold every sample: their sum is the total, no second scan.
-  const resolvedTotal = kept.reduce((sum, row) => sum + BigInt(row.cpu), 0n);
+  const resolvedTotal = kept.reduce((sum, row) => sum + row.cpu, 0n);
   const total = truncated ? await loadCpuTotal(db, source) : resolvedTotal;
 
   if (kept.length === 0) return { total_ns: total, stacks: [], remainder_ns: total };
@@ -75,7 +78,7 @@ export async function loadCpuStacks(
   const result = kept.map((row) => {
     const ids = stacks.get(row.stack_id);
     return {
-      value: BigInt(row.cpu),
+      value: row.cpu,
       frames: ids ? ids.map((id) => frames.get(id) ?? unknownFrame) : [unknownFrame],
     };
   });
