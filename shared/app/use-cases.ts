@@ -8,6 +8,7 @@ import { processProfileRecords } from '../profiles/process-profiles.js';
 import { listEndpoints, listServices } from '../query/catalog.js';
 import { endpointCpu, parseEndpointCpuQuery } from '../query/endpoint-cpu.js';
 import { flamegraph, parseFlamegraphQuery } from '../query/flamegraph.js';
+import { singleValuedParams } from '../query/query-params.js';
 import { spanHotspots } from '../query/span-hotspots.js';
 import { parseSpanIdParam, parseTraceId } from '../query/sql/selector-params.js';
 import { parseTimeseriesQuery, timeseries } from '../query/timeseries.js';
@@ -119,15 +120,11 @@ export function createUseCases(deps: Deps) {
       ),
 
     listServices: (tenant: string, query: URLSearchParams) =>
-      listServices(db, tenant, query, limits.maxQueryRangeSeconds, limits.maxResultRows),
+      listServices(db, tenant, singleValuedParams(query), limits.maxQueryRangeSeconds, limits.maxResultRows),
     listEndpoints: (tenant: string, query: URLSearchParams) =>
-      listEndpoints(db, tenant, query, limits.maxQueryRangeSeconds, limits.maxResultRows),
+      listEndpoints(db, tenant, singleValuedParams(query), limits.maxQueryRangeSeconds, limits.maxResultRows),
     endpointCpu: (tenant: string, query: URLSearchParams) =>
-      endpointCpu(
-        db,
-        parseEndpointCpuQuery(tenant, queryRecord(query), limits.maxQueryRangeSeconds),
-        limits.maxResultRows,
-      ),
+      endpointCpu(db, parseEndpointCpuQuery(tenant, query, limits.maxQueryRangeSeconds), limits.maxResultRows),
     timeseries: (tenant: string, query: URLSearchParams) =>
       timeseries(db, parseTimeseriesQuery(tenant, query, seriesLimits), seriesLimits),
     flamegraph: (tenant: string, query: URLSearchParams) =>

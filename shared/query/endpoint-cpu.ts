@@ -2,6 +2,7 @@ import { badRequest } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { emptySql, type Sql, sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
+import { singleValuedParams } from './query-params.js';
 import { committedSamplesFilter, windowSeconds } from './sql/committed.js';
 import { cpuSource } from './sql/cpu-source.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf, largestCpuSumFirst } from './sql/cpu-sum.js';
@@ -41,13 +42,17 @@ export interface EndpointCpuResult {
 
 export function parseEndpointCpuQuery(
   tenant: string,
-  params: Record<string, string | undefined>,
+  query: URLSearchParams,
   maxRangeSeconds: number,
 ): EndpointCpuQuery {
-  const service = params.service?.trim();
+  singleValuedParams(query);
+  const service = query.get('service')?.trim();
   if (!service) throw badRequest('service is required');
-  const { from, to } = parseTimeRange(params, maxRangeSeconds);
-  return { tenant, service, from, to, env: params.env || undefined, version: params.version || undefined };
+  const { from, to } = parseTimeRange(
+    { from: query.get('from') ?? undefined, to: query.get('to') ?? undefined },
+    maxRangeSeconds,
+  );
+  return { tenant, service, from, to, env: query.get('env') || undefined, version: query.get('version') || undefined };
 }
 
 function source(query: EndpointCpuQuery) {

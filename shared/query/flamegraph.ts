@@ -9,6 +9,7 @@ import {
   type FlameNode,
   type WeightedStack,
 } from './flame-tree/tree.js';
+import { singleValuedParams } from './query-params.js';
 import { type CpuSelector, cpuSource } from './sql/cpu-source.js';
 import { requestSelector } from './sql/request-spans.js';
 import { parseCpuSelector } from './sql/selector-params.js';
@@ -40,6 +41,7 @@ export function parseFlamegraphQuery(
   query: URLSearchParams,
   limits: FlamegraphLimits,
 ): FlamegraphQuery {
+  singleValuedParams(query, ['endpoint']);
   const format = (query.get('format') ?? 'json') as FlamegraphFormat;
   if (!['json', 'collapsed', 'pprof'].includes(format)) throw badRequest('format must be json, collapsed or pprof');
   let maxNodes = limits.maxNodes;

@@ -2,6 +2,7 @@ import { badRequest } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
+import { singleValuedParams } from './query-params.js';
 import { windowSeconds } from './sql/committed.js';
 import { cpuSource } from './sql/cpu-source.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf } from './sql/cpu-sum.js';
@@ -58,6 +59,7 @@ export function parseTimeseriesQuery(
   query: URLSearchParams,
   limits: TimeseriesLimits,
 ): TimeseriesQuery {
+  singleValuedParams(query, ['endpoint']);
   const service = query.get('service')?.trim();
   if (!service) throw badRequest('service is required');
   const range = parseTimeRange(
