@@ -87,7 +87,7 @@ const MAX_LOGGED_CAUSE_CHARS = 4096;
 export function causeOf(error: unknown): string | undefined {
   const messages: string[] = [];
   for (let at = (error as Error | undefined)?.cause; at !== undefined && messages.length < 5; ) {
-    messages.push(at instanceof Error ? at.message : String(at));
+    messages.push(at instanceof Error ? at.message || `${at.name} without a message` : String(at));
     at = at instanceof Error ? at.cause : undefined;
   }
   const text = messages.join(' <- ');

@@ -1,8 +1,11 @@
+import { createClient } from '@clickhouse/client';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
+import { clickhouseSettings } from '../../shared/platform/adapters/clickhouse/client.js';
+import { createClickHouseDatabase } from '../../shared/platform/adapters/clickhouse/database.js';
 import { joinSql, sql, uint64Set } from '../../shared/platform/sql.js';
-import { testDeps } from '../support/services.js';
+import { testConfig, testDeps } from '../support/services.js';
 
 /** The escaping module against the real ClickHouse 18.16 parser: every string reads back as itself. */
 let deps: Deps;
@@ -70,6 +73,27 @@ describe('sets bound as external tables', () => {
     expect(
       await deps.db.query(sql`SELECT toString(value) AS v FROM ${set} WHERE value > ${ids[99_998] ?? 0n}`),
     ).toEqual([{ v: '18446744073709551615' }]);
+  });
+
+  it('leave a kept-alive connection clean for the statements after them', async () => {
+    // One connection, so every statement reuses the socket of the set before it.
+    const { url, database } = testConfig().clickhouse;
+    const client = createClient({
+      url,
+      database,
+      max_open_connections: 1,
+      clickhouse_settings: clickhouseSettings(undefined),
+    });
+    const single = createClickHouseDatabase(client);
+    const failures: string[] = [];
+    for (let round = 0; round < 400; round += 1) {
+      const set = uint64Set(Array.from({ length: 1 + (round % 4) * 300 }, (_, i) => BigInt(round * 10_000 + i)));
+      await single.query(sql`SELECT count() AS n FROM ${set}`).catch((e: Error) => failures.push(`set: ${e.message}`));
+      await single.query(sql`SELECT ${round} AS n`).catch((e: Error) => failures.push(`after a set: ${e.message}`));
+    }
+    await client.close();
+
+    expect(failures).toEqual([]);
   });
 
   it('keep two different sets of one statement apart', async () => {
