@@ -5,8 +5,8 @@
  * escaped literals here and nowhere else: every query is built with the `sql` tagged template, and
  * any other string concatenation of user input is a bug. String literals follow ClickHouse's
  * grammar for quoted strings (backslash escapes; `\xHH` for bytes), which is the same in current
- * ClickHouse, so this stays valid after an upgrade. Sets of ids, which can be large, are bound as
- * data instead (`uint64Set`).
+ * ClickHouse, so this stays valid after an upgrade. Sets of values, which can be large, are bound as
+ * data instead (`uint64Set`, `stringSet`).
  */
 import { createHash } from 'node:crypto';
 
@@ -46,6 +46,12 @@ function tablesOf(values: readonly unknown[]): ExternalTable[] {
   return [...byName.values()];
 }
 
+/** An external table of one column named `value`, named after a hash of its rows. */
+function valueSet(type: 'UInt64' | 'String', rows: Buffer): Sql {
+  const name = `_set_${createHash('sha256').update(type).update(rows).digest('hex').slice(0, 24)}`;
+  return new Sql(name, [{ name, structure: `value ${type}`, rows }]);
+}
+
 /**
  * A set of UInt64 values for `x IN ${uint64Set(ids)}`, sent as an external table of RowBinary rows
  * rather than spelled out in the statement. The table is named after a hash of its rows, so equal
@@ -57,8 +63,23 @@ export function uint64Set(values: readonly bigint[]): Sql {
     if (value < 0n || value >= 1n << 64n) throw new TypeError(`not a UInt64: ${value}`);
     rows.writeBigUInt64LE(value, index * 8);
   });
-  const name = `_set_${createHash('sha256').update(rows).digest('hex').slice(0, 24)}`;
-  return new Sql(name, [{ name, structure: 'value UInt64', rows }]);
+  return valueSet('UInt64', rows);
+}
+
+/** A set of strings, as `uint64Set`: RowBinary strings are a LEB128 byte length and the UTF-8 bytes. */
+export function stringSet(values: readonly string[]): Sql {
+  const parts: Buffer[] = [];
+  for (const value of values) {
+    const bytes = Buffer.from(value, 'utf8');
+    const length: number[] = [];
+    let rest = bytes.length;
+    do {
+      length.push((rest & 0x7f) | (rest > 0x7f ? 0x80 : 0));
+      rest >>>= 7;
+    } while (rest > 0);
+    parts.push(Buffer.from(length), bytes);
+  }
+  return valueSet('String', Buffer.concat(parts));
 }
 
 export type SqlValue = string | number | bigint | boolean | Date | null | Sql | readonly SqlValue[];

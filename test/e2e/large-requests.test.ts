@@ -115,3 +115,45 @@ describe('a request of 10,000 spans labelled with span ids only', () => {
     }
   });
 });
+
+describe('a trace of 10,000 spans in 10,000 services', () => {
+  it('answers the trace view: its services go to ClickHouse as a set, not as SQL text', async () => {
+    // A tenant of its own: 10,000 services would crowd every other test's service list.
+    const ownTenant = uniqueService('tenant-many-services');
+    const base = 4_000_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 2 ** 40)) * 100_000n;
+    const traceId = base.toString(16).padStart(32, '0');
+    const startNs = BigInt(Date.now()) * MS;
+    // 40-character names: 10,000 of them quoted in a list would pass max_query_size (256 KiB).
+    const names = Array.from({ length: REQUEST_SPANS }, (_, n) => `service-${String(n).padStart(32, '0')}`);
+    await deps.db.insert(
+      'spans',
+      names.map((name, n) => ({
+        tenant: ownTenant,
+        trace_id: traceId,
+        span_id: String(base + BigInt(n)),
+        parent_id: n === 0 ? '0' : String(base),
+        service: name,
+        name: 'op',
+        resource: 'r',
+        type: 'web',
+        env: '',
+        version: '',
+        runtime_id: '',
+        start: Number(startNs / 1_000_000_000n),
+        start_ns: startNs.toString(),
+        duration_ns: '1000',
+        error: 0,
+        meta_keys: [],
+        meta_values: [],
+        metric_keys: [],
+        metric_values: [],
+        source: 'test',
+        ingested_ns: '1',
+      })),
+    );
+
+    const view = await createUseCases(deps).traceView(ownTenant, traceId);
+
+    expect(new Set(view.spans.map((s) => s.service)).size).toBe(REQUEST_SPANS);
+  });
+});

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import { clickhouseSettings } from '../../shared/platform/adapters/clickhouse/client.js';
 import { createClickHouseDatabase } from '../../shared/platform/adapters/clickhouse/database.js';
-import { joinSql, sql, uint64Set } from '../../shared/platform/sql.js';
+import { joinSql, sql, stringSet, uint64Set } from '../../shared/platform/sql.js';
 import { testConfig, testDeps } from '../support/services.js';
 
 /** The escaping module against the real ClickHouse 18.16 parser: every string reads back as itself. */
@@ -94,6 +94,14 @@ describe('sets bound as external tables', () => {
     await client.close();
 
     expect(failures).toEqual([]);
+  });
+
+  it('read arbitrary and hostile strings back exactly', async () => {
+    const values = [...new Set([...fc.sample(wellFormed, 150), ...fc.sample(hostile, 150), 'x'.repeat(300), ''])];
+
+    const rows = await deps.db.query<{ value: string }>(sql`SELECT value FROM ${stringSet(values)}`);
+
+    expect(rows.map((row) => row.value).sort()).toEqual([...values].sort());
   });
 
   it('keep two different sets of one statement apart', async () => {

@@ -9,6 +9,7 @@ import {
   type SqlValue,
   sql,
   stringLiteral,
+  stringSet,
   tuple,
   uint64Set,
 } from '../../shared/platform/sql.js';
@@ -335,7 +336,7 @@ describe('identifier', () => {
   });
 });
 
-describe('uint64Set', () => {
+describe('uint64Set and stringSet', () => {
   it('binds values as RowBinary rows of an external table, not as text', () => {
     const set = uint64Set([1n, 2n ** 64n - 1n]);
 
@@ -366,6 +367,28 @@ describe('uint64Set', () => {
 
   it.each([-1n, 2n ** 64n])('refuses %s, which is no UInt64', (value) => {
     expect(() => uint64Set([value])).toThrow(TypeError);
+  });
+
+  it('binds strings as RowBinary: a LEB128 byte length, then the UTF-8 bytes', () => {
+    const long = 'x'.repeat(200);
+
+    const set = stringSet(["a'\\", long, '日']);
+
+    expect(set.tables[0]?.structure).toBe('value String');
+    expect(Buffer.from(set.tables[0]?.rows ?? [])).toEqual(
+      Buffer.concat([
+        Buffer.from([3]),
+        Buffer.from("a'\\"),
+        Buffer.from([0xc8, 0x01]),
+        Buffer.from(long),
+        Buffer.from([3]),
+        Buffer.from('日'),
+      ]),
+    );
+  });
+
+  it('names a string set apart from a UInt64 set of the same bytes', () => {
+    expect(stringSet(['']).text).not.toBe(uint64Set([]).text);
   });
 
   it('leaves statements without sets with no tables', () => {
