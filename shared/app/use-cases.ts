@@ -8,6 +8,7 @@ import { processProfileRecords } from '../profiles/process-profiles.js';
 import { listEndpoints, listServices } from '../query/catalog.js';
 import { endpointCpu, parseEndpointCpuQuery } from '../query/endpoint-cpu.js';
 import { flamegraph, parseFlamegraphQuery } from '../query/flamegraph.js';
+import { singleValuedParams } from '../query/query-params.js';
 import { spanHotspots } from '../query/span-hotspots.js';
 import { parseSpanIdParam, parseTraceId } from '../query/sql/selector-params.js';
 import { parseTimeseriesQuery, timeseries } from '../query/timeseries.js';
@@ -55,6 +56,7 @@ export function createUseCases(deps: Deps) {
     maxNodes: limits.flamegraphMaxNodes,
     maxStacks: limits.maxStacks,
     maxRangeSeconds: limits.maxQueryRangeSeconds,
+    maxRequestSpans: limits.maxRequestSpans,
   };
   const seriesLimits = {
     maxRangeSeconds: limits.maxQueryRangeSeconds,
@@ -128,15 +130,11 @@ export function createUseCases(deps: Deps) {
       ),
 
     listServices: (tenant: string, query: URLSearchParams) =>
-      listServices(db, tenant, query, limits.maxQueryRangeSeconds, limits.maxResultRows),
+      listServices(db, tenant, singleValuedParams(query), limits.maxQueryRangeSeconds, limits.maxResultRows),
     listEndpoints: (tenant: string, query: URLSearchParams) =>
-      listEndpoints(db, tenant, query, limits.maxQueryRangeSeconds, limits.maxResultRows),
+      listEndpoints(db, tenant, singleValuedParams(query), limits.maxQueryRangeSeconds, limits.maxResultRows),
     endpointCpu: (tenant: string, query: URLSearchParams) =>
-      endpointCpu(
-        db,
-        parseEndpointCpuQuery(tenant, queryRecord(query), limits.maxQueryRangeSeconds),
-        limits.maxResultRows,
-      ),
+      endpointCpu(db, parseEndpointCpuQuery(tenant, query, limits.maxQueryRangeSeconds), limits.maxResultRows),
     timeseries: (tenant: string, query: URLSearchParams) =>
       timeseries(db, parseTimeseriesQuery(tenant, query, seriesLimits), seriesLimits),
     flamegraph: (tenant: string, query: URLSearchParams) =>
@@ -145,6 +143,7 @@ export function createUseCases(deps: Deps) {
       spanHotspots(db, tenant, parseSpanIdParam(spanId, 'span_id'), {
         maxStacks: limits.maxStacks,
         topFunctions: limits.topFunctions,
+        maxRequestSpans: limits.maxRequestSpans,
       }),
     traceView: (tenant: string, traceId: string | undefined) =>
       traceView(db, tenant, parseTraceId(traceId), limits.maxResultRows),

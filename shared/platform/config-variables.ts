@@ -220,6 +220,12 @@ export const configVariables = {
     max: 1000,
     doc: "functions in each of a span's top-functions lists",
   }),
+  HOTSPOTS_MAX_REQUEST_SPANS: integer({
+    default: 100_000,
+    min: 1,
+    max: 10_000_000,
+    doc: "spans of one request (a local root's same-service subtree) read when samples carry span ids only; a larger request answers 422 on span hotspots and the request flame graph",
+  }),
 
   HOTSPOTS_RAW_BUCKET: text({
     default: 'hotspots-raw',

@@ -46,6 +46,8 @@ export interface Config {
     maxTimeseriesSeries: number;
     /** Functions listed in a span's top-functions lists. */
     topFunctions: number;
+    /** Spans of one service in a trace read to find a request from its span tree; more answers 422. */
+    maxRequestSpans: number;
   };
   /** Limits of the agent intakes (Datadog profiling, Pyroscope); the whole body is bounded by maxBodyBytes. */
   agentLimits: {
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxTimeseriesPoints: read('HOTSPOTS_MAX_TIMESERIES_POINTS'),
       maxTimeseriesSeries: read('HOTSPOTS_MAX_TIMESERIES_SERIES'),
       topFunctions: read('HOTSPOTS_TOP_FUNCTIONS'),
+      maxRequestSpans: read('HOTSPOTS_MAX_REQUEST_SPANS'),
     },
     agentLimits: {
       maxParts: read('HOTSPOTS_MAX_UPLOAD_PARTS'),

@@ -58,6 +58,13 @@ export const unavailable = (message: string, cause?: unknown) =>
   new HotspotsError('unavailable', message, { retriable: true, cause });
 
 /**
+ * A fault of ours that no retry fixes (a statement ClickHouse can never run). Answered as a
+ * generic 500; the message and cause are for logs only.
+ */
+export const internal = (message: string, cause?: unknown) =>
+  new HotspotsError('internal', message, { retriable: false, cause });
+
+/**
  * Errors from outside our hierarchy (SDK, network) are treated as transient: losing data
  * because an unknown failure was classed as poison is worse than retrying it.
  */
@@ -65,8 +72,24 @@ export function isRetriable(error: unknown): boolean {
   return error instanceof HotspotsError ? error.retriable : true;
 }
 
-/** Status and body for an HTTP answer. Internals of non-Hotspots errors never leak (500). */
+/** Status and body for an HTTP answer. Internal errors, ours or not, never show their message (500). */
 export function httpErrorOf(error: unknown): { status: number; code: ErrorCode; message: string } {
-  if (error instanceof HotspotsError) return { status: error.status, code: error.code, message: error.message };
+  if (error instanceof HotspotsError && error.code !== 'internal') {
+    return { status: error.status, code: error.code, message: error.message };
+  }
   return { status: 500, code: 'internal', message: 'internal error' };
+}
+
+/** Longest cause text a log line carries: a ClickHouse error can quote a whole statement. */
+const MAX_LOGGED_CAUSE_CHARS = 4096;
+
+/** The messages of an error's causes, innermost last, for server-side logs only. */
+export function causeOf(error: unknown): string | undefined {
+  const messages: string[] = [];
+  for (let at = (error as Error | undefined)?.cause; at !== undefined && messages.length < 5; ) {
+    messages.push(at instanceof Error ? at.message || `${at.name} without a message` : String(at));
+    at = at instanceof Error ? at.cause : undefined;
+  }
+  const text = messages.join(' <- ');
+  return text === '' ? undefined : text.slice(0, MAX_LOGGED_CAUSE_CHARS);
 }

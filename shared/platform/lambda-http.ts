@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { badRequest, httpErrorOf } from './errors.js';
+import { badRequest, causeOf, httpErrorOf } from './errors.js';
 import { stringifyJson } from './json.js';
 import type { Logger } from './logger.js';
 
@@ -81,7 +81,9 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 
 export function errorResponse(error: unknown, logger: Logger): HttpResponse {
   const { status, code, message } = httpErrorOf(error);
-  if (status >= 500) logger.error('request failed', { status, error: (error as Error)?.message, code });
+  if (status >= 500) {
+    logger.error('request failed', { status, code, error: (error as Error)?.message, cause: causeOf(error) });
+  }
   const headers: Record<string, string> = status === 503 || status === 429 ? { 'retry-after': '5' } : {};
   return jsonResponse(status, { error: { code, message } }, headers);
 }

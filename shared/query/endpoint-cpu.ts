@@ -3,8 +3,10 @@ import type { SqlDatabase } from '../platform/ports.js';
 import { emptySql, type Sql, sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
 import type { EndpointCpu, EndpointCpuResult } from './answers.js';
+import { singleValuedParams } from './query-params.js';
 import { committedSamplesFilter, windowSeconds } from './sql/committed.js';
 import { cpuSource } from './sql/cpu-source.js';
+import { type CpuSumRow, cpuSumColumns, cpuSumOf, largestCpuSumFirst } from './sql/cpu-sum.js';
 
 /**
  * `GET /v1/endpoints/cpu`: a service's CPU split by the endpoint label over a window.
@@ -23,13 +25,17 @@ export interface EndpointCpuQuery {
 
 export function parseEndpointCpuQuery(
   tenant: string,
-  params: Record<string, string | undefined>,
+  query: URLSearchParams,
   maxRangeSeconds: number,
 ): EndpointCpuQuery {
-  const service = params.service?.trim();
+  singleValuedParams(query);
+  const service = query.get('service')?.trim();
   if (!service) throw badRequest('service is required');
-  const { from, to } = parseTimeRange(params, maxRangeSeconds);
-  return { tenant, service, from, to, env: params.env || undefined, version: params.version || undefined };
+  const { from, to } = parseTimeRange(
+    { from: query.get('from') ?? undefined, to: query.get('to') ?? undefined },
+    maxRangeSeconds,
+  );
+  return { tenant, service, from, to, env: query.get('env') || undefined, version: query.get('version') || undefined };
 }
 
 function source(query: EndpointCpuQuery) {
@@ -56,10 +62,10 @@ export function endpointCpuStatements(
   const env = query.env ? sql` AND env = ${query.env}` : emptySql;
   const version = query.version ? sql` AND version = ${query.version}` : emptySql;
   return {
-    byEndpoint: sql`SELECT ${endpoint} AS endpoint_label, toString(sum(value)) AS cpu_ns
+    byEndpoint: sql`SELECT ${endpoint} AS endpoint_label, ${cpuSumColumns('cpu_ns')}
       FROM ${table} WHERE ${where}
-      GROUP BY endpoint_label ORDER BY sum(value) DESC, endpoint_label LIMIT ${limit + 1}`,
-    total: sql`SELECT toString(sum(value)) AS cpu_ns FROM ${table} WHERE ${where}`,
+      GROUP BY endpoint_label ORDER BY ${largestCpuSumFirst}, endpoint_label LIMIT ${limit + 1}`,
+    total: sql`SELECT ${cpuSumColumns('cpu_ns')} FROM ${table} WHERE ${where}`,
     requests: sql`SELECT endpoint, toString(sum(count)) AS requests FROM endpoint_counts
       WHERE tenant = ${query.tenant} AND service = ${query.service}
         AND ts >= toDateTime(${fromSec}) AND ts < toDateTime(${toSec})${env}${version}
@@ -81,12 +87,12 @@ export async function endpointCpu(
 ): Promise<EndpointCpuResult> {
   const statements = endpointCpuStatements(query, maxRows);
   const [rows, totals, counts] = await Promise.all([
-    db.query<{ endpoint_label: string | null; cpu_ns: string }>(statements.byEndpoint),
-    db.query<{ cpu_ns: string }>(statements.total),
+    db.query<{ endpoint_label: string | null } & CpuSumRow<'cpu_ns'>>(statements.byEndpoint),
+    db.query<CpuSumRow<'cpu_ns'>>(statements.total),
     db.query<{ endpoint: string; requests: string }>(statements.requests),
   ]);
   const requestsByEndpoint = new Map(counts.map((c) => [c.endpoint, BigInt(c.requests)]));
-  const total = BigInt(totals[0]?.cpu_ns ?? '0');
+  const total = totals[0] ? cpuSumOf(totals[0], 'cpu_ns') : 0n;
   return {
     service: query.service,
     from: new Date(query.from * 1000).toISOString(),
@@ -94,7 +100,7 @@ export async function endpointCpu(
     sample_type: 'cpu/nanoseconds',
     total_cpu_ns: total,
     endpoints: rows.slice(0, maxRows).map((row) => {
-      const cpu = BigInt(row.cpu_ns);
+      const cpu = cpuSumOf(row, 'cpu_ns');
       const entry: EndpointCpu = { endpoint: row.endpoint_label, cpu_ns: cpu, share: shareOf(cpu, total) };
       const requests = row.endpoint_label === null ? undefined : requestsByEndpoint.get(row.endpoint_label);
       if (requests !== undefined && requests > 0n) {

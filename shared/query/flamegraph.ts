@@ -3,6 +3,7 @@ import type { SqlDatabase } from '../platform/ports.js';
 import type { FlameGraph } from './answers.js';
 import { stacksToPprof } from './flame-tree/pprof-export.js';
 import { boundFlameTree, buildFlameTree, collapsedStacks, countNodes, type WeightedStack } from './flame-tree/tree.js';
+import { singleValuedParams } from './query-params.js';
 import { type CpuSelector, cpuSource } from './sql/cpu-source.js';
 import { requestSelector } from './sql/request-spans.js';
 import { parseCpuSelector } from './sql/selector-params.js';
@@ -26,6 +27,7 @@ export interface FlamegraphLimits {
   maxNodes: number;
   maxStacks: number;
   maxRangeSeconds: number;
+  maxRequestSpans: number;
 }
 
 export function parseFlamegraphQuery(
@@ -33,6 +35,7 @@ export function parseFlamegraphQuery(
   query: URLSearchParams,
   limits: FlamegraphLimits,
 ): FlamegraphQuery {
+  singleValuedParams(query, ['endpoint']);
   const format = (query.get('format') ?? 'json') as FlamegraphFormat;
   if (!['json', 'collapsed', 'pprof'].includes(format)) throw badRequest('format must be json, collapsed or pprof');
   let maxNodes = limits.maxNodes;
@@ -71,8 +74,10 @@ export async function flamegraph(
   // A request's local root may be known only through the span tree (no local root labels).
   const selector =
     query.selector.kind === 'local_root'
-      ? ((await requestSelector(db, query.tenant, query.selector.localRootSpanId, query.selector.endpoints)) ??
-        query.selector)
+      ? ((await requestSelector(db, query.tenant, query.selector.localRootSpanId, {
+          maxRequestSpans: limits.maxRequestSpans,
+          endpoints: query.selector.endpoints,
+        })) ?? query.selector)
       : query.selector;
   const loaded = await loadCpuStacks(db, query.tenant, cpuSource(query.tenant, selector, 'stack'), limits.maxStacks);
   if (query.format === 'pprof') {

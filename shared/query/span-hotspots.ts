@@ -13,6 +13,7 @@ import { loadCpuStacks, loadCpuTotal } from './sql/stacks.js';
 export interface SpanHotspotsLimits {
   maxStacks: number;
   topFunctions: number;
+  maxRequestSpans: number;
 }
 
 async function localRootsOf(db: SqlDatabase, tenant: string, spanId: string): Promise<string[]> {
@@ -38,7 +39,7 @@ export async function spanHotspots(
   if (!span && loaded.stacks.length === 0 && !rootSamples) {
     throw notFound(`span ${spanId} is unknown: no span and no CPU samples carry this id`);
   }
-  const request = await requestSelector(db, tenant, spanId);
+  const request = await requestSelector(db, tenant, spanId, { maxRequestSpans: limits.maxRequestSpans });
   const isRoot = request !== undefined || roots.includes(spanId);
   const withChildren = request ? await loadCpuTotal(db, cpuSource(tenant, request)) : null;
 

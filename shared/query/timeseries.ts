@@ -3,8 +3,10 @@ import type { SqlDatabase } from '../platform/ports.js';
 import { sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
 import type { GroupBy, Series, TimeseriesResult } from './answers.js';
+import { singleValuedParams } from './query-params.js';
 import { windowSeconds } from './sql/committed.js';
 import { cpuSource } from './sql/cpu-source.js';
+import { type CpuSumRow, cpuSumColumns, cpuSumOf } from './sql/cpu-sum.js';
 import { parseEndpoints } from './sql/selector-params.js';
 
 /**
@@ -38,6 +40,7 @@ export function parseTimeseriesQuery(
   query: URLSearchParams,
   limits: TimeseriesLimits,
 ): TimeseriesQuery {
+  singleValuedParams(query, ['endpoint']);
   const service = query.get('service')?.trim();
   if (!service) throw badRequest('service is required');
   const range = parseTimeRange(
@@ -92,9 +95,9 @@ export async function timeseries(
     'endpoint',
   );
   const key = query.groupBy === 'endpoint' ? source.endpoint : sql`version`;
-  const rows = await db.query<{ t: number | string; k: string | null; cpu: string }>(
+  const rows = await db.query<{ t: number | string; k: string | null } & CpuSumRow<'cpu'>>(
     sql`SELECT ${query.from} + intDiv(toUInt32(ts) - ${query.from}, ${query.step}) * ${query.step} AS t, ${key} AS k,
-        toString(sum(value)) AS cpu
+        ${cpuSumColumns('cpu')}
       FROM ${source.table} WHERE ${source.where}
       GROUP BY t, k ORDER BY t, k`,
   );
@@ -109,7 +112,7 @@ export async function timeseries(
       series = { key: k, total_cpu_ns: 0n, points: [] };
       byKey.set(k, series);
     }
-    const cpu = BigInt(row.cpu);
+    const cpu = cpuSumOf(row, 'cpu');
     series.total_cpu_ns += cpu;
     series.points.push({ t: Number(row.t), cpu_ns: cpu });
   }

@@ -5,19 +5,20 @@ import type { TraceSpanView, TraceView } from './answers.js';
 import { committedByProfileIds } from './sql/committed.js';
 import { cpuProfileWindows, profiledState } from './sql/coverage.js';
 import { traceSpanIds } from './sql/cpu-source.js';
-import { isLocalRoot, localRequestSpanIds } from './sql/span-tree.js';
+import { type CpuSumRow, cpuSumColumns, cpuSumOf } from './sql/cpu-sum.js';
+import { spanTree } from './sql/span-tree.js';
 import { traceSpans } from './sql/spans.js';
 
 async function cpuBy(db: SqlDatabase, tenant: string, traceId: string, by: 'span_id' | 'local_root_span_id') {
   const table = by === 'span_id' ? sql`samples_by_span` : sql`samples_by_root`;
   const column = by === 'span_id' ? sql`span_id` : sql`local_root_span_id`;
   const key = sql`tenant = ${tenant} AND ${column} IN (${traceSpanIds(tenant, traceId)})`;
-  const rows = await db.query<{ id: string; cpu: string }>(
-    sql`SELECT toString(${column}) AS id, toString(sum(value)) AS cpu FROM ${table}
+  const rows = await db.query<{ id: string } & CpuSumRow<'cpu'>>(
+    sql`SELECT toString(${column}) AS id, ${cpuSumColumns('cpu')} FROM ${table}
       WHERE ${key} AND ${committedByProfileIds(tenant, sql`SELECT profile_id FROM ${table} WHERE ${key}`)}
       GROUP BY ${column}`,
   );
-  return new Map(rows.map((r) => [r.id, BigInt(r.cpu)]));
+  return new Map(rows.map((r) => [r.id, cpuSumOf(r, 'cpu')]));
 }
 
 export async function traceView(
@@ -38,6 +39,7 @@ export async function traceView(
   const start = starts.reduce((a, b) => (b < a ? b : a));
   const end = ends.reduce((a, b) => (b > a ? b : a));
   const windows = await cpuProfileWindows(db, tenant, [...new Set(kept.map((s) => s.service))], start, end);
+  const tree = spanTree(spans);
   const views = kept.map((s): TraceSpanView => {
     const startNs = BigInt(s.start_ns);
     const durationNs = BigInt(s.duration_ns);
@@ -46,8 +48,8 @@ export async function traceView(
     // request is its same-service subtree (see span-tree.ts).
     const withChildren =
       cpuByRoot.get(s.span_id) ??
-      (isLocalRoot(s, spans)
-        ? localRequestSpanIds(s.span_id, spans).reduce((sum, id) => sum + (cpuBySpan.get(id) ?? 0n), 0n)
+      (tree.isLocalRoot(s.span_id)
+        ? tree.requestSpanIds(s.span_id).reduce((sum, id) => sum + (cpuBySpan.get(id) ?? 0n), 0n)
         : null);
     const onCpu = withChildren ?? cpu;
     const profiled = profiledState(windows, { service: s.service, runtimeId: s.runtime_id, startNs, durationNs });

@@ -347,12 +347,14 @@ describe('ClickHouse cluster through the migration switch', () => {
   });
 
   it('answers flame graphs of a service, a span, a request and a trace exactly as one node does', async () => {
-    const limits = { maxNodes: 1000, maxStacks: 1000, maxRangeSeconds: 31 * 86_400 };
+    const limits = { maxNodes: 1000, maxStacks: 1000, maxRangeSeconds: 31 * 86_400, maxRequestSpans: 1000 };
     const selectors = [
       { kind: 'service', service: SERVICE, ...window },
       { kind: 'span', spanId: ids.childA },
       { kind: 'local_root', localRootSpanId: ids.rootA },
       { kind: 'trace', traceId: ids.traceA.toString(16).padStart(32, '0') },
+      // A request found through the span tree: its span ids travel as an external table.
+      { kind: 'span_set', spanIds: [ids.rootA, ids.grandchildA] },
     ] as const;
     for (const tenant of tenants) {
       for (const selector of selectors) {
@@ -365,7 +367,7 @@ describe('ClickHouse cluster through the migration switch', () => {
   });
 
   it('answers span hotspots and the trace view exactly as one node does', async () => {
-    const limits = { maxStacks: 1000, topFunctions: 10 };
+    const limits = { maxStacks: 1000, topFunctions: 10, maxRequestSpans: 1000 };
     for (const [i, tenant] of tenants.entries()) {
       const k = BigInt(i + 1);
       const hotspots = expectSameAnswers(await answers((db) => spanHotspots(db, tenant, ids.rootA, limits)));

@@ -35,6 +35,7 @@ describe('loadConfig defaults', () => {
       maxTimeseriesPoints: 1000,
       maxTimeseriesSeries: 50,
       topFunctions: 20,
+      maxRequestSpans: 100_000,
     });
   });
 

@@ -55,7 +55,11 @@ describe('parseEndpointCpuQuery', () => {
   const window = { from: '2026-11-24T10:00:00Z', to: '2026-11-24T11:00:00Z' };
 
   it('reads the service, window and optional filters', () => {
-    const query = parseEndpointCpuQuery('acme', { service: 'checkout', env: 'prod', version: '1.2.3', ...window }, DAY);
+    const query = parseEndpointCpuQuery(
+      'acme',
+      new URLSearchParams({ service: 'checkout', env: 'prod', version: '1.2.3', ...window }),
+      DAY,
+    );
 
     expect(query).toEqual({
       tenant: 'acme',
@@ -68,36 +72,42 @@ describe('parseEndpointCpuQuery', () => {
   });
 
   it('leaves empty env and version filters unset', () => {
-    const query = parseEndpointCpuQuery('acme', { service: 'checkout', env: '', version: '', ...window }, DAY);
+    const query = parseEndpointCpuQuery(
+      'acme',
+      new URLSearchParams({ service: 'checkout', env: '', version: '', ...window }),
+      DAY,
+    );
 
     expect([query.env, query.version]).toEqual([undefined, undefined]);
   });
 
   it('trims the service', () => {
-    expect(parseEndpointCpuQuery('acme', { service: ' checkout ', ...window }, DAY).service).toBe('checkout');
+    expect(parseEndpointCpuQuery('acme', new URLSearchParams({ service: ' checkout ', ...window }), DAY).service).toBe(
+      'checkout',
+    );
   });
 
   it('takes the tenant from the caller, not the query', () => {
-    const params = { service: 'checkout', tenant: 'globex', ...window } as Record<string, string>;
+    const params = new URLSearchParams({ service: 'checkout', tenant: 'globex', ...window });
 
     expect(parseEndpointCpuQuery('acme', params, DAY).tenant).toBe('acme');
   });
 
   it('refuses a missing service as bad_request', () => {
-    expectHotspotsError(() => parseEndpointCpuQuery('acme', { ...window }, DAY), {
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', new URLSearchParams({ ...window }), DAY), {
       code: 'bad_request',
       message: 'service is required',
     });
   });
 
   it('refuses a blank service as bad_request', () => {
-    expectHotspotsError(() => parseEndpointCpuQuery('acme', { service: '  ', ...window }, DAY), {
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', new URLSearchParams({ service: '  ', ...window }), DAY), {
       code: 'bad_request',
     });
   });
 
   it('refuses a missing window as bad_request', () => {
-    expectHotspotsError(() => parseEndpointCpuQuery('acme', { service: 'checkout' }, DAY), {
+    expectHotspotsError(() => parseEndpointCpuQuery('acme', new URLSearchParams({ service: 'checkout' }), DAY), {
       code: 'bad_request',
       message: 'from and to are required',
     });
@@ -105,16 +115,24 @@ describe('parseEndpointCpuQuery', () => {
 
   it('refuses a reversed window as bad_request', () => {
     expectHotspotsError(
-      () => parseEndpointCpuQuery('acme', { service: 'checkout', from: window.to, to: window.from }, DAY),
+      () =>
+        parseEndpointCpuQuery(
+          'acme',
+          new URLSearchParams({ service: 'checkout', from: window.to, to: window.from }),
+          DAY,
+        ),
       { code: 'bad_request' },
     );
   });
 
   it('refuses a window wider than the maximum as bad_request', () => {
-    expectHotspotsError(() => parseEndpointCpuQuery('acme', { service: 'checkout', ...window }, 3599), {
-      code: 'bad_request',
-      message: 'time range is 3600 s, wider than the limit of 3599 s',
-    });
+    expectHotspotsError(
+      () => parseEndpointCpuQuery('acme', new URLSearchParams({ service: 'checkout', ...window }), 3599),
+      {
+        code: 'bad_request',
+        message: 'time range is 3600 s, wider than the limit of 3599 s',
+      },
+    );
   });
 });
 

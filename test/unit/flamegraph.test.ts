@@ -14,7 +14,7 @@ import type { ResolvedStack } from '../../shared/query/sql/stacks.js';
 import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 import { type CannedAnswer, createFakeSqlDatabase } from '../support/fake-sql-database.js';
 
-const limits: FlamegraphLimits = { maxNodes: 1000, maxStacks: 2, maxRangeSeconds: 24 * 3600 };
+const limits: FlamegraphLimits = { maxNodes: 1000, maxStacks: 2, maxRangeSeconds: 24 * 3600, maxRequestSpans: 1000 };
 
 const frame = (functionName: string) => ({ functionName, fileName: 'main.go', line: 1 });
 

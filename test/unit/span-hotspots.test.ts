@@ -6,7 +6,7 @@ import { expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
 import { type CannedAnswer, createFakeSqlDatabase } from '../support/fake-sql-database.js';
 
 const MS = 1_000_000n;
-const limits = { maxStacks: 2, topFunctions: 5 };
+const limits = { maxStacks: 2, topFunctions: 5, maxRequestSpans: 1000 };
 
 const span = (span_id: string, parent_id: string, service: string, durationMs: bigint): SpanRow => ({
   trace_id: '0af7651916cd43dd8448eb211c80319c',

@@ -9,7 +9,9 @@ import {
   type SqlValue,
   sql,
   stringLiteral,
+  stringSet,
   tuple,
+  uint64Set,
 } from '../../shared/platform/sql.js';
 
 const RUNS = { numRuns: 200 };
@@ -331,5 +333,65 @@ describe('identifier', () => {
 
   it.each(['', '1table', 'samples\n', 'a b', 'db.table', '`x`', 'naïve'])('refuses %j', (name) => {
     expect(() => identifier(name)).toThrow(TypeError);
+  });
+});
+
+describe('uint64Set and stringSet', () => {
+  it('binds values as RowBinary rows of an external table, not as text', () => {
+    const set = uint64Set([1n, 2n ** 64n - 1n]);
+
+    expect(set.tables).toEqual([
+      {
+        name: set.text,
+        structure: 'value UInt64',
+        rows: Buffer.from('0100000000000000ffffffffffffffff', 'hex'),
+      },
+    ]);
+    expect(set.text).toMatch(/^_set_[0-9a-f]{24}$/);
+  });
+
+  it('names equal sets alike and different sets apart', () => {
+    expect(uint64Set([5n, 6n]).text).toBe(uint64Set([5n, 6n]).text);
+    expect(uint64Set([5n, 6n]).text).not.toBe(uint64Set([6n, 5n]).text);
+  });
+
+  it('travels with every statement built around it, once per set', () => {
+    const ids = uint64Set([7n]);
+    const other = uint64Set([8n]);
+    const inner = sql`SELECT x FROM t WHERE x IN ${ids}`;
+
+    const statement = joinSql([sql`SELECT 1 WHERE y IN ${ids} AND y IN (${inner})`, tuple([other])], ' UNION ALL ');
+
+    expect(statement.tables.map((t) => t.name)).toEqual([ids.text, other.text]);
+  });
+
+  it.each([-1n, 2n ** 64n])('refuses %s, which is no UInt64', (value) => {
+    expect(() => uint64Set([value])).toThrow(TypeError);
+  });
+
+  it('binds strings as RowBinary: a LEB128 byte length, then the UTF-8 bytes', () => {
+    const long = 'x'.repeat(200);
+
+    const set = stringSet(["a'\\", long, '日']);
+
+    expect(set.tables[0]?.structure).toBe('value String');
+    expect(Buffer.from(set.tables[0]?.rows ?? [])).toEqual(
+      Buffer.concat([
+        Buffer.from([3]),
+        Buffer.from("a'\\"),
+        Buffer.from([0xc8, 0x01]),
+        Buffer.from(long),
+        Buffer.from([3]),
+        Buffer.from('日'),
+      ]),
+    );
+  });
+
+  it('names a string set apart from a UInt64 set of the same bytes', () => {
+    expect(stringSet(['']).text).not.toBe(uint64Set([]).text);
+  });
+
+  it('leaves statements without sets with no tables', () => {
+    expect(sql`SELECT ${1}`.tables).toEqual([]);
   });
 });

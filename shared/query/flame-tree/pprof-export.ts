@@ -2,6 +2,23 @@ import { gzipSync } from 'node:zlib';
 import { Line, Location, Function as PprofFunction, Profile, Sample, StringTable, ValueType } from 'pprof-format';
 import type { ResolvedStack } from '../sql/stacks.js';
 
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+
+/**
+ * A value as int64 parts that add up to it. Sample values are int64 in profile.proto, and a
+ * stack's CPU summed over a long window can pass 2^63 ns; pprof adds up samples of the same
+ * stack, so several samples carry it exactly.
+ */
+export function int64Parts(value: bigint): bigint[] {
+  const parts: bigint[] = [];
+  let rest = value;
+  for (; rest > INT64_MAX; rest -= INT64_MAX) parts.push(INT64_MAX);
+  for (; rest < INT64_MIN; rest -= INT64_MIN) parts.push(INT64_MIN);
+  parts.push(rest);
+  return parts;
+}
+
 /**
  * Encodes resolved stacks as a gzipped pprof (google/pprof profile.proto) with one sample type,
  * cpu/nanoseconds, that `go tool pprof` opens; its total equals the JSON flame graph's.
@@ -32,17 +49,18 @@ export function stacksToPprof(
     locations.set(key, location);
     return Number(location.id);
   };
-  const samples = stacks
-    .filter((s) => s.value !== 0n)
-    .map(
-      (s) =>
-        new Sample({
-          locationId: s.frames.map((f) => locationOf(f.functionName, f.fileName, f.line)),
-          value: [s.value],
-        }),
+  const samples: Sample[] = [];
+  const add = (locationId: number[], value: bigint) => {
+    for (const part of int64Parts(value)) samples.push(new Sample({ locationId, value: [part] }));
+  };
+  for (const s of stacks.filter((stack) => stack.value !== 0n)) {
+    add(
+      s.frames.map((f) => locationOf(f.functionName, f.fileName, f.line)),
+      s.value,
     );
+  }
   if (options.remainderNs !== undefined && options.remainderNs !== 0n) {
-    samples.push(new Sample({ locationId: [locationOf('(other stacks)', '', 0)], value: [options.remainderNs] }));
+    add([locationOf('(other stacks)', '', 0)], options.remainderNs);
   }
   const profile = new Profile({
     sampleType: [new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') })],

@@ -1,5 +1,5 @@
 import type { SqlDatabase } from '../../platform/ports.js';
-import { sql, tuple } from '../../platform/sql.js';
+import { sql, stringSet } from '../../platform/sql.js';
 
 /**
  * Whether CPU profiles covered a time window: "not profiled" is not "0 ms of CPU". Windows come
@@ -35,7 +35,7 @@ export async function cpuProfileWindows(
   }>(
     sql`SELECT service, runtime_id, start_ns, duration_ns, period
       FROM profiles
-      WHERE tenant = ${tenant} AND service IN ${tuple(services)}
+      WHERE tenant = ${tenant} AND service IN ${stringSet(services)}
         AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})
         AND has(sample_types, 'cpu/nanoseconds')
       LIMIT 1 BY profile_id`,

@@ -1,4 +1,4 @@
-import { emptySql, identifier, type Sql, sql, tuple } from '../../platform/sql.js';
+import { emptySql, identifier, type Sql, sql, tuple, uint64Set } from '../../platform/sql.js';
 import { committedByProfileIds, committedSamplesFilter, windowSeconds } from './committed.js';
 
 /**
@@ -14,7 +14,7 @@ export type CpuSelector =
   | { kind: 'local_root'; localRootSpanId: string; endpoints?: string[] }
   | { kind: 'trace'; traceId: string; endpoints?: string[] }
   /** Spans of one request found through the span tree (samples without local root labels). */
-  | { kind: 'span_set'; spanIds: string[]; endpoints?: string[] };
+  | { kind: 'span_set'; spanIds: readonly string[]; endpoints?: string[] };
 
 export interface CpuSource {
   table: Sql;
@@ -83,7 +83,8 @@ export function cpuSource(tenant: string, selector: CpuSelector, rollup: Rollup 
       };
     }
     case 'span_set': {
-      const key = sql`tenant = ${tenant} AND span_id IN ${tuple(selector.spanIds.map((id) => BigInt(id)))}`;
+      // A request can hold any number of spans: sent as a table, never as SQL text.
+      const key = sql`tenant = ${tenant} AND span_id IN ${uint64Set(selector.spanIds.map((id) => BigInt(id)))}`;
       return {
         table: identifier('samples_by_span'),
         where: sql`${key}${endpoints} AND ${committedByProfileIds(tenant, sql`SELECT profile_id FROM samples_by_span WHERE ${key}`)}`,

@@ -1,11 +1,9 @@
+import { unprocessable } from '../../platform/errors.js';
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql } from '../../platform/sql.js';
 import type { CpuSelector } from './cpu-source.js';
-import { isLocalRoot, localRequestSpanIds } from './span-tree.js';
-import { findSpan, traceSpans } from './spans.js';
-
-/** Spans read to find a request when samples carry no local root label. */
-const MAX_TRACE_SPANS = 10_000;
+import { spanTree, type TreeSpan } from './span-tree.js';
+import { findSpan } from './spans.js';
 
 export async function hasRootSamples(db: SqlDatabase, tenant: string, spanId: string): Promise<boolean> {
   const rows = await db.query<{ n: string }>(
@@ -14,22 +12,63 @@ export async function hasRootSamples(db: SqlDatabase, tenant: string, spanId: st
   return Number(rows[0]?.n ?? 0) > 0;
 }
 
+/** Whether a trace holds a span of this id in this service (a parent in the same service). */
+async function hasServiceSpan(db: SqlDatabase, tenant: string, traceId: string, spanId: string, service: string) {
+  const rows = await db.query<{ n: string }>(
+    sql`SELECT count() AS n FROM spans
+      WHERE tenant = ${tenant} AND trace_id = ${traceId} AND span_id = ${BigInt(spanId)} AND service = ${service}`,
+  );
+  return Number(rows[0]?.n ?? 0) > 0;
+}
+
+/**
+ * The spans of one service in a trace, one row per span id (spans is a ReplacingMergeTree): all a
+ * request's tree needs, since a request never leaves its service.
+ */
+async function serviceSpans(
+  db: SqlDatabase,
+  tenant: string,
+  traceId: string,
+  service: string,
+  limit: number,
+): Promise<TreeSpan[]> {
+  return db.query<TreeSpan>(
+    sql`SELECT toString(span_id) AS span_id, toString(parent_id) AS parent_id, service FROM spans
+      WHERE tenant = ${tenant} AND trace_id = ${traceId} AND service = ${service}
+      LIMIT 1 BY span_id LIMIT ${limit}`,
+  );
+}
+
 /**
  * The CPU selector of the request whose local root is `rootId`: samples labelled with that local
  * root when the tracer sets the label, else the spans of its same-service subtree (dd-trace-go
  * ≥ 2.11 labels span ids only). `undefined` when neither labels nor the span tree know it.
+ *
+ * The subtree is found from the spans of the root's service in its trace, read whole or not at
+ * all: past `maxRequestSpans` of them the request cannot be summed exactly, and the answer is a
+ * 422 naming the limit rather than a silently smaller figure.
  */
 export async function requestSelector(
   db: SqlDatabase,
   tenant: string,
   rootId: string,
-  endpoints?: string[],
+  options: { maxRequestSpans: number; endpoints?: string[] | undefined },
 ): Promise<CpuSelector | undefined> {
-  const narrowed = endpoints ? { endpoints } : {};
+  const narrowed = options.endpoints ? { endpoints: options.endpoints } : {};
   if (await hasRootSamples(db, tenant, rootId)) return { kind: 'local_root', localRootSpanId: rootId, ...narrowed };
   const span = await findSpan(db, tenant, rootId);
   if (!span) return undefined;
-  const mates = await traceSpans(db, tenant, span.trace_id, MAX_TRACE_SPANS);
-  if (!isLocalRoot(span, mates)) return undefined;
-  return { kind: 'span_set', spanIds: localRequestSpanIds(rootId, mates), ...narrowed };
+  // A parent in the same service makes this span part of another request: no tree to read.
+  if (span.parent_id !== '0' && (await hasServiceSpan(db, tenant, span.trace_id, span.parent_id, span.service))) {
+    return undefined;
+  }
+  const mates = await serviceSpans(db, tenant, span.trace_id, span.service, options.maxRequestSpans + 1);
+  if (mates.length > options.maxRequestSpans) {
+    throw unprocessable(
+      `the request of span ${rootId} cannot be summed: its trace has more than ${options.maxRequestSpans} spans of service ${JSON.stringify(span.service)}, the most read to find a request from its spans (HOTSPOTS_MAX_REQUEST_SPANS)`,
+    );
+  }
+  const tree = spanTree(mates);
+  if (!tree.isLocalRoot(rootId)) return undefined;
+  return { kind: 'span_set', spanIds: tree.requestSpanIds(rootId), ...narrowed };
 }
