@@ -240,6 +240,9 @@ function s3Service(settings: StackSettings): Service {
       return spawnDetached(
         process.execPath,
         [
+          // s3rver's ListObjectsV2 continuation tokens use DES, which OpenSSL 3 (Node ≥ 17) keeps in
+          // its legacy provider: without it, any listing of more than one page (1,000 keys) fails.
+          '--openssl-legacy-provider',
           bin,
           '--directory',
           join(dir, 'objects'),
