@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Sql } from '../../shared/platform/sql.js';
+import { type Sql, uint64Set } from '../../shared/platform/sql.js';
 import { windowSeconds } from '../../shared/query/sql/committed.js';
 import { type CpuSelector, type CpuSource, cpuSource } from '../../shared/query/sql/cpu-source.js';
 
@@ -119,9 +119,17 @@ describe('cpuSource for spans, requests and traces', () => {
   });
 
   it('reads a set of spans from samples_by_span by their ids', () => {
-    const { table, where } = text(cpuSource('acme', { kind: 'span_set', spanIds: ['1', '2', '9007199254740993'] }));
+    const source = cpuSource('acme', { kind: 'span_set', spanIds: ['1', '2', '9007199254740993'] });
+    const ids = uint64Set([1n, 2n, 9_007_199_254_740_993n]);
+    const { table, where } = text(source);
 
-    expect([table, where]).toEqual(['samples_by_span', expect.stringContaining('span_id IN (1, 2, 9007199254740993)')]);
+    // The ids travel as one external table (sql.ts uint64Set), not as SQL text.
+    expect([table, where, source.where.tables]).toEqual([
+      'samples_by_span',
+      expect.stringContaining(`tenant = 'acme' AND span_id IN ${ids.text}`),
+      ids.tables,
+    ]);
+    expect(where).not.toContain('9007199254740993');
   });
 
   it('ignores a roll-up, which only service windows have', () => {

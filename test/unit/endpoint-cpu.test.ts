@@ -7,8 +7,9 @@ import {
   parseEndpointCpuQuery,
   shareOf,
 } from '../../shared/query/endpoint-cpu.js';
+import { cpuSumColumns, largestCpuSumFirst } from '../../shared/query/sql/cpu-sum.js';
 import { expectHotspotsError } from '../support/expect-hotspots-error.js';
-import { createFakeSqlDatabase } from '../support/fake-sql-database.js';
+import { cpuSum, createFakeSqlDatabase } from '../support/fake-sql-database.js';
 
 const RUNS = { numRuns: 200 };
 const DAY = 24 * 3600;
@@ -145,8 +146,15 @@ describe('endpointCpuStatements', () => {
   it('sums CPU per endpoint label from the endpoint roll-up, heaviest first, one row past the limit', () => {
     const { byEndpoint } = endpointCpuStatements(query, 50);
 
-    expect(flat(byEndpoint.text)).toMatch(
-      /^SELECT if\(labelled = 1, endpoint_name, NULL\) AS endpoint_label, toString\(sum\(value\)\) AS cpu_ns FROM cpu_by_endpoint WHERE .* GROUP BY endpoint_label ORDER BY sum\(value\) DESC, endpoint_label LIMIT 51$/,
+    const text = flat(byEndpoint.text);
+
+    // The sum in halves, exact past 2^63 (cpu-sum.ts), and ordered on the exact sum.
+    expect(text).toMatch(
+      /^SELECT if\(labelled = 1, endpoint_name, NULL\) AS endpoint_label, toString\(sum\(bitShiftRight\(value, 32\)\)\) AS cpu_ns_hi, toString\(sum\(toUInt64\(bitAnd\(value, 4294967295\)\)\)\) AS cpu_ns_lo FROM cpu_by_endpoint WHERE .* GROUP BY endpoint_label ORDER BY .* LIMIT 51$/,
+    );
+    expect(text).toContain(`AS endpoint_label, ${cpuSumColumns('cpu_ns').text} FROM`);
+    expect(text.endsWith(`GROUP BY endpoint_label ORDER BY ${largestCpuSumFirst.text}, endpoint_label LIMIT 51`)).toBe(
+      true,
     );
   });
 
@@ -169,16 +177,19 @@ describe('endpointCpuStatements', () => {
 
 describe('endpointCpu', () => {
   const rows = [
-    { endpoint_label: 'GET /cart', cpu_ns: '600' },
-    { endpoint_label: null, cpu_ns: '300' },
-    { endpoint_label: 'POST /orders', cpu_ns: '100' },
+    { endpoint_label: 'GET /cart', ...cpuSum(600n, 'cpu_ns') },
+    { endpoint_label: null, ...cpuSum(300n, 'cpu_ns') },
+    { endpoint_label: 'POST /orders', ...cpuSum(100n, 'cpu_ns') },
   ];
 
-  function database(counts: object[] = [], total = '1000') {
+  /** The total: the sum alone, in halves. */
+  const TOTAL = /^SELECT toString\(sum\(bitShiftRight\(value, 32\)\)\) AS cpu_ns_hi, .* AS cpu_ns_lo\s+FROM /;
+
+  function database(counts: object[] = [], total = 1000n) {
     return createFakeSqlDatabase([
       [/AS endpoint_label/, rows],
       [/FROM endpoint_counts/, counts],
-      [/AS cpu_ns FROM/, [{ cpu_ns: total }]],
+      [TOTAL, [cpuSum(total, 'cpu_ns')]],
     ]);
   }
 
@@ -236,7 +247,7 @@ describe('endpointCpu', () => {
     const db = createFakeSqlDatabase([
       [/AS endpoint_label/, []],
       [/FROM endpoint_counts/, []],
-      [/AS cpu_ns FROM/, []],
+      [TOTAL, []],
     ]);
 
     const result = await endpointCpu(db, query, 10);

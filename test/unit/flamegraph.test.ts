@@ -12,7 +12,7 @@ import {
 } from '../../shared/query/flamegraph.js';
 import type { ResolvedStack } from '../../shared/query/sql/stacks.js';
 import { expectHotspotsError } from '../support/expect-hotspots-error.js';
-import { type CannedAnswer, createFakeSqlDatabase } from '../support/fake-sql-database.js';
+import { type CannedAnswer, cpuSum, createFakeSqlDatabase } from '../support/fake-sql-database.js';
 
 const limits: FlamegraphLimits = { maxNodes: 1000, maxStacks: 2, maxRangeSeconds: 24 * 3600, maxRequestSpans: 1000 };
 
@@ -22,31 +22,28 @@ const frame = (functionName: string) => ({ functionName, fileName: 'main.go', li
  * The two heaviest stacks (30 and 10 ns) fit the limit of two; the third row says there are more,
  * and the total, 52 ns, counts them all.
  */
+const stackRows = [
+  { stack_id: '1', frame_list: ['13', '12', '11'] },
+  { stack_id: '2', frame_list: ['12', '11'] },
+];
+const frameRows = [
+  { frame_id: '11', function_name: 'main.main', file_name: 'main.go', line: '1' },
+  { frame_id: '12', function_name: 'main.handle', file_name: 'main.go', line: '1' },
+  { frame_id: '13', function_name: 'json.Marshal', file_name: 'main.go', line: '1' },
+];
 const stackAnswers: CannedAnswer[] = [
   [
     /GROUP BY stack_id/,
     [
-      { stack_id: '1', cpu: '30' },
-      { stack_id: '2', cpu: '10' },
-      { stack_id: '3', cpu: '5' },
+      { stack_id: '1', ...cpuSum(30n) },
+      { stack_id: '2', ...cpuSum(10n) },
+      { stack_id: '3', ...cpuSum(5n) },
     ],
   ],
-  [
-    /FROM stacks\b/,
-    [
-      { stack_id: '1', frame_list: ['13', '12', '11'] },
-      { stack_id: '2', frame_list: ['12', '11'] },
-    ],
-  ],
-  [
-    /FROM frames\b/,
-    [
-      { frame_id: '11', function_name: 'main.main', file_name: 'main.go', line: '1' },
-      { frame_id: '12', function_name: 'main.handle', file_name: 'main.go', line: '1' },
-      { frame_id: '13', function_name: 'json.Marshal', file_name: 'main.go', line: '1' },
-    ],
-  ],
-  [/SELECT sum\(value\) AS cpu FROM/, [{ cpu: '52' }]],
+  // Stacks and frames by the ids of the set the statement sends.
+  [/FROM stacks\b/, (_, query) => stackRows.filter((s) => query.setOf('stack_id')?.includes(s.stack_id))],
+  [/FROM frames\b/, (_, query) => frameRows.filter((f) => query.setOf('frame_id')?.includes(f.frame_id))],
+  [/^SELECT toString\(sum\(bitShiftRight\(value, 32\)\)\) AS cpu_hi, .* AS cpu_lo FROM /, [cpuSum(52n)]],
 ];
 
 const spanQuery = (format: FlamegraphQuery['format'], maxNodes = limits.maxNodes): FlamegraphQuery => ({
@@ -177,20 +174,35 @@ describe('flamegraph', () => {
       duration_ns: '100',
       error: 0,
     });
+    const spans = [
+      span('1', '0', 'gateway'),
+      span('2', '1', 'checkout'),
+      span('3', '2', 'checkout'),
+      span('4', '3', 'payments'),
+    ];
     const db = createFakeSqlDatabase([
       ...stackAnswers,
       [/count\(\) AS n FROM samples_by_root/, [{ n: '0' }]],
       [/FROM span_index/, [span('2', '1', 'checkout')]],
+      // Whether the parent is a span of the same service: span 1 is the gateway's.
       [
-        /FROM spans\b/,
-        [span('1', '0', 'gateway'), span('2', '1', 'checkout'), span('3', '2', 'checkout'), span('4', '3', 'payments')],
+        /count\(\) AS n FROM spans\b/,
+        (text) => [
+          {
+            n: String(spans.filter((s) => text.includes(`span_id = ${s.span_id} AND service = '${s.service}'`)).length),
+          },
+        ],
       ],
+      [/FROM spans\b/, (text) => spans.filter((s) => text.includes(`service = '${s.service}'`))],
     ]);
     const query: FlamegraphQuery = { ...spanQuery('json'), selector: { kind: 'local_root', localRootSpanId: '2' } };
 
     await flamegraph(db, query, limits);
 
-    const stacksStatement = db.statements.find((s) => /GROUP BY stack_id/.test(s)) ?? '';
-    expect(stacksStatement).toMatch(/FROM samples_by_span\s+WHERE tenant = 'acme' AND span_id IN \(2, 3\)/);
+    const stacksStatement = db.queries.find((q) => /GROUP BY stack_id/.test(q.text));
+    expect([stacksStatement?.text, stacksStatement?.setOf('span_id')]).toEqual([
+      expect.stringMatching(/FROM samples_by_span\s+WHERE tenant = 'acme' AND span_id IN _set_\w+ /),
+      ['2', '3'],
+    ]);
   });
 });

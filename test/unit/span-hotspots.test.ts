@@ -3,7 +3,7 @@ import type { SpanRow } from '../../shared/query/answers.js';
 import { OTHER_STACKS } from '../../shared/query/flamegraph.js';
 import { spanHotspots } from '../../shared/query/span-hotspots.js';
 import { expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
-import { type CannedAnswer, createFakeSqlDatabase } from '../support/fake-sql-database.js';
+import { type CannedAnswer, cpuSum, createFakeSqlDatabase } from '../support/fake-sql-database.js';
 
 const MS = 1_000_000n;
 const limits = { maxStacks: 2, topFunctions: 5, maxRequestSpans: 1000 };
@@ -25,58 +25,66 @@ const span = (span_id: string, parent_id: string, service: string, durationMs: b
 });
 
 /** Span 2 (checkout, 100 ms) under gateway span 1: 30 ms in json.Marshal, 10 ms in handle, 5 ms beyond maxStacks. */
+const stackRows = [
+  { stack_id: '1', frame_list: ['13', '12', '11'] },
+  { stack_id: '2', frame_list: ['12', '11'] },
+];
+const frameRows = [
+  { frame_id: '11', function_name: 'main.main', file_name: 'main.go', line: '1' },
+  { frame_id: '12', function_name: 'main.handle', file_name: 'main.go', line: '1' },
+  { frame_id: '13', function_name: 'json.Marshal', file_name: 'encode.go', line: '1' },
+];
 const stackAnswers: CannedAnswer[] = [
   [
     /GROUP BY stack_id/,
     [
-      { stack_id: '1', cpu: String(30n * MS) },
-      { stack_id: '2', cpu: String(10n * MS) },
-      { stack_id: '3', cpu: String(1n * MS) },
+      { stack_id: '1', ...cpuSum(30n * MS) },
+      { stack_id: '2', ...cpuSum(10n * MS) },
+      { stack_id: '3', ...cpuSum(1n * MS) },
     ],
   ],
-  [
-    /FROM stacks\b/,
-    [
-      { stack_id: '1', frame_list: ['13', '12', '11'] },
-      { stack_id: '2', frame_list: ['12', '11'] },
-    ],
-  ],
-  [
-    /FROM frames\b/,
-    [
-      { frame_id: '11', function_name: 'main.main', file_name: 'main.go', line: '1' },
-      { frame_id: '12', function_name: 'main.handle', file_name: 'main.go', line: '1' },
-      { frame_id: '13', function_name: 'json.Marshal', file_name: 'encode.go', line: '1' },
-    ],
-  ],
+  // Stacks and frames by the ids of the set the statement sends.
+  [/FROM stacks\b/, (_, query) => stackRows.filter((s) => query.setOf('stack_id')?.includes(s.stack_id))],
+  [/FROM frames\b/, (_, query) => frameRows.filter((f) => query.setOf('frame_id')?.includes(f.frame_id))],
 ];
 
-function database(options: { spans?: SpanRow[]; rootSamples?: string; requestCpu?: string; stacks?: boolean } = {}) {
+/** A CPU total: the sum alone, in halves (cpu-sum.ts), read from `table`. */
+const total = (table: string) =>
+  new RegExp(`^SELECT toString\\(sum\\(bitShiftRight\\(value, 32\\)\\)\\) AS cpu_hi, .* AS cpu_lo FROM ${table} `);
+
+const windows = [
+  {
+    service: 'checkout',
+    runtime_id: 'r1',
+    start_ns: String(999_000n * MS),
+    duration_ns: String(60_000n * MS),
+    period: String(10n * MS),
+  },
+];
+
+function database(options: { spans?: SpanRow[]; rootSamples?: string; requestCpu?: bigint; stacks?: boolean } = {}) {
   const spans = options.spans ?? [span('1', '0', 'gateway', 300n), span('2', '1', 'checkout', 100n)];
   return createFakeSqlDatabase([
     [/AS root FROM samples_by_span/, []],
     [/count\(\) AS n FROM samples_by_root/, [{ n: options.rootSamples ?? '0' }]],
     ...(options.stacks === false ? [[/GROUP BY stack_id/, []] as const] : stackAnswers),
     // The span's own total (beyond maxStacks) and its request's total.
+    [new RegExp(`${total('samples_by_span').source}WHERE tenant = 'acme' AND span_id = 2\\b`), [cpuSum(45n * MS)]],
+    [total('samples_by_\\w+'), [cpuSum(options.requestCpu ?? 80n * MS)]],
+    [/FROM profiles/, (_, query) => windows.filter((w) => query.setOf('service')?.includes(w.service))],
+    [/FROM span_index/, (statement) => spans.filter((s) => new RegExp(`span_id = ${s.span_id}\\b`).test(statement))],
+    // Whether a span's parent is a span of the same service.
     [
-      /SELECT sum\(value\) AS cpu FROM samples_by_span WHERE tenant = 'acme' AND span_id = 2\b/,
-      [{ cpu: String(45n * MS) }],
-    ],
-    [/SELECT sum\(value\) AS cpu FROM/, [{ cpu: options.requestCpu ?? String(80n * MS) }]],
-    [
-      /FROM profiles/,
-      [
+      /count\(\) AS n FROM spans\b/,
+      (statement) => [
         {
-          service: 'checkout',
-          runtime_id: 'r1',
-          start_ns: String(999_000n * MS),
-          duration_ns: String(60_000n * MS),
-          period: String(10n * MS),
+          n: String(
+            spans.filter((s) => statement.includes(`span_id = ${s.span_id} AND service = '${s.service}'`)).length,
+          ),
         },
       ],
     ],
-    [/FROM span_index/, (statement) => spans.filter((s) => new RegExp(`span_id = ${s.span_id}\\b`).test(statement))],
-    [/FROM spans\b/, spans],
+    [/FROM spans\b/, (statement) => spans.filter((s) => statement.includes(`service = '${s.service}'`))],
   ]);
 }
 
@@ -113,7 +121,7 @@ describe('spanHotspots', () => {
   });
 
   it('gives a local root its request CPU and counts unexplained time against it', async () => {
-    const hotspots = await spanHotspots(database({ requestCpu: String(80n * MS) }), 'acme', '2', limits);
+    const hotspots = await spanHotspots(database({ requestCpu: 80n * MS }), 'acme', '2', limits);
 
     expect([
       hotspots.is_local_root,
@@ -124,12 +132,12 @@ describe('spanHotspots', () => {
   });
 
   it('reads the request CPU of a local root from samples labelled with it, where the tracer labels them', async () => {
-    const db = database({ rootSamples: '3', requestCpu: String(90n * MS) });
+    const db = database({ rootSamples: '3', requestCpu: 90n * MS });
 
     const hotspots = await spanHotspots(db, 'acme', '2', limits);
 
     expect(hotspots.cpu_ns_with_children).toBe(90n * MS);
-    expect(db.statements).toContainEqual(expect.stringMatching(/^SELECT sum\(value\) AS cpu FROM samples_by_root /));
+    expect(db.statements).toContainEqual(expect.stringMatching(total('samples_by_root')));
   });
 
   it('gives a span that is not a local root no request CPU, and counts unexplained time against its own', async () => {
@@ -149,5 +157,18 @@ describe('spanHotspots', () => {
       code: 'not_found',
       message: 'span 2 is unknown: no span and no CPU samples carry this id',
     });
+  });
+
+  it('refuses to sum a request whose service has more spans in the trace than it may read', async () => {
+    const spans = [span('1', '0', 'gateway', 300n), span('2', '1', 'checkout', 100n), span('3', '2', 'checkout', 50n)];
+
+    await expectHotspotsErrorAsync(
+      () => spanHotspots(database({ spans }), 'acme', '2', { ...limits, maxRequestSpans: 1 }),
+      {
+        code: 'unprocessable',
+        message:
+          'the request of span 2 cannot be summed: its trace has more than 1 spans of service "checkout", the most read to find a request from its spans (HOTSPOTS_MAX_REQUEST_SPANS)',
+      },
+    );
   });
 });

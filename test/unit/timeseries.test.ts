@@ -6,7 +6,7 @@ import {
   timeseries,
 } from '../../shared/query/timeseries.js';
 import { expectHotspotsError } from '../support/expect-hotspots-error.js';
-import { createFakeSqlDatabase } from '../support/fake-sql-database.js';
+import { cpuSum, createFakeSqlDatabase } from '../support/fake-sql-database.js';
 
 const DAY = 24 * 3600;
 const limits: TimeseriesLimits = { maxRangeSeconds: 7 * DAY, maxPoints: 1000, maxSeries: 3 };
@@ -75,12 +75,12 @@ describe('timeseries', () => {
 
   /** Four series over three buckets: GET /a 90, unlabelled 40, POST /b 25, GET /c 5. */
   const rows = [
-    { t: 1000, k: 'GET /a', cpu: '50' },
-    { t: '1060', k: 'GET /a', cpu: '40' },
-    { t: 1000, k: null, cpu: '40' },
-    { t: 1060, k: 'POST /b', cpu: '20' },
-    { t: 1120, k: 'POST /b', cpu: '5' },
-    { t: 1120, k: 'GET /c', cpu: '5' },
+    { t: 1000, k: 'GET /a', ...cpuSum(50n) },
+    { t: '1060', k: 'GET /a', ...cpuSum(40n) },
+    { t: 1000, k: null, ...cpuSum(40n) },
+    { t: 1060, k: 'POST /b', ...cpuSum(20n) },
+    { t: 1120, k: 'POST /b', ...cpuSum(5n) },
+    { t: 1120, k: 'GET /c', ...cpuSum(5n) },
   ];
 
   it('answers one series per key, heaviest first, with the buckets of the window', async () => {
@@ -136,7 +136,7 @@ describe('timeseries', () => {
     await timeseries(db, query, limits);
 
     expect(db.statements[0]?.replace(/\s+/g, ' ')).toMatch(
-      /^SELECT 1000 \+ intDiv\(toUInt32\(ts\) - 1000, 60\) \* 60 AS t, if\(labelled = 1, endpoint_name, NULL\) AS k, toString\(sum\(value\)\) AS cpu FROM cpu_by_endpoint WHERE /,
+      /^SELECT 1000 \+ intDiv\(toUInt32\(ts\) - 1000, 60\) \* 60 AS t, if\(labelled = 1, endpoint_name, NULL\) AS k, toString\(sum\(bitShiftRight\(value, 32\)\)\) AS cpu_hi, toString\(sum\(toUInt64\(bitAnd\(value, 4294967295\)\)\)\) AS cpu_lo FROM cpu_by_endpoint WHERE /,
     );
   });
 

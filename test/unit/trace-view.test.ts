@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SpanRow } from '../../shared/query/answers.js';
 import { traceView } from '../../shared/query/trace-view.js';
 import { expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
-import { createFakeSqlDatabase } from '../support/fake-sql-database.js';
+import { cpuSum, createFakeSqlDatabase } from '../support/fake-sql-database.js';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const MS = 1_000_000;
@@ -36,10 +36,10 @@ const spans = [
 ];
 
 const cpuBySpan = [
-  { id: '2', cpu: String(40 * MS) },
-  { id: '3', cpu: String(60 * MS) },
-  { id: '4', cpu: String(10 * MS) },
-  { id: '5', cpu: String(200 * MS) },
+  { id: '2', ...cpuSum(40n * BigInt(MS)) },
+  { id: '3', ...cpuSum(60n * BigInt(MS)) },
+  { id: '4', ...cpuSum(10n * BigInt(MS)) },
+  { id: '5', ...cpuSum(200n * BigInt(MS)) },
 ];
 
 const window = (service: string, startMs: number, durationMs: number) => ({
@@ -57,7 +57,8 @@ function database(options: { byRoot?: object[]; bySpan?: object[]; spans?: SpanR
   return createFakeSqlDatabase([
     [/FROM samples_by_root/, options.byRoot ?? []],
     [/FROM samples_by_span/, options.bySpan ?? cpuBySpan],
-    [/FROM profiles/, windows],
+    // The CPU profiles of the services sent as a set.
+    [/FROM profiles/, (_, query) => windows.filter((w) => query.setOf('service')?.includes(w.service))],
     [/FROM spans/, options.spans ?? spans],
   ]);
 }
@@ -90,7 +91,7 @@ describe('traceView', () => {
   });
 
   it('gives a local root the CPU of the samples labelled with it as local root', async () => {
-    const view = await spanView('2', database({ byRoot: [{ id: '2', cpu: String(350 * MS) }] }));
+    const view = await spanView('2', database({ byRoot: [{ id: '2', ...cpuSum(350n * BigInt(MS)) }] }));
 
     expect(view?.cpu_ns_with_children).toBe(350n * BigInt(MS));
   });
@@ -156,7 +157,10 @@ describe('traceView', () => {
 
 describe('traceView on a trace of one span', () => {
   it('makes the lone span its own local root', async () => {
-    const db = database({ spans: [span('9', '0', 'checkout', 0, 100)], bySpan: [{ id: '9', cpu: String(30 * MS) }] });
+    const db = database({
+      spans: [span('9', '0', 'checkout', 0, 100)],
+      bySpan: [{ id: '9', ...cpuSum(30n * BigInt(MS)) }],
+    });
 
     const view = await viewOf(db);
 
