@@ -19,6 +19,7 @@ import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import { createLogger } from '../../shared/platform/logger.js';
 import { migrationStatements } from '../../shared/platform/migrations.js';
 import type { RawPayloadStore, SqlDatabase } from '../../shared/platform/ports.js';
+import { serverFeatures } from '../../shared/platform/schema-features.js';
 import { identifier, Sql, sql, tuple } from '../../shared/platform/sql.js';
 import { createProfileDecoder } from '../../shared/pprof/index.js';
 import type { ProfileEnvelope } from '../../shared/profiles/envelope.js';
@@ -310,8 +311,14 @@ describe('ClickHouse cluster through the migration switch', () => {
     const count = sql`SELECT count() AS n FROM samples`;
     const before = await onCluster.query<{ n: string }>(count);
 
+    const [server] = await onCluster.query<{ version: string }>(sql`SELECT version() AS version`);
+    const features = serverFeatures(server?.version ?? '');
     for (const migration of readMigrations()) {
-      for (const statement of migrationStatements(migration, { cluster: cluster.name, database: CLUSTER_DB })) {
+      for (const statement of migrationStatements(
+        migration,
+        { cluster: cluster.name, database: CLUSTER_DB },
+        features,
+      )) {
         await onCluster.command(new Sql(statement));
       }
     }
