@@ -1,3 +1,4 @@
+import type { DeadLetter } from './dead-letters.js';
 import { type DeadLetterSink, type DeadLetterSource, reasonOf, writeDeadLetter } from './dead-letters.js';
 import { isRetriable } from './errors.js';
 import type { KafkaEventRecord } from './kafka-event.js';
@@ -16,6 +17,8 @@ export interface RecordHandling<E> {
   /** Tenant and id recorded in the dead letter when the envelope parsed. */
   identify(envelope: E): { tenant: string; id: string };
   handle(envelope: E, log: Logger): Promise<void>;
+  /** Told of each dead letter whose envelope parsed, after it is written (process-profiles.ts records it). */
+  deadLettered?(envelope: E, letter: DeadLetter): void | Promise<void>;
   /** Runs after the last record (writes what handle() buffered); its failures fail the batch. */
   finish?(): Promise<void>;
 }
@@ -45,6 +48,7 @@ export async function consumeRecords<E>(
         { envelope: envelope ?? null, tenant: identity?.tenant ?? null, id: identity?.id ?? null },
         error,
       );
+      if (envelope !== undefined) await handling.deadLettered?.(envelope, letter);
       deadLettered += 1;
       log.warn(`${handling.source} record dead-lettered`, {
         error: letter.reason,

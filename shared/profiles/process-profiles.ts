@@ -9,6 +9,7 @@ import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platfor
 import { sql, tuple } from '../platform/sql.js';
 import type { ExplodeLimits, ProfileDecoder } from '../pprof/index.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
+import { createIngestFailureLog } from './ingest-failures.js';
 import { labelBytesWritten } from './rows/label-bytes.js';
 import { OrderedInserts } from './rows/ordered-inserts.js';
 import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from './rows/profile-batch-writer.js';
@@ -136,6 +137,7 @@ export async function processProfileRecords(
     chunkBytes,
     deps.insertedIds ?? createInsertedIds(INSERTED_IDS_PER_BATCH),
   );
+  const failures = createIngestFailureLog(deps.db);
 
   const { deadLettered } = await consumeRecords(
     {
@@ -203,7 +205,15 @@ export async function processProfileRecords(
           ...(exploded.decodedBy.wasmLeft ? { wasm_left: exploded.decodedBy.wasmLeft } : {}),
         });
       },
-      finish: () => writer.finish(),
+      // Each dead letter is also recorded for its tenant (ingest-failures.ts: GET /v1/profiles/{id},
+      // the UI); a tenant that fails the check has no key that could read it.
+      deadLettered: (envelope, letter) => {
+        if (tenantPattern.test(envelope.tenant)) failures.add(envelope, letter);
+      },
+      finish: async () => {
+        await writer.finish();
+        await failures.flush();
+      },
     },
   );
   summary.dead_lettered = deadLettered;

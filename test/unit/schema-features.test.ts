@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readMigrations } from '../../infra/local/prepare.js';
+import { migrationStatements } from '../../shared/platform/migrations.js';
 import { adaptStatement, currentServer, serverFeatures } from '../../shared/platform/schema-features.js';
 
 const withTtl =
@@ -37,5 +39,18 @@ describe('adaptStatement', () => {
       'CREATE TABLE IF NOT EXISTS t (\n  tenant String,\n  ttl_days UInt8\n) ENGINE = MergeTree ORDER BY tenant';
 
     expect(adaptStatement(statement, { ttl: false })).toBe(statement);
+  });
+});
+
+describe('the migrations on ClickHouse 18.16', () => {
+  it('keep ingest_failures’ 30-day TTL on current servers only', () => {
+    const migration = readMigrations().find((m) => m.name === '0007_ingest_failures.sql');
+    if (!migration) throw new Error('migration 0007_ingest_failures.sql is missing');
+
+    const [current] = migrationStatements(migration);
+    const [old] = migrationStatements(migration, undefined, serverFeatures('18.16.1'));
+
+    expect(current).toMatch(/\nTTL failed_at \+ INTERVAL 30 DAY$/);
+    expect(old).not.toMatch(/TTL/);
   });
 });
