@@ -2,6 +2,7 @@ import { type Encoding, sniffEncoding } from '../platform/compression.js';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from '../platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../platform/ports.js';
 import { parseTime } from '../platform/time.js';
+import { putReceipt, type UploadReceipt } from '../platform/upload-receipts.js';
 import { encodeEnvelope, type ProfileEnvelope } from './envelope.js';
 
 /**
@@ -94,7 +95,6 @@ export async function ingestProfile(
   const receivedAt = deps.now();
   const profileId = deps.newId();
   const key = rawProfileKey(request.tenant, receivedAt, profileId, encoding);
-  await deps.rawStore.put(key, request.body, 'application/octet-stream');
 
   const envelope: ProfileEnvelope = {
     v: 1,
@@ -113,6 +113,18 @@ export async function ingestProfile(
     encoding,
     format: 'pprof',
   };
+  // What GET /v1/profiles/{id} reads while the profile is pending (upload-receipts.ts).
+  const receipt: UploadReceipt = {
+    v: 1,
+    tenant: request.tenant,
+    profile_id: profileId,
+    service,
+    accepted_at: receivedAt.toISOString(),
+  };
+  await Promise.all([
+    deps.rawStore.put(key, request.body, 'application/octet-stream'),
+    putReceipt(deps.rawStore, receipt),
+  ]);
   // Only after the raw bytes are durable: an envelope must never point at a missing object.
   await deps.publisher.publish(deps.profilesTopic, profileId, encodeEnvelope(envelope));
   return { profileId, envelope };

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../../shared/platform/ports.js';
+import { readReceipt } from '../../shared/platform/upload-receipts.js';
 import { parseEnvelope } from '../../shared/profiles/envelope.js';
 import {
   type IngestProfileDeps,
@@ -161,15 +162,33 @@ describe('ingestProfile accepting an upload', () => {
     ]);
   });
 
-  it('stores before it publishes', async () => {
+  it('stores the profile and its receipt before it publishes', async () => {
     const { deps, store } = setup();
     const order: string[] = [];
-    deps.rawStore = { ...store.store, put: async () => void order.push('put') };
+    deps.rawStore = { ...store.store, put: async (key) => void order.push(`put ${key}`) };
     deps.publisher = { publish: async () => void order.push('publish'), ping: async () => {} };
 
     await ingestProfile(deps, request());
 
-    expect(order).toEqual(['put', 'publish']);
+    expect(order).toEqual([
+      'put raw/profiles/acme/2026/11/24/prof-0001.pprof.gz',
+      'put receipts/profiles/acme/prof-0001.json',
+      'publish',
+    ]);
+  });
+
+  it('writes a receipt that GET /v1/profiles/{id} finds by tenant and id', async () => {
+    const { deps, store } = setup();
+
+    await ingestProfile(deps, request());
+
+    expect(await readReceipt(store.store, 'acme', 'prof-0001')).toEqual({
+      v: 1,
+      tenant: 'acme',
+      profile_id: 'prof-0001',
+      service: 'checkout',
+      accepted_at: receivedAt.toISOString(),
+    });
   });
 
   it('accepts the content type with parameters and in any case', async () => {
@@ -185,7 +204,7 @@ describe('ingestProfile accepting an upload', () => {
 
     await ingestProfile(deps, request({ body: buildCpuProfile({ samples: [] }) }));
 
-    expect(store.puts).toEqual(['raw/profiles/acme/2026/11/24/prof-0001.pprof']);
+    expect(store.puts[0]).toBe('raw/profiles/acme/2026/11/24/prof-0001.pprof');
   });
 
   it('trims names and leaves env and version empty when absent', async () => {
@@ -332,7 +351,10 @@ describe('ingestProfile refusing an upload', () => {
 
     await ingestProfile(deps, request()).catch(() => undefined);
 
-    expect(store.puts).toEqual(['raw/profiles/acme/2026/11/24/prof-0001.pprof.gz']);
+    expect(store.puts).toEqual([
+      'raw/profiles/acme/2026/11/24/prof-0001.pprof.gz',
+      'receipts/profiles/acme/prof-0001.json',
+    ]);
   });
 
   it('does not publish when storing fails', async () => {
