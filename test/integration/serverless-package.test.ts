@@ -128,9 +128,21 @@ describe('serverless package', () => {
       'POST /k/{key}/profiling/v1/input',
       'POST /ingest',
       'POST /k/{key}/ingest',
+      'GET /v1/profiles/{profile_id}',
+      'GET /v1/ingest-errors',
     ]) {
       expect(routes).toContain(route);
     }
+  });
+
+  it('lets the status route read upload receipts, and expires them with the statuses (30 days)', () => {
+    const policies = JSON.stringify(ofType(resources, 'AWS::IAM::Role').map((r) => r.Properties));
+    const [bucket] = ofType(resources, 'AWS::S3::Bucket').filter((b) => b !== resources.ServerlessDeploymentBucket);
+
+    expect(policies).toContain('hotspots-prod-raw-us-east-1/receipts/*');
+    expect(bucket?.Properties.LifecycleConfiguration).toEqual({
+      Rules: [{ Id: 'expire-upload-receipts', Status: 'Enabled', Prefix: 'receipts/', ExpirationInDays: 30 }],
+    });
   });
 
   it('wires the consumer to the profiles topic of a self-managed Kafka cluster', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import type { RawPayloadStore } from '../../shared/platform/ports.js';
 import { putReceipt, readReceipt, receiptKey, type UploadReceipt } from '../../shared/platform/upload-receipts.js';
+import { nameBasedUuid, parseUuid } from '../../shared/platform/uuids.js';
 
 function memoryStore(): RawPayloadStore & { objects: Map<string, Uint8Array> } {
   const objects = new Map<string, Uint8Array>();
@@ -56,5 +57,31 @@ describe('upload receipts', () => {
     store.get = async () => Promise.reject(new HotspotsError('unavailable', 'S3 down', { retriable: true }));
 
     await expect(readReceipt(store, 'acme', receipt.profile_id)).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
+
+describe('uuids', () => {
+  it('reads a UUID in any case as its canonical lower-case form', () => {
+    expect(parseUuid('0190E0C2-6F1B-7000-8000-00000000000A')).toBe('0190e0c2-6f1b-7000-8000-00000000000a');
+  });
+
+  it.each([
+    '',
+    'prof-1',
+    '0190e0c2-6f1b-7000-8000-00000000000',
+    '../../etc/passwd',
+    '0190e0c26f1b70008000000000000001',
+  ])('refuses %j', (text) => {
+    expect(parseUuid(text)).toBeUndefined();
+  });
+
+  it('derives the same version 8 UUID from the same parts, and another from other parts', () => {
+    const id = nameBasedUuid(['a', 'b']);
+
+    expect(nameBasedUuid(['a', 'b'])).toBe(id);
+    expect(nameBasedUuid(['a:b'])).not.toBe(id);
+    expect(parseUuid(id)).toBe(id);
+    expect(id[14]).toBe('8');
+    expect(['8', '9', 'a', 'b']).toContain(id[19]);
   });
 });
