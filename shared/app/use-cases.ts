@@ -71,6 +71,7 @@ export function createUseCases(deps: Deps) {
           query: queryRecord(request.query),
           contentType: request.headers['content-type'],
           body: request.body,
+          idempotencyKey: request.headers['idempotency-key'],
         },
       ),
     ingestDatadogProfiles: (tenant: string, request: HttpRequest) =>

@@ -4,6 +4,7 @@ import type { EnvelopePublisher, RawPayloadStore } from '../platform/ports.js';
 import { parseTime } from '../platform/time.js';
 import { putReceipt, type UploadReceipt } from '../platform/upload-receipts.js';
 import { encodeEnvelope, type ProfileEnvelope } from './envelope.js';
+import { idempotentProfileId, parseIdempotencyKey, refuseReusedKey, uploadFingerprint } from './idempotency.js';
 
 /**
  * `POST /v1/profiles`: store the payload unchanged in S3, publish an envelope, answer with the
@@ -25,6 +26,8 @@ export interface IngestProfileRequest {
   query: Record<string, string | undefined>;
   contentType: string | undefined;
   body: Uint8Array;
+  /** The `Idempotency-Key` header: retries with one key get one profile id (idempotency.ts). */
+  idempotencyKey?: string | undefined;
 }
 
 // Only octet-stream: API Gateway and serverless-offline pass it through as exact bytes, while other
@@ -90,10 +93,11 @@ export async function ingestProfile(
   const end = query.end ? parseTime(query.end, 'end') : null;
   if (start !== null && end !== null && end < start) throw badRequest('end must not be before start');
   const tags = parseTags(query.tags);
+  const idempotencyKey = parseIdempotencyKey(request.idempotencyKey);
 
   const encoding = sniffEncoding(request.body);
   const receivedAt = deps.now();
-  const profileId = deps.newId();
+  const profileId = idempotencyKey === undefined ? deps.newId() : idempotentProfileId(request.tenant, idempotencyKey);
   const key = rawProfileKey(request.tenant, receivedAt, profileId, encoding);
 
   const envelope: ProfileEnvelope = {
@@ -120,7 +124,9 @@ export async function ingestProfile(
     profile_id: profileId,
     service,
     accepted_at: receivedAt.toISOString(),
+    ...(idempotencyKey === undefined ? {} : { fingerprint: uploadFingerprint(envelope, request.body) }),
   };
+  if (idempotencyKey !== undefined) await refuseReusedKey(deps.rawStore, receipt);
   await Promise.all([
     deps.rawStore.put(key, request.body, 'application/octet-stream'),
     putReceipt(deps.rawStore, receipt),

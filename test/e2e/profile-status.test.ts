@@ -7,13 +7,14 @@ import type { Deps } from '../../shared/app/deps.js';
 import type { EnvelopePublisher } from '../../shared/platform/ports.js';
 import { ingestProfile } from '../../shared/profiles/ingest-profile.js';
 import type { ProfileStatus, UploadStatus } from '../../shared/query/ingest-answers.js';
+import { waitForConsumerToCatchUp } from '../support/consumer-progress.js';
 import { buildMultipart, eventPart, filePart } from '../support/multipart-builder.js';
 import { buildCpuProfile, type ProfileSpec } from '../support/pprof-builder.js';
-import { testDeps, uniqueService, waitUntil } from '../support/services.js';
+import { testDeps, uniqueService, waitForCommittedProfiles, waitUntil } from '../support/services.js';
 
 /**
  * What became of an upload, through HTTP like a user and the real consumer: `GET /v1/profiles/{id}`
- * for every route that returns profile ids.
+ * for every route that returns profile ids, and `Idempotency-Key` on `POST /v1/profiles`.
  */
 const tenant = 'test-a';
 const key = 'hotspots-test-key-a';
@@ -60,6 +61,15 @@ async function waitForStatus<S extends ProfileStatus['status']>(
   });
 }
 
+async function cpuTotal(service: string): Promise<bigint> {
+  const now = Math.floor(Date.now() / 1000);
+  const reply = await request<{ total_cpu_ns: number }>(
+    `/v1/endpoints/cpu?${new URLSearchParams({ service, from: String(now - 3600), to: String(now + 3600) })}`,
+  );
+  expect(reply.status).toBe(200);
+  return BigInt(reply.body.total_cpu_ns);
+}
+
 const badFixture = (name: string) => readFileSync(join(repoRoot, 'test', 'fixtures', 'bad', name));
 const startNs = (BigInt(Date.now()) - 60_000n) * 1_000_000n;
 const spec: ProfileSpec = {
@@ -71,6 +81,7 @@ const spec: ProfileSpec = {
     { stack: ['gc'], cpuNs: 30_000_000n },
   ],
 };
+const specTotal = 230_000_000n;
 
 beforeAll(() => {
   deps = testDeps();
@@ -239,5 +250,57 @@ describe('GET /v1/profiles/{id}', () => {
 
     expect([committed.service, committed.samples]).toEqual([service, 3]);
     expect(upload.body.profiles.map((p) => p.status)).toEqual(['committed']);
+  });
+});
+
+describe('Idempotency-Key on POST /v1/profiles', () => {
+  it('counts a profile posted twice with one key once, and answers both with one profile id', async () => {
+    const service = uniqueService('idempotent');
+    const headers = { 'idempotency-key': `retry-${randomUUID()}` };
+    const bytes = buildCpuProfile(spec);
+
+    const first = await upload(bytes, { service }, headers);
+    await waitForCommittedProfiles(deps, tenant, [first.body.profile_id]);
+    const retry = await upload(bytes, { service }, headers);
+    await waitForConsumerToCatchUp();
+
+    expect([first.status, retry.status, retry.body.profile_id]).toEqual([202, 202, first.body.profile_id]);
+    expect(await cpuTotal(service)).toBe(specTotal);
+  });
+
+  it('counts a profile posted twice without a key twice', async () => {
+    const service = uniqueService('not-idempotent');
+    const bytes = buildCpuProfile(spec);
+
+    const [first, second] = [await upload(bytes, { service }), await upload(bytes, { service })];
+    await waitForCommittedProfiles(deps, tenant, [first.body.profile_id, second.body.profile_id]);
+
+    expect(second.body.profile_id).not.toBe(first.body.profile_id);
+    expect(await cpuTotal(service)).toBe(2n * specTotal);
+  });
+
+  it('refuses a key reused for another profile with 422', async () => {
+    const service = uniqueService('reused-key');
+    const headers = { 'idempotency-key': `reused-${randomUUID()}` };
+    const first = await upload(buildCpuProfile(spec), { service }, headers);
+
+    const other = await upload(buildCpuProfile({ ...spec, samples: spec.samples.slice(1) }), { service }, headers);
+
+    expect([first.status, other.status, other.body.error?.code]).toEqual([202, 422, 'unprocessable']);
+    expect(other.body.error?.message).toContain('Idempotency-Key was used for an upload with other content');
+  });
+
+  it.each([
+    ['longer than 255 characters', 'k'.repeat(256), 'above the limit of 255'],
+    ['with a tab', 'a\tb', 'printable ASCII'],
+  ])('refuses a key %s with 400 and a reason', async (_what, value, reason) => {
+    const reply = await upload(
+      buildCpuProfile(spec),
+      { service: uniqueService('bad-key') },
+      { 'idempotency-key': value },
+    );
+
+    expect([reply.status, reply.body.error?.code]).toEqual([400, 'bad_request']);
+    expect(reply.body.error?.message).toContain(reason);
   });
 });

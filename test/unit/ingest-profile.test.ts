@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../../shared/platform/ports.js';
 import { readReceipt } from '../../shared/platform/upload-receipts.js';
+import { parseUuid } from '../../shared/platform/uuids.js';
 import { parseEnvelope } from '../../shared/profiles/envelope.js';
+import { idempotentProfileId, parseIdempotencyKey } from '../../shared/profiles/idempotency.js';
 import {
   type IngestProfileDeps,
   type IngestProfileRequest,
@@ -449,5 +451,127 @@ describe('rawProfileKey', () => {
     ['identity', '.pprof'],
   ] as const)('names a %s payload with the suffix %s', (encoding, suffix) => {
     expect(rawProfileKey('acme', receivedAt, 'p1', encoding).endsWith(`/p1${suffix}`)).toBe(true);
+  });
+});
+
+describe('ingestProfile with an Idempotency-Key', () => {
+  const withKey = (key: string, overrides: Partial<IngestProfileRequest> = {}) =>
+    request({ idempotencyKey: key, ...overrides });
+
+  it('gives a retry the profile id of the first attempt, so the consumer counts it once', async () => {
+    const { deps } = setup();
+
+    const first = await ingestProfile(deps, withKey('order-42-upload'));
+    const retry = await ingestProfile(deps, withKey('order-42-upload'));
+
+    expect(retry.profileId).toBe(first.profileId);
+    expect(parseUuid(first.profileId)).toBe(first.profileId);
+  });
+
+  it('publishes the retry again: the first attempt may have failed before its envelope was out', async () => {
+    const { deps, publisher } = setup();
+
+    await ingestProfile(deps, withKey('k-1'));
+    await ingestProfile(deps, withKey('k-1'));
+
+    expect(publisher.messages.map((m) => m.key)).toEqual([
+      idempotentProfileId('acme', 'k-1'),
+      idempotentProfileId('acme', 'k-1'),
+    ]);
+  });
+
+  it('gives different keys, and one key of two tenants, different profile ids', () => {
+    const ids = [
+      idempotentProfileId('acme', 'k-1'),
+      idempotentProfileId('acme', 'k-2'),
+      idempotentProfileId('globex', 'k-1'),
+    ];
+
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('ignores the key when absent: every upload gets a new id', async () => {
+    const { deps } = setup();
+    let next = 0;
+    deps.newId = () => `prof-${++next}`;
+
+    const ids = [(await ingestProfile(deps, request())).profileId, (await ingestProfile(deps, request())).profileId];
+
+    expect(ids).toEqual(['prof-1', 'prof-2']);
+  });
+
+  it('refuses a key reused for another profile with 422, storing and publishing nothing', async () => {
+    const { deps, store, publisher } = setup();
+    await ingestProfile(deps, withKey('k-1'));
+    const putsBefore = store.puts.length;
+
+    const error = await rejectionOf(
+      ingestProfile(deps, withKey('k-1', { body: gzipSync(buildCpuProfile({ samples: [] })) })),
+    );
+
+    expect([error.status, error.message]).toEqual([
+      422,
+      'this Idempotency-Key was used for an upload with other content or parameters: use a new key for a new profile',
+    ]);
+    expect([store.puts.length - putsBefore, publisher.messages.length]).toEqual([0, 1]);
+  });
+
+  it('accepts a keyed upload whose earlier receipt cannot be read (a 403 where S3 may not be listed)', async () => {
+    const { deps, store, publisher } = setup();
+    deps.rawStore = {
+      ...store.store,
+      get: async () => Promise.reject(new HotspotsError('unavailable', 'Access Denied', { retriable: true })),
+    };
+
+    const accepted = await ingestProfile(deps, withKey('k-1'));
+
+    expect([accepted.profileId, publisher.messages.length]).toEqual([idempotentProfileId('acme', 'k-1'), 1]);
+  });
+
+  it('refuses a key reused with other parameters (another service) with 422', async () => {
+    const { deps } = setup();
+    await ingestProfile(deps, withKey('k-1'));
+
+    const error = await rejectionOf(ingestProfile(deps, withKey('k-1', { query: { service: 'billing' } })));
+
+    expect(error.status).toBe(422);
+  });
+
+  it.each([
+    ['an empty key', '  ', 'Idempotency-Key is empty: send a unique key per upload, e.g. a UUID'],
+    ['a key of 256 characters', 'k'.repeat(256), 'Idempotency-Key is 256 characters long, above the limit of 255'],
+    [
+      'a control character',
+      'a\u0001b',
+      'Idempotency-Key must be printable ASCII characters (no control or non-ASCII characters)',
+    ],
+    [
+      'a non-ASCII character',
+      'clé',
+      'Idempotency-Key must be printable ASCII characters (no control or non-ASCII characters)',
+    ],
+  ])('refuses %s with 400 before storing anything', async (_what, key, message) => {
+    const { deps, store, publisher } = setup();
+
+    const error = await rejectionOf(ingestProfile(deps, withKey(key)));
+
+    expect([error.status, error.message]).toEqual([400, message]);
+    expect([store.puts.length, publisher.messages.length]).toEqual([0, 0]);
+  });
+});
+
+describe('parseIdempotencyKey', () => {
+  it.each([
+    ['a bare token', '8e03978e-40d5-43e8-bc93-6894a57f9324', '8e03978e-40d5-43e8-bc93-6894a57f9324'],
+    ['a Structured Field string (the draft form)', '"8e03978e-40d5"', '8e03978e-40d5'],
+    ['escapes inside a Structured Field string', '"a\\"b\\\\c"', 'a"b\\c'],
+    ['spaces around the value', '  k 1  ', 'k 1'],
+    ['no header', undefined, undefined],
+  ])('reads %s', (_what, header, key) => {
+    expect(parseIdempotencyKey(header)).toBe(key);
+  });
+
+  it('keeps 255 characters', () => {
+    expect(parseIdempotencyKey('k'.repeat(255))).toBe('k'.repeat(255));
   });
 });
