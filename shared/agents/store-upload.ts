@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EnvelopePublisher, RawPayloadStore } from '../platform/ports.js';
+import { putReceipt, putUploadReceipt } from '../platform/upload-receipts.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../profiles/envelope.js';
 import { rawProfileKey } from '../profiles/ingest-profile.js';
 import type { AgentUpload } from './agent-upload.js';
@@ -91,11 +92,35 @@ export async function storeAgentUpload(
 
   for (let i = 0; i < planned.length; i += PUT_CONCURRENCY) {
     await Promise.all(
-      planned
-        .slice(i, i + PUT_CONCURRENCY)
-        .map(({ attachment, key }) => deps.rawStore.put(key, attachment.bytes, contentTypeOf(attachment))),
+      planned.slice(i, i + PUT_CONCURRENCY).map(({ attachment, key, profileId }) =>
+        Promise.all([
+          deps.rawStore.put(key, attachment.bytes, contentTypeOf(attachment)),
+          // What GET /v1/profiles/{id} reads while the profile is pending (upload-receipts.ts).
+          profileId === undefined
+            ? undefined
+            : putReceipt(deps.rawStore, {
+                v: 1,
+                tenant,
+                profile_id: profileId,
+                service: upload.service,
+                accepted_at: receivedAt.toISOString(),
+                upload_id: uploadId,
+              }),
+        ]),
+      ),
     );
   }
+
+  await putUploadReceipt(deps.rawStore, {
+    v: 1,
+    tenant,
+    upload_id: uploadId,
+    service: upload.service,
+    accepted_at: receivedAt.toISOString(),
+    profiles: planned.flatMap(({ attachment, profileId }) =>
+      profileId === undefined ? [] : [{ profile_id: profileId, attachment: attachment.name }],
+    ),
+  });
 
   const carrier = upload.endpointCounts ? countsCarrier(upload.attachments) : undefined;
   const stored: StoredUpload = { uploadId, profiles: [], raw: [] };

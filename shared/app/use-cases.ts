@@ -8,6 +8,8 @@ import { processProfileRecords } from '../profiles/process-profiles.js';
 import { listEndpoints, listServices } from '../query/catalog.js';
 import { endpointCpu, parseEndpointCpuQuery } from '../query/endpoint-cpu.js';
 import { flamegraph, parseFlamegraphQuery } from '../query/flamegraph.js';
+import { ingestErrors } from '../query/ingest-errors.js';
+import { profileStatus } from '../query/profile-status.js';
 import { singleValuedParams } from '../query/query-params.js';
 import { spanHotspots } from '../query/span-hotspots.js';
 import { parseSpanIdParam, parseTraceId } from '../query/sql/selector-params.js';
@@ -81,6 +83,7 @@ export function createUseCases(deps: Deps) {
           contentType: request.headers['content-type'],
           body: request.body,
           bodyIsBinary: request.bodyIsBinary,
+          idempotencyKey: request.headers['idempotency-key'],
         },
       ),
     ingestDatadogProfiles: (tenant: string, request: HttpRequest) =>
@@ -147,6 +150,9 @@ export function createUseCases(deps: Deps) {
       }),
     traceView: (tenant: string, traceId: string | undefined) =>
       traceView(db, tenant, parseTraceId(traceId), limits.maxResultRows),
+    profileStatus: (tenant: string, profileId: string | undefined) =>
+      profileStatus({ db, rawStore }, tenant, profileId),
+    ingestErrors: (tenant: string, query: URLSearchParams) => ingestErrors(db, tenant, query),
   };
 }
 

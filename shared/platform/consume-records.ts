@@ -24,6 +24,8 @@ export interface RecordHandling<E> {
   handle(envelope: E, log: Logger): Promise<void>;
   /** Told of each dead letter once it is written (the batch's metrics count them by reason). */
   onDeadLetter?(letter: DeadLetter): void;
+  /** Told of each dead letter whose envelope parsed, after it is written (process-profiles.ts records it). */
+  deadLettered?(envelope: E, letter: DeadLetter): void | Promise<void>;
   /** Runs after the last record (writes what handle() buffered); its failures fail the batch. */
   finish?(): Promise<void>;
 }
@@ -53,6 +55,7 @@ export async function consumeRecords<E>(
         { envelope: envelope ?? null, tenant: identity?.tenant ?? null, id: identity?.id ?? null },
         error,
       );
+      if (envelope !== undefined) await handling.deadLettered?.(envelope, letter);
       deadLettered += 1;
       handling.onDeadLetter?.(letter);
       log.warn(`${handling.source} record dead-lettered`, {

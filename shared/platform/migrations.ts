@@ -5,6 +5,7 @@ import {
   createClusterDatabaseStatement,
 } from './cluster-schema.js';
 import type { SqlDatabase } from './ports.js';
+import { adaptStatement, currentServer, type ServerFeatures, serverFeatures } from './schema-features.js';
 import { Sql, sql } from './sql.js';
 
 /**
@@ -39,9 +40,13 @@ const byName = (migrations: readonly Migration[]) => [...migrations].sort((a, b)
 const singleNodeMigrationsTable =
   'CREATE TABLE IF NOT EXISTS schema_migrations (name String, applied_at DateTime) ENGINE = MergeTree ORDER BY name';
 
-/** The statements `migrate` runs for one migration file. */
-export function migrationStatements(migration: Migration, cluster?: ClusterTarget): string[] {
-  const statements = splitStatements(migration.text);
+/** The statements `migrate` runs for one migration file, on a server with `features`. */
+export function migrationStatements(
+  migration: Migration,
+  cluster?: ClusterTarget,
+  features: ServerFeatures = currentServer,
+): string[] {
+  const statements = splitStatements(migration.text).map((statement) => adaptStatement(statement, features));
   if (cluster === undefined) return statements;
   return statements.flatMap((statement) => clusterStatements(statement, cluster));
 }
@@ -56,11 +61,13 @@ export async function migrate(
   const done = new Set(
     (await db.query<{ name: string }>(new Sql('SELECT name FROM schema_migrations'))).map((row) => row.name),
   );
+  const [server] = await db.query<{ version: string }>(new Sql('SELECT version() AS version'));
+  const features = serverFeatures(server?.version ?? '');
   const applied: string[] = [];
   for (const migration of byName(migrations)) {
     if (done.has(migration.name)) continue;
     // Statements use IF NOT EXISTS, so a migration interrupted half-way can simply run again.
-    for (const statement of migrationStatements(migration, cluster)) await db.command(new Sql(statement));
+    for (const statement of migrationStatements(migration, cluster, features)) await db.command(new Sql(statement));
     await db.insert('schema_migrations', [{ name: migration.name, applied_at: Math.floor(Date.now() / 1000) }]);
     applied.push(migration.name);
   }

@@ -2,7 +2,9 @@ import { checkDeclaredSize, type Encoding, sniffEncoding } from '../platform/com
 import { badRequest, payloadTooLarge, unsupportedMediaType } from '../platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../platform/ports.js';
 import { parseTime } from '../platform/time.js';
+import { putReceipt, type UploadReceipt } from '../platform/upload-receipts.js';
 import { encodeEnvelope, type ProfileEnvelope } from './envelope.js';
+import { idempotentProfileId, parseIdempotencyKey, refuseReusedKey, uploadFingerprint } from './idempotency.js';
 
 /**
  * `POST /v1/profiles`: store the payload unchanged in S3, publish an envelope, answer with the
@@ -28,6 +30,8 @@ export interface IngestProfileRequest {
   body: Uint8Array;
   /** Whether the gateway passed the body as exact bytes (isBase64Encoded), not as decoded text. */
   bodyIsBinary: boolean;
+  /** The `Idempotency-Key` header: retries with one key get one profile id (idempotency.ts). */
+  idempotencyKey?: string | undefined;
 }
 
 /**
@@ -182,11 +186,11 @@ export async function ingestProfile(
   if (start !== null && end !== null && end < start) throw badRequest('end must not be before start');
   const tags = parseTags(query.tags);
   const encoding = checkProfileBytes(request.body, 'the request body', deps.maxDecompressedBytes);
+  const idempotencyKey = parseIdempotencyKey(request.idempotencyKey);
 
   const receivedAt = deps.now();
-  const profileId = deps.newId();
+  const profileId = idempotencyKey === undefined ? deps.newId() : idempotentProfileId(request.tenant, idempotencyKey);
   const key = rawProfileKey(request.tenant, receivedAt, profileId, encoding);
-  await deps.rawStore.put(key, request.body, 'application/octet-stream');
 
   const envelope: ProfileEnvelope = {
     v: 1,
@@ -205,6 +209,20 @@ export async function ingestProfile(
     encoding,
     format: 'pprof',
   };
+  // What GET /v1/profiles/{id} reads while the profile is pending (upload-receipts.ts).
+  const receipt: UploadReceipt = {
+    v: 1,
+    tenant: request.tenant,
+    profile_id: profileId,
+    service,
+    accepted_at: receivedAt.toISOString(),
+    ...(idempotencyKey === undefined ? {} : { fingerprint: uploadFingerprint(envelope, request.body) }),
+  };
+  if (idempotencyKey !== undefined) await refuseReusedKey(deps.rawStore, receipt);
+  await Promise.all([
+    deps.rawStore.put(key, request.body, 'application/octet-stream'),
+    putReceipt(deps.rawStore, receipt),
+  ]);
   // Only after the raw bytes are durable: an envelope must never point at a missing object.
   await deps.publisher.publish(deps.profilesTopic, profileId, encodeEnvelope(envelope));
   return { profileId, envelope };

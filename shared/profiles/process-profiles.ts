@@ -10,6 +10,7 @@ import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platfor
 import { type Sql, sql, tuple } from '../platform/sql.js';
 import type { DecodedBy, DecodedProfile, ExplodeLimits, ProfileDecoder } from '../pprof/index.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
+import { createIngestFailureLog } from './ingest-failures.js';
 import { profileDurationNs } from './profile-window.js';
 import { labelBytesWritten } from './rows/label-bytes.js';
 import { OrderedInserts } from './rows/ordered-inserts.js';
@@ -208,6 +209,7 @@ async function processBatch(
     chunkBytes,
     deps.insertedIds ?? createInsertedIds(INSERTED_IDS_PER_BATCH),
   );
+  const failures = createIngestFailureLog(deps.db);
 
   const { deadLettered } = await consumeRecords(
     {
@@ -292,7 +294,15 @@ async function processBatch(
       onDeadLetter({ reason }) {
         measures.deadLettered.set(reason.code, (measures.deadLettered.get(reason.code) ?? 0) + 1);
       },
-      finish: () => writer.finish(),
+      // Each dead letter is also recorded for its tenant (ingest-failures.ts: GET /v1/profiles/{id},
+      // the UI); a tenant that fails the check has no key that could read it.
+      deadLettered: (envelope, letter) => {
+        if (tenantPattern.test(envelope.tenant)) failures.add(envelope, letter);
+      },
+      finish: async () => {
+        await writer.finish();
+        await failures.flush();
+      },
     },
   );
   summary.dead_lettered = deadLettered;

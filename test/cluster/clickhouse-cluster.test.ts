@@ -19,12 +19,15 @@ import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import { createLogger } from '../../shared/platform/logger.js';
 import { migrationStatements } from '../../shared/platform/migrations.js';
 import type { RawPayloadStore, SqlDatabase } from '../../shared/platform/ports.js';
+import { serverFeatures } from '../../shared/platform/schema-features.js';
 import { identifier, Sql, sql, tuple } from '../../shared/platform/sql.js';
 import { createProfileDecoder } from '../../shared/pprof/index.js';
 import type { ProfileEnvelope } from '../../shared/profiles/envelope.js';
 import { processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
 import { flamegraph } from '../../shared/query/flamegraph.js';
+import { ingestErrors } from '../../shared/query/ingest-errors.js';
+import { profileStatus } from '../../shared/query/profile-status.js';
 import { spanHotspots } from '../../shared/query/span-hotspots.js';
 import { timeseries } from '../../shared/query/timeseries.js';
 import { traceView } from '../../shared/query/trace-view.js';
@@ -291,8 +294,8 @@ describe('ClickHouse cluster through the migration switch', () => {
     const replicas = await local[0].query<{ n: string }>(
       sql`SELECT count() AS n FROM system.replicas WHERE database = ${CLUSTER_DB} AND is_readonly = 0`,
     );
-    // 6 tables + 6 view inner tables + schema_migrations, all with a live ZooKeeper session.
-    expect(Number(replicas[0]?.n)).toBe(13);
+    // 7 tables + 6 view inner tables + schema_migrations, all with a live ZooKeeper session.
+    expect(Number(replicas[0]?.n)).toBe(14);
   });
 
   it('applies the migrations once: through the other server a second run applies none', async () => {
@@ -310,8 +313,14 @@ describe('ClickHouse cluster through the migration switch', () => {
     const count = sql`SELECT count() AS n FROM samples`;
     const before = await onCluster.query<{ n: string }>(count);
 
+    const [server] = await onCluster.query<{ version: string }>(sql`SELECT version() AS version`);
+    const features = serverFeatures(server?.version ?? '');
     for (const migration of readMigrations()) {
-      for (const statement of migrationStatements(migration, { cluster: cluster.name, database: CLUSTER_DB })) {
+      for (const statement of migrationStatements(
+        migration,
+        { cluster: cluster.name, database: CLUSTER_DB },
+        features,
+      )) {
         await onCluster.command(new Sql(statement));
       }
     }
@@ -380,6 +389,45 @@ describe('ClickHouse cluster through the migration switch', () => {
       expect(hotspots.profiled).toBe(true);
       expect(trace.spans.map((s) => s.cpu_ns)).toEqual([120n * k * MS, 40n * k * MS, 30n * MS]);
     }
+  });
+
+  it('answers what became of a profile, committed or dead-lettered, exactly as one node does', async () => {
+    const rawStore = memoryStore();
+    const refused = await profileOf(tenants[0], 1n, rawStore);
+    await rawStore.put(refused.s3.key, Buffer.from('not a pprof'), 'application/octet-stream');
+    const outcome = await processProfileRecords(
+      {
+        rawStore,
+        db: onCluster,
+        logger: createLogger('warn'),
+        deadLetterPrefix: 'dead-letter/',
+        limits: configFor(server1, {}).limits,
+        labelMappingFor: () => defaultLabelMapping,
+        decoder: createProfileDecoder({ decoder: 'wasm' }),
+      },
+      [record('hotspots.profiles', refused)],
+    );
+    await singleNode.command(
+      sql`INSERT INTO ${identifier(SINGLE_DB)}.ingest_failures SELECT * FROM ${identifier(CLUSTER_DB)}.ingest_failures WHERE profile_id = ${refused.profile_id}`,
+    );
+    const committed = await onCluster.query<{ tenant: string; profile_id: string }>(
+      sql`SELECT tenant, profile_id FROM profiles WHERE tenant IN ${tuple(tenants)} AND service = ${SERVICE}`,
+    );
+    const statusOf = (tenant: string, id: string) => (db: SqlDatabase) =>
+      profileStatus({ db, rawStore: memoryStore() }, tenant, id);
+
+    expect(outcome.dead_lettered).toBe(1);
+    expect(committed).toHaveLength(2);
+    for (const { tenant, profile_id } of committed) {
+      expect(expectSameAnswers(await answers(statusOf(tenant, profile_id)))).toMatchObject({ status: 'committed' });
+    }
+    expect(expectSameAnswers(await answers(statusOf(tenants[0], refused.profile_id)))).toMatchObject({
+      status: 'dead_lettered',
+    });
+    const listed = await answers(
+      async (db) => (await ingestErrors(db, tenants[0], new URLSearchParams({ service: SERVICE }))).errors,
+    );
+    expect(expectSameAnswers(listed).map((e) => e.profile_id)).toEqual([refused.profile_id]);
   });
 
   it('answers the endpoint timeseries exactly as one node does', async () => {

@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../../infra/local/settings.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { sql } from '../../shared/platform/sql.js';
 import { buildMultipart, eventPart, filePart } from '../support/multipart-builder.js';
@@ -47,6 +50,10 @@ const traceLow = BigInt(randomId());
 const traceId = traceLow.toString(16).padStart(32, '0');
 const now = Math.floor(Date.now() / 1000);
 const window = `from=${now - 3600}&to=${now + 3600}`;
+/** A's committed upload, and an upload of A's that the consumer dead-lettered. */
+let committedIdA: string;
+let deadLetteredIdA: string;
+const deadLetteredService = uniqueService('tenant-a-refused');
 
 const spec: ProfileSpec = {
   samples: [
@@ -98,7 +105,18 @@ beforeAll(async () => {
     'content-type': 'application/msgpack',
   });
   expect(traces.status).toBe(200);
-  await waitForCommittedProfiles(deps, 'test-a', [(JSON.parse(upload.text) as { profile_id: string }).profile_id]);
+  committedIdA = (JSON.parse(upload.text) as { profile_id: string }).profile_id;
+  const refused = await send(
+    'POST',
+    `/v1/profiles?service=${deadLetteredService}`,
+    readFileSync(join(repoRoot, 'test', 'fixtures', 'bad', 'truncated.pprof')),
+    { authorization: `Bearer ${keyA}`, 'content-type': 'application/octet-stream' },
+  );
+  deadLetteredIdA = (JSON.parse(refused.text) as { profile_id: string }).profile_id;
+  await waitForCommittedProfiles(deps, 'test-a', [committedIdA]);
+  await waitUntil(`tenant A's profile ${deadLetteredIdA} to be dead-lettered`, async () =>
+    (await get(`/v1/profiles/${deadLetteredIdA}`, keyA)).text.includes('"dead_lettered"') ? true : undefined,
+  );
   await waitUntil(`trace ${traceId} to be readable by tenant A`, async () =>
     (await get(`/v1/traces/${traceId}`, keyA)).status === 200 ? true : undefined,
   );
@@ -137,6 +155,32 @@ describe("tenant B asking about tenant A's data", () => {
 
     expect(reply.status).toBe(200);
     expect(reply.text).not.toContain(service);
+  });
+
+  it('gets for tenant A’s profile ids, committed and dead-lettered, the 404 of an id that exists nowhere', async () => {
+    const nowhere = randomUUID();
+    const control = await get(`/v1/profiles/${nowhere}`, keyB);
+
+    for (const id of [committedIdA, deadLetteredIdA]) {
+      const about = await get(`/v1/profiles/${id}`, keyB);
+      expect({ status: about.status, body: about.text.replaceAll(id, '<id>') }).toEqual({
+        status: 404,
+        body: control.text.replaceAll(nowhere, '<id>'),
+      });
+    }
+    expect((await get(`/v1/profiles/${committedIdA}`, keyA)).status).toBe(200);
+  });
+
+  it('sees none of tenant A’s ingest errors, for A’s service or for all services', async () => {
+    const listed = async (query: string, key: string) => {
+      const reply = await get(`/v1/ingest-errors?${query}`, key);
+      expect(reply.status).toBe(200);
+      return (JSON.parse(reply.text) as { errors: { profile_id: string }[] }).errors.map((e) => e.profile_id);
+    };
+
+    expect(await listed(`service=${deadLetteredService}`, keyA)).toEqual([deadLetteredIdA]);
+    expect(await listed(`service=${deadLetteredService}`, keyB)).toEqual([]);
+    expect(await listed('limit=200', keyB)).not.toContain(deadLetteredIdA);
   });
 
   it('gets 404 for tenant A’s span and trace, like for unknown ones', async () => {
@@ -242,7 +286,12 @@ describe('the same content ingested by both tenants', () => {
 });
 
 describe('authentication of the query routes', () => {
-  const paths = [`/v1/services?${window}`, ...queriesAbout({ service, span: spanId, trace: traceId })];
+  const paths = [
+    `/v1/services?${window}`,
+    ...queriesAbout({ service, span: spanId, trace: traceId }),
+    `/v1/profiles/${randomUUID()}`,
+    `/v1/ingest-errors?service=${service}`,
+  ];
 
   it.each(paths)('answers %s with 401 without a key', async (path) => {
     const reply = await get(path, null);

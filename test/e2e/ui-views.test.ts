@@ -13,7 +13,7 @@ import { big, getExact } from '../support/api.js';
 import { launchUiBrowser, openUiPage, screenshot, type UiBrowser, type UiPage } from '../support/browser.js';
 import { generateLabelledCpuProfile, type LabelledCpuLabels } from '../support/go-pprof.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
-import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';
+import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles, waitUntil } from '../support/services.js';
 
 /**
  * The web UI in headless Chromium against the test stack, loaded with a real Go CPU profile
@@ -30,6 +30,8 @@ let rootId: string;
 let childId: string;
 let traceId: string;
 let apiWindow: { from: string; to: string };
+/** An upload of `service` that the consumer dead-lettered (a truncated pprof). */
+let refusedId: string;
 // Fresh ids per run: the test tenant's spans table outlives runs.
 const randomSpanId = () => String(1_000_000_000 + Math.floor(Math.random() * 2 ** 52));
 const dbSpanId = randomSpanId();
@@ -55,6 +57,9 @@ interface TraceBody {
     unexplained_ns: bigint | number;
     profiled: boolean;
   }[];
+}
+interface IngestErrorsBody {
+  errors: { profile_id: string; reason: { code: string; message: string }; failed_at: string }[];
 }
 interface HotspotsBody {
   cpu_ns: bigint | number;
@@ -168,7 +173,15 @@ beforeAll(async () => {
     { service: `${service}-tree`, env: 'prod', version: '2.11.0' },
   );
   const ids = [real.body.profile_id ?? '', built.body.profile_id ?? '', spanOnly.body.profile_id ?? ''];
+  const refused = await uploadProfile(readFileSync(join(repoRoot, 'test', 'fixtures', 'bad', 'truncated.pprof')), {
+    service,
+  });
+  refusedId = refused.body.profile_id ?? '';
   await waitForCommittedProfiles(deps, tenant, ids);
+  await waitUntil(`profile ${refusedId} to be dead-lettered`, async () => {
+    const { body } = await getExact<{ status?: string }>(`/v1/profiles/${refusedId}`);
+    return body.status === 'dead_lettered' ? true : undefined;
+  });
 
   const rows = await deps.db.query<{ s: string; d: string }>(
     sql`SELECT toString(start_ns) AS s, toString(duration_ns) AS d FROM profiles WHERE tenant = ${tenant} AND profile_id = ${ids[0] ?? ''}`,
@@ -413,6 +426,69 @@ describe('service view', () => {
     expect(new URL(page.url()).searchParams.get('group')).toBe('version');
     await flameDrawn(page);
     await screenshot(page, 'service-by-version');
+    expect(consoleErrors()).toEqual([]);
+  });
+});
+
+describe('ingest errors', () => {
+  const rowsOf = (page: Page) =>
+    page.getByTestId('ingest-error-row').evaluateAll((rows) =>
+      rows.map((row) => ({
+        id: row.getAttribute('data-profile-id'),
+        code: row.querySelector('[data-testid="ingest-error-code"]')?.textContent,
+        message: row.querySelector('[data-testid="ingest-error-message"]')?.textContent,
+        time: row.querySelector('[data-testid="ingest-error-time"]')?.getAttribute('data-time'),
+      })),
+    );
+  const expectedRows = (body: IngestErrorsBody) =>
+    body.errors.map((e) => ({ id: e.profile_id, code: e.reason.code, message: e.reason.message, time: e.failed_at }));
+
+  it('lists the service’s refused uploads with reason and time, as GET /v1/ingest-errors reports them', async () => {
+    const { body } = await getExact<IngestErrorsBody>(`/v1/ingest-errors?service=${encodeURIComponent(service)}`);
+    const page = await open(`/?service=${encodeURIComponent(service)}`);
+    await page.getByTestId('ingest-errors-table').waitFor();
+
+    const shown = await rowsOf(page);
+
+    expect(shown).toEqual(expectedRows(body));
+    expect(shown.find((row) => row.id === refusedId)).toMatchObject({
+      code: 'unprocessable',
+      message: expect.stringContaining('beyond the string table'),
+    });
+    await page.getByTestId('ingest-errors').scrollIntoViewIfNeeded();
+    await screenshot(page, 'service-ingest-errors');
+    expect(consoleErrors()).toEqual([]);
+  });
+
+  it('says when a service has no ingest errors', async () => {
+    const page = await open(`/?service=${encodeURIComponent(`${service}-tree`)}`);
+
+    await page.getByTestId('ingest-errors').getByText('No ingest errors').waitFor();
+
+    expect(await page.getByTestId('ingest-error-row').count()).toBe(0);
+    expect(consoleErrors()).toEqual([]);
+  });
+
+  it('shows a tenant with nothing committed yet the uploads that were refused, and why', async () => {
+    const page = await open('/', { apiKey: inject('apiKey') });
+    // The test tenant holds data from other tests: answer the services list as a new tenant's.
+    await page.route('**/v1/services**', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: '{"services":[]}' }),
+    );
+    await page.reload();
+    await page.getByText('No profiles yet').waitFor();
+    await page.getByTestId('ingest-errors-table').waitFor();
+
+    const shown = await rowsOf(page);
+
+    // Tests running alongside add errors to this tenant: each row shown is checked against a
+    // later answer holding more than the page asked for.
+    const { body } = await getExact<IngestErrorsBody>('/v1/ingest-errors?limit=200');
+    const answered = new Map(expectedRows(body).map((row) => [row.id, row]));
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown).toEqual(shown.map((row) => answered.get(row.id)));
+    expect(await page.getByTestId('ingest-errors').locator('th').allTextContents()).toContain('Service');
+    await screenshot(page, 'empty-state-ingest-errors');
     expect(consoleErrors()).toEqual([]);
   });
 });

@@ -128,9 +128,21 @@ describe('serverless package', () => {
       'POST /k/{key}/profiling/v1/input',
       'POST /ingest',
       'POST /k/{key}/ingest',
+      'GET /v1/profiles/{profile_id}',
+      'GET /v1/ingest-errors',
     ]) {
       expect(routes).toContain(route);
     }
+  });
+
+  it('lets the status route read upload receipts, and expires them with the statuses (30 days)', () => {
+    const policies = JSON.stringify(ofType(resources, 'AWS::IAM::Role').map((r) => r.Properties));
+    const [bucket] = ofType(resources, 'AWS::S3::Bucket').filter((b) => b !== resources.ServerlessDeploymentBucket);
+
+    expect(policies).toContain('hotspots-prod-raw-us-east-1/receipts/*');
+    expect(bucket?.Properties.LifecycleConfiguration).toEqual({
+      Rules: [{ Id: 'expire-upload-receipts', Status: 'Enabled', Prefix: 'receipts/', ExpirationInDays: 30 }],
+    });
   });
 
   it('wires the consumer to the profiles topic of a self-managed Kafka cluster', () => {
@@ -148,12 +160,23 @@ describe('serverless package', () => {
     expect(bucket?.Properties.PublicAccessBlockConfiguration).toMatchObject({ BlockPublicAcls: true });
   });
 
-  it('gives the upload function S3 write access to raw/ only, and no read', () => {
+  it('gives the upload function S3 write access to raw/ and receipts/ only, and reads of receipts alone', () => {
     const role = resources.UploadProfileIamRoleLambdaExecution;
-    const policy = JSON.stringify(role?.Properties.Policies);
-    expect(policy).toContain('s3:PutObject');
-    expect(policy).toContain('hotspots-prod-raw-us-east-1/raw/*');
-    expect(policy).not.toContain('s3:GetObject');
+    const policies = (role?.Properties.Policies ?? []) as {
+      PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] };
+    }[];
+    const statements = policies.flatMap((p) => p.PolicyDocument.Statement);
+    const s3 = statements
+      .filter((st) => st.Action.some((a) => a.startsWith('s3:')))
+      .map((st) => ({ actions: st.Action, resource: JSON.stringify(st.Resource) }));
+
+    expect(s3).toEqual([
+      { actions: ['s3:PutObject'], resource: expect.stringContaining('hotspots-prod-raw-us-east-1/raw/*') },
+      {
+        actions: ['s3:PutObject', 's3:GetObject'],
+        resource: expect.stringContaining('hotspots-prod-raw-us-east-1/receipts/*'),
+      },
+    ]);
   });
 
   it('uses an MSK event source when an MSK cluster ARN is given', async () => {

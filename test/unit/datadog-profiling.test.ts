@@ -13,6 +13,7 @@ import { profileIdOf } from '../../shared/agents/store-upload.js';
 import { loadConfig } from '../../shared/platform/config.js';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../../shared/platform/ports.js';
+import { readReceipt, readUploadReceipt } from '../../shared/platform/upload-receipts.js';
 import { parseEnvelope } from '../../shared/profiles/envelope.js';
 import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
 import { expectHotspotsError, expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
@@ -364,10 +365,41 @@ describe('ingestDatadogProfiles', () => {
     const stored = await ingestDatadogProfiles(intakeDeps(ports), request(currentParts()));
 
     const firstPublish = ports.calls.findIndex((c) => c.startsWith('publish'));
-    expect(ports.calls.slice(0, firstPublish)).toHaveLength(4);
+    expect(ports.calls.slice(0, firstPublish).filter((c) => c.startsWith('put raw/'))).toHaveLength(4);
     expect(ports.calls.slice(firstPublish).every((c) => c.startsWith('publish'))).toBe(true);
     expect(ports.messages.map((m) => m.key)).toEqual(stored.profiles.map((p) => p.profileId));
     expect(stored.raw.map((r) => r.key)).toEqual([`raw/attachments/acme/2026/11/24/${stored.uploadId}/metrics.json`]);
+  });
+
+  it('writes the receipt of every profile id before publishing, naming the upload', async () => {
+    const ports = fakes();
+
+    const stored = await ingestDatadogProfiles(intakeDeps(ports), request(currentParts()));
+
+    const firstPublish = ports.calls.findIndex((c) => c.startsWith('publish'));
+    expect(
+      ports.calls
+        .slice(0, firstPublish)
+        .filter((c) => c.startsWith('put receipts/profiles/'))
+        .sort(),
+    ).toEqual(stored.profiles.map((p) => `put receipts/profiles/acme/${p.profileId}.json`).sort());
+    const receipts = await Promise.all(stored.profiles.map((p) => readReceipt(ports.rawStore, 'acme', p.profileId)));
+    expect(receipts.map((r) => [r?.service, r?.upload_id, r?.accepted_at])).toEqual(
+      stored.profiles.map(() => ['checkout', stored.uploadId, receivedAt.toISOString()]),
+    );
+  });
+
+  it('writes the upload’s receipt, listing its profile ids by attachment, before publishing', async () => {
+    const ports = fakes();
+
+    const stored = await ingestDatadogProfiles(intakeDeps(ports), request(currentParts()));
+
+    const receiptPut = ports.calls.indexOf(`put receipts/uploads/acme/${stored.uploadId}.json`);
+    expect(receiptPut).toBeGreaterThanOrEqual(0);
+    expect(receiptPut).toBeLessThan(ports.calls.findIndex((c) => c.startsWith('publish')));
+    expect((await readUploadReceipt(ports.rawStore, 'acme', stored.uploadId))?.profiles).toEqual(
+      stored.profiles.map((p) => ({ profile_id: p.profileId, attachment: p.name })),
+    );
   });
 
   it('stores the attachments unchanged, under the raw profile key scheme', async () => {

@@ -2,7 +2,10 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../../shared/platform/ports.js';
+import { readReceipt } from '../../shared/platform/upload-receipts.js';
+import { parseUuid } from '../../shared/platform/uuids.js';
 import { parseEnvelope } from '../../shared/profiles/envelope.js';
+import { idempotentProfileId, parseIdempotencyKey } from '../../shared/profiles/idempotency.js';
 import {
   type IngestProfileDeps,
   type IngestProfileRequest,
@@ -154,15 +157,33 @@ describe('ingestProfile accepting an upload', () => {
     ]);
   });
 
-  it('stores before it publishes', async () => {
+  it('stores the profile and its receipt before it publishes', async () => {
     const { deps, store } = setup();
     const order: string[] = [];
-    deps.rawStore = { ...store.store, put: async () => void order.push('put') };
+    deps.rawStore = { ...store.store, put: async (key) => void order.push(`put ${key}`) };
     deps.publisher = { publish: async () => void order.push('publish'), ping: async () => {} };
 
     await ingestProfile(deps, request());
 
-    expect(order).toEqual(['put', 'publish']);
+    expect(order).toEqual([
+      'put raw/profiles/acme/2026/11/24/prof-0001.pprof.gz',
+      'put receipts/profiles/acme/prof-0001.json',
+      'publish',
+    ]);
+  });
+
+  it('writes a receipt that GET /v1/profiles/{id} finds by tenant and id', async () => {
+    const { deps, store } = setup();
+
+    await ingestProfile(deps, request());
+
+    expect(await readReceipt(store.store, 'acme', 'prof-0001')).toEqual({
+      v: 1,
+      tenant: 'acme',
+      profile_id: 'prof-0001',
+      service: 'checkout',
+      accepted_at: receivedAt.toISOString(),
+    });
   });
 
   it('accepts the content type with parameters and in any case', async () => {
@@ -178,7 +199,7 @@ describe('ingestProfile accepting an upload', () => {
 
     await ingestProfile(deps, request({ body: buildCpuProfile({ samples: [] }) }));
 
-    expect(store.puts).toEqual(['raw/profiles/acme/2026/11/24/prof-0001.pprof']);
+    expect(store.puts[0]).toBe('raw/profiles/acme/2026/11/24/prof-0001.pprof');
   });
 
   it('trims names and leaves env and version empty when absent', async () => {
@@ -223,7 +244,7 @@ describe('ingestProfile content types', () => {
 
     const { envelope } = await ingestProfile(deps, request({ contentType }));
 
-    expect([envelope.encoding, store.puts.length]).toEqual(['gzip', 1]);
+    expect([envelope.encoding, store.puts.filter((key) => key.startsWith('raw/')).length]).toEqual(['gzip', 1]);
   });
 });
 
@@ -301,7 +322,7 @@ describe('ingestProfile refusing an upload', () => {
 
     await ingestProfile(deps, request({ body: bomb }));
 
-    expect(store.puts).toHaveLength(1);
+    expect(store.puts.filter((key) => key.startsWith('raw/'))).toHaveLength(1);
   });
 
   it('refuses an empty body as bad_request even when the gateway flags it as text, as it flags every empty body', async () => {
@@ -441,7 +462,10 @@ describe('ingestProfile refusing an upload', () => {
 
     await ingestProfile(deps, request()).catch(() => undefined);
 
-    expect(store.puts).toEqual(['raw/profiles/acme/2026/11/24/prof-0001.pprof.gz']);
+    expect(store.puts).toEqual([
+      'raw/profiles/acme/2026/11/24/prof-0001.pprof.gz',
+      'receipts/profiles/acme/prof-0001.json',
+    ]);
   });
 
   it('does not publish when storing fails', async () => {
@@ -536,5 +560,129 @@ describe('rawProfileKey', () => {
     ['identity', '.pprof'],
   ] as const)('names a %s payload with the suffix %s', (encoding, suffix) => {
     expect(rawProfileKey('acme', receivedAt, 'p1', encoding).endsWith(`/p1${suffix}`)).toBe(true);
+  });
+});
+
+describe('ingestProfile with an Idempotency-Key', () => {
+  const withKey = (key: string, overrides: Partial<IngestProfileRequest> = {}) =>
+    request({ idempotencyKey: key, ...overrides });
+
+  it('gives a retry the profile id of the first attempt, so the consumer counts it once', async () => {
+    const { deps } = setup();
+
+    const first = await ingestProfile(deps, withKey('order-42-upload'));
+    const retry = await ingestProfile(deps, withKey('order-42-upload'));
+
+    expect(retry.profileId).toBe(first.profileId);
+    expect(parseUuid(first.profileId)).toBe(first.profileId);
+  });
+
+  it('publishes the retry again: the first attempt may have failed before its envelope was out', async () => {
+    const { deps, publisher } = setup();
+
+    await ingestProfile(deps, withKey('k-1'));
+    await ingestProfile(deps, withKey('k-1'));
+
+    expect(publisher.messages.map((m) => m.key)).toEqual([
+      idempotentProfileId('acme', 'k-1'),
+      idempotentProfileId('acme', 'k-1'),
+    ]);
+  });
+
+  it('gives different keys, and one key of two tenants, different profile ids', () => {
+    const ids = [
+      idempotentProfileId('acme', 'k-1'),
+      idempotentProfileId('acme', 'k-2'),
+      idempotentProfileId('globex', 'k-1'),
+    ];
+
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('ignores the key when absent: every upload gets a new id', async () => {
+    const { deps } = setup();
+    let next = 0;
+    deps.newId = () => `prof-${++next}`;
+
+    const ids = [(await ingestProfile(deps, request())).profileId, (await ingestProfile(deps, request())).profileId];
+
+    expect(ids).toEqual(['prof-1', 'prof-2']);
+  });
+
+  it('refuses a key reused for another profile with 422, storing and publishing nothing', async () => {
+    const { deps, store, publisher } = setup();
+    await ingestProfile(deps, withKey('k-1'));
+    const putsBefore = store.puts.length;
+
+    const error = await expectHotspotsErrorAsync(() =>
+      ingestProfile(deps, withKey('k-1', { body: gzipSync(buildCpuProfile({ samples: [] })) })),
+    );
+
+    expect([error.status, error.message]).toEqual([
+      422,
+      'this Idempotency-Key was used for an upload with other content or parameters: use a new key for a new profile',
+    ]);
+    expect([store.puts.length - putsBefore, publisher.messages.length]).toEqual([0, 1]);
+  });
+
+  it('accepts a keyed upload whose earlier receipt cannot be read (a 403 where S3 may not be listed)', async () => {
+    const { deps, store, publisher } = setup();
+    deps.rawStore = {
+      ...store.store,
+      get: async () => Promise.reject(new HotspotsError('unavailable', 'Access Denied', { retriable: true })),
+    };
+
+    const accepted = await ingestProfile(deps, withKey('k-1'));
+
+    expect([accepted.profileId, publisher.messages.length]).toEqual([idempotentProfileId('acme', 'k-1'), 1]);
+  });
+
+  it('refuses a key reused with other parameters (another service) with 422', async () => {
+    const { deps } = setup();
+    await ingestProfile(deps, withKey('k-1'));
+
+    const error = await expectHotspotsErrorAsync(() =>
+      ingestProfile(deps, withKey('k-1', { query: { service: 'billing' } })),
+    );
+
+    expect(error.status).toBe(422);
+  });
+
+  it.each([
+    ['an empty key', '  ', 'Idempotency-Key is empty: send a unique key per upload, e.g. a UUID'],
+    ['a key of 256 characters', 'k'.repeat(256), 'Idempotency-Key is 256 characters long, above the limit of 255'],
+    [
+      'a control character',
+      'a\u0001b',
+      'Idempotency-Key must be printable ASCII characters (no control or non-ASCII characters)',
+    ],
+    [
+      'a non-ASCII character',
+      'clé',
+      'Idempotency-Key must be printable ASCII characters (no control or non-ASCII characters)',
+    ],
+  ])('refuses %s with 400 before storing anything', async (_what, key, message) => {
+    const { deps, store, publisher } = setup();
+
+    const error = await expectHotspotsErrorAsync(() => ingestProfile(deps, withKey(key)));
+
+    expect([error.status, error.message]).toEqual([400, message]);
+    expect([store.puts.length, publisher.messages.length]).toEqual([0, 0]);
+  });
+});
+
+describe('parseIdempotencyKey', () => {
+  it.each([
+    ['a bare token', '8e03978e-40d5-43e8-bc93-6894a57f9324', '8e03978e-40d5-43e8-bc93-6894a57f9324'],
+    ['a Structured Field string (the draft form)', '"8e03978e-40d5"', '8e03978e-40d5'],
+    ['escapes inside a Structured Field string', '"a\\"b\\\\c"', 'a"b\\c'],
+    ['spaces around the value', '  k 1  ', 'k 1'],
+    ['no header', undefined, undefined],
+  ])('reads %s', (_what, header, key) => {
+    expect(parseIdempotencyKey(header)).toBe(key);
+  });
+
+  it('keeps 255 characters', () => {
+    expect(parseIdempotencyKey('k'.repeat(255))).toBe('k'.repeat(255));
   });
 });

@@ -7,6 +7,7 @@ import type {
   SpanHotspots,
   TimeseriesResult,
 } from '../../shared/query/answers.js';
+import type { IngestErrors } from '../../shared/query/ingest-answers.js';
 
 /**
  * The query routes' answers as the UI receives them: the backend's own types (type-only import),
@@ -24,3 +25,4 @@ export type EndpointCpuBody = Json<EndpointCpuResult>;
 export type SeriesBody = Json<TimeseriesResult>;
 export type FunctionCpu = Json<FunctionCpuAnswer>;
 export type SpanHotspotsBody = Json<SpanHotspots>;
+export type IngestErrorsBody = Json<IngestErrors>;

@@ -199,3 +199,20 @@ GROUP BY tenant, service, ts, env, version, labelled, endpoint_name, stack_id, i
 
 CREATE TABLE IF NOT EXISTS hotspots.cpu_by_stack ON CLUSTER hotspots AS hotspots.cpu_by_stack_local
 ENGINE = Distributed(hotspots, hotspots, cpu_by_stack_local, cityHash64(tenant));
+
+-- 0007_ingest_failures.sql
+CREATE TABLE IF NOT EXISTS hotspots.ingest_failures_local ON CLUSTER hotspots (
+  tenant String,
+  service String,
+  profile_id String,
+  reason_code String,
+  message String,
+  failed_at DateTime,
+  dead_letter_key String
+) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/hotspots/ingest_failures_local', '{replica}')
+PARTITION BY toYYYYMM(failed_at)
+ORDER BY (tenant, service, failed_at, profile_id)
+TTL failed_at + INTERVAL 30 DAY;
+
+CREATE TABLE IF NOT EXISTS hotspots.ingest_failures ON CLUSTER hotspots AS hotspots.ingest_failures_local
+ENGINE = Distributed(hotspots, hotspots, ingest_failures_local, cityHash64(tenant));

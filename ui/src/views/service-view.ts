@@ -1,5 +1,5 @@
 import { getJson } from '../api.js';
-import type { EndpointCpuBody, SeriesBody, ServiceEntry, ServicesBody } from '../api-answers.js';
+import type { EndpointCpuBody, IngestErrorsBody, SeriesBody, ServiceEntry, ServicesBody } from '../api-answers.js';
 import { createFlamePanel, flameQuery } from '../components/flame-graph.js';
 import { noDataState } from '../components/states.js';
 import { h, replaceChildren } from '../dom.js';
@@ -8,6 +8,7 @@ import { type ServiceState, serviceStateFromQuery, serviceStateToQuery } from '.
 import { resolveRange, type Window } from '../time-range.js';
 import { createEndpointsPanel } from './service/endpoints-panel.js';
 import { createFilters } from './service/filters.js';
+import { createIngestErrorsPanel } from './service/ingest-errors-panel.js';
 import { createLoader } from './service/loader.js';
 import {
   defaultService,
@@ -26,10 +27,10 @@ import { pageTitle, type View } from './view.js';
 
 /**
  * The service view: CPU by endpoint (ranked, with checkboxes), the flame graph of the checked
- * endpoints (all of them when none is checked), CPU over time by endpoint or version, and the
- * filters (service, time range, env, version). Everything it shows is in the URL: the panels
- * report what the user did, the view turns it into a new URL, and the URL into what each panel
- * shows and fetches.
+ * endpoints (all of them when none is checked), CPU over time by endpoint or version, the
+ * service's uploads the consumer refused (ingest errors), and the filters (service, time range,
+ * env, version). Everything it shows is in the URL: the panels report what the user did, the view
+ * turns it into a new URL, and the URL into what each panel shows and fetches.
  */
 const nowSeconds = () => Date.now() / 1000;
 const nothingLoaded: LoadKeys = { endpoints: '', series: '', flame: '' };
@@ -40,6 +41,8 @@ export function mountServiceView(root: HTMLElement): View {
   let services: ServiceEntry[] | undefined;
   // What each panel shows (or is fetching): a panel is fetched again when its key changes.
   let loaded = nothingLoaded;
+  // The service whose ingest errors are shown (or fetched); undefined: fetch them again.
+  let errorsLoadedFor: string | null | undefined;
 
   const go = (next: Partial<ServiceState>, options: { newWindow?: boolean } = {}) => {
     const merged = { ...state, ...next };
@@ -48,6 +51,7 @@ export function mountServiceView(root: HTMLElement): View {
   };
   const reload = () => {
     loaded = nothingLoaded;
+    errorsLoadedFor = undefined;
     render();
   };
 
@@ -68,12 +72,14 @@ export function mountServiceView(root: HTMLElement): View {
   });
   const series = createSeriesPanel({ onGroupBy: (groupBy) => go({ groupBy }) });
   const flame = createFlamePanel();
+  const ingestErrors = createIngestErrorsPanel();
 
   const content = h(
     'div',
     { class: 'service-content' },
     h('div', { class: 'top-grid' }, endpoints.element, series.element),
     flame.element,
+    ingestErrors.element,
   );
   const body = h('div', { class: 'view-body' });
   replaceChildren(root, h('h1', { class: 'visually-hidden' }, 'Service CPU'), filters.form, filters.windowLine, body);
@@ -88,6 +94,7 @@ export function mountServiceView(root: HTMLElement): View {
         services = answer.services;
         if (services.length === 0) {
           replaceChildren(body, noDataState());
+          showTenantIngestErrors();
           return;
         }
         const chosen = state.service ?? defaultService(services);
@@ -96,6 +103,26 @@ export function mountServiceView(root: HTMLElement): View {
           return;
         }
         render();
+      },
+    );
+  }
+
+  /** With nothing committed yet, the uploads that were refused say why (shown only when there are some). */
+  function showTenantIngestErrors() {
+    const host = h('div', { class: 'onboarding-errors' });
+    body.append(host);
+    loader.load(
+      'ingest-errors',
+      host,
+      'ingest errors',
+      (signal) => getJson<IngestErrorsBody>('/v1/ingest-errors', undefined, signal),
+      (answer) => {
+        if (answer.errors.length === 0) {
+          host.remove();
+          return;
+        }
+        replaceChildren(host, ingestErrors.element);
+        ingestErrors.render(answer, null);
       },
     );
   }
@@ -135,6 +162,17 @@ export function mountServiceView(root: HTMLElement): View {
     if (loaded.flame !== keys.flame) {
       const selection = flameSelection(state, period);
       flame.show(flameQuery(selection.title, selection.params, selection.downloadName));
+    }
+    if (errorsLoadedFor !== state.service) {
+      const service = state.service;
+      errorsLoadedFor = service;
+      loader.load(
+        'ingest-errors',
+        ingestErrors.body,
+        'ingest errors',
+        (signal) => getJson<IngestErrorsBody>('/v1/ingest-errors', new URLSearchParams({ service }), signal),
+        (answer) => ingestErrors.render(answer, service),
+      );
     }
     loaded = keys;
   }
