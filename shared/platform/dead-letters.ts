@@ -45,6 +45,21 @@ export interface DeadLetterSink {
   now?: () => Date;
 }
 
+/** A consumer's dependencies as a sink: its dead-letter topic is optional, as is its clock. */
+export function deadLetterSinkOf(deps: {
+  rawStore: RawPayloadStore;
+  deadLetterPrefix: string;
+  deadLetterTopic?: { publisher: EnvelopePublisher; name: string } | undefined;
+  now?: (() => Date) | undefined;
+}): DeadLetterSink {
+  return {
+    rawStore: deps.rawStore,
+    deadLetterPrefix: deps.deadLetterPrefix,
+    ...(deps.deadLetterTopic ? { topic: deps.deadLetterTopic } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+  };
+}
+
 // Tenants name S3 prefixes: only the alphabet of config.ts' tenant names gets into a key.
 const tenantPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // Kafka's default max.message.bytes is 1 MB; dead letters above this keep their bulk in S3 only.

@@ -1,5 +1,6 @@
 import { type BatchOutcome, writeBatchMetrics } from '../platform/batch-metrics.js';
 import { consumeRecords } from '../platform/consume-records.js';
+import { deadLetterSinkOf } from '../platform/dead-letters.js';
 import { HotspotsError, unprocessable } from '../platform/errors.js';
 import type { KafkaEventRecord } from '../platform/kafka-event.js';
 import type { Logger } from '../platform/logger.js';
@@ -112,29 +113,19 @@ async function processBatch(
   summary: SpanBatchSummary,
   deadLetteredByReason: Map<string, number>,
 ): Promise<void> {
-  const { deadLettered } = await consumeRecords(
-    {
-      logger: deps.logger,
-      rawStore: deps.rawStore,
-      deadLetterPrefix: deps.deadLetterPrefix,
-      ...(deps.deadLetterTopic ? { topic: deps.deadLetterTopic } : {}),
-      ...(deps.now ? { now: deps.now } : {}),
+  const { deadLettered } = await consumeRecords({ logger: deps.logger, ...deadLetterSinkOf(deps) }, records, {
+    source: 'spans',
+    parse: parseSpanEnvelope,
+    identify: (envelope) => ({ tenant: envelope.tenant, id: envelope.batch_id }),
+    async handle(envelope, log) {
+      const count = await processSpanBatch(deps, envelope);
+      summary.processed += 1;
+      summary.spans += count;
+      log.info('span batch stored', { tenant: envelope.tenant, batch_id: envelope.batch_id, spans: count });
     },
-    records,
-    {
-      source: 'spans',
-      parse: parseSpanEnvelope,
-      identify: (envelope) => ({ tenant: envelope.tenant, id: envelope.batch_id }),
-      async handle(envelope, log) {
-        const count = await processSpanBatch(deps, envelope);
-        summary.processed += 1;
-        summary.spans += count;
-        log.info('span batch stored', { tenant: envelope.tenant, batch_id: envelope.batch_id, spans: count });
-      },
-      onDeadLetter({ reason }) {
-        deadLetteredByReason.set(reason.code, (deadLetteredByReason.get(reason.code) ?? 0) + 1);
-      },
+    onDeadLetter({ reason }) {
+      deadLetteredByReason.set(reason.code, (deadLetteredByReason.get(reason.code) ?? 0) + 1);
     },
-  );
+  });
   summary.dead_lettered = deadLettered;
 }

@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningApp } from '../../infra/local/app.js';
 import { repoRoot } from '../../infra/local/settings.js';
 import type { Deps } from '../../shared/app/deps.js';
-import { encodeEnvelope, type ProfileEnvelope } from '../../shared/profiles/envelope.js';
+import { encodeEnvelope } from '../../shared/profiles/envelope.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, waitForCommittedProfiles, waitUntil } from '../support/services.js';
+import { profileEnvelope } from '../support/stored-profiles.js';
 import { committedProfileCount, startChaosApp } from './support/chaos-app.js';
 import { type DeadLetterWatch, watchDeadLetters } from './support/dead-letter-watch.js';
 import { chaosSpec, chaosSpecTotal, chaosTenant, request, uploadProfile } from './support/requests.js';
@@ -115,23 +116,14 @@ describe('npm run replay-dead-letters', () => {
     const service = uniqueService('replayed');
     const profileId = randomUUID();
     const key = `raw/profiles/${chaosTenant}/replay-test/${profileId}.pprof`;
-    const envelope: ProfileEnvelope = {
-      v: 1,
-      kind: 'profile',
-      profile_id: profileId,
+    const envelope = profileEnvelope({
       tenant: chaosTenant,
       service,
-      env: '',
-      version: '',
-      tags: {},
-      start: null,
-      end: null,
-      received_at: new Date().toISOString(),
-      s3: { bucket: deps.config.s3.bucket, key },
+      bucket: deps.config.s3.bucket,
+      key,
       bytes: 0,
-      encoding: 'identity',
-      format: 'pprof',
-    };
+      profileId,
+    });
     await deps.publisher.publish(deps.config.kafka.profilesTopic, profileId, encodeEnvelope(envelope));
     const letter = await watch.waitFor(profileId);
     expect(letter.reason.code).toBe('not_found');

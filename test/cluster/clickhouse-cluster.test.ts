@@ -34,6 +34,7 @@ import { traceView } from '../../shared/query/trace-view.js';
 import type { SpanEnvelope } from '../../shared/spans/envelope.js';
 import { processSpanRecords } from '../../shared/spans/process-spans.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
+import { profileEnvelope } from '../support/stored-profiles.js';
 import { ddSpan, encodeV04 } from '../support/trace-payloads.js';
 
 /**
@@ -135,24 +136,15 @@ describe('ClickHouse cluster through the migration switch', () => {
     const profileId = randomUUID();
     const key = `raw/profiles/${tenant}/${profileId}.pprof`;
     await store.put(key, bytes, 'application/octet-stream');
-    return {
-      v: 1,
-      kind: 'profile',
-      profile_id: profileId,
-      tenant,
-      service: SERVICE,
-      env: 'prod',
-      version: '1.0',
-      tags: { 'runtime-id': 'rt-1' },
-      start: null,
-      end: null,
-      received_at: new Date().toISOString(),
-      s3: { bucket: 'raw', key },
-      bytes: bytes.length,
-      encoding: 'identity',
-      format: 'pprof',
-      endpoint_counts: { 'GET /a': 12 * Number(k), 'GET /b': 5 },
-    };
+    return profileEnvelope(
+      { tenant, service: SERVICE, bucket: 'raw', key, bytes: bytes.length, profileId },
+      {
+        env: 'prod',
+        version: '1.0',
+        tags: { 'runtime-id': 'rt-1' },
+        endpoint_counts: { 'GET /a': 12 * Number(k), 'GET /b': 5 },
+      },
+    );
   }
 
   async function spansOf(tenant: string, store: RawPayloadStore): Promise<SpanEnvelope> {

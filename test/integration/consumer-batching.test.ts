@@ -14,6 +14,7 @@ import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
 import { lambdaRecord } from '../support/kafka-records.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec, type SampleSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService } from '../support/services.js';
+import { storeRawProfile } from '../support/stored-profiles.js';
 
 /**
  * The consumer writes a Kafka batch in a few large RowBinary inserts (shared/profiles/rows/). Against the
@@ -59,27 +60,7 @@ function specOf(samples: number, salt: number): ProfileSpec {
 }
 
 async function storeProfile(service: string, spec: ProfileSpec): Promise<ProfileEnvelope> {
-  const profileId = randomUUID();
-  const key = `raw/profiles/${tenant}/test/${profileId}.pprof`;
-  const bytes = buildCpuProfile(spec);
-  await deps.rawStore.put(key, bytes, 'application/octet-stream');
-  return {
-    v: 1,
-    kind: 'profile',
-    profile_id: profileId,
-    tenant,
-    service,
-    env: '',
-    version: '',
-    tags: {},
-    start: null,
-    end: null,
-    received_at: new Date().toISOString(),
-    s3: { bucket: deps.config.s3.bucket, key },
-    bytes: bytes.length,
-    encoding: 'identity',
-    format: 'pprof',
-  };
+  return storeRawProfile(deps.rawStore, deps.config.s3.bucket, { tenant, service }, buildCpuProfile(spec));
 }
 
 function record(envelope: ProfileEnvelope): KafkaEventRecord {

@@ -15,6 +15,7 @@ import { emfLines, emfProblems } from '../support/emf.js';
 import { lambdaRecord } from '../support/kafka-records.js';
 import { buildCpuProfile, type ProfileSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService } from '../support/services.js';
+import { storeRawProfile } from '../support/stored-profiles.js';
 import { ddSpan, encodeV04 } from '../support/trace-payloads.js';
 
 /**
@@ -72,26 +73,7 @@ describe('the profiles consumer’s metrics', () => {
   }
 
   async function storeProfileBytes(service: string, bytes: Uint8Array): Promise<ProfileEnvelope> {
-    const profileId = randomUUID();
-    const key = `raw/profiles/${tenant}/test/${profileId}.pprof`;
-    await deps.rawStore.put(key, bytes, 'application/octet-stream');
-    return {
-      v: 1,
-      kind: 'profile',
-      profile_id: profileId,
-      tenant,
-      service,
-      env: '',
-      version: '',
-      tags: {},
-      start: null,
-      end: null,
-      received_at: new Date().toISOString(),
-      s3: { bucket: deps.config.s3.bucket, key },
-      bytes: bytes.length,
-      encoding: 'identity',
-      format: 'pprof',
-    };
+    return storeRawProfile(deps.rawStore, deps.config.s3.bucket, { tenant, service }, bytes);
   }
 
   const usual: ProfileSpec = {

@@ -12,6 +12,7 @@ import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/pr
 import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, waitUntil } from '../support/services.js';
+import { storeRawProfile } from '../support/stored-profiles.js';
 
 /**
  * The consumer use case against the real S3 API server and ClickHouse, fed records in the Lambda
@@ -47,26 +48,7 @@ const spec: ProfileSpec = {
 };
 
 async function storeProfile(service: string, bytes: Uint8Array = buildCpuProfile(spec)): Promise<ProfileEnvelope> {
-  const profileId = randomUUID();
-  const key = `raw/profiles/${tenant}/test/${profileId}.pprof`;
-  await deps.rawStore.put(key, bytes, 'application/octet-stream');
-  return {
-    v: 1,
-    kind: 'profile',
-    profile_id: profileId,
-    tenant,
-    service,
-    env: '',
-    version: '',
-    tags: {},
-    start: null,
-    end: null,
-    received_at: new Date().toISOString(),
-    s3: { bucket: deps.config.s3.bucket, key },
-    bytes: bytes.length,
-    encoding: 'identity',
-    format: 'pprof',
-  };
+  return storeRawProfile(deps.rawStore, deps.config.s3.bucket, { tenant, service }, bytes);
 }
 
 function record(value: Buffer | string): KafkaEventRecord {

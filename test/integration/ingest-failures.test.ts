@@ -14,6 +14,7 @@ import { ingestErrors } from '../../shared/query/ingest-errors.js';
 import { profileStatus } from '../../shared/query/profile-status.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testDeps, uniqueService } from '../support/services.js';
+import { storeRawProfile } from '../support/stored-profiles.js';
 
 /**
  * The consumer's record of dead-lettered profiles (`ingest_failures`) and the two readers of it,
@@ -42,26 +43,7 @@ afterAll(async () => {
 });
 
 async function storeProfile(service: string, bytes: Uint8Array, owner = tenant): Promise<ProfileEnvelope> {
-  const profileId = randomUUID();
-  const key = `raw/profiles/${owner}/test/${profileId}.pprof`;
-  await deps.rawStore.put(key, bytes, 'application/octet-stream');
-  return {
-    v: 1,
-    kind: 'profile',
-    profile_id: profileId,
-    tenant: owner,
-    service,
-    env: '',
-    version: '',
-    tags: {},
-    start: null,
-    end: null,
-    received_at: new Date().toISOString(),
-    s3: { bucket: deps.config.s3.bucket, key },
-    bytes: bytes.length,
-    encoding: 'identity',
-    format: 'pprof',
-  };
+  return storeRawProfile(deps.rawStore, deps.config.s3.bucket, { tenant: owner, service }, bytes);
 }
 
 function record(value: Buffer | string): KafkaEventRecord {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import { parseLabelMappings } from '../../shared/platform/config.js';
@@ -13,6 +12,7 @@ import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/pr
 import { committedEndpointCounts } from '../support/datadog-profiling-store.js';
 import { buildCpuProfile, type ProfileSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService } from '../support/services.js';
+import { storeRawProfile } from '../support/stored-profiles.js';
 
 /**
  * The consumer's per-tenant label mapping (HOTSPOTS_LABEL_MAPPINGS) and its endpoint_counts rows,
@@ -50,29 +50,11 @@ afterAll(async () => {
 });
 
 async function storeEnvelope(service: string, spec: ProfileSpec, extra: Partial<ProfileEnvelope> = {}) {
-  const profileId = randomUUID();
-  const bytes = buildCpuProfile(spec);
-  const key = `raw/profiles/${tenant}/test/${profileId}.pprof`;
-  await deps.rawStore.put(key, bytes, 'application/octet-stream');
-  const envelope: ProfileEnvelope = {
-    v: 1,
-    kind: 'profile',
-    profile_id: profileId,
-    tenant,
-    service,
+  return storeRawProfile(deps.rawStore, deps.config.s3.bucket, { tenant, service }, buildCpuProfile(spec), {
     env: 'prod',
     version: '3.1.4',
-    tags: {},
-    start: null,
-    end: null,
-    received_at: new Date().toISOString(),
-    s3: { bucket: deps.config.s3.bucket, key },
-    bytes: bytes.length,
-    encoding: 'identity',
-    format: 'pprof',
     ...extra,
-  };
-  return envelope;
+  });
 }
 
 function record(envelope: ProfileEnvelope): KafkaEventRecord {
