@@ -5,6 +5,7 @@ import type { Deps } from '../../shared/app/deps.js';
 import { big, getBytes, getExact } from '../support/api.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';
+import { spanRow } from '../support/span-rows.js';
 
 /**
  * CPU totals past 2^63 ns (292 years: a large fleet over a long window). Three profiles each
@@ -49,29 +50,7 @@ beforeAll(async () => {
   }
   await waitForCommittedProfiles(deps, tenant, ids);
   await deps.db.insert('spans', [
-    {
-      tenant,
-      trace_id: traceId,
-      span_id: spanId,
-      parent_id: '0',
-      service,
-      name: 'op',
-      resource: 'GET /huge',
-      type: 'web',
-      env: '',
-      version: '',
-      runtime_id: '',
-      start: Number(startNs / 1_000_000_000n),
-      start_ns: startNs.toString(),
-      duration_ns: '1000000000',
-      error: 0,
-      meta_keys: [],
-      meta_values: [],
-      metric_keys: [],
-      metric_values: [],
-      source: 'test',
-      ingested_ns: '1',
-    },
+    spanRow({ tenant, traceId, spanId, parentId: '0', service, startNs, resource: 'GET /huge' }),
   ]);
   const start = Number(startNs / 1_000_000_000n);
   window = { from: String(start - 60), to: String(start + 600) };

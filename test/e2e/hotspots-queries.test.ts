@@ -13,6 +13,7 @@ import {
 } from '../support/go-pprof.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';
+import { spanRow } from '../support/span-rows.js';
 
 /**
  * The Code Hotspots answers, checked figure by figure against `go tool pprof` on a real Go
@@ -163,29 +164,20 @@ describe('spans with trace data', () => {
     const traceId = '0000000000000000'.concat(BigInt(rootId).toString(16).padStart(16, '0'));
     const rootCpu = (await pprofTotalsByLabel(file, 'local root span id')).get(rootId) ?? 0n;
     // The root span lasts the whole profile; an uncovered sibling starts after the profile ended.
-    const span = (id: string, parent: string, startNs: bigint, durationNs: bigint) => ({
-      tenant,
-      trace_id: traceId,
-      span_id: id,
-      parent_id: parent,
-      service,
-      name: 'http.request',
-      resource: 'GET /x',
-      type: 'web',
-      env: 'prod',
-      version: '2.0.0',
-      runtime_id: '',
-      start: Number(startNs / 1_000_000_000n),
-      start_ns: startNs.toString(),
-      duration_ns: durationNs.toString(),
-      error: 0,
-      meta_keys: [],
-      meta_values: [],
-      metric_keys: [],
-      metric_values: [],
-      source: 'test',
-      ingested_ns: '1',
-    });
+    const span = (id: string, parent: string, startNs: bigint, durationNs: bigint) =>
+      spanRow({
+        tenant,
+        traceId,
+        spanId: id,
+        parentId: parent,
+        service,
+        startNs,
+        durationNs,
+        name: 'http.request',
+        resource: 'GET /x',
+        env: 'prod',
+        version: '2.0.0',
+      });
     const lateStart = profileStartNs + profileDurationNs + 5_000_000_000n;
     await deps.db.insert('spans', [
       span(rootId, '0', profileStartNs, profileDurationNs),
@@ -360,29 +352,8 @@ describe('requests of tracers that label samples with span ids only (dd-trace-go
     const answer = await uploadProfile(profile, { service: svc });
     await waitForCommittedProfiles(deps, tenant, [answer.body.profile_id ?? '']);
     const traceId = base.toString(16).padStart(32, '0');
-    const span = (id: string, parent: string, service: string) => ({
-      tenant,
-      trace_id: traceId,
-      span_id: id,
-      parent_id: parent,
-      service,
-      name: 'op',
-      resource: 'GET /work',
-      type: 'web',
-      env: '',
-      version: '',
-      runtime_id: '',
-      start: Number(startNs / 1_000_000_000n),
-      start_ns: startNs.toString(),
-      duration_ns: '1000000000',
-      error: 0,
-      meta_keys: [],
-      meta_values: [],
-      metric_keys: [],
-      metric_values: [],
-      source: 'test',
-      ingested_ns: '1',
-    });
+    const span = (id: string, parent: string, service: string) =>
+      spanRow({ tenant, traceId, spanId: id, parentId: parent, service, startNs, resource: 'GET /work' });
     await deps.db.insert('spans', [span(root, '0', svc), span(child, root, svc), span(remote, child, `${svc}-db`)]);
 
     const hot = await getExact<{ is_local_root: boolean; cpu_ns: number; cpu_ns_with_children: number }>(

@@ -5,6 +5,7 @@ import { HotspotsError } from '../../shared/platform/errors.js';
 import { big, getExact } from '../support/api.js';
 import { buildCpuProfile, type SampleSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';
+import { spanRow } from '../support/span-rows.js';
 
 /**
  * A request of 10,000 spans from a tracer that labels samples with span ids only (dd-trace-go
@@ -44,29 +45,17 @@ beforeAll(async () => {
   await waitForCommittedProfiles(deps, tenant, [answer.body.profile_id ?? '']);
   await deps.db.insert(
     'spans',
-    spans.map((span) => ({
-      tenant,
-      trace_id: traceId,
-      span_id: span.id,
-      parent_id: span.parent,
-      service: span.service,
-      name: 'op',
-      resource: 'GET /big',
-      type: 'web',
-      env: '',
-      version: '',
-      runtime_id: '',
-      start: Number(startNs / 1_000_000_000n),
-      start_ns: startNs.toString(),
-      duration_ns: '1000000000',
-      error: 0,
-      meta_keys: [],
-      meta_values: [],
-      metric_keys: [],
-      metric_values: [],
-      source: 'test',
-      ingested_ns: '1',
-    })),
+    spans.map((span) =>
+      spanRow({
+        tenant,
+        traceId,
+        spanId: span.id,
+        parentId: span.parent,
+        service: span.service,
+        startNs,
+        resource: 'GET /big',
+      }),
+    ),
   );
 }, 180_000);
 
@@ -127,29 +116,18 @@ describe('a trace of 10,000 spans in 10,000 services', () => {
     const names = Array.from({ length: REQUEST_SPANS }, (_, n) => `service-${String(n).padStart(32, '0')}`);
     await deps.db.insert(
       'spans',
-      names.map((name, n) => ({
-        tenant: ownTenant,
-        trace_id: traceId,
-        span_id: String(base + BigInt(n)),
-        parent_id: n === 0 ? '0' : String(base),
-        service: name,
-        name: 'op',
-        resource: 'r',
-        type: 'web',
-        env: '',
-        version: '',
-        runtime_id: '',
-        start: Number(startNs / 1_000_000_000n),
-        start_ns: startNs.toString(),
-        duration_ns: '1000',
-        error: 0,
-        meta_keys: [],
-        meta_values: [],
-        metric_keys: [],
-        metric_values: [],
-        source: 'test',
-        ingested_ns: '1',
-      })),
+      names.map((name, n) =>
+        spanRow({
+          tenant: ownTenant,
+          traceId,
+          spanId: String(base + BigInt(n)),
+          parentId: n === 0 ? '0' : String(base),
+          service: name,
+          startNs,
+          durationNs: 1000n,
+          resource: 'r',
+        }),
+      ),
     );
 
     const view = await createUseCases(deps).traceView(ownTenant, traceId);

@@ -14,6 +14,7 @@ import { launchUiBrowser, openUiPage, screenshot, type UiBrowser, type UiPage } 
 import { generateLabelledCpuProfile, type LabelledCpuLabels } from '../support/go-pprof.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles, waitUntil } from '../support/services.js';
+import { spanRow } from '../support/span-rows.js';
 
 /**
  * The web UI in headless Chromium against the test stack, loaded with a real Go CPU profile
@@ -201,29 +202,20 @@ beforeAll(async () => {
     start: bigint,
     duration: bigint,
     trace = traceId,
-  ) => ({
-    tenant,
-    trace_id: trace,
-    span_id: id,
-    parent_id: parent,
-    service: svc,
-    name,
-    resource,
-    type: 'web',
-    env: 'prod',
-    version: '2.0.0',
-    runtime_id: '',
-    start: Number(start / 1_000_000_000n),
-    start_ns: start.toString(),
-    duration_ns: duration.toString(),
-    error: 0,
-    meta_keys: [],
-    meta_values: [],
-    metric_keys: [],
-    metric_values: [],
-    source: 'test',
-    ingested_ns: '1',
-  });
+  ) =>
+    spanRow({
+      tenant,
+      traceId: trace,
+      spanId: id,
+      parentId: parent,
+      service: svc,
+      startNs: start,
+      durationNs: duration,
+      name,
+      resource,
+      env: 'prod',
+      version: '2.0.0',
+    });
   await deps.db.insert('spans', [
     span(rootId, '0', service, 'http.request', ordersEndpoint, startNs, durationNs),
     span(
