@@ -9,6 +9,7 @@ import type { Config } from '../platform/config.js';
 import type { LabelMapping } from '../platform/labels.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platform/ports.js';
+import { createRetryBudget, type RetryBudget } from '../platform/retry-budget.js';
 import { createProfileDecoder, type ProfileDecoder } from '../pprof/index.js';
 import { createLabelMappingResolver } from '../profiles/label-mapping.js';
 import { createInsertedIds, type InsertedIds } from '../profiles/rows/profile-batch-writer.js';
@@ -31,6 +32,8 @@ export interface Deps {
   labelMappingFor: (tenant: string) => LabelMapping;
   /** Stack and frame ids this container has inserted, so a warm consumer skips them in later batches. */
   insertedIds: InsertedIds;
+  /** Failures of records with unclassified errors, counted against HOTSPOTS_MAX_UNEXPECTED_FAILURES. */
+  retryBudget: RetryBudget;
   close(): Promise<void>;
 }
 
@@ -57,6 +60,7 @@ export function createDeps(config: Config): Deps {
     profileDecoder,
     labelMappingFor: createLabelMappingResolver(config.labelMappings),
     insertedIds: createInsertedIds(INSERTED_IDS_PER_CONTAINER),
+    retryBudget: createRetryBudget(config.limits.maxUnexpectedFailures),
     async close() {
       await publisher.disconnect().catch(() => undefined);
       await clickhouse.close();

@@ -53,6 +53,7 @@ export function createUseCases(deps: Deps) {
   const deadLetters = {
     deadLetterPrefix: config.deadLetterPrefix,
     deadLetterTopic: { publisher, name: config.kafka.deadLetterTopic },
+    retryBudget: deps.retryBudget,
   };
   const flamegraphLimits = {
     maxNodes: limits.flamegraphMaxNodes,

@@ -165,6 +165,12 @@ export const configVariables = {
     unit: 'bytes',
     doc: "encoded rows per ClickHouse INSERT of the consumer; one insert runs while at most one more waits, so this bounds the consumer's memory ([performance.md](performance.md#memory))",
   }),
+  HOTSPOTS_MAX_UNEXPECTED_FAILURES: integer({
+    default: 5,
+    min: 1,
+    max: 1000,
+    doc: 'attempts a consumer gives a record that fails with an error nobody classified (a bug, not an outage) before dead-lettering it with `internal`, so one record cannot stop its partition; counted per warm container. An outage (`unavailable`) is retried for as long as it lasts',
+  }),
   HOTSPOTS_CONSUMER_PREFETCH: integer({
     default: 4,
     min: 1,

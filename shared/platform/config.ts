@@ -32,6 +32,8 @@ export interface Config {
     maxRowsPerProfile: number;
     /** Label text (keys and values, bytes) all rows of one profile would write; a profile above it is dead-lettered. */
     maxLabelBytesPerProfile: number;
+    /** Times a consumer retries a record failing with an unclassified error before dead-lettering it. */
+    maxUnexpectedFailures: number;
     /** Widest query window (seconds). */
     maxQueryRangeSeconds: number;
     /** Most rows a query route returns. */
@@ -149,6 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxProfileRecords: read('HOTSPOTS_MAX_PROFILE_RECORDS'),
       maxRowsPerProfile: read('HOTSPOTS_MAX_ROWS_PER_PROFILE'),
       maxLabelBytesPerProfile: read('HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE'),
+      maxUnexpectedFailures: read('HOTSPOTS_MAX_UNEXPECTED_FAILURES'),
       maxQueryRangeSeconds: read('HOTSPOTS_MAX_QUERY_RANGE_SECONDS'),
       maxResultRows: read('HOTSPOTS_MAX_RESULT_ROWS'),
       flamegraphMaxNodes: read('HOTSPOTS_FLAMEGRAPH_MAX_NODES'),

@@ -5,14 +5,16 @@ import {
   reasonOf,
   writeDeadLetter,
 } from './dead-letters.js';
-import { isRetriable } from './errors.js';
+import { HotspotsError, internal, isRetriable } from './errors.js';
 import type { KafkaEventRecord } from './kafka-event.js';
 import type { Logger } from './logger.js';
+import type { RetryBudget } from './retry-budget.js';
 
 /**
  * The loop both consumers share. Lambda retries a failed Kafka batch whole, so each record is
  * sorted here: handled; poison (not retriable) → dead letter with its reason, and the batch goes
- * on; transient → thrown, so no offset is committed and the batch comes back. Logs carry the
+ * on; transient → thrown, so no offset is committed and the batch comes back — unless it is an
+ * error nobody classified that has used up its retry budget (retry-budget.ts). Logs carry the
  * record's coordinates through a child logger, so context never leaks into the next record.
  */
 export interface RecordHandling<E> {
@@ -31,7 +33,7 @@ export interface RecordHandling<E> {
 }
 
 export async function consumeRecords<E>(
-  deps: DeadLetterSink & { logger: Logger },
+  deps: DeadLetterSink & { logger: Logger; retryBudget?: RetryBudget | undefined },
   records: readonly KafkaEventRecord[],
   handling: RecordHandling<E>,
 ): Promise<{ deadLettered: number }> {
@@ -42,10 +44,18 @@ export async function consumeRecords<E>(
     try {
       envelope = handling.parse(Buffer.from(record.value ?? '', 'base64'));
       await handling.handle(envelope, log);
-    } catch (error) {
+    } catch (thrown) {
+      let error = thrown;
       if (isRetriable(error)) {
-        log.warn('transient failure; the batch will be retried', { error: reasonOf(error) });
-        throw error;
+        const unclassified = !(error instanceof HotspotsError);
+        if (!unclassified || deps.retryBudget === undefined || deps.retryBudget.allowsRetry(record)) {
+          log.warn('transient failure; the batch will be retried', { error: reasonOf(error) });
+          throw error;
+        }
+        error = internal(
+          `failed ${deps.retryBudget.attempts} times with an unexpected error: ${(error as Error)?.message ?? String(error)}`,
+          error,
+        );
       }
       const identity = envelope === undefined ? undefined : handling.identify(envelope);
       const letter = await writeDeadLetter(

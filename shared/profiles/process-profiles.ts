@@ -8,6 +8,7 @@ import type { KafkaEventRecord } from '../platform/kafka-event.js';
 import type { LabelMapping } from '../platform/labels.js';
 import type { Logger } from '../platform/logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platform/ports.js';
+import type { RetryBudget } from '../platform/retry-budget.js';
 import { type Sql, sql, tuple } from '../platform/sql.js';
 import type { DecodedBy, DecodedProfile, ExplodeLimits, ProfileDecoder } from '../pprof/index.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
@@ -30,6 +31,8 @@ import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from './rows/
  * count. Each batch, retried or not, ends with one metrics line (shared/platform/batch-metrics.ts).
  */
 export interface ProcessProfilesDeps {
+  /** Retries left for records failing with unclassified errors (absent: retried for ever). */
+  retryBudget?: RetryBudget | undefined;
   rawStore: RawPayloadStore;
   db: SqlDatabase;
   logger: Logger;
@@ -212,89 +215,93 @@ async function processBatch(
   );
   const failures = createIngestFailureLog(deps.db);
 
-  const { deadLettered } = await consumeRecords({ logger: deps.logger, ...deadLetterSinkOf(deps) }, records, {
-    source: 'profiles',
-    parse: parseEnvelope,
-    identify: (envelope) => ({ tenant: envelope.tenant, id: envelope.profile_id }),
-    async handle(envelope, log) {
-      if (!tenantPattern.test(envelope.tenant)) throw unprocessable('envelope tenant is not a valid tenant name');
-      const key = `${envelope.tenant}\u0000${envelope.profile_id}`;
-      if (committed.has(key)) {
-        summary.duplicate += 1;
+  const { deadLettered } = await consumeRecords(
+    { logger: deps.logger, retryBudget: deps.retryBudget, ...deadLetterSinkOf(deps) },
+    records,
+    {
+      source: 'profiles',
+      parse: parseEnvelope,
+      identify: (envelope) => ({ tenant: envelope.tenant, id: envelope.profile_id }),
+      async handle(envelope, log) {
+        if (!tenantPattern.test(envelope.tenant)) throw unprocessable('envelope tenant is not a valid tenant name');
+        const key = `${envelope.tenant}\u0000${envelope.profile_id}`;
+        if (committed.has(key)) {
+          summary.duplicate += 1;
+          log.info('profile record handled', {
+            outcome: 'duplicate',
+            tenant: envelope.tenant,
+            profile_id: envelope.profile_id,
+          });
+          return;
+        }
+        const raw = await fetchRaw(envelope.s3.key);
+        const ingestId = randomUUID();
+        const decodeStarted = performance.now();
+        let exploded: DecodedProfile;
+        try {
+          const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
+          exploded = deps.decoder.decodeProfile(
+            data,
+            {
+              tenant: envelope.tenant,
+              service: envelope.service,
+              env: envelope.env,
+              version: envelope.version,
+              profileId: envelope.profile_id,
+              ingestId,
+              fallbackStartSeconds: Math.floor(envelope.start ?? Date.parse(envelope.received_at) / 1000),
+            },
+            deps.labelMappingFor(envelope.tenant),
+            deps.limits,
+          );
+        } finally {
+          measures.decodeMs += performance.now() - decodeStarted;
+        }
+        measures.decodedBy[exploded.decodedBy.decoder] += 1;
+        if (exploded.decodedBy.wasmLeft !== undefined) measures.wasmLeft += 1;
+        const startSeconds = Number(exploded.startNs / 1_000_000_000n);
+        if (exploded.startNs < 0n || startSeconds > MAX_DATETIME_SECONDS) {
+          throw unprocessable(
+            `profile time ${exploded.startNs} ns is outside the range ClickHouse can store (1970 to 2106)`,
+          );
+        }
+        const labelBytes = labelBytesWritten(exploded.compact);
+        if (labelBytes > deps.limits.maxLabelBytesPerProfile) {
+          throw unprocessable(
+            `profile would write ${labelBytes} bytes of label text (each sample row carries its labels), above the limit of ${deps.limits.maxLabelBytesPerProfile} (HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE)`,
+          );
+        }
+        await writer.add({
+          envelope,
+          ingestId,
+          exploded: { ...exploded, durationNs: profileDurationNs(exploded, envelope) },
+          startSeconds,
+        });
+        measures.sampleRows += exploded.compact.rowCount;
+        // A later copy of the same profile in this batch is a duplicate of this one.
+        committed.add(key);
+        summary.processed += 1;
         log.info('profile record handled', {
-          outcome: 'duplicate',
+          outcome: 'processed',
           tenant: envelope.tenant,
           profile_id: envelope.profile_id,
+          decoder: exploded.decodedBy.decoder,
+          ...(exploded.decodedBy.wasmLeft ? { wasm_left: exploded.decodedBy.wasmLeft } : {}),
         });
-        return;
-      }
-      const raw = await fetchRaw(envelope.s3.key);
-      const ingestId = randomUUID();
-      const decodeStarted = performance.now();
-      let exploded: DecodedProfile;
-      try {
-        const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
-        exploded = deps.decoder.decodeProfile(
-          data,
-          {
-            tenant: envelope.tenant,
-            service: envelope.service,
-            env: envelope.env,
-            version: envelope.version,
-            profileId: envelope.profile_id,
-            ingestId,
-            fallbackStartSeconds: Math.floor(envelope.start ?? Date.parse(envelope.received_at) / 1000),
-          },
-          deps.labelMappingFor(envelope.tenant),
-          deps.limits,
-        );
-      } finally {
-        measures.decodeMs += performance.now() - decodeStarted;
-      }
-      measures.decodedBy[exploded.decodedBy.decoder] += 1;
-      if (exploded.decodedBy.wasmLeft !== undefined) measures.wasmLeft += 1;
-      const startSeconds = Number(exploded.startNs / 1_000_000_000n);
-      if (exploded.startNs < 0n || startSeconds > MAX_DATETIME_SECONDS) {
-        throw unprocessable(
-          `profile time ${exploded.startNs} ns is outside the range ClickHouse can store (1970 to 2106)`,
-        );
-      }
-      const labelBytes = labelBytesWritten(exploded.compact);
-      if (labelBytes > deps.limits.maxLabelBytesPerProfile) {
-        throw unprocessable(
-          `profile would write ${labelBytes} bytes of label text (each sample row carries its labels), above the limit of ${deps.limits.maxLabelBytesPerProfile} (HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE)`,
-        );
-      }
-      await writer.add({
-        envelope,
-        ingestId,
-        exploded: { ...exploded, durationNs: profileDurationNs(exploded, envelope) },
-        startSeconds,
-      });
-      measures.sampleRows += exploded.compact.rowCount;
-      // A later copy of the same profile in this batch is a duplicate of this one.
-      committed.add(key);
-      summary.processed += 1;
-      log.info('profile record handled', {
-        outcome: 'processed',
-        tenant: envelope.tenant,
-        profile_id: envelope.profile_id,
-        decoder: exploded.decodedBy.decoder,
-        ...(exploded.decodedBy.wasmLeft ? { wasm_left: exploded.decodedBy.wasmLeft } : {}),
-      });
+      },
+      onDeadLetter({ reason }) {
+        measures.deadLettered.set(reason.code, (measures.deadLettered.get(reason.code) ?? 0) + 1);
+      },
+      // Each dead letter is also recorded for its tenant (ingest-failures.ts: GET /v1/profiles/{id},
+      // the UI); a tenant that fails the check has no key that could read it.
+      deadLettered: (envelope, letter) => {
+        if (tenantPattern.test(envelope.tenant)) failures.add(envelope, letter);
+      },
+      finish: async () => {
+        await writer.finish();
+        await failures.flush();
+      },
     },
-    onDeadLetter({ reason }) {
-      measures.deadLettered.set(reason.code, (measures.deadLettered.get(reason.code) ?? 0) + 1);
-    },
-    // Each dead letter is also recorded for its tenant (ingest-failures.ts: GET /v1/profiles/{id},
-    // the UI); a tenant that fails the check has no key that could read it.
-    deadLettered: (envelope, letter) => {
-      if (tenantPattern.test(envelope.tenant)) failures.add(envelope, letter);
-    },
-    finish: async () => {
-      await writer.finish();
-      await failures.flush();
-    },
-  });
+  );
   summary.dead_lettered = deadLettered;
 }

@@ -5,6 +5,7 @@ import { HotspotsError, unprocessable } from '../platform/errors.js';
 import type { KafkaEventRecord } from '../platform/kafka-event.js';
 import type { Logger } from '../platform/logger.js';
 import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platform/ports.js';
+import type { RetryBudget } from '../platform/retry-budget.js';
 import { parseSpanEnvelope, type SpanEnvelope } from './envelope.js';
 import { type DecodedPayload, decodeSpanPayload, sourceOf } from './payload.js';
 import { partitionOf, type SpanLimits, type SpanRow, spanRow } from './span.js';
@@ -25,6 +26,8 @@ import { partitionOf, type SpanLimits, type SpanRow, spanRow } from './span.js';
  * retried or not, ends with one metrics line (shared/platform/batch-metrics.ts).
  */
 export interface ProcessSpansDeps {
+  /** Retries left for records failing with unclassified errors (absent: retried for ever). */
+  retryBudget?: RetryBudget | undefined;
   rawStore: RawPayloadStore;
   db: SqlDatabase;
   logger: Logger;
@@ -113,19 +116,23 @@ async function processBatch(
   summary: SpanBatchSummary,
   deadLetteredByReason: Map<string, number>,
 ): Promise<void> {
-  const { deadLettered } = await consumeRecords({ logger: deps.logger, ...deadLetterSinkOf(deps) }, records, {
-    source: 'spans',
-    parse: parseSpanEnvelope,
-    identify: (envelope) => ({ tenant: envelope.tenant, id: envelope.batch_id }),
-    async handle(envelope, log) {
-      const count = await processSpanBatch(deps, envelope);
-      summary.processed += 1;
-      summary.spans += count;
-      log.info('span batch stored', { tenant: envelope.tenant, batch_id: envelope.batch_id, spans: count });
+  const { deadLettered } = await consumeRecords(
+    { logger: deps.logger, retryBudget: deps.retryBudget, ...deadLetterSinkOf(deps) },
+    records,
+    {
+      source: 'spans',
+      parse: parseSpanEnvelope,
+      identify: (envelope) => ({ tenant: envelope.tenant, id: envelope.batch_id }),
+      async handle(envelope, log) {
+        const count = await processSpanBatch(deps, envelope);
+        summary.processed += 1;
+        summary.spans += count;
+        log.info('span batch stored', { tenant: envelope.tenant, batch_id: envelope.batch_id, spans: count });
+      },
+      onDeadLetter({ reason }) {
+        deadLetteredByReason.set(reason.code, (deadLetteredByReason.get(reason.code) ?? 0) + 1);
+      },
     },
-    onDeadLetter({ reason }) {
-      deadLetteredByReason.set(reason.code, (deadLetteredByReason.get(reason.code) ?? 0) + 1);
-    },
-  });
+  );
   summary.dead_lettered = deadLettered;
 }
