@@ -192,10 +192,10 @@ async function labelledSpanIds(service: string): Promise<Map<string, bigint>> {
 
 /** Lines of a client's log that report a problem; the startup configuration dumps are skipped. */
 function problemLines(log: string): string[] {
+  // Status codes as whole words: a random service name such as pyroscope-app-d6ba405d is no 405.
   return log
     .split('\n')
     .filter((line) => !/DATADOG TRACER CONFIGURATION|Profiler configuration:/.test(line))
-    // Status codes as whole words: a random service name such as pyroscope-app-d6ba405d is no 405.
     .filter((line) => /error|fail|unable|refused|timeout|dropp|retry|evict|status|\b[45]0\d\b/i.test(line));
 }
 
