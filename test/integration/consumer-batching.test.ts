@@ -3,17 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
-import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import type { SqlDatabase } from '../../shared/platform/ports.js';
 import { sql } from '../../shared/platform/sql.js';
-import { createProfileDecoder } from '../../shared/pprof/index.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../../shared/profiles/envelope.js';
 import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { createInsertedIds } from '../../shared/profiles/rows/profile-batch-writer.js';
 import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
 import { lambdaRecord } from '../support/kafka-records.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec, type SampleSpec } from '../support/pprof-builder.js';
-import { testDeps, uniqueService } from '../support/services.js';
+import { profileConsumerDeps, testDeps, uniqueService } from '../support/services.js';
 import { storeRawProfile } from '../support/stored-profiles.js';
 
 /**
@@ -34,13 +32,7 @@ afterAll(async () => {
 
 function consumerDeps(overrides: Partial<ProcessProfilesDeps> = {}): ProcessProfilesDeps {
   return {
-    rawStore: deps.rawStore,
-    db: deps.db,
-    logger: deps.logger,
-    limits: deps.config.limits,
-    labelMappingFor: () => defaultLabelMapping,
-    decoder: createProfileDecoder({ decoder: 'wasm' }),
-    deadLetterPrefix: deps.config.deadLetterPrefix,
+    ...profileConsumerDeps(deps),
     insertedIds: createInsertedIds(100_000),
     ...overrides,
   };

@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import { unavailable } from '../../shared/platform/errors.js';
-import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import { createLogger, type Logger } from '../../shared/platform/logger.js';
 import type { SqlDatabase } from '../../shared/platform/ports.js';
 import { sql } from '../../shared/platform/sql.js';
-import { createProfileDecoder } from '../../shared/pprof/index.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../../shared/profiles/envelope.js';
 import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { encodeSpanEnvelope, type SpanEnvelope } from '../../shared/spans/envelope.js';
@@ -14,7 +12,7 @@ import { type ProcessSpansDeps, processSpanRecords } from '../../shared/spans/pr
 import { emfLines, emfProblems } from '../support/emf.js';
 import { lambdaRecord } from '../support/kafka-records.js';
 import { buildCpuProfile, type ProfileSpec } from '../support/pprof-builder.js';
-import { testDeps, uniqueService } from '../support/services.js';
+import { profileConsumerDeps, testDeps, uniqueService } from '../support/services.js';
 import { storeRawProfile } from '../support/stored-profiles.js';
 import { ddSpan, encodeV04 } from '../support/trace-payloads.js';
 
@@ -55,15 +53,7 @@ describe('the profiles consumer’s metrics', () => {
   let lines: string[];
 
   beforeAll(() => {
-    consumer = {
-      rawStore: deps.rawStore,
-      db: deps.db,
-      logger: deps.logger,
-      limits: deps.config.limits,
-      labelMappingFor: () => defaultLabelMapping,
-      decoder: createProfileDecoder({ decoder: 'wasm' }),
-      deadLetterPrefix: deps.config.deadLetterPrefix,
-    };
+    consumer = profileConsumerDeps(deps);
   });
 
   const record = (value: Buffer | string) => lambdaRecord(value, ++offset);

@@ -4,14 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
-import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import { sql } from '../../shared/platform/sql.js';
 import { createProfileDecoder } from '../../shared/pprof/index.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../../shared/profiles/envelope.js';
 import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
 import { buildCpuProfile, expectedTotalsByLabel, type ProfileSpec } from '../support/pprof-builder.js';
-import { testDeps, uniqueService, waitUntil } from '../support/services.js';
+import { profileConsumerDeps, testDeps, uniqueService, waitUntil } from '../support/services.js';
 import { storeRawProfile } from '../support/stored-profiles.js';
 
 /**
@@ -25,15 +24,7 @@ let offset = 0;
 
 beforeAll(() => {
   deps = testDeps();
-  consumerDeps = {
-    rawStore: deps.rawStore,
-    db: deps.db,
-    logger: deps.logger,
-    limits: deps.config.limits,
-    labelMappingFor: () => defaultLabelMapping,
-    decoder: createProfileDecoder({ decoder: 'wasm' }),
-    deadLetterPrefix: deps.config.deadLetterPrefix,
-  };
+  consumerDeps = profileConsumerDeps(deps);
 });
 afterAll(async () => {
   await deps.close();

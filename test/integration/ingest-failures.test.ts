@@ -5,15 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../infra/local/settings.js';
 import type { Deps } from '../../shared/app/deps.js';
 import type { KafkaEventRecord } from '../../shared/platform/kafka-event.js';
-import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import { sql } from '../../shared/platform/sql.js';
-import { createProfileDecoder } from '../../shared/pprof/index.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../../shared/profiles/envelope.js';
 import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { ingestErrors } from '../../shared/query/ingest-errors.js';
 import { profileStatus } from '../../shared/query/profile-status.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
-import { testDeps, uniqueService } from '../support/services.js';
+import { profileConsumerDeps, testDeps, uniqueService } from '../support/services.js';
 import { storeRawProfile } from '../support/stored-profiles.js';
 
 /**
@@ -28,15 +26,7 @@ const truncated = readFileSync(join(repoRoot, 'test', 'fixtures', 'bad', 'trunca
 
 beforeAll(() => {
   deps = testDeps();
-  consumerDeps = {
-    rawStore: deps.rawStore,
-    db: deps.db,
-    logger: deps.logger,
-    limits: deps.config.limits,
-    labelMappingFor: () => defaultLabelMapping,
-    decoder: createProfileDecoder({ decoder: 'wasm' }),
-    deadLetterPrefix: deps.config.deadLetterPrefix,
-  };
+  consumerDeps = profileConsumerDeps(deps);
 });
 afterAll(async () => {
   await deps.close();

@@ -3,7 +3,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { inject } from 'vitest';
 import { createDeps, type Deps } from '../../shared/app/deps.js';
 import { type Config, loadConfig } from '../../shared/platform/config.js';
+import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import { sql } from '../../shared/platform/sql.js';
+import { createProfileDecoder } from '../../shared/pprof/index.js';
+import type { ProcessProfilesDeps } from '../../shared/profiles/process-profiles.js';
 import { testApiKeys } from './global-setup.js';
 
 /** Helpers for tests that run against the real stack started by global-setup.ts. */
@@ -77,4 +80,20 @@ export async function getJson<T>(
     headers: key === null ? {} : { authorization: `Bearer ${key}` },
   });
   return { status: answer.status, body: (await answer.json()) as T };
+}
+
+/**
+ * The profiles consumer's dependencies over `deps`, as the tests run it: default label mapping,
+ * the WebAssembly decoder, dead letters to S3 only (no topic), no retry budget.
+ */
+export function profileConsumerDeps(deps: Deps): ProcessProfilesDeps {
+  return {
+    rawStore: deps.rawStore,
+    db: deps.db,
+    logger: deps.logger,
+    limits: deps.config.limits,
+    labelMappingFor: () => defaultLabelMapping,
+    decoder: createProfileDecoder({ decoder: 'wasm' }),
+    deadLetterPrefix: deps.config.deadLetterPrefix,
+  };
 }
