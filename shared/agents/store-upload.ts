@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { EnvelopePublisher, RawPayloadStore } from '../platform/ports.js';
 import { putReceipt, putUploadReceipt } from '../platform/upload-receipts.js';
+import { encodeEndpointCounts, endpointCountsKey } from '../profiles/endpoint-counts.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../profiles/envelope.js';
 import { rawProfileKey } from '../profiles/ingest-profile.js';
 import type { AgentUpload } from './agent-upload.js';
 import type { Attachment } from './attachment.js';
 
 /**
- * Stores a validated agent upload: every attachment raw in S3 first, then one envelope per pprof
- * attachment on the profiles topic. Validation happened before (nothing is stored for a refused
- * upload); an envelope is published only once all objects are durable, so none points at a
- * missing object.
+ * Stores a validated agent upload: every attachment (and the endpoint counts) raw in S3 first,
+ * then one envelope per pprof attachment on the profiles topic. Validation happened before
+ * (nothing is stored for a refused upload); an envelope is published only once all objects are
+ * durable, so none points at a missing object.
  *
  * Ids are derived from the content (tenant, source, window, tags, attachment name and bytes): an
  * agent that retries an upload after a timeout or a 5xx (dd-trace-go retries once) sends the same
@@ -111,6 +112,14 @@ export async function storeAgentUpload(
     );
   }
 
+  // The counts go to S3 with the attachments, and the envelope names them: inline, 10,000 counts
+  // (the documented maximum) make an envelope larger than the broker's max.message.bytes.
+  const carrier = upload.endpointCounts ? countsCarrier(upload.attachments) : undefined;
+  const countsKey = carrier && upload.endpointCounts ? endpointCountsKey(tenant, receivedAt, uploadId) : undefined;
+  if (countsKey !== undefined) {
+    await deps.rawStore.put(countsKey, encodeEndpointCounts(upload.endpointCounts ?? {}), 'application/json');
+  }
+
   await putUploadReceipt(deps.rawStore, {
     v: 1,
     tenant,
@@ -122,7 +131,6 @@ export async function storeAgentUpload(
     ),
   });
 
-  const carrier = upload.endpointCounts ? countsCarrier(upload.attachments) : undefined;
   const stored: StoredUpload = { uploadId, profiles: [], raw: [] };
   for (const { attachment, key, profileId } of planned) {
     if (profileId === undefined) {
@@ -147,7 +155,7 @@ export async function storeAgentUpload(
       format: 'pprof',
       ...(attachment.profileType === undefined ? {} : { profile_type: attachment.profileType }),
       upload_id: uploadId,
-      ...(attachment === carrier && upload.endpointCounts ? { endpoint_counts: upload.endpointCounts } : {}),
+      ...(attachment === carrier && countsKey !== undefined ? { endpoint_counts_key: countsKey } : {}),
     };
     await deps.publisher.publish(deps.profilesTopic, profileId, encodeEnvelope(envelope));
     stored.profiles.push({ profileId, name: attachment.name, profileType: attachment.profileType, key });

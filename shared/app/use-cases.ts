@@ -150,7 +150,7 @@ export function createUseCases(deps: Deps) {
         maxRequestSpans: limits.maxRequestSpans,
       }),
     traceView: (tenant: string, traceId: string | undefined) =>
-      traceView(db, tenant, parseTraceId(traceId), limits.maxResultRows),
+      traceView(db, tenant, parseTraceId(traceId), limits.maxResultRows, limits.maxRequestSpans),
     profileStatus: (tenant: string, profileId: string | undefined) =>
       profileStatus({ db, rawStore }, tenant, profileId),
     ingestErrors: (tenant: string, query: URLSearchParams) => ingestErrors(db, tenant, query),

@@ -38,14 +38,24 @@ export function gzipDeclaredSize(bytes: Uint8Array): number | undefined {
 }
 
 /**
- * Refuses, without inflating anything, a gzip body whose trailer declares more than `maxBytes`:
- * a bomb costs one read of four bytes instead of inflating up to the limit. Bodies whose trailer
- * says less are still bounded while inflating (decompressBounded).
+ * Refuses, without inflating anything, a body that declares more than `maxBytes`: a gzip trailer
+ * (ISIZE), or zstd frames whose headers (Frame_Content_Size) or raw and RLE block headers add up
+ * to more. A bomb costs a read of its headers instead of inflating up to the limit. Bodies that
+ * declare less are still bounded while inflating (decompressBounded); zstd frames this walk finds
+ * malformed are left for the decoder to refuse with its reason.
  */
 export function checkDeclaredSize(bytes: Uint8Array, maxBytes: number): void {
-  if (sniffEncoding(bytes) !== 'gzip') return;
-  const declared = gzipDeclaredSize(bytes);
-  if (declared !== undefined && declared > maxBytes) throw tooLarge(maxBytes);
+  const encoding = sniffEncoding(bytes);
+  if (encoding === 'gzip') {
+    const declared = gzipDeclaredSize(bytes);
+    if (declared !== undefined && declared > maxBytes) throw tooLarge(maxBytes);
+  } else if (encoding === 'zstd') {
+    try {
+      checkZstdFrames(bytes, maxBytes);
+    } catch (error) {
+      if ((error as HotspotsError).code === 'payload_too_large') throw error;
+    }
+  }
 }
 
 /**

@@ -230,7 +230,7 @@ export const configVariables = {
     default: 100_000,
     min: 1,
     max: 10_000_000,
-    doc: "spans of one request (a local root's same-service subtree) read when samples carry span ids only; a larger request answers 422 on span hotspots and the request flame graph",
+    doc: "spans of one request (a local root's same-service subtree) read when samples carry span ids only; a larger request answers 422 on span hotspots and the request flame graph. A truncated trace view reads at most this many spans' parentage to sum its local roots' requests (`cpu_ns_with_children: null` beyond)",
   }),
 
   HOTSPOTS_RAW_BUCKET: text({

@@ -25,11 +25,18 @@ export interface ProfileEnvelope {
   /**
    * Optional, from the agent intakes. `profile_type`: the attachment's name without `.pprof`
    * (`cpu`, `delta-heap`, `goroutines`, …). `upload_id`: groups the attachments of one agent
-   * upload. `endpoint_counts`: hits per endpoint over the upload's window, carried by one envelope
-   * of the upload only (the CPU profile's), so that they are counted once.
+   * upload. `endpoint_counts_key`: the object, in the bucket of `s3`, holding the hits per endpoint
+   * over the upload's window (shared/profiles/endpoint-counts.ts); named by one envelope of the
+   * upload only (the CPU profile's), so that they are counted once.
    */
   profile_type?: string;
   upload_id?: string;
+  endpoint_counts_key?: string;
+  /**
+   * The counts inline, as envelopes written before `endpoint_counts_key` carried them: still read
+   * (records of that form may wait in Kafka or in dead letters), never written, since 10,000
+   * counts can make an envelope larger than the broker accepts.
+   */
   endpoint_counts?: Record<string, number>;
 }
 
@@ -57,6 +64,9 @@ function optionalFields(parsed: Record<string, unknown>): Partial<ProfileEnvelop
     out.profile_type = field(parsed, 'profile_type', isNonEmpty, 'a non-empty string');
   }
   if (parsed.upload_id !== undefined) out.upload_id = field(parsed, 'upload_id', isNonEmpty, 'a non-empty string');
+  if (parsed.endpoint_counts_key !== undefined) {
+    out.endpoint_counts_key = field(parsed, 'endpoint_counts_key', isNonEmpty, 'an object key');
+  }
   if (parsed.endpoint_counts !== undefined) {
     const counts = parsed.endpoint_counts;
     if (!isRecord(counts) || !Object.values(counts).every(isCount)) {

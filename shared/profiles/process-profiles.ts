@@ -11,6 +11,7 @@ import type { EnvelopePublisher, RawPayloadStore, SqlDatabase } from '../platfor
 import type { RetryBudget } from '../platform/retry-budget.js';
 import { type Sql, sql, tuple } from '../platform/sql.js';
 import type { DecodedBy, DecodedProfile, ExplodeLimits, ProfileDecoder } from '../pprof/index.js';
+import { endpointCountsOf } from './endpoint-counts.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
 import { createIngestFailureLog } from './ingest-failures.js';
 import { profileDurationNs } from './profile-window.js';
@@ -271,8 +272,10 @@ async function processBatch(
             `profile would write ${labelBytes} bytes of label text (each sample row carries its labels), above the limit of ${deps.limits.maxLabelBytesPerProfile} (HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE)`,
           );
         }
+        const endpointCounts = await endpointCountsOf(envelope, deps.rawStore);
         await writer.add({
           envelope,
+          endpointCounts,
           ingestId,
           exploded: { ...exploded, durationNs: profileDurationNs(exploded, envelope) },
           startSeconds,

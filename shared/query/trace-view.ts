@@ -1,13 +1,13 @@
 import { notFound } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { sql } from '../platform/sql.js';
-import type { TraceSpanView, TraceView } from './answers.js';
+import type { SpanRow, TraceSpanView, TraceView } from './answers.js';
 import { committedByProfileIds } from './sql/committed.js';
 import { cpuProfileWindows, profiledState } from './sql/coverage.js';
 import { traceSpanIds } from './sql/cpu-source.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf } from './sql/cpu-sum.js';
-import { spanTree } from './sql/span-tree.js';
-import { traceSpans } from './sql/spans.js';
+import { type SpanTree, spanTree } from './sql/span-tree.js';
+import { traceSpans, traceTreeSpans } from './sql/spans.js';
 
 async function cpuBy(db: SqlDatabase, tenant: string, traceId: string, by: 'span_id' | 'local_root_span_id') {
   const table = by === 'span_id' ? sql`samples_by_span` : sql`samples_by_root`;
@@ -21,11 +21,30 @@ async function cpuBy(db: SqlDatabase, tenant: string, traceId: string, by: 'span
   return new Map(rows.map((r) => [r.id, cpuSumOf(r, 'cpu')]));
 }
 
+/**
+ * The span tree that finds local roots and their requests. A truncated view lists some spans only,
+ * but a request may reach spans it does not list: the tree is then read from every span of the
+ * trace (parentage only), up to `maxTreeSpans`. Past that no request can be summed exactly, and
+ * undefined says so (the view answers no request CPU rather than a smaller one).
+ */
+async function treeOf(
+  db: SqlDatabase,
+  tenant: string,
+  traceId: string,
+  read: { spans: readonly SpanRow[]; complete: boolean },
+  maxTreeSpans: number,
+): Promise<SpanTree | undefined> {
+  if (read.complete) return spanTree(read.spans);
+  const all = await traceTreeSpans(db, tenant, traceId, maxTreeSpans + 1);
+  return all.length > maxTreeSpans ? undefined : spanTree(all);
+}
+
 export async function traceView(
   db: SqlDatabase,
   tenant: string,
   traceId: string,
   maxSpans: number,
+  maxTreeSpans: number,
 ): Promise<TraceView> {
   const [spans, cpuBySpan, cpuByRoot] = await Promise.all([
     traceSpans(db, tenant, traceId, maxSpans + 1),
@@ -38,8 +57,10 @@ export async function traceView(
   const ends = kept.map((s) => BigInt(s.start_ns) + BigInt(s.duration_ns));
   const start = starts.reduce((a, b) => (b < a ? b : a));
   const end = ends.reduce((a, b) => (b > a ? b : a));
-  const windows = await cpuProfileWindows(db, tenant, [...new Set(kept.map((s) => s.service))], start, end);
-  const tree = spanTree(spans);
+  const [windows, tree] = await Promise.all([
+    cpuProfileWindows(db, tenant, [...new Set(kept.map((s) => s.service))], start, end),
+    treeOf(db, tenant, traceId, { spans, complete: spans.length <= maxSpans }, maxTreeSpans),
+  ]);
   const views = kept.map((s): TraceSpanView => {
     const startNs = BigInt(s.start_ns);
     const durationNs = BigInt(s.duration_ns);
@@ -48,7 +69,7 @@ export async function traceView(
     // request is its same-service subtree (see span-tree.ts).
     const withChildren =
       cpuByRoot.get(s.span_id) ??
-      (tree.isLocalRoot(s.span_id)
+      (tree?.isLocalRoot(s.span_id)
         ? tree.requestSpanIds(s.span_id).reduce((sum, id) => sum + (cpuBySpan.get(id) ?? 0n), 0n)
         : null);
     const onCpu = withChildren ?? cpu;

@@ -10,6 +10,7 @@ import { stackPids, startStack, stopStack } from '../../infra/local/stack.js';
 import { createDeps } from '../../shared/app/deps.js';
 import { loadConfig } from '../../shared/platform/config.js';
 import { identifier, sql } from '../../shared/platform/sql.js';
+import { amplificationShapes, buildAmplifiedProfile } from '../support/amplification-profiles.js';
 import { benchConsumer } from './consumer.js';
 import { datasetFor } from './dataset.js';
 import { benchDecode } from './decode.js';
@@ -155,6 +156,21 @@ try {
     const floodGzip = gzipSync(flood);
     const floodKey = `bench/memory/${Date.now().toString(36)}/flood.pprof.gz`;
     await deps.rawStore.put(floodKey, floodGzip, 'application/octet-stream');
+    // Issue 20's amplification shapes at the default limits (test/support/amplification-profiles.ts):
+    // a few kB of gzip each, the worst allowed ones committed, one step over refused.
+    const amplified: [string, string][] = [];
+    for (const [name, what] of [
+      ['bothUnder', 'worst allowed: 4,000,000 rows carrying 256 MiB of label text'],
+      ['labelsUnder', 'allowed: 511 samples × 2 types × 64 labels of 4 kB (256 MiB of label text)'],
+      ['rowsUnder', 'allowed: 4000 samples × 1000 sample types (4,000,000 rows)'],
+      ['labelsOver', 'one sample more: refused at HOTSPOTS_MAX_LABEL_BYTES_PER_PROFILE'],
+      ['rowsOver', 'one sample more: refused at HOTSPOTS_MAX_ROWS_PER_PROFILE'],
+    ] as const) {
+      const gzip = gzipSync(buildAmplifiedProfile(amplificationShapes()[name]));
+      const key = `bench/memory/${Date.now().toString(36)}/amplified-${name}.pprof.gz`;
+      await deps.rawStore.put(key, gzip, 'application/octet-stream');
+      amplified.push([`${what} (${(gzip.length / 1024).toFixed(1)} kB gzip)`, key]);
+    }
     const memory = [];
     for (const [scenario, key, records, chunk, maxRecords] of [
       [`one ${(large.length / 2 ** 20).toFixed(0)} MiB profile, 16 MiB chunks`, largeKey, 1, 16],
@@ -164,13 +180,16 @@ try {
       [`64 MiB of empty locations (${(floodGzip.length / 1024).toFixed(0)} kB gzip), refused`, floodKey, 1, 16],
       // The same without the record limit in effect: what the limit saves.
       ['same, HOTSPOTS_MAX_PROFILE_RECORDS=1000000000', floodKey, 1, 16, '1000000000'],
+      ...amplified.map(([scenario, key]) => [scenario, key, 1, 16] as const),
     ] as const) {
       log(`memory: ${scenario}`);
       const figures = await memoryProbe(key, records, 'gzip', {
         HOTSPOTS_INSERT_CHUNK_BYTES: String(chunk * 2 ** 20),
         ...(maxRecords === undefined ? {} : { HOTSPOTS_MAX_PROFILE_RECORDS: maxRecords }),
       });
-      memory.push({ scenario, ...figures });
+      // The consumer Lambda's memorySize (2048 MB) and timeout (300 s), which no profile may outgrow.
+      const withinLambda = (figures.peak_rss_mib ?? Number.POSITIVE_INFINITY) < 2048 && (figures.seconds ?? 300) < 300;
+      memory.push({ scenario, ...figures, within_lambda: withinLambda ? 'yes' : 'NO' });
     }
     results.memory = memory;
     print('Consumer peak RSS per batch (fresh process each; Lambda memorySize is 2048 MB):', memory);

@@ -8,7 +8,7 @@ import { repoRoot } from '../../infra/local/settings.js';
  * the consumer. They run on a stack of their own (test/chaos/support/chaos-stack.ts), one file at
  * a time (the files share that stack and the API port), and are kept out of `npm test`.
  */
-const order = ['outages', 'consumer-crash', 'dead-letters', 'load'];
+const order = ['outages', 'consumer-crash', 'dead-letters', 'hostile-neighbour', 'load'];
 
 /**
  * Outages first and load last: ClickHouse 18.16 writes one part per insert, and after the load

@@ -373,7 +373,7 @@ describe('ClickHouse cluster through the migration switch', () => {
       const k = BigInt(i + 1);
       const hotspots = expectSameAnswers(await answers((db) => spanHotspots(db, tenant, ids.rootA, limits)));
       const trace = expectSameAnswers(
-        await answers((db) => traceView(db, tenant, ids.traceA.toString(16).padStart(32, '0'), 100)),
+        await answers((db) => traceView(db, tenant, ids.traceA.toString(16).padStart(32, '0'), 100, 1000)),
       );
 
       expect(hotspots.cpu_ns).toBe(120n * k * MS);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, constants as zlibConstants, zstdCompressSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../../infra/local/settings.js';
@@ -186,6 +186,42 @@ describe('decompression bombs and oversized bodies', () => {
       ]);
     },
   );
+
+  it.each([
+    ['/v1/profiles?service=zstd-bomb', 'application/octet-stream'],
+    ['/ingest?name=zstd-bomb&format=pprof', 'application/octet-stream'],
+  ])(
+    'refuses a zstd frame declaring 80 MiB (Frame_Content_Size) on %s with 413 from its header alone',
+    async (path, type) => {
+      const bomb = zstdCompressSync(Buffer.alloc(80 * 1024 * 1024));
+
+      const answer = await post(path, bomb, type);
+
+      expect([answer.status, answer.body.error?.code, answer.body.error?.message]).toEqual([
+        413,
+        'payload_too_large',
+        expect.stringContaining('exceeds the limit'),
+      ]);
+    },
+  );
+
+  it('dead-letters a zstd bomb that declares no size (80 MiB in compressed blocks) without committing anything', async () => {
+    const service = uniqueService('zstd-bomb');
+    // A repeating pattern, not one byte: compressed blocks, whose headers do not say what they inflate to.
+    const pattern = Buffer.alloc(80 * 1024 * 1024);
+    for (let at = 0; at < pattern.length; at++) pattern[at] = at % 251;
+    const bomb = zstdCompressSync(pattern, { params: { [zlibConstants.ZSTD_c_contentSizeFlag]: 0 } });
+
+    const answer = await post(`/v1/profiles?service=${service}`, bomb, 'application/octet-stream');
+    const letter = await watch.waitFor(answer.body.profile_id ?? '');
+
+    expect([answer.status, letter.reason.code]).toEqual([202, 'payload_too_large']);
+    expect(letter.reason.message).toContain('exceeds the limit');
+    const rows = await deps.db.query<{ n: string }>(
+      sql`SELECT count() AS n FROM samples WHERE tenant = ${tenant} AND service = ${service}`,
+    );
+    expect(Number(rows[0]?.n)).toBe(0);
+  });
 
   it('dead-letters a gzip bomb whose trailer lies (80 MiB declared as 1 KiB) without committing anything', async () => {
     const service = uniqueService('gzip-bomb');

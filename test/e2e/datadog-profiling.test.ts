@@ -201,6 +201,62 @@ describe('POST /profiling/v1/input (dd-trace-go v1.42+ layout)', () => {
   });
 });
 
+describe('POST /profiling/v1/input with the documented maximum of endpoint counts', () => {
+  // 10,000 entries (HOTSPOTS_MAX_ENDPOINT_COUNTS' default) of 110-character names: ~1.3 MB of
+  // JSON, above the broker's 1 MB max.message.bytes if it travelled in the envelope.
+  const service = uniqueService('dd-many-endpoints');
+  const endpointName = (i: number) => `GET /api/v1/catalogue/${String(i).padStart(5, '0')}/`.padEnd(110, 'x');
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < 10_000; i++) counts[endpointName(i)] = (i % 7) + 1;
+  const spec: ProfileSpec = {
+    samples: [
+      { stack: ['main.list', 'main.main'], cpuNs: 140_000_000n, labels: { 'trace endpoint': endpointName(0) } },
+      { stack: ['main.item', 'main.main'], cpuNs: 60_000_000n, labels: { 'trace endpoint': endpointName(9_999) } },
+    ],
+  };
+  let answer: Awaited<ReturnType<typeof postIntake>>;
+
+  beforeAll(async () => {
+    answer = await postIntake(
+      buildMultipart([
+        filePart('cpu.pprof', gzipSync(buildCpuProfile(spec))),
+        eventPart(datadogEvent(service, ['cpu.pprof'], counts)),
+      ]),
+    );
+    if (answer.status === 202) {
+      await waitForCommittedProfiles(
+        deps,
+        tenant,
+        answer.body.profiles.map((p) => p.profile_id),
+      );
+    }
+  });
+
+  it('answers 202 and commits every count', async () => {
+    expect(answer.status).toBe(202);
+    expect(await committedEndpointCounts(deps, tenant, service)).toEqual(counts);
+  });
+
+  it('reports CPU per request from those counts', async () => {
+    const { status, body } = await getJson<{
+      endpoints: {
+        endpoint: string | null;
+        cpu_ns: string | number;
+        requests?: string | number;
+        cpu_ns_per_request?: number;
+      }[];
+    }>(
+      `/v1/endpoints/cpu?${new URLSearchParams({ service, from: String(aroundNow()[0]), to: String(aroundNow()[1]) })}`,
+    );
+
+    expect(status).toBe(200);
+    expect(body.endpoints.map((e) => [e.endpoint, Number(e.requests), e.cpu_ns_per_request])).toEqual([
+      [endpointName(0), 1, 140_000_000],
+      [endpointName(9_999), 4, 15_000_000],
+    ]);
+  });
+});
+
 describe('POST /k/{key}/profiling/v1/input', () => {
   it('takes the key from the path, for agents that send no key header (dd-trace-go in agent mode)', async () => {
     const service = uniqueService('dd-path-key');

@@ -17,6 +17,7 @@ const MS = 1_000_000n;
 let deps: Deps;
 let service: string;
 let rootId: string;
+let traceId: string;
 let expectedRequestCpu = 0n;
 
 beforeAll(async () => {
@@ -25,7 +26,7 @@ beforeAll(async () => {
   const base = 6_000_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 2 ** 40)) * 100_000n;
   const id = (n: number) => String(base + BigInt(n));
   rootId = id(0);
-  const traceId = base.toString(16).padStart(32, '0');
+  traceId = base.toString(16).padStart(32, '0');
   const startNs = BigInt(Date.now()) * MS;
 
   // The request: a root and 9,999 descendants in a ternary tree, all in `service`.
@@ -99,6 +100,32 @@ describe('a request of 10,000 spans labelled with span ids only', () => {
         422,
         expect.stringContaining(`more than ${REQUEST_SPANS} spans of service "${service}"`),
       ]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('the trace view of that request, truncated', () => {
+  it('still gives the local root the CPU of its whole request, read from every span of the trace', async () => {
+    // 100 spans shown of 10,051: the root's request reaches far beyond what the view lists.
+    const limited = testDeps({ HOTSPOTS_MAX_RESULT_ROWS: '100' });
+    try {
+      const view = await createUseCases(limited).traceView(tenant, traceId);
+      const root = view.spans.find((s) => s.span_id === rootId);
+
+      expect([view.truncated, view.spans.length, root?.cpu_ns_with_children]).toEqual([true, 100, expectedRequestCpu]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('answers no request CPU, rather than a smaller one, when the trace holds more spans than HOTSPOTS_MAX_REQUEST_SPANS', async () => {
+    const limited = testDeps({ HOTSPOTS_MAX_RESULT_ROWS: '100', HOTSPOTS_MAX_REQUEST_SPANS: String(REQUEST_SPANS) });
+    try {
+      const view = await createUseCases(limited).traceView(tenant, traceId);
+
+      expect(view.spans.find((s) => s.span_id === rootId)?.cpu_ns_with_children).toBeNull();
     } finally {
       await limited.close();
     }

@@ -169,9 +169,15 @@ describe('the gzip trailer (ISIZE)', () => {
     expectHotspotsError(() => decompressBounded(bomb, MiB), { code: 'payload_too_large' });
   });
 
-  it('leaves zstd and raw bodies alone', () => {
-    expect(() => checkDeclaredSize(zstdRleBomb(16 * MiB), MiB)).not.toThrow();
+  it('refuses zstd frames whose block headers declare more, without decoding them', () => {
+    expectHotspotsError(() => checkDeclaredSize(zstdRleBomb(16 * MiB), MiB), { code: 'payload_too_large' });
+    expect(() => checkDeclaredSize(zstdRleBomb(MiB), MiB)).not.toThrow();
+  });
+
+  it('leaves raw bodies, and zstd frames it finds malformed, to the decoder', () => {
     expect(() => checkDeclaredSize(Uint8Array.of(0x0a, 0, 0, 0, 0xff, 0xff, 0xff, 0xff), 1)).not.toThrow();
+    expect(() => checkDeclaredSize(zstdRleBomb(16 * MiB).subarray(0, 7), MiB)).not.toThrow();
+    expect(() => checkDeclaredSize(zstdFrameWithWindow(zstdWindowDescriptor(21), 4), MiB)).not.toThrow();
   });
 });
 

@@ -14,7 +14,8 @@ import { loadConfig } from '../../shared/platform/config.js';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../../shared/platform/ports.js';
 import { readReceipt, readUploadReceipt } from '../../shared/platform/upload-receipts.js';
-import { parseEnvelope } from '../../shared/profiles/envelope.js';
+import { endpointCountsOf } from '../../shared/profiles/endpoint-counts.js';
+import { type ProfileEnvelope, parseEnvelope } from '../../shared/profiles/envelope.js';
 import { buildGoroutineProfile, buildHeapProfile } from '../support/datadog-profiles.js';
 import { expectHotspotsError, expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
 import { buildMultipart, eventPart, filePart, type PartSpec } from '../support/multipart-builder.js';
@@ -365,7 +366,11 @@ describe('ingestDatadogProfiles', () => {
     const stored = await ingestDatadogProfiles(intakeDeps(ports), request(currentParts()));
 
     const firstPublish = ports.calls.findIndex((c) => c.startsWith('publish'));
-    expect(ports.calls.slice(0, firstPublish).filter((c) => c.startsWith('put raw/'))).toHaveLength(4);
+    const storedFirst = ports.calls.slice(0, firstPublish);
+    expect(storedFirst.filter((c) => /^put raw\/(profiles|attachments)\//.test(c))).toHaveLength(4);
+    expect(storedFirst.filter((c) => c.startsWith('put raw/endpoint-counts/'))).toEqual([
+      `put raw/endpoint-counts/acme/2026/11/24/${stored.uploadId}.json`,
+    ]);
     expect(ports.calls.slice(firstPublish).every((c) => c.startsWith('publish'))).toBe(true);
     expect(ports.messages.map((m) => m.key)).toEqual(stored.profiles.map((p) => p.profileId));
     expect(stored.raw.map((r) => r.key)).toEqual([`raw/attachments/acme/2026/11/24/${stored.uploadId}/metrics.json`]);
@@ -415,16 +420,37 @@ describe('ingestDatadogProfiles', () => {
   it('writes envelopes the consumer accepts, with the profile type, and endpoint counts on the CPU one only', async () => {
     const ports = fakes();
 
-    await ingestDatadogProfiles(intakeDeps(ports), request(currentParts()));
+    const stored = await ingestDatadogProfiles(intakeDeps(ports), request(currentParts()));
 
     const envelopes = ports.messages.map((m) => parseEnvelope(m.value));
-    expect(envelopes.map((e) => [e.profile_type, e.encoding, e.endpoint_counts])).toEqual([
-      ['cpu', 'gzip', { 'GET /cart': 12, 'POST /orders': 3 }],
-      ['delta-heap', 'zstd', undefined],
-      ['goroutines', 'identity', undefined],
+    const countsKey = `raw/endpoint-counts/acme/2026/11/24/${stored.uploadId}.json`;
+    expect(envelopes.map((e) => [e.profile_type, e.encoding, e.endpoint_counts_key, e.endpoint_counts])).toEqual([
+      ['cpu', 'gzip', countsKey, undefined],
+      ['delta-heap', 'zstd', undefined, undefined],
+      ['goroutines', 'identity', undefined, undefined],
     ]);
+    expect(await endpointCountsOf(envelopes[0] as ProfileEnvelope, ports.rawStore)).toEqual({
+      'GET /cart': 12,
+      'POST /orders': 3,
+    });
     expect(envelopes.every((e) => e.service === 'checkout' && e.env === 'prod' && e.version === '1.2.3')).toBe(true);
     expect(new Set(envelopes.map((e) => e.upload_id)).size).toBe(1);
+  });
+
+  it('keeps every envelope small with the documented maximum of endpoint counts (10,000 of 110 characters)', async () => {
+    const ports = fakes();
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 10_000; i++) counts[`GET /api/${String(i).padStart(5, '0')}/`.padEnd(110, 'x')] = i;
+
+    await ingestDatadogProfiles(
+      intakeDeps(ports, { maxEndpointCounts: 10_000, maxPartBytes: 4 << 20 }),
+      request(currentParts({ endpoint_counts: counts })),
+    );
+
+    const sizes = ports.messages.map((m) => m.value.length);
+    expect(Math.max(...sizes)).toBeLessThan(4096);
+    const cpuEnvelope = parseEnvelope(ports.messages[0]?.value ?? Buffer.alloc(0));
+    expect(await endpointCountsOf(cpuEnvelope, ports.rawStore)).toEqual(counts);
   });
 
   it('derives the same ids from a retried upload, so the consumer skips what it already committed', async () => {

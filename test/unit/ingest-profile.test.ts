@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { HotspotsError } from '../../shared/platform/errors.js';
 import type { EnvelopePublisher, RawPayloadStore } from '../../shared/platform/ports.js';
@@ -15,6 +15,7 @@ import {
 } from '../../shared/profiles/ingest-profile.js';
 import { expectHotspotsErrorAsync } from '../support/expect-hotspots-error.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
+import { zstdRleBomb } from '../support/zstd-frames.js';
 
 /** In-memory raw-payload store that records what was put, in order. */
 function createFakeStore() {
@@ -313,6 +314,47 @@ describe('ingestProfile refusing an upload', () => {
     const error = await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ body: bomb })));
 
     expect([error.status, error.message, store.puts]).toEqual([413, expect.stringContaining('exceeds the limit'), []]);
+  });
+
+  it('refuses a zstd frame whose header declares more than the decompressed limit with 413, storing nothing', async () => {
+    const { deps, store } = setup();
+    // zstd writes Frame_Content_Size when it knows the input's size, as a one-shot compression does.
+    const bomb = zstdCompressSync(Buffer.alloc(65 * 1024 * 1024));
+
+    const error = await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ body: bomb })));
+
+    expect([error.status, error.message, store.puts]).toEqual([413, expect.stringContaining('exceeds the limit'), []]);
+  });
+
+  it('refuses a zstd frame of a few bytes declaring 1 TiB with 413, storing nothing', async () => {
+    const { deps, store } = setup();
+    // Frame_Header_Descriptor 0xe0: an 8-byte Frame_Content_Size, Single_Segment; then one last raw
+    // block of one byte.
+    const header = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0, 0, 1, 0, 0]);
+    const lying = Buffer.concat([header, Buffer.from([0x09, 0x00, 0x00, 0x0a])]);
+
+    const error = await expectHotspotsErrorAsync(() => ingestProfile(deps, request({ body: lying })));
+
+    expect([error.status, store.puts]).toEqual([413, []]);
+  });
+
+  it('refuses zstd RLE blocks that add up to more than the decompressed limit with 413, storing nothing', async () => {
+    const { deps, store } = setup();
+
+    const error = await expectHotspotsErrorAsync(() =>
+      ingestProfile(deps, request({ body: zstdRleBomb(65 * 1024 * 1024) })),
+    );
+
+    expect([error.status, store.puts]).toEqual([413, []]);
+  });
+
+  it('stores a zstd body declaring no more than the limit, and one that is corrupt, for the consumer to judge', async () => {
+    const { deps, store } = setup();
+
+    await ingestProfile(deps, request({ body: zstdCompressSync(profileBytes) }));
+    await ingestProfile(deps, request({ body: zstdCompressSync(profileBytes).subarray(0, 9) }));
+
+    expect(store.puts.filter((key) => key.startsWith('raw/'))).toHaveLength(2);
   });
 
   it('stores a gzip body whose trailer lies, for the consumer to stop while inflating', async () => {

@@ -65,6 +65,7 @@ async function writeBatch(delays: readonly number[], chunkBytes: number): Promis
     });
     await writer.add({
       envelope: { ...envelope, received_at: '2026-11-25T00:00:00.000Z' },
+      endpointCounts: {},
       ingestId: `i${seed}`,
       exploded,
       startSeconds: 1,

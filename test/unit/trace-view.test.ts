@@ -63,7 +63,7 @@ function database(options: { byRoot?: object[]; bySpan?: object[]; spans?: SpanR
   ]);
 }
 
-const viewOf = async (db = database(), maxSpans = 100) => traceView(db, 'acme', TRACE, maxSpans);
+const viewOf = async (db = database(), maxSpans = 100) => traceView(db, 'acme', TRACE, maxSpans, 100_000);
 const spanView = async (id: string, db = database()) => (await viewOf(db)).spans.find((s) => s.span_id === id);
 
 describe('traceView', () => {
@@ -136,6 +136,33 @@ describe('traceView', () => {
     const view = await viewOf(database(), 3);
 
     expect([view.spans.map((s) => s.span_id), view.truncated]).toEqual([['1', '2', '3'], true]);
+  });
+
+  it('sums a local root’s request over the spans a truncated view leaves out', async () => {
+    // The view reads 3 + 1 spans; the request of 2 also holds 5, which starts last.
+    const db = createFakeSqlDatabase([
+      [/FROM samples_by_root/, []],
+      [/FROM samples_by_span/, cpuBySpan],
+      [/FROM profiles/, (_, query) => windows.filter((w) => query.setOf('service')?.includes(w.service))],
+      [/SELECT toString\(span_id\) AS span_id, toString\(parent_id\) AS parent_id, service FROM spans/, spans],
+      [/FROM spans/, spans.slice(0, 4)],
+    ]);
+
+    const view = await viewOf(db, 3);
+
+    expect(view.spans.map((s) => [s.span_id, s.cpu_ns_with_children])).toEqual([
+      ['1', 0n],
+      ['2', 300n * BigInt(MS)],
+      ['3', null],
+    ]);
+  });
+
+  it('answers no request CPU when the trace has more spans than its tree may read', async () => {
+    const db = database({ spans: spans.slice(0, 4) });
+
+    const view = await traceView(db, 'acme', TRACE, 3, 3);
+
+    expect(view.spans.map((s) => s.cpu_ns_with_children)).toEqual([null, null, null]);
   });
 
   it('refuses a trace without spans as not found', async () => {

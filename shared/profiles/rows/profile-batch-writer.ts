@@ -1,4 +1,5 @@
 import { type DecodedProfile, HI, LO, Uint64Map } from '../../pprof/index.js';
+import type { EndpointCounts } from '../endpoint-counts.js';
 import type { ProfileEnvelope } from '../envelope.js';
 import type { OrderedInserts } from './ordered-inserts.js';
 import {
@@ -99,6 +100,8 @@ interface QueuedIds {
 
 export interface ProfileToWrite {
   envelope: ProfileEnvelope;
+  /** Hits per endpoint the envelope brought (shared/profiles/endpoint-counts.ts). */
+  endpointCounts: EndpointCounts;
   ingestId: string;
   exploded: DecodedProfile;
   startSeconds: number;
@@ -160,7 +163,7 @@ export class ProfileBatchWriter {
         stackRows.encode(this.stacks, stack);
       }
     }
-    encodeEndpointCountRows(this.counts, envelope, ingestId, profile.startSeconds);
+    encodeEndpointCountRows(this.counts, envelope, profile.endpointCounts, ingestId, profile.startSeconds);
     const encoder = new SampleRowEncoder(
       {
         tenant,

@@ -1,5 +1,6 @@
 import { copyBytes } from '../../platform/bytes.js';
 import { type CompactSamples, type FrameList, type FrameRow, type LabelSets, NO_TEXT } from '../../pprof/index.js';
+import type { EndpointCounts } from '../endpoint-counts.js';
 import type { ProfileEnvelope } from '../envelope.js';
 import { encodeOnce, RowBinaryWriter } from './row-binary.js';
 
@@ -319,10 +320,11 @@ export class FrameRowEncoder {
 export function encodeEndpointCountRows(
   writer: RowBinaryWriter,
   envelope: ProfileEnvelope,
+  counts: EndpointCounts,
   ingestId: string,
   ts: number,
 ): void {
-  for (const [endpoint, count] of Object.entries(envelope.endpoint_counts ?? {})) {
+  for (const [endpoint, count] of Object.entries(counts)) {
     writer.string(envelope.tenant);
     writer.string(envelope.service);
     writer.string(envelope.env);

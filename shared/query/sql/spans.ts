@@ -1,6 +1,7 @@
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql } from '../../platform/sql.js';
 import type { SpanRow } from '../answers.js';
+import type { TreeSpan } from './span-tree.js';
 
 // 64-bit columns arrive as JSON strings (output_format_json_quote_64bit_integers, see deps.ts).
 const columns = sql`trace_id, span_id, parent_id, service, name, resource, type, env, version, runtime_id, start_ns,
@@ -21,5 +22,19 @@ export async function traceSpans(db: SqlDatabase, tenant: string, traceId: strin
   return db.query<SpanRow>(
     sql`SELECT ${columns} FROM spans WHERE tenant = ${tenant} AND trace_id = ${traceId}
       ORDER BY start_ns, span_id, ingested_ns DESC LIMIT 1 BY span_id LIMIT ${limit}`,
+  );
+}
+
+/** Parentage of a trace's spans, one row per span id: what its span tree needs, at most `limit`. */
+export async function traceTreeSpans(
+  db: SqlDatabase,
+  tenant: string,
+  traceId: string,
+  limit: number,
+): Promise<TreeSpan[]> {
+  return db.query<TreeSpan>(
+    sql`SELECT toString(span_id) AS span_id, toString(parent_id) AS parent_id, service FROM spans
+      WHERE tenant = ${tenant} AND trace_id = ${traceId}
+      LIMIT 1 BY span_id LIMIT ${limit}`,
   );
 }

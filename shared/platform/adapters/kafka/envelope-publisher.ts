@@ -1,5 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { unavailable } from '../../errors.js';
+import { HotspotsError, unavailable } from '../../errors.js';
 import type { EnvelopePublisher } from '../../ports.js';
 
 /**
@@ -10,8 +10,27 @@ import type { EnvelopePublisher } from '../../ports.js';
  * TCP connections but never answers (paused, partitioned, overloaded) would otherwise hold an
  * upload for kafkajs' retries × requestTimeout — past API Gateway's 29 s, and measured to leave a
  * warm producer wedged after the Lambda timeout. Past the deadline the upload fails with a
- * retriable error (503) and the producer is dropped, so the next publish starts on a fresh one.
+ * retriable error (503) and the producer is dropped, so the next publish starts on a fresh one. A
+ * message the broker refuses for its size is a permanent error (413), not a retriable one.
  */
+// What the broker answers to a message above its max.message.bytes (or a batch above its segment
+// size): the same bytes are refused whatever the retry.
+const tooLargeTypes: readonly string[] = ['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'];
+
+/** Whether a kafkajs error, or one it wraps, is the broker refusing the message for its size. */
+export function isMessageTooLarge(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 5) return false;
+  const { type, cause, originalError, errors } = error as {
+    type?: unknown;
+    cause?: unknown;
+    originalError?: unknown;
+    errors?: unknown;
+  };
+  if (typeof type === 'string' && tooLargeTypes.includes(type)) return true;
+  if (Array.isArray(errors) && errors.some((e) => isMessageTooLarge(e, depth + 1))) return true;
+  return isMessageTooLarge(cause, depth + 1) || isMessageTooLarge(originalError, depth + 1);
+}
+
 export interface EnvelopePublisherOptions {
   publishTimeoutMs?: number;
 }
@@ -59,6 +78,16 @@ export function createKafkaEnvelopePublisher(
         await Promise.race([attempt.then((p) => p.send({ topic, acks: -1, messages: [{ key, value }] })), deadline]);
       } catch (error) {
         if (error === timedOut) recycle(attempt);
+        if (isMessageTooLarge(error)) {
+          // Permanent: answered 413 with the reason, never 503 + Retry-After (the agent would retry
+          // for ever). The intakes keep envelopes small, so only metadata beyond every default limit
+          // (e.g. HOTSPOTS_MAX_PROFILE_TAGS raised far) can get here.
+          throw new HotspotsError(
+            'payload_too_large',
+            `the upload's metadata makes a Kafka message of ${value.length} bytes, larger than the broker accepts (max.message.bytes): send fewer or shorter tags`,
+            { retriable: false, cause: error },
+          );
+        }
         throw unavailable(`publishing to Kafka topic ${topic} failed: ${(error as Error).message}`, error);
       } finally {
         clearTimeout(timer);
