@@ -27,6 +27,7 @@ import { processProfileRecords } from '../../shared/profiles/process-profiles.js
 import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
 import { flamegraph } from '../../shared/query/flamegraph.js';
 import { ingestErrors } from '../../shared/query/ingest-errors.js';
+import { CPU } from '../../shared/query/measures.js';
 import { profileStatus } from '../../shared/query/profile-status.js';
 import { spanHotspots } from '../../shared/query/span-hotspots.js';
 import { timeseries } from '../../shared/query/timeseries.js';
@@ -360,7 +361,9 @@ describe('ClickHouse cluster through the migration switch', () => {
     for (const tenant of tenants) {
       for (const selector of selectors) {
         const single = expectSameAnswers(
-          await answers((db) => flamegraph(db, { tenant, selector, format: 'collapsed', maxNodes: 1000 }, limits)),
+          await answers((db) =>
+            flamegraph(db, { tenant, selector, measure: CPU, format: 'collapsed', maxNodes: 1000 }, limits),
+          ),
         );
         expect(single.body).not.toBe('');
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Sql, uint64Set } from '../../shared/platform/sql.js';
 import { windowSeconds } from '../../shared/query/sql/committed.js';
-import { type CpuSelector, type CpuSource, cpuSource } from '../../shared/query/sql/cpu-source.js';
+import { type CpuSelector, type CpuSource, cpuSource } from '../../shared/query/sql/measure-source.js';
 
 /** SQL text on one line, so fragments can be looked for whatever the indentation. */
 const flat = (statement: Sql): string => statement.text.replace(/\s+/g, ' ').replace(/\( /g, '(').trim();

@@ -22,13 +22,40 @@ const span = (
   unexplained_ns: duration,
   profiled: true,
   profile_coverage: 1,
+  value: 0,
+  value_with_children: null,
+  breakdown: {
+    scope: 'span',
+    profiled: true,
+    duration_ns: duration,
+    cpu_ns: 0,
+    wall_ns: null,
+    lock_wait_ns: null,
+    rest_ns: duration,
+    rest_of: 'duration',
+    categories: [
+      { category: 'CPU', ns: 0 },
+      { category: 'Off-CPU', ns: duration },
+    ],
+  },
   ...extra,
 });
 
 const trace = (spans: TraceSpan[]): TraceBody => {
   const start = Math.min(...spans.map((s) => s.start_ns));
   const end = Math.max(...spans.map((s) => s.start_ns + s.duration_ns));
-  return { trace_id: 't', start_ns: start, duration_ns: end - start, cpu_ns: 0, spans, truncated: false };
+  return {
+    trace_id: 't',
+    measure: 'cpu',
+    unit: 'nanoseconds',
+    measures: ['cpu'],
+    start_ns: start,
+    duration_ns: end - start,
+    cpu_ns: 0,
+    value: 0,
+    spans,
+    truncated: false,
+  };
 };
 
 describe('trace waterfall layout', () => {

@@ -168,11 +168,11 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
       : 'This flame graph is assembled in the browser from several queries: download the spans one by one';
     if (loaded.note) note.textContent = loaded.note;
     tree = body.tree;
-    rootTotal = body.total_cpu_ns;
-    total.textContent = formatNs(body.total_cpu_ns);
-    total.dataset.ns = String(body.total_cpu_ns);
+    rootTotal = body.total_value;
+    total.textContent = formatNs(body.total_value);
+    total.dataset.ns = String(body.total_value);
     nodes.textContent = `· ${body.node_count} frames${body.truncated ? ' (smallest folded into “(other)”)' : ''}`;
-    if (body.total_cpu_ns === 0) {
+    if (body.total_value === 0) {
       download.disabled = true;
       const empty = emptyHint ?? {
         title: 'No CPU samples for this selection',
