@@ -1,9 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import { big, getBytes, getExact } from '../support/api.js';
-import { buildMeasureProfile, decodeSamples, labelled, totalOf } from '../support/measure-profiles.js';
-import { buildCpuProfile } from '../support/pprof-builder.js';
-import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';
+import {
+  alloc,
+  cpu,
+  freshSpanId,
+  lock,
+  MS,
+  measureFixtures,
+  ofRoot,
+  ofSpans,
+  storeMeasureFixtures,
+  tenant,
+  traceOf,
+  wall,
+} from '../support/measure-fixtures.js';
+import { decodeSamples, labelled, totalOf } from '../support/measure-profiles.js';
+import { testDeps } from '../support/services.js';
 import { spanRow } from '../support/span-rows.js';
 
 /**
@@ -12,128 +25,15 @@ import { spanRow } from '../support/span-rows.js';
  * upload, consumer and query services. Expected figures are summed from the uploaded pprof bytes
  * with pprof-format (support/measure-profiles.ts), never from the decoder under test.
  */
-const tenant = 'test-a';
-const MS = 1_000_000n;
 let deps: Deps;
-
-const startNs = (BigInt(Math.floor(Date.now() / 1000)) - 120n) * 1_000_000_000n;
-const durationNs = 60_000n * MS;
-const window = `from=${Number(startNs / 1_000_000_000n) - 60}&to=${Number(startNs / 1_000_000_000n) + 600}`;
-
-const pyService = uniqueService('py-measures');
-const nodeService = uniqueService('node-measures');
-const goService = uniqueService('go-measures');
-const unprofiledService = uniqueService('unprofiled');
-
-const id = () => String(BigInt(Math.floor(Math.random() * 2 ** 48)) + 1_000_000n);
-const ids = { root: id(), child: id(), idle: id(), other: id(), nodeRoot: id(), goRoot: id() };
-const traceOf = (spanId: string) => BigInt(spanId).toString(16).padStart(32, '0');
-const pyTrace = traceOf(ids.root);
-
-const spanLabels = (span: string, root: string, endpoint = 'GET /py') => ({
-  'span id': span,
-  'local root span id': root,
-  'trace endpoint': endpoint,
-});
-
-/** Python-style: CPU, wall, lock wait and allocations, under the stored (canonical) names. */
-const pyProfile = buildMeasureProfile({
-  sampleTypes: [
-    { type: 'samples', unit: 'count' },
-    { type: 'cpu', unit: 'nanoseconds' },
-    { type: 'wall', unit: 'nanoseconds' },
-    { type: 'lock-wait', unit: 'nanoseconds' },
-    { type: 'alloc-space', unit: 'bytes' },
-  ],
-  startNs,
-  durationNs,
-  samples: [
-    { stack: ['handle', 'main'], values: [3n, 30n * MS, 200n * MS, 0n, 0n], labels: spanLabels(ids.root, ids.root) },
-    {
-      stack: ['acquire', 'handle', 'main'],
-      values: [1n, 0n, 150n * MS, 140n * MS, 0n],
-      labels: spanLabels(ids.root, ids.root),
-    },
-    {
-      stack: ['query', 'handle', 'main'],
-      values: [2n, 20n * MS, 300n * MS, 0n, 4096n],
-      labels: spanLabels(ids.child, ids.root),
-    },
-    {
-      stack: ['render', 'main'],
-      values: [1n, 10n * MS, 40n * MS, 5n * MS, 512n],
-      labels: spanLabels(ids.other, ids.other, 'POST /py'),
-    },
-    { stack: ['gc'], values: [1n, 10n * MS, 10n * MS, 0n, 0n] },
-  ],
-});
-
-/** Node-style: wall and CPU; its request awaits a timer (wall without CPU). */
-const nodeProfile = buildMeasureProfile({
-  sampleTypes: [
-    { type: 'samples', unit: 'count' },
-    { type: 'wall', unit: 'nanoseconds' },
-    { type: 'cpu', unit: 'nanoseconds' },
-  ],
-  startNs,
-  durationNs,
-  samples: [
-    {
-      stack: ['setTimeout', 'handler'],
-      values: [5n, 500n * MS, 0n],
-      labels: spanLabels(ids.nodeRoot, ids.nodeRoot, 'GET /node'),
-    },
-  ],
-});
-
-/** Go-style: CPU only. */
-const goProfile = buildCpuProfile({
-  startNs,
-  durationNs,
-  samples: [
-    { stack: ['main.handle', 'main.main'], cpuNs: 40n * MS, labels: spanLabels(ids.goRoot, ids.goRoot, 'GET /go') },
-  ],
-});
-
-const wall = 'wall/nanoseconds';
-const cpu = 'cpu/nanoseconds';
-const lock = 'lock-wait/nanoseconds';
-const alloc = 'alloc-space/bytes';
-const ofSpans = (...spans: string[]) => labelled('span id', ...spans);
-const ofRoot = (root: string) => labelled('local root span id', root);
+const fixtures = measureFixtures();
+const { window, ids, pyTrace, pyProfile, nodeProfile, goProfile, startNs } = fixtures;
+const { py: pyService, node: nodeService, go: goService } = fixtures.services;
+const id = freshSpanId;
 
 beforeAll(async () => {
   deps = testDeps();
-  const uploads = await Promise.all([
-    uploadProfile(pyProfile, { service: pyService }),
-    uploadProfile(nodeProfile, { service: nodeService }),
-    uploadProfile(goProfile, { service: goService }),
-  ]);
-  for (const upload of uploads) expect(upload.status).toBe(202);
-  await waitForCommittedProfiles(
-    deps,
-    tenant,
-    uploads.map((u) => u.body.profile_id ?? ''),
-  );
-  const span = (spanId: string, parentId: string, service: string, startMs: bigint, durationMs: bigint) =>
-    spanRow({
-      tenant,
-      traceId: parentId === '0' ? traceOf(spanId) : pyTrace,
-      spanId,
-      parentId,
-      service,
-      startNs: startNs + startMs * MS,
-      durationNs: durationMs * MS,
-    });
-  await deps.db.insert('spans', [
-    span(ids.root, '0', pyService, 1000n, 1000n),
-    span(ids.child, ids.root, pyService, 1100n, 400n),
-    // Covered by the Python profile, with no sample: profiled, 0 of everything.
-    span(ids.idle, ids.root, unprofiledService, 1200n, 100n),
-    span(ids.nodeRoot, '0', nodeService, 2000n, 600n),
-    span(ids.goRoot, '0', goService, 3000n, 100n),
-    span(ids.other, '0', pyService, 4000n, 300n),
-  ]);
+  await storeMeasureFixtures(deps, fixtures);
 }, 180_000);
 
 afterAll(async () => {
