@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import { big, getBytes, getExact } from '../support/api.js';
+import { pprofRawSamples } from '../support/go-pprof.js';
 import {
   alloc,
   cpu,
@@ -92,6 +96,16 @@ describe('flame graphs of a measure', () => {
 
     expect([collapsed.status, pprof.status, exported.sampleTypes]).toEqual([200, 200, [wall]]);
     expect([collapsedTotal, totalOf(pprof.bytes, wall)]).toEqual([totalOf(pyProfile, wall), totalOf(pyProfile, wall)]);
+  });
+
+  it('exports a wall pprof that go tool pprof opens, with the same total', async () => {
+    const pprof = await getBytes(`/v1/flamegraph?service=${pyService}&${window}&measure=wall&format=pprof`);
+    const file = join(mkdtempSync(join(tmpdir(), 'hotspots-measures-')), 'wall.pprof.gz');
+    writeFileSync(file, pprof.bytes);
+    const samples = await pprofRawSamples(file);
+
+    expect(samples.sampleTypes.map((t) => `${t.type}/${t.unit}`)).toEqual([wall]);
+    expect(samples.reduce((sum, s) => sum + (s.values[0] ?? 0n), 0n)).toBe(totalOf(pyProfile, wall));
   });
 });
 
