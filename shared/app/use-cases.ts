@@ -9,6 +9,7 @@ import { listEndpoints, listServices } from '../query/catalog.js';
 import { endpointCpu, parseEndpointCpuQuery } from '../query/endpoint-cpu.js';
 import { flamegraph, parseFlamegraphQuery } from '../query/flamegraph.js';
 import { ingestErrors } from '../query/ingest-errors.js';
+import { parseMeasure } from '../query/measures.js';
 import { profileStatus } from '../query/profile-status.js';
 import { singleValuedParams } from '../query/query-params.js';
 import { spanHotspots } from '../query/span-hotspots.js';
@@ -143,14 +144,23 @@ export function createUseCases(deps: Deps) {
       timeseries(db, parseTimeseriesQuery(tenant, query, seriesLimits), seriesLimits),
     flamegraph: (tenant: string, query: URLSearchParams) =>
       flamegraph(db, parseFlamegraphQuery(tenant, query, flamegraphLimits), flamegraphLimits),
-    spanHotspots: (tenant: string, spanId: string | undefined) =>
-      spanHotspots(db, tenant, parseSpanIdParam(spanId, 'span_id'), {
-        maxStacks: limits.maxStacks,
-        topFunctions: limits.topFunctions,
-        maxRequestSpans: limits.maxRequestSpans,
-      }),
-    traceView: (tenant: string, traceId: string | undefined) =>
-      traceView(db, tenant, parseTraceId(traceId), limits.maxResultRows, limits.maxRequestSpans),
+    spanHotspots: (tenant: string, spanId: string | undefined, query = new URLSearchParams()) =>
+      spanHotspots(
+        db,
+        tenant,
+        parseSpanIdParam(spanId, 'span_id'),
+        { maxStacks: limits.maxStacks, topFunctions: limits.topFunctions, maxRequestSpans: limits.maxRequestSpans },
+        parseMeasure(singleValuedParams(query).get('measure')),
+      ),
+    traceView: (tenant: string, traceId: string | undefined, query = new URLSearchParams()) =>
+      traceView(
+        db,
+        tenant,
+        parseTraceId(traceId),
+        limits.maxResultRows,
+        limits.maxRequestSpans,
+        parseMeasure(singleValuedParams(query).get('measure')),
+      ),
     profileStatus: (tenant: string, profileId: string | undefined) =>
       profileStatus({ db, rawStore }, tenant, profileId),
     ingestErrors: (tenant: string, query: URLSearchParams) => ingestErrors(db, tenant, query),

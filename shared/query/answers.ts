@@ -18,26 +18,43 @@ export type GroupBy = 'endpoint' | 'version';
 /** `GET /v1/services` and `GET /v1/endpoints?service=`: what there is to look at. */
 export interface ServiceEntry {
   service: string;
+  /** The measures its profiles of the window hold (`cpu`, `wall`, `lock-wait`, else `type/unit`). */
+  measures: string[];
   profiles: number;
   last_profile_at: string | null;
   spans: number;
   last_span_at: string | null;
 }
 
+/**
+ * Every query answer names its measure (`measure`, `unit`) and gives measure-neutral figures
+ * (`value`, `total_value`, …). The `cpu_ns` figures of the service-wide answers are there when the
+ * measure is CPU (equal to the neutral ones); span and trace answers always give CPU as `cpu_ns`.
+ */
+export interface MeasureOfAnswer {
+  /** `cpu`, `wall`, `lock-wait` or a stored `type/unit`. */
+  measure: string;
+  unit: string;
+}
+
 export interface EndpointCpu {
   endpoint: string | null;
-  cpu_ns: bigint;
+  value: bigint;
+  cpu_ns?: bigint;
   share: number;
   requests?: bigint;
+  value_per_request?: number;
   cpu_ns_per_request?: number;
 }
 
-export interface EndpointCpuResult {
+export interface EndpointCpuResult extends MeasureOfAnswer {
   service: string;
   from: string;
   to: string;
-  sample_type: 'cpu/nanoseconds';
-  total_cpu_ns: bigint;
+  /** The stored `type/unit` of the measure. */
+  sample_type: string;
+  total_value: bigint;
+  total_cpu_ns?: bigint;
   endpoints: EndpointCpu[];
   truncated: boolean;
 }
@@ -45,20 +62,42 @@ export interface EndpointCpuResult {
 export interface Series {
   key: string | null;
   other?: true;
-  total_cpu_ns: bigint;
-  points: { t: number; cpu_ns: bigint }[];
+  total_value: bigint;
+  total_cpu_ns?: bigint;
+  points: { t: number; value: bigint; cpu_ns?: bigint }[];
 }
 
-export interface TimeseriesResult {
+export interface TimeseriesResult extends MeasureOfAnswer {
   service: string;
   from: number;
   to: number;
   step: number;
   group_by: GroupBy;
-  unit: 'nanoseconds';
   timestamps: number[];
-  total_cpu_ns: bigint;
+  total_value: bigint;
+  total_cpu_ns?: bigint;
   series: Series[];
+}
+
+export type BreakdownCategory = 'CPU' | 'Lock Wait' | 'Off-CPU' | 'Uncategorized';
+
+/**
+ * Where a span's (or, for a local root, its request's) time went (shared/query/breakdown.ts). A
+ * figure is null when no profile holding its measure covered the span: "not profiled", never 0.
+ * `rest_ns` is wall − CPU − lock wait when wall was profiled (`rest_of: 'wall'`), else
+ * duration − CPU (`rest_of: 'duration'`); the categories are the runtime's: Go CPU, Off-CPU;
+ * Node CPU, Uncategorized; Python CPU, Lock Wait, Uncategorized.
+ */
+export interface TimeBreakdown {
+  scope: 'span' | 'request';
+  profiled: boolean;
+  duration_ns: bigint;
+  cpu_ns: bigint | null;
+  wall_ns: bigint | null;
+  lock_wait_ns: bigint | null;
+  rest_ns: bigint | null;
+  rest_of: 'wall' | 'duration' | null;
+  categories: { category: BreakdownCategory; ns: bigint }[];
 }
 
 /**
@@ -67,8 +106,14 @@ export interface TimeseriesResult {
  * is this span, spawned goroutines included), the unexplained rest of its duration, whether a
  * CPU profile covered it, and its top functions.
  */
-export interface SpanHotspots {
+export interface SpanHotspots extends MeasureOfAnswer {
   span_id: string;
+  /** The measures of the profiles covering the span. */
+  measures: string[];
+  /** The measure's sum over the span's samples; `value_with_children` over its request's. */
+  value: bigint;
+  value_with_children: bigint | null;
+  breakdown: TimeBreakdown | null;
   span: (Omit<SpanRow, 'start_ns' | 'duration_ns'> & { start_ns: bigint; duration_ns: bigint }) | null;
   local_root_span_id: string | null;
   is_local_root: boolean;
@@ -98,17 +143,24 @@ export interface TraceSpanView {
   unexplained_ns: bigint;
   profiled: boolean;
   profile_coverage: number;
+  value: bigint;
+  value_with_children: bigint | null;
+  breakdown: TimeBreakdown;
 }
 
-export interface TraceView {
+export interface TraceView extends MeasureOfAnswer {
   trace_id: string;
+  /** The measures of the profiles covering the trace's spans. */
+  measures: string[];
   start_ns: bigint;
   duration_ns: bigint;
   cpu_ns: bigint;
+  value: bigint;
   spans: TraceSpanView[];
   truncated: boolean;
 }
 
+/** A function's self and total value of the answer's measure (named `_ns` for CPU's sake: the unit is the measure's). */
 export interface FunctionCpu {
   function: string;
   self_ns: bigint;
@@ -132,7 +184,7 @@ export interface SpanRow {
   error: number;
 }
 
-/** A flame graph node: `value` is its total CPU (ns), `self` its leaf CPU (the shape d3-flame-graph reads). */
+/** A flame graph node: `value` is its total of the measure, `self` its leaf value (the shape d3-flame-graph reads). */
 export interface FlameNode {
   name: string;
   value: bigint;
@@ -141,9 +193,9 @@ export interface FlameNode {
 }
 
 /** `GET /v1/flamegraph?format=json`, but its selector. */
-export interface FlameGraph {
-  total_cpu_ns: bigint;
-  unit: 'nanoseconds';
+export interface FlameGraph extends MeasureOfAnswer {
+  total_value: bigint;
+  total_cpu_ns?: bigint;
   node_count: number;
   max_nodes: number;
   truncated: boolean;

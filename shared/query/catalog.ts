@@ -4,6 +4,7 @@ import { sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
 import type { ServiceEntry } from './answers.js';
 import { endpointCpu } from './endpoint-cpu.js';
+import { measureOfSampleType, parseMeasure, sortMeasures } from './measures.js';
 
 const DAY = 24 * 3600;
 
@@ -31,8 +32,9 @@ export async function listServices(
   // rows. uniqExact for profiles, a few per service and minute; for spans uniq, as blind to repeats
   // and within about 1 % (exact while small), where uniqExact would hold every span id of the window.
   const [profiles, spans] = await Promise.all([
-    db.query<{ service: string; n: string; last: string }>(
-      sql`SELECT service, toString(uniqExact(profile_id)) AS n, toString(toUInt32(max(start))) AS last FROM profiles
+    db.query<{ service: string; n: string; last: string; types: string[] }>(
+      sql`SELECT service, toString(uniqExact(profile_id)) AS n, toString(toUInt32(max(start))) AS last,
+          groupUniqArrayArray(sample_types) AS types FROM profiles
         WHERE tenant = ${tenant} AND start >= toDateTime(${Math.floor(from)}) AND start < toDateTime(${Math.ceil(to)})
         GROUP BY service ORDER BY service LIMIT ${maxRows}`,
     ),
@@ -46,13 +48,17 @@ export async function listServices(
   const entry = (service: string) => {
     let found = byName.get(service);
     if (!found) {
-      found = { service, profiles: 0, last_profile_at: null, spans: 0, last_span_at: null };
+      found = { service, measures: [], profiles: 0, last_profile_at: null, spans: 0, last_span_at: null };
       byName.set(service, found);
     }
     return found;
   };
   for (const row of profiles)
-    Object.assign(entry(row.service), { profiles: Number(row.n), last_profile_at: iso(row.last) });
+    Object.assign(entry(row.service), {
+      measures: sortMeasures(row.types.map(measureOfSampleType)).map((m) => m.name),
+      profiles: Number(row.n),
+      last_profile_at: iso(row.last),
+    });
   for (const row of spans) Object.assign(entry(row.service), { spans: Number(row.n), last_span_at: iso(row.last) });
   return {
     from: new Date(from * 1000).toISOString(),
@@ -71,12 +77,19 @@ export async function listEndpoints(
   const service = query.get('service')?.trim();
   if (!service) throw badRequest('service is required');
   const { from, to } = window(query, DAY, maxRangeSeconds);
-  const cpu = await endpointCpu(db, { tenant, service, from, to }, maxRows);
+  const measure = parseMeasure(query.get('measure'));
+  const answer = await endpointCpu(db, { tenant, service, from, to, measure }, maxRows);
   return {
     service,
-    from: cpu.from,
-    to: cpu.to,
-    endpoints: cpu.endpoints.map((e) => ({ endpoint: e.endpoint, cpu_ns: e.cpu_ns })),
-    truncated: cpu.truncated,
+    from: answer.from,
+    to: answer.to,
+    measure: answer.measure,
+    unit: answer.unit,
+    endpoints: answer.endpoints.map((e) => ({
+      endpoint: e.endpoint,
+      value: e.value,
+      ...(e.cpu_ns === undefined ? {} : { cpu_ns: e.cpu_ns }),
+    })),
+    truncated: answer.truncated,
   };
 }

@@ -3,13 +3,16 @@ import type { SqlDatabase } from '../platform/ports.js';
 import { emptySql, type Sql, sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
 import type { EndpointCpu, EndpointCpuResult } from './answers.js';
+import { CPU, isCpu, type Measure, parseMeasure } from './measures.js';
 import { singleValuedParams } from './query-params.js';
 import { committedSamplesFilter, windowSeconds } from './sql/committed.js';
-import { cpuSource } from './sql/cpu-source.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf, largestCpuSumFirst } from './sql/cpu-sum.js';
+import { type CpuSelector, measureSource } from './sql/measure-source.js';
+import { checkMeasure } from './sql/scope-measures.js';
 
 /**
- * `GET /v1/endpoints/cpu`: a service's CPU split by the endpoint label over a window.
+ * `GET /v1/endpoints/cpu`: a service's CPU (or another measure, `measure=`) split by the endpoint
+ * label over a window.
  * Unlabelled CPU is one entry with `endpoint: null`, never dropped (DESIGN.md "Semantics").
  * Where the profiler sent endpoint hit counts (dd-trace-go `endpoint_counts`), each endpoint also
  * gets `requests` and `cpu_ns_per_request`, both from the same committed profiles.
@@ -21,6 +24,8 @@ export interface EndpointCpuQuery {
   to: number;
   env?: string | undefined;
   version?: string | undefined;
+  /** CPU when absent. */
+  measure?: Measure | undefined;
 }
 
 export function parseEndpointCpuQuery(
@@ -35,22 +40,30 @@ export function parseEndpointCpuQuery(
     { from: query.get('from') ?? undefined, to: query.get('to') ?? undefined },
     maxRangeSeconds,
   );
-  return { tenant, service, from, to, env: query.get('env') || undefined, version: query.get('version') || undefined };
+  return {
+    tenant,
+    service,
+    from,
+    to,
+    env: query.get('env') || undefined,
+    version: query.get('version') || undefined,
+    measure: parseMeasure(query.get('measure')),
+  };
+}
+
+function selector(query: EndpointCpuQuery): CpuSelector {
+  return {
+    kind: 'service',
+    service: query.service,
+    from: query.from,
+    to: query.to,
+    ...(query.env ? { env: query.env } : {}),
+    ...(query.version ? { version: query.version } : {}),
+  };
 }
 
 function source(query: EndpointCpuQuery) {
-  return cpuSource(
-    query.tenant,
-    {
-      kind: 'service',
-      service: query.service,
-      from: query.from,
-      to: query.to,
-      ...(query.env ? { env: query.env } : {}),
-      ...(query.version ? { version: query.version } : {}),
-    },
-    'endpoint',
-  );
+  return measureSource(query.tenant, selector(query), query.measure ?? CPU, 'endpoint');
 }
 
 export function endpointCpuStatements(
@@ -85,6 +98,9 @@ export async function endpointCpu(
   query: EndpointCpuQuery,
   maxRows: number,
 ): Promise<EndpointCpuResult> {
+  const measure = query.measure ?? CPU;
+  await checkMeasure(db, query.tenant, selector(query), measure);
+  const cpu = isCpu(measure);
   const statements = endpointCpuStatements(query, maxRows);
   const [rows, totals, counts] = await Promise.all([
     db.query<{ endpoint_label: string | null } & CpuSumRow<'cpu_ns'>>(statements.byEndpoint),
@@ -97,15 +113,24 @@ export async function endpointCpu(
     service: query.service,
     from: new Date(query.from * 1000).toISOString(),
     to: new Date(query.to * 1000).toISOString(),
-    sample_type: 'cpu/nanoseconds',
-    total_cpu_ns: total,
+    measure: measure.name,
+    unit: measure.unit,
+    sample_type: `${measure.type}/${measure.unit}`,
+    total_value: total,
+    ...(cpu ? { total_cpu_ns: total } : {}),
     endpoints: rows.slice(0, maxRows).map((row) => {
-      const cpu = cpuSumOf(row, 'cpu_ns');
-      const entry: EndpointCpu = { endpoint: row.endpoint_label, cpu_ns: cpu, share: shareOf(cpu, total) };
+      const value = cpuSumOf(row, 'cpu_ns');
+      const entry: EndpointCpu = {
+        endpoint: row.endpoint_label,
+        value,
+        ...(cpu ? { cpu_ns: value } : {}),
+        share: shareOf(value, total),
+      };
       const requests = row.endpoint_label === null ? undefined : requestsByEndpoint.get(row.endpoint_label);
       if (requests !== undefined && requests > 0n) {
         entry.requests = requests;
-        entry.cpu_ns_per_request = Number((cpu * 1000n) / requests) / 1000;
+        entry.value_per_request = Number((value * 1000n) / requests) / 1000;
+        if (cpu) entry.cpu_ns_per_request = entry.value_per_request;
       }
       return entry;
     }),

@@ -3,14 +3,16 @@ import type { SqlDatabase } from '../platform/ports.js';
 import { sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
 import type { GroupBy, Series, TimeseriesResult } from './answers.js';
+import { CPU, isCpu, type Measure, parseMeasure } from './measures.js';
 import { singleValuedParams } from './query-params.js';
 import { windowSeconds } from './sql/committed.js';
-import { cpuSource } from './sql/cpu-source.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf } from './sql/cpu-sum.js';
+import { type CpuSelector, measureSource } from './sql/measure-source.js';
+import { checkMeasure } from './sql/scope-measures.js';
 import { parseEndpoints } from './sql/selector-params.js';
 
 /**
- * `GET /v1/endpoints/timeseries`: a service's CPU per step, by endpoint or by version (to see what
+ * `GET /v1/endpoints/timeseries`: a service's CPU (or another measure, `measure=`) per step, by endpoint or by version (to see what
  * a deploy changed). Buckets start at `from` and are `step` seconds wide; a sample falls in the
  * bucket of its profile's start second, so the sum of every point equals the endpoint view's
  * total over the same window. Beyond `maxSeries`, the smallest series are summed into one
@@ -27,6 +29,8 @@ export interface TimeseriesQuery {
   env?: string;
   version?: string;
   endpoints?: string[];
+  /** CPU when absent. */
+  measure?: Measure;
 }
 
 export interface TimeseriesLimits {
@@ -73,6 +77,7 @@ export function parseTimeseriesQuery(
     ...(env ? { env } : {}),
     ...(version ? { version } : {}),
     ...(endpoints ? { endpoints } : {}),
+    measure: parseMeasure(query.get('measure')),
   };
 }
 
@@ -81,19 +86,18 @@ export async function timeseries(
   query: TimeseriesQuery,
   limits: TimeseriesLimits,
 ): Promise<TimeseriesResult> {
-  const source = cpuSource(
-    query.tenant,
-    {
-      kind: 'service',
-      service: query.service,
-      from: query.from,
-      to: query.to,
-      ...(query.env ? { env: query.env } : {}),
-      ...(query.version ? { version: query.version } : {}),
-      ...(query.endpoints ? { endpoints: query.endpoints } : {}),
-    },
-    'endpoint',
-  );
+  const measure = query.measure ?? CPU;
+  const selector: CpuSelector = {
+    kind: 'service',
+    service: query.service,
+    from: query.from,
+    to: query.to,
+    ...(query.env ? { env: query.env } : {}),
+    ...(query.version ? { version: query.version } : {}),
+    ...(query.endpoints ? { endpoints: query.endpoints } : {}),
+  };
+  await checkMeasure(db, query.tenant, selector, measure);
+  const source = measureSource(query.tenant, selector, measure, 'endpoint');
   const key = query.groupBy === 'endpoint' ? source.endpoint : sql`version`;
   const rows = await db.query<{ t: number | string; k: string | null } & CpuSumRow<'cpu'>>(
     sql`SELECT ${query.from} + intDiv(toUInt32(ts) - ${query.from}, ${query.step}) * ${query.step} AS t, ${key} AS k,
@@ -109,46 +113,51 @@ export async function timeseries(
     const k = row.k;
     let series = byKey.get(k);
     if (!series) {
-      series = { key: k, total_cpu_ns: 0n, points: [] };
+      series = { key: k, total_value: 0n, points: [] };
       byKey.set(k, series);
     }
-    const cpu = cpuSumOf(row, 'cpu');
-    series.total_cpu_ns += cpu;
-    series.points.push({ t: Number(row.t), cpu_ns: cpu });
+    const value = cpuSumOf(row, 'cpu');
+    series.total_value += value;
+    series.points.push({ t: Number(row.t), value });
   }
   const ranked = [...byKey.values()].sort((a, b) =>
-    a.total_cpu_ns !== b.total_cpu_ns
-      ? a.total_cpu_ns > b.total_cpu_ns
-        ? -1
-        : 1
-      : String(a.key) < String(b.key)
-        ? -1
-        : 1,
+    a.total_value !== b.total_value ? (a.total_value > b.total_value ? -1 : 1) : String(a.key) < String(b.key) ? -1 : 1,
   );
   let series = ranked;
   if (ranked.length > limits.maxSeries) {
     const rest = ranked.slice(limits.maxSeries - 1);
     const other = new Map<number, bigint>();
-    for (const s of rest) for (const p of s.points) other.set(p.t, (other.get(p.t) ?? 0n) + p.cpu_ns);
+    for (const s of rest) for (const p of s.points) other.set(p.t, (other.get(p.t) ?? 0n) + p.value);
     series = [
       ...ranked.slice(0, limits.maxSeries - 1),
       {
         key: null,
         other: true,
-        total_cpu_ns: rest.reduce((sum, s) => sum + s.total_cpu_ns, 0n),
-        points: [...other].sort(([a], [b]) => a - b).map(([t, cpu_ns]) => ({ t, cpu_ns })),
+        total_value: rest.reduce((sum, s) => sum + s.total_value, 0n),
+        points: [...other].sort(([a], [b]) => a - b).map(([t, value]) => ({ t, value })),
       },
     ];
   }
+  const total = ranked.reduce((sum, s) => sum + s.total_value, 0n);
+  // CPU answers keep their cpu_ns names beside the neutral ones (clients read them).
+  const cpu = isCpu(measure);
   return {
     service: query.service,
     from: query.from,
     to: query.to,
     step: query.step,
     group_by: query.groupBy,
-    unit: 'nanoseconds',
+    measure: measure.name,
+    unit: measure.unit,
     timestamps,
-    total_cpu_ns: ranked.reduce((sum, s) => sum + s.total_cpu_ns, 0n),
-    series,
+    total_value: total,
+    ...(cpu ? { total_cpu_ns: total } : {}),
+    series: cpu
+      ? series.map((s) => ({
+          ...s,
+          total_cpu_ns: s.total_value,
+          points: s.points.map((p) => ({ ...p, cpu_ns: p.value })),
+        }))
+      : series,
   };
 }

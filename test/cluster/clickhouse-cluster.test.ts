@@ -27,6 +27,7 @@ import { processProfileRecords } from '../../shared/profiles/process-profiles.js
 import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
 import { flamegraph } from '../../shared/query/flamegraph.js';
 import { ingestErrors } from '../../shared/query/ingest-errors.js';
+import { CPU, parseMeasure } from '../../shared/query/measures.js';
 import { profileStatus } from '../../shared/query/profile-status.js';
 import { spanHotspots } from '../../shared/query/span-hotspots.js';
 import { timeseries } from '../../shared/query/timeseries.js';
@@ -279,15 +280,23 @@ describe('ClickHouse cluster through the migration switch', () => {
       expect(byName.get(table)).toBe('Distributed');
       expect(byName.get(`${table}_local`)).toMatch(/^Replicated\w*MergeTree$/);
     }
-    for (const view of ['span_index', 'samples_by_span', 'samples_by_root', 'profile_commits', 'cpu_by_endpoint']) {
+    for (const view of [
+      'span_index',
+      'samples_by_span',
+      'samples_by_root',
+      'profile_commits',
+      'cpu_by_endpoint',
+      'measures_by_span',
+      'measures_by_root',
+    ]) {
       expect(byName.get(view)).toBe('Distributed');
       expect(byName.get(`${view}_local`)).toBe('MaterializedView');
     }
     const replicas = await local[0].query<{ n: string }>(
       sql`SELECT count() AS n FROM system.replicas WHERE database = ${CLUSTER_DB} AND is_readonly = 0`,
     );
-    // 7 tables + 6 view inner tables + schema_migrations, all with a live ZooKeeper session.
-    expect(Number(replicas[0]?.n)).toBe(14);
+    // 7 tables + 8 view inner tables + schema_migrations, all with a live ZooKeeper session.
+    expect(Number(replicas[0]?.n)).toBe(16);
   });
 
   it('applies the migrations once: through the other server a second run applies none', async () => {
@@ -321,7 +330,8 @@ describe('ClickHouse cluster through the migration switch', () => {
   });
 
   it("keeps each tenant's rows on one shard, and the two tenants on different shards", async () => {
-    for (const table of ['samples', 'profiles', 'spans', 'stacks', 'samples_by_span', 'cpu_by_endpoint']) {
+    const tables = ['samples', 'profiles', 'spans', 'stacks', 'samples_by_span', 'cpu_by_endpoint', 'measures_by_span'];
+    for (const table of tables) {
       const placement = await Promise.all(
         local.map(async (db) =>
           (
@@ -360,10 +370,28 @@ describe('ClickHouse cluster through the migration switch', () => {
     for (const tenant of tenants) {
       for (const selector of selectors) {
         const single = expectSameAnswers(
-          await answers((db) => flamegraph(db, { tenant, selector, format: 'collapsed', maxNodes: 1000 }, limits)),
+          await answers((db) =>
+            flamegraph(db, { tenant, selector, measure: CPU, format: 'collapsed', maxNodes: 1000 }, limits),
+          ),
         );
         expect(single.body).not.toBe('');
       }
+    }
+  });
+
+  it('answers a measure other than CPU from its own lookups exactly as one node does', async () => {
+    // Go CPU profiles hold samples/count beside cpu/nanoseconds: one count per 10 ms of CPU here.
+    const counts = parseMeasure('samples/count');
+    const limits = { maxStacks: 1000, topFunctions: 10, maxRequestSpans: 1000 };
+    for (const [i, tenant] of tenants.entries()) {
+      const k = BigInt(i + 1);
+      const hotspots = expectSameAnswers(await answers((db) => spanHotspots(db, tenant, ids.rootA, limits, counts)));
+      const trace = expectSameAnswers(
+        await answers((db) => traceView(db, tenant, ids.traceA.toString(16).padStart(32, '0'), 100, 1000, counts)),
+      );
+
+      expect([hotspots.value, hotspots.value_with_children]).toEqual([12n * k, 12n * k + 4n * k + 3n]);
+      expect(trace.spans.map((s) => s.value)).toEqual([12n * k, 4n * k, 3n]);
     }
   });
 

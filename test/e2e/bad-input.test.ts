@@ -412,7 +412,7 @@ describe('hostile query parameters', () => {
   );
 
   for (const [route, params] of Object.entries(base)) {
-    for (const name of [...Object.keys(params), 'span_id', 'trace_id', 'group_by', 'format']) {
+    for (const name of [...Object.keys(params), 'span_id', 'trace_id', 'group_by', 'format', 'measure']) {
       it(`answers ${route} with ${name} set to hostile text with a 200 or a 4xx, never a 5xx`, async () => {
         await fc.assert(
           fc.asyncProperty(metacharacters, async (value) => {
@@ -444,6 +444,26 @@ describe('hostile query parameters', () => {
       { numRuns: 40 },
     );
   });
+
+  it.each([['/v1/spans/123456789/hotspots'], ['/v1/traces/00000000000000000000000000abcdef']])(
+    'answers %s with a hostile measure with 400 or 404, never a 5xx',
+    async (path) => {
+      const measures = fc.oneof(
+        metacharacters,
+        metacharacters.map((text) => `${text}/${text}`),
+      );
+      await fc.assert(
+        fc.asyncProperty(measures, async (measure) => {
+          const { status, body } = await getJson<{ error?: { code: string } }>(
+            `${path}?${new URLSearchParams({ measure })}`,
+          );
+          expect([400, 404]).toContain(status);
+          expect(body.error?.code).toEqual(expect.any(String));
+        }),
+        { numRuns: 30 },
+      );
+    },
+  );
 
   it.each(Object.keys(base))('answers %s with 400 for a reversed or too wide time range', async (route) => {
     const params = base[route] ?? {};

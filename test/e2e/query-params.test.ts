@@ -18,6 +18,10 @@ describe('repeated single-valued query parameters', () => {
     ['/v1/flamegraph', `service=a&service=b&${window}`, 'service'],
     ['/v1/flamegraph', 'span_id=1&span_id=2', 'span_id'],
     ['/v1/flamegraph', `service=a&format=json&format=pprof&${window}`, 'format'],
+    ['/v1/flamegraph', `service=a&measure=cpu&measure=wall&${window}`, 'measure'],
+    ['/v1/endpoints/cpu', `service=a&measure=cpu&measure=wall&${window}`, 'measure'],
+    ['/v1/spans/1/hotspots', 'measure=cpu&measure=wall', 'measure'],
+    ['/v1/traces/00000000000000000000000000abcdef', 'measure=cpu&measure=wall', 'measure'],
   ])('%s?%s answers 400 naming %s', async (path, query, name) => {
     const { status, body } = await getExact<{ error: { code: string; message: string } }>(`${path}?${query}`);
 

@@ -84,6 +84,14 @@ function queriesAbout(ids: { service: string; span: string; trace: string }): st
     `/v1/flamegraph?trace_id=${ids.trace}`,
     `/v1/spans/${ids.span}/hotspots`,
     `/v1/traces/${ids.trace}`,
+    // Other measures read their own lookups (measures_by_span / measures_by_root) and the sample
+    // types of the scope (a type/unit the scope lacks is a 400 naming what it holds).
+    `/v1/endpoints/cpu?service=${ids.service}&${window}&measure=samples/count`,
+    `/v1/flamegraph?span_id=${ids.span}&measure=samples/count`,
+    `/v1/flamegraph?local_root_span_id=${ids.span}&measure=samples/count`,
+    `/v1/flamegraph?trace_id=${ids.trace}&measure=wall`,
+    `/v1/spans/${ids.span}/hotspots?measure=wall`,
+    `/v1/traces/${ids.trace}?measure=samples/count`,
   ];
 }
 
@@ -130,6 +138,8 @@ describe("tenant B asking about tenant A's data", () => {
     expect(totalOf(await get(`/v1/endpoints/cpu?service=${service}&${window}`, keyA))).toBe(specTotal);
     expect(totalOf(await get(`/v1/flamegraph?trace_id=${traceId}`, keyA))).toBe(specTotal);
     expect((await get(`/v1/spans/${spanId}/hotspots`, keyA)).status).toBe(200);
+    const counts = await get(`/v1/flamegraph?local_root_span_id=${spanId}&measure=samples/count`, keyA);
+    expect([counts.status, (JSON.parse(counts.text) as { total_value: number }).total_value]).toEqual([200, 13]);
   });
 
   it('gets from every query route exactly what it gets for ids that exist nowhere', async () => {

@@ -60,7 +60,7 @@ function record(value: Buffer | string): KafkaEventRecord {
 async function totals(service: string): Promise<Map<string | null, bigint>> {
   const now = Date.now() / 1000;
   const result = await endpointCpu(deps.db, { tenant, service, from: now - 3600, to: now + 3600 }, 1000);
-  return new Map(result.endpoints.map((e) => [e.endpoint, e.cpu_ns]));
+  return new Map(result.endpoints.map((e) => [e.endpoint, e.value]));
 }
 
 describe('processProfileRecords', () => {

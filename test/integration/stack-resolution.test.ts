@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import type { SqlDatabase } from '../../shared/platform/ports.js';
-import { cpuSource } from '../../shared/query/sql/cpu-source.js';
+import { cpuSource } from '../../shared/query/sql/measure-source.js';
 import { loadCpuStacks } from '../../shared/query/sql/stacks.js';
 import { buildCpuProfile } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';

@@ -109,7 +109,7 @@ describe('the migrations on a cluster', () => {
     const onCluster = migrations.flatMap((m) => migrationStatements(m, target));
     const names = created(single, /^CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS (\w+)/);
 
-    expect(names).toHaveLength(13);
+    expect(names).toHaveLength(15);
     expect(
       created(onCluster, /^CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS hs\.(\w+_local) ON CLUSTER prod\b/),
     ).toEqual(names.map((name) => `${name}_local`));

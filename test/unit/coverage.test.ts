@@ -7,6 +7,7 @@ const window = (startNs: bigint, endNs: bigint, extra: Partial<ProfileWindow> = 
   startNs,
   endNs,
   periodNs: 10_000_000n,
+  sampleTypes: ['samples/count', 'cpu/nanoseconds'],
   ...extra,
 });
 

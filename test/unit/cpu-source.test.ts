@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type Sql, uint64Set } from '../../shared/platform/sql.js';
+import { parseMeasure } from '../../shared/query/measures.js';
 import { windowSeconds } from '../../shared/query/sql/committed.js';
-import { type CpuSelector, type CpuSource, cpuSource } from '../../shared/query/sql/cpu-source.js';
+import { type CpuSelector, type CpuSource, cpuSource, measureSource } from '../../shared/query/sql/measure-source.js';
 
 /** SQL text on one line, so fragments can be looked for whatever the indentation. */
 const flat = (statement: Sql): string => statement.text.replace(/\s+/g, ' ').replace(/\( /g, '(').trim();
@@ -166,5 +167,49 @@ describe('windowSeconds', () => {
 
   it('keeps a window of whole seconds as it is', () => {
     expect(windowSeconds(1000, 1060)).toEqual({ fromSec: 1000, toSec: 1060 });
+  });
+});
+
+describe('measureSource for measures other than CPU', () => {
+  const wall = parseMeasure('wall');
+
+  it('reads a service window of wall time from samples, by its sample type, whatever roll-up is asked', () => {
+    const plain = text(measureSource('acme', window, wall));
+    const rolled = text(measureSource('acme', window, wall, 'stack'));
+
+    expect([plain.table, rolled.table, rolled.endpoint]).toEqual(['samples', 'samples', 'endpoint']);
+    expect(rolled.where).toContain(
+      "tenant = 'acme' AND service = 'checkout' AND sample_type = 'wall' AND sample_unit = 'nanoseconds'",
+    );
+  });
+
+  it('reads a span, a request and a trace from the measure lookups, narrowed to the sample type', () => {
+    const measure = parseMeasure('alloc-space/bytes');
+    const span = text(measureSource('acme', { kind: 'span', spanId: '42' }, measure));
+    const request = text(measureSource('acme', { kind: 'local_root', localRootSpanId: '7' }, measure));
+    const trace = text(measureSource('acme', { kind: 'trace', traceId: 'ab' }, measure));
+
+    expect([span.table, request.table, trace.table]).toEqual([
+      'measures_by_span',
+      'measures_by_root',
+      'measures_by_span',
+    ]);
+    expect(span.where).toContain(
+      "tenant = 'acme' AND span_id = 42 AND sample_type = 'alloc-space' AND sample_unit = 'bytes'",
+    );
+    expect(request.where).toContain("local_root_span_id = 7 AND sample_type = 'alloc-space' AND sample_unit = 'bytes'");
+    // The committed filter reads the profile ids of the same rows.
+    expect(span.where).toContain(
+      "SELECT profile_id FROM measures_by_span WHERE tenant = 'acme' AND span_id = 42 AND sample_type = 'alloc-space'",
+    );
+  });
+
+  it('keeps CPU on its own lookups and roll-ups', () => {
+    expect(text(measureSource('acme', { kind: 'span', spanId: '42' }, parseMeasure('cpu'))).table).toBe(
+      'samples_by_span',
+    );
+    expect(text(measureSource('acme', window, parseMeasure('cpu/nanoseconds'), 'endpoint')).table).toBe(
+      'cpu_by_endpoint',
+    );
   });
 });

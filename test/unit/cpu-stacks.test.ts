@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cpuSource } from '../../shared/query/sql/cpu-source.js';
 import { largestCpuSumFirst } from '../../shared/query/sql/cpu-sum.js';
+import { cpuSource } from '../../shared/query/sql/measure-source.js';
 import { loadCpuStacks } from '../../shared/query/sql/stacks.js';
 import { type CannedAnswer, cpuSum, createFakeSqlDatabase } from '../support/fake-sql-database.js';
 

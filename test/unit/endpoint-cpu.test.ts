@@ -7,6 +7,7 @@ import {
   parseEndpointCpuQuery,
   shareOf,
 } from '../../shared/query/endpoint-cpu.js';
+import { CPU } from '../../shared/query/measures.js';
 import { cpuSumColumns, largestCpuSumFirst } from '../../shared/query/sql/cpu-sum.js';
 import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 import { cpuSum, createFakeSqlDatabase } from '../support/fake-sql-database.js';
@@ -69,6 +70,7 @@ describe('parseEndpointCpuQuery', () => {
       to: 1_795_518_000,
       env: 'prod',
       version: '1.2.3',
+      measure: CPU,
     });
   });
 
@@ -197,9 +199,9 @@ describe('endpointCpu', () => {
     const result = await endpointCpu(database(), query, 10);
 
     expect(result.endpoints).toEqual([
-      { endpoint: 'GET /cart', cpu_ns: 600n, share: 0.6 },
-      { endpoint: null, cpu_ns: 300n, share: 0.3 },
-      { endpoint: 'POST /orders', cpu_ns: 100n, share: 0.1 },
+      { endpoint: 'GET /cart', value: 600n, cpu_ns: 600n, share: 0.6 },
+      { endpoint: null, value: 300n, cpu_ns: 300n, share: 0.3 },
+      { endpoint: 'POST /orders', value: 100n, cpu_ns: 100n, share: 0.1 },
     ]);
   });
 
@@ -219,9 +221,11 @@ describe('endpointCpu', () => {
 
     expect(result.endpoints[0]).toEqual({
       endpoint: 'GET /cart',
+      value: 600n,
       cpu_ns: 600n,
       share: 0.6,
       requests: 7n,
+      value_per_request: 85.714,
       cpu_ns_per_request: 85.714,
     });
   });

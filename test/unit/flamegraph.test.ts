@@ -10,6 +10,7 @@ import {
   parseFlamegraphQuery,
   weightedStacks,
 } from '../../shared/query/flamegraph.js';
+import { CPU } from '../../shared/query/measures.js';
 import type { ResolvedStack } from '../../shared/query/sql/stacks.js';
 import { expectHotspotsError } from '../support/expect-hotspots-error.js';
 import { type CannedAnswer, cpuSum, createFakeSqlDatabase } from '../support/fake-sql-database.js';
@@ -49,6 +50,7 @@ const stackAnswers: CannedAnswer[] = [
 const spanQuery = (format: FlamegraphQuery['format'], maxNodes = limits.maxNodes): FlamegraphQuery => ({
   tenant: 'acme',
   selector: { kind: 'span', spanId: '42' },
+  measure: CPU,
   format,
   maxNodes,
 });
@@ -73,7 +75,13 @@ describe('parseFlamegraphQuery', () => {
   it('answers JSON with the configured node limit by default', () => {
     const query = parseFlamegraphQuery('acme', new URLSearchParams('span_id=42'), limits);
 
-    expect(query).toEqual({ tenant: 'acme', selector: { kind: 'span', spanId: '42' }, format: 'json', maxNodes: 1000 });
+    expect(query).toEqual({
+      tenant: 'acme',
+      selector: { kind: 'span', spanId: '42' },
+      measure: CPU,
+      format: 'json',
+      maxNodes: 1000,
+    });
   });
 
   it('takes a smaller node limit and another format from the query', () => {
@@ -149,6 +157,7 @@ describe('flamegraph', () => {
     const query: FlamegraphQuery = {
       tenant: 'acme',
       selector: { kind: 'service', service: 'checkout', from: 1000.5, to: 1060.2 },
+      measure: CPU,
       format: 'pprof',
       maxNodes: 1000,
     };

@@ -59,6 +59,7 @@ const windows = [
     start_ns: String(999_000n * MS),
     duration_ns: String(60_000n * MS),
     period: String(10n * MS),
+    sample_types: ['samples/count', 'cpu/nanoseconds'],
   },
 ];
 
@@ -66,6 +67,9 @@ function database(options: { spans?: SpanRow[]; rootSamples?: string; requestCpu
   const spans = options.spans ?? [span('1', '0', 'gateway', 300n), span('2', '1', 'checkout', 100n)];
   return createFakeSqlDatabase([
     [/AS root FROM samples_by_span/, []],
+    // No samples of other measures (wall, lock wait).
+    [/count\(\) AS n FROM measures_by_root/, [{ n: '0' }]],
+    [total('measures_by_\\w+'), [cpuSum(0n)]],
     [/count\(\) AS n FROM samples_by_root/, [{ n: options.rootSamples ?? '0' }]],
     ...(options.stacks === false ? [[/GROUP BY stack_id/, []] as const] : stackAnswers),
     // The span's own total (beyond maxStacks) and its request's total.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CPU } from '../../shared/query/measures.js';
 import {
   parseTimeseriesQuery,
   type TimeseriesLimits,
@@ -21,6 +22,7 @@ describe('parseTimeseriesQuery', () => {
       to: 4601,
       step: 60,
       groupBy: 'endpoint',
+      measure: CPU,
     });
   });
 
@@ -93,13 +95,14 @@ describe('timeseries', () => {
       [
         {
           key: 'GET /a',
+          total_value: 90n,
           total_cpu_ns: 90n,
           points: [
-            { t: 1000, cpu_ns: 50n },
-            { t: 1060, cpu_ns: 40n },
+            { t: 1000, value: 50n, cpu_ns: 50n },
+            { t: 1060, value: 40n, cpu_ns: 40n },
           ],
         },
-        { key: null, total_cpu_ns: 40n, points: [{ t: 1000, cpu_ns: 40n }] },
+        { key: null, total_value: 40n, total_cpu_ns: 40n, points: [{ t: 1000, value: 40n, cpu_ns: 40n }] },
       ],
     ]);
   });
@@ -125,8 +128,8 @@ describe('timeseries', () => {
     const result = await timeseries(db, query, limits);
 
     expect(result.series.at(-1)?.points).toEqual([
-      { t: 1060, cpu_ns: 20n },
-      { t: 1120, cpu_ns: 10n },
+      { t: 1060, value: 20n, cpu_ns: 20n },
+      { t: 1120, value: 10n, cpu_ns: 10n },
     ]);
   });
 

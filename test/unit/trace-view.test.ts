@@ -48,6 +48,7 @@ const window = (service: string, startMs: number, durationMs: number) => ({
   start_ns: String(1_000_000 * MS + startMs * MS),
   duration_ns: String(durationMs * MS),
   period: String(10 * MS),
+  sample_types: ['samples/count', 'cpu/nanoseconds'],
 });
 
 /** Every service profiled for the whole trace but payments, profiled for its first 25 ms. */
@@ -55,6 +56,7 @@ const windows = [window('gateway', 0, 1000), window('checkout', 0, 1000), window
 
 function database(options: { byRoot?: object[]; bySpan?: object[]; spans?: SpanRow[] } = {}) {
   return createFakeSqlDatabase([
+    [/FROM measures_by_(span|root)/, []],
     [/FROM samples_by_root/, options.byRoot ?? []],
     [/FROM samples_by_span/, options.bySpan ?? cpuBySpan],
     // The CPU profiles of the services sent as a set.
@@ -141,6 +143,7 @@ describe('traceView', () => {
   it('sums a local root’s request over the spans a truncated view leaves out', async () => {
     // The view reads 3 + 1 spans; the request of 2 also holds 5, which starts last.
     const db = createFakeSqlDatabase([
+      [/FROM measures_by_(span|root)/, []],
       [/FROM samples_by_root/, []],
       [/FROM samples_by_span/, cpuBySpan],
       [/FROM profiles/, (_, query) => windows.filter((w) => query.setOf('service')?.includes(w.service))],

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { endpointLabel, formatCores, formatNs, formatShare, formatStep, shareOf } from '../../ui/src/format.js';
+import {
+  endpointLabel,
+  formatCores,
+  formatNs,
+  formatShare,
+  formatStep,
+  formatValue,
+  measureLabel,
+  shareOf,
+} from '../../ui/src/format.js';
 
 describe('web UI number formats', () => {
   it('writes CPU and durations with a unit fitting their size', () => {
@@ -58,5 +67,27 @@ describe('web UI number formats', () => {
     ]);
     expect([10, 60, 300, 3600].map(formatStep)).toEqual(['10 s', '1 min', '5 min', '1 h']);
     expect([endpointLabel(null), endpointLabel('GET /a')]).toEqual(['(no endpoint label)', 'GET /a']);
+  });
+});
+
+describe('web UI measure values', () => {
+  it('writes each measure in its unit: durations, bytes, anything else with its unit', () => {
+    expect([
+      formatValue(12_345_678, 'nanoseconds'),
+      formatValue(512, 'bytes'),
+      formatValue(4608, 'bytes'),
+      formatValue(3 * 1024 ** 2, 'bytes'),
+      formatValue(5 * 1024 ** 3, 'bytes'),
+      formatValue(13, 'count'),
+    ]).toEqual(['12.3 ms', '512 B', '4.5 KiB', '3 MiB', '5 GiB', '13 count']);
+  });
+
+  it('names the short-named measures and keeps the others as type/unit', () => {
+    expect(['cpu', 'wall', 'lock-wait', 'alloc-space/bytes'].map(measureLabel)).toEqual([
+      'CPU',
+      'Wall',
+      'Lock wait',
+      'alloc-space/bytes',
+    ]);
   });
 });

@@ -35,6 +35,7 @@ const period = { from: 1_700_000_000, to: 1_700_003_660 };
 const service = (name: string, profiles: number, lastProfile: string | null, lastSpan: string | null = null) =>
   ({
     service: name,
+    measures: profiles > 0 ? ['cpu'] : [],
     profiles,
     last_profile_at: lastProfile,
     spans: lastSpan ? 1 : 0,
@@ -45,8 +46,10 @@ const ranking = (endpoints: EndpointCpuBody['endpoints']): EndpointCpuBody => ({
   service: 'checkout',
   from: '2026-12-07T00:00:00Z',
   to: '2026-12-07T01:00:00Z',
+  measure: 'cpu',
+  unit: 'nanoseconds',
   sample_type: 'cpu/nanoseconds',
-  total_cpu_ns: endpoints.reduce((sum, e) => sum + e.cpu_ns, 0),
+  total_value: endpoints.reduce((sum, e) => sum + e.value, 0),
   endpoints,
   truncated: false,
 });
@@ -103,9 +106,9 @@ describe('web UI service view model', () => {
 
   it('sums the CPU of the ticked endpoints of the last ranking', () => {
     const answer = ranking([
-      { endpoint: 'GET /a', cpu_ns: 30, share: 0.3 },
-      { endpoint: 'POST /b', cpu_ns: 50, share: 0.5 },
-      { endpoint: null, cpu_ns: 20, share: 0.2 },
+      { endpoint: 'GET /a', value: 30, share: 0.3 },
+      { endpoint: 'POST /b', value: 50, share: 0.5 },
+      { endpoint: null, value: 20, share: 0.2 },
     ]);
     expect(selectedCpu(answer, ['GET /a', 'POST /b'])).toBe(80);
     expect(selectedCpu(answer, ['GET /gone'])).toBe(0);
@@ -157,16 +160,17 @@ describe('web UI service view model', () => {
   });
 
   it('reads the named versions of a grouped answer', () => {
-    const series = (key: string | null) => ({ key, total_cpu_ns: 1, points: [] });
+    const series = (key: string | null) => ({ key, total_value: 1, points: [] });
     const answer: SeriesBody = {
       service: 'checkout',
+      measure: 'cpu',
       unit: 'nanoseconds',
       from: period.from,
       to: period.to,
       step: 3660,
       group_by: 'version',
       timestamps: [period.from],
-      total_cpu_ns: 4,
+      total_value: 4,
       series: [series('1.2'), series(null), series(''), series('1.3')],
     };
     expect(versionsOf(answer)).toEqual(['1.2', '1.3']);

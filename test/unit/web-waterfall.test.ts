@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { layoutWaterfall, type TraceBody, type TraceSpan } from '../../ui/src/waterfall.js';
+import { layoutWaterfall, type TraceBody, type TraceSpan, wallSegments } from '../../ui/src/waterfall.js';
 
 const span = (
   id: string,
@@ -22,13 +22,40 @@ const span = (
   unexplained_ns: duration,
   profiled: true,
   profile_coverage: 1,
+  value: 0,
+  value_with_children: null,
+  breakdown: {
+    scope: 'span',
+    profiled: true,
+    duration_ns: duration,
+    cpu_ns: 0,
+    wall_ns: null,
+    lock_wait_ns: null,
+    rest_ns: duration,
+    rest_of: 'duration',
+    categories: [
+      { category: 'CPU', ns: 0 },
+      { category: 'Off-CPU', ns: duration },
+    ],
+  },
   ...extra,
 });
 
 const trace = (spans: TraceSpan[]): TraceBody => {
   const start = Math.min(...spans.map((s) => s.start_ns));
   const end = Math.max(...spans.map((s) => s.start_ns + s.duration_ns));
-  return { trace_id: 't', start_ns: start, duration_ns: end - start, cpu_ns: 0, spans, truncated: false };
+  return {
+    trace_id: 't',
+    measure: 'cpu',
+    unit: 'nanoseconds',
+    measures: ['cpu'],
+    start_ns: start,
+    duration_ns: end - start,
+    cpu_ns: 0,
+    value: 0,
+    spans,
+    truncated: false,
+  };
 };
 
 describe('trace waterfall layout', () => {
@@ -69,5 +96,45 @@ describe('trace waterfall layout', () => {
   it('shows spans whose parent is missing or caught in a cycle at the top level, once each', () => {
     const rows = layoutWaterfall(trace([span('a', 'b', 0, 10), span('b', 'a', 5, 10), span('orphan', '999', 2, 3)]));
     expect(rows.map((r) => r.span.span_id).sort()).toEqual(['a', 'b', 'orphan']);
+  });
+});
+
+describe('waterfall segments of a span’s time', () => {
+  const python = {
+    scope: 'request' as const,
+    profiled: true,
+    duration_ns: 1000,
+    cpu_ns: 50,
+    wall_ns: 650,
+    lock_wait_ns: 140,
+    rest_ns: 460,
+    rest_of: 'wall' as const,
+    categories: [
+      { category: 'CPU' as const, ns: 50 },
+      { category: 'Lock Wait' as const, ns: 140 },
+      { category: 'Uncategorized' as const, ns: 460 },
+    ],
+  };
+
+  it('splits a wall-profiled span’s bar by its categories, which fill it', () => {
+    const segments = wallSegments(span('a', '0', 0, 1000, { breakdown: python }));
+
+    expect(segments.map((s) => [s.category, s.ns])).toEqual([
+      ['CPU', 50],
+      ['Lock Wait', 140],
+      ['Uncategorized', 460],
+    ]);
+    expect(segments.reduce((sum, s) => sum + s.fraction, 0)).toBeCloseTo(1, 12);
+    expect(segments[1]?.fraction).toBeCloseTo(140 / 650, 12);
+  });
+
+  it('leaves CPU-only and unprofiled spans to the CPU and unexplained split', () => {
+    const unprofiled = { ...python, profiled: false, rest_of: null, categories: [] };
+
+    expect([
+      wallSegments(span('a', '0', 0, 100)),
+      wallSegments(span('b', '0', 0, 100, { breakdown: unprofiled })),
+    ]).toEqual([[], []]);
+    expect(layoutWaterfall(trace([span('a', '0', 0, 1000, { breakdown: python })]))[0]?.segments).toHaveLength(3);
   });
 });

@@ -5,6 +5,7 @@ import type {
   Json,
   ServiceEntry as ServiceEntryAnswer,
   SpanHotspots,
+  TimeBreakdown,
   TimeseriesResult,
 } from '../../shared/query/answers.js';
 import type { IngestErrors } from '../../shared/query/ingest-answers.js';
@@ -26,3 +27,4 @@ export type SeriesBody = Json<TimeseriesResult>;
 export type FunctionCpu = Json<FunctionCpuAnswer>;
 export type SpanHotspotsBody = Json<SpanHotspots>;
 export type IngestErrorsBody = Json<IngestErrors>;
+export type Breakdown = Json<TimeBreakdown>;

@@ -63,3 +63,21 @@ export function formatStep(seconds: number): string {
 
 /** Label of an endpoint (null: CPU that carried no endpoint label). */
 export const endpointLabel = (endpoint: string | null): string => endpoint ?? '(no endpoint label)';
+
+/** A value of a measure in its unit: durations as formatNs, bytes in KiB/MiB/GiB, anything else as a number and its unit. */
+export function formatValue(value: number, unit: string): string {
+  if (unit === 'nanoseconds') return formatNs(value);
+  if (unit === 'bytes') {
+    const abs = Math.abs(value);
+    if (abs < 1024) return `${value} B`;
+    if (abs < 1024 ** 2) return `${significant(value / 1024)} KiB`;
+    if (abs < 1024 ** 3) return `${significant(value / 1024 ** 2)} MiB`;
+    return `${significant(value / 1024 ** 3)} GiB`;
+  }
+  return `${significant(value)} ${unit}`;
+}
+
+/** How a measure is named on screen: `cpu` → "CPU", `wall` → "Wall", `lock-wait` → "Lock wait", else its `type/unit`. */
+export function measureLabel(measure: string): string {
+  return { cpu: 'CPU', wall: 'Wall', 'lock-wait': 'Lock wait' }[measure] ?? measure;
+}

@@ -22,6 +22,24 @@ export interface WaterfallRow {
   cpuFraction: number;
   /** On-CPU time exceeds the duration (work ran on several cores at once). */
   cpuExceedsDuration: boolean;
+  /**
+   * Where the time went by the runtime's categories, when its profiles report wall time (Node:
+   * CPU, Uncategorized; Python: CPU, Lock Wait, Uncategorized): each category's share of the
+   * span's bar (they fill it). Empty otherwise: the bar is split into CPU and unexplained time.
+   */
+  segments: { category: string; ns: number; fraction: number }[];
+}
+
+/** The wall-based categories of a span as shares of its bar (see WaterfallRow.segments). */
+export function wallSegments(span: TraceSpan): WaterfallRow['segments'] {
+  const breakdown = span.breakdown;
+  if (!breakdown?.profiled || breakdown.rest_of !== 'wall') return [];
+  const whole = breakdown.categories.reduce((sum, c) => sum + c.ns, 0);
+  return breakdown.categories.map((c) => ({
+    category: c.category,
+    ns: c.ns,
+    fraction: whole > 0 ? c.ns / whole : 0,
+  }));
 }
 
 export function layoutWaterfall(trace: TraceBody): WaterfallRow[] {
@@ -51,6 +69,7 @@ export function layoutWaterfall(trace: TraceBody): WaterfallRow[] {
       onCpuNs,
       cpuFraction: span.duration_ns > 0 ? Math.min(1, onCpuNs / span.duration_ns) : onCpuNs > 0 ? 1 : 0,
       cpuExceedsDuration: onCpuNs > span.duration_ns,
+      segments: wallSegments(span),
     });
     for (const child of (children.get(span.span_id) ?? []).sort(byStart)) visit(child, depth + 1);
   };

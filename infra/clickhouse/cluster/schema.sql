@@ -216,3 +216,30 @@ TTL failed_at + INTERVAL 30 DAY;
 
 CREATE TABLE IF NOT EXISTS hotspots.ingest_failures ON CLUSTER hotspots AS hotspots.ingest_failures_local
 ENGINE = Distributed(hotspots, hotspots, ingest_failures_local, cityHash64(tenant));
+
+-- 0008_measure_lookups.sql
+CREATE MATERIALIZED VIEW IF NOT EXISTS hotspots.measures_by_span_local ON CLUSTER hotspots
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/hotspots/measures_by_span_local', '{replica}')
+PARTITION BY toYYYYMM(ts)
+ORDER BY (tenant, span_id, sample_type, sample_unit, ts)
+POPULATE
+AS SELECT tenant, span_id, local_root_span_id, service, env, version, ts, profile_id, ingest_id, sample_type,
+  sample_unit, value, endpoint, trace_id, stack_id
+FROM hotspots.samples_local
+WHERE NOT (sample_type = 'cpu' AND sample_unit = 'nanoseconds') AND span_id != 0;
+
+CREATE TABLE IF NOT EXISTS hotspots.measures_by_span ON CLUSTER hotspots AS hotspots.measures_by_span_local
+ENGINE = Distributed(hotspots, hotspots, measures_by_span_local, cityHash64(tenant));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS hotspots.measures_by_root_local ON CLUSTER hotspots
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/hotspots/measures_by_root_local', '{replica}')
+PARTITION BY toYYYYMM(ts)
+ORDER BY (tenant, local_root_span_id, sample_type, sample_unit, ts)
+POPULATE
+AS SELECT tenant, span_id, local_root_span_id, service, env, version, ts, profile_id, ingest_id, sample_type,
+  sample_unit, value, endpoint, trace_id, stack_id
+FROM hotspots.samples_local
+WHERE NOT (sample_type = 'cpu' AND sample_unit = 'nanoseconds') AND local_root_span_id != 0;
+
+CREATE TABLE IF NOT EXISTS hotspots.measures_by_root ON CLUSTER hotspots AS hotspots.measures_by_root_local
+ENGINE = Distributed(hotspots, hotspots, measures_by_root_local, cityHash64(tenant));

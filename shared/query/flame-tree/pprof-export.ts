@@ -21,12 +21,21 @@ export function int64Parts(value: bigint): bigint[] {
 
 /**
  * Encodes resolved stacks as a gzipped pprof (google/pprof profile.proto) with one sample type,
- * cpu/nanoseconds, that `go tool pprof` opens; its total equals the JSON flame graph's.
+ * the measure's (cpu/nanoseconds unless told), that `go tool pprof` opens; its total equals the
+ * JSON flame graph's. Only CPU has a sampling period (10 ms unless told); other measures give 0.
  */
 export function stacksToPprof(
   stacks: readonly ResolvedStack[],
-  options: { remainderNs?: bigint; startNs?: bigint; durationNs?: bigint; periodNs?: bigint } = {},
+  options: {
+    remainderNs?: bigint;
+    startNs?: bigint;
+    durationNs?: bigint;
+    periodNs?: bigint;
+    sampleType?: { type: string; unit: string };
+  } = {},
 ): Buffer {
+  const sampleType = options.sampleType ?? { type: 'cpu', unit: 'nanoseconds' };
+  const isCpu = sampleType.type === 'cpu' && sampleType.unit === 'nanoseconds';
   const strings = new StringTable();
   const functions = new Map<string, PprofFunction>();
   const locations = new Map<string, Location>();
@@ -63,15 +72,15 @@ export function stacksToPprof(
     add([locationOf('(other stacks)', '', 0)], options.remainderNs);
   }
   const profile = new Profile({
-    sampleType: [new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') })],
+    sampleType: [new ValueType({ type: strings.dedup(sampleType.type), unit: strings.dedup(sampleType.unit) })],
     sample: samples,
     location: [...locations.values()],
     function: [...functions.values()],
     stringTable: strings,
     timeNanos: options.startNs ?? 0n,
     durationNanos: options.durationNs ?? 0n,
-    periodType: new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }),
-    period: options.periodNs ?? 10_000_000n,
+    periodType: new ValueType({ type: strings.dedup(sampleType.type), unit: strings.dedup(sampleType.unit) }),
+    period: options.periodNs ?? (isCpu ? 10_000_000n : 0n),
   });
   return gzipSync(profile.encode());
 }

@@ -1,9 +1,11 @@
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql, stringSet } from '../../platform/sql.js';
+import { CPU, type Measure, measureOfSampleType, sortMeasures } from '../measures.js';
 
 /**
- * Whether CPU profiles covered a time window: "not profiled" is not "0 ms of CPU". Windows come
- * from the profiles' own time_nanos/duration_nanos (dd-trace-go's event window can differ).
+ * Whether profiles of a measure covered a time window: "not profiled" is not "0 ms of CPU" (nor
+ * of wall or lock wait). Windows come from the profiles' own time_nanos/duration_nanos
+ * (dd-trace-go's event window can differ), with the sample types each profile holds.
  */
 export interface ProfileWindow {
   service: string;
@@ -11,12 +13,15 @@ export interface ProfileWindow {
   startNs: bigint;
   endNs: bigint;
   periodNs: bigint;
+  /** The profile's stored sample types as `type/unit` (profiles.sample_types). */
+  sampleTypes: readonly string[];
 }
 
 /** Longest profile considered when looking for profiles that started before a window. */
 export const MAX_PROFILE_SECONDS = 3600;
 
-export async function cpuProfileWindows(
+/** The windows of every profile of the services that may overlap [fromNs, toNs). */
+export async function profileWindows(
   db: SqlDatabase,
   tenant: string,
   services: readonly string[],
@@ -32,12 +37,12 @@ export async function cpuProfileWindows(
     start_ns: string;
     duration_ns: string;
     period: string;
+    sample_types: string[];
   }>(
-    sql`SELECT service, runtime_id, start_ns, duration_ns, period
+    sql`SELECT service, runtime_id, start_ns, duration_ns, period, sample_types
       FROM profiles
       WHERE tenant = ${tenant} AND service IN ${stringSet(services)}
         AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})
-        AND has(sample_types, 'cpu/nanoseconds')
       LIMIT 1 BY profile_id`,
   );
   return rows.map((r) => ({
@@ -46,7 +51,25 @@ export async function cpuProfileWindows(
     startNs: BigInt(r.start_ns),
     endNs: BigInt(r.start_ns) + BigInt(r.duration_ns),
     periodNs: BigInt(r.period),
+    sampleTypes: r.sample_types,
   }));
+}
+
+/** The windows of profiles holding a measure. */
+export function windowsOf(windows: readonly ProfileWindow[], measure: Measure): ProfileWindow[] {
+  const name = `${measure.type}/${measure.unit}`;
+  return windows.filter((w) => w.sampleTypes.includes(name));
+}
+
+/** The windows of CPU profiles. */
+export async function cpuProfileWindows(
+  db: SqlDatabase,
+  tenant: string,
+  services: readonly string[],
+  fromNs: bigint,
+  toNs: bigint,
+): Promise<ProfileWindow[]> {
+  return windowsOf(await profileWindows(db, tenant, services, fromNs, toNs), CPU);
 }
 
 /** Fraction of [startNs, endNs) covered by the union of the windows (0..1). */
@@ -80,15 +103,32 @@ export interface Profiled {
   sampling_period_ns: bigint | null;
 }
 
-/** Coverage of one span by the CPU profiles of its service (and its process, when known). */
-export function profiledState(
-  windows: readonly ProfileWindow[],
-  span: { service: string; runtimeId: string; startNs: bigint; durationNs: bigint },
-): Profiled {
-  const mine = windows.filter(
+export interface CoveredSpan {
+  service: string;
+  runtimeId: string;
+  startNs: bigint;
+  durationNs: bigint;
+}
+
+/** The windows of the span's service (and its process, when known). */
+function windowsOfSpan(windows: readonly ProfileWindow[], span: CoveredSpan): ProfileWindow[] {
+  return windows.filter(
     (w) =>
       w.service === span.service && (span.runtimeId === '' || w.runtimeId === '' || w.runtimeId === span.runtimeId),
   );
+}
+
+/** The measures of the profiles that cover some of a span. */
+export function spanMeasures(windows: readonly ProfileWindow[], span: CoveredSpan): Measure[] {
+  const covering = windowsOfSpan(windows, span).filter(
+    (w) => coverage([w], span.startNs, span.startNs + span.durationNs) > 0,
+  );
+  return sortMeasures(covering.flatMap((w) => w.sampleTypes.map(measureOfSampleType)));
+}
+
+/** Coverage of one span by the given profiles of its service (and its process, when known). */
+export function profiledState(windows: readonly ProfileWindow[], span: CoveredSpan): Profiled {
+  const mine = windowsOfSpan(windows, span);
   const fraction = coverage(mine, span.startNs, span.startNs + span.durationNs);
   return {
     profiled: fraction > 0,

@@ -1,13 +1,20 @@
 import { unprocessable } from '../../platform/errors.js';
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql } from '../../platform/sql.js';
-import type { CpuSelector } from './cpu-source.js';
+import { CPU, type Measure } from '../measures.js';
+import { type CpuSelector, lookupTables } from './measure-source.js';
 import { spanTree, type TreeSpan } from './span-tree.js';
 import { findSpan } from './spans.js';
 
-export async function hasRootSamples(db: SqlDatabase, tenant: string, spanId: string): Promise<boolean> {
+export async function hasRootSamples(
+  db: SqlDatabase,
+  tenant: string,
+  spanId: string,
+  measure: Measure = CPU,
+): Promise<boolean> {
+  const { byRoot, type } = lookupTables(measure);
   const rows = await db.query<{ n: string }>(
-    sql`SELECT count() AS n FROM samples_by_root WHERE tenant = ${tenant} AND local_root_span_id = ${BigInt(spanId)}`,
+    sql`SELECT count() AS n FROM ${byRoot} WHERE tenant = ${tenant} AND local_root_span_id = ${BigInt(spanId)}${type}`,
   );
   return Number(rows[0]?.n ?? 0) > 0;
 }
@@ -40,8 +47,8 @@ async function serviceSpans(
 }
 
 /**
- * The CPU selector of the request whose local root is `rootId`: samples labelled with that local
- * root when the tracer sets the label, else the spans of its same-service subtree (dd-trace-go
+ * The selector of the request whose local root is `rootId`: samples (of the measure) labelled with
+ * that local root when the tracer sets the label, else the spans of its same-service subtree (dd-trace-go
  * ≥ 2.11 labels span ids only). `undefined` when neither labels nor the span tree know it.
  *
  * The subtree is found from the spans of the root's service in its trace, read whole or not at
@@ -52,10 +59,11 @@ export async function requestSelector(
   db: SqlDatabase,
   tenant: string,
   rootId: string,
-  options: { maxRequestSpans: number; endpoints?: string[] | undefined },
+  options: { maxRequestSpans: number; endpoints?: string[] | undefined; measure?: Measure | undefined },
 ): Promise<CpuSelector | undefined> {
   const narrowed = options.endpoints ? { endpoints: options.endpoints } : {};
-  if (await hasRootSamples(db, tenant, rootId)) return { kind: 'local_root', localRootSpanId: rootId, ...narrowed };
+  if (await hasRootSamples(db, tenant, rootId, options.measure))
+    return { kind: 'local_root', localRootSpanId: rootId, ...narrowed };
   const span = await findSpan(db, tenant, rootId);
   if (!span) return undefined;
   // A parent in the same service makes this span part of another request: no tree to read.

@@ -1,7 +1,7 @@
 import { badRequest } from '../../platform/errors.js';
 import { parseSpanId } from '../../platform/ids.js';
 import { parseTimeRange } from '../../platform/time.js';
-import type { CpuSelector } from './cpu-source.js';
+import type { CpuSelector } from './measure-source.js';
 
 /**
  * Reads which CPU a query is about from its URL parameters:

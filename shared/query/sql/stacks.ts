@@ -1,7 +1,7 @@
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql, uint64Set } from '../../platform/sql.js';
-import type { CpuSource } from './cpu-source.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf, largestCpuSumFirst } from './cpu-sum.js';
+import type { CpuSource } from './measure-source.js';
 
 /**
  * Loads the CPU of a source as resolved stacks: (stack id, value) aggregated in ClickHouse — the

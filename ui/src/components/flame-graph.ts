@@ -3,7 +3,7 @@ import { select } from 'd3-selection';
 import { getBlob, getJson, isAbort } from '../api.js';
 import { escapeHtml, h, replaceChildren } from '../dom.js';
 import { type FlameBody, type FlameNode, matchedTotal } from '../flame-tree.js';
-import { formatNs, formatShare, shareOf } from '../format.js';
+import { formatShare, formatValue, measureLabel, shareOf } from '../format.js';
 import { emptyState, errorState, loadingState } from './states.js';
 
 /**
@@ -21,20 +21,38 @@ export interface FlameLoaded {
 
 export interface FlameRequest {
   title: string;
-  load(signal: AbortSignal): Promise<FlameLoaded>;
+  /** The measures the picker offers (those the selection's profiles hold); CPU when absent. */
+  measures?: readonly string[];
+  load(signal: AbortSignal, measure: string): Promise<FlameLoaded>;
   /** What to say when the selection has no CPU samples (default: widen the window, check labels). */
   empty?: { title: string; text: string };
 }
 
-/** The flame graph of one `GET /v1/flamegraph` query. */
-export function flameQuery(title: string, params: URLSearchParams, downloadName: string): FlameRequest {
+/** The flame graph of one `GET /v1/flamegraph` query, in the measure the picker holds. */
+export function flameQuery(
+  title: string,
+  params: URLSearchParams,
+  downloadName: string,
+  measures?: readonly string[],
+): FlameRequest {
   return {
     title,
-    load: async (signal) => ({
-      body: await getJson<FlameBody>('/v1/flamegraph', params, signal),
-      download: { params, name: downloadName },
-    }),
+    ...(measures ? { measures } : {}),
+    load: async (signal, measure) => {
+      const query = new URLSearchParams(params);
+      if (measure !== 'cpu') query.set('measure', measure);
+      const name =
+        measure === 'cpu'
+          ? downloadName
+          : downloadName.replace(/\.pprof\.gz$/, `-${measure.replace('/', '-')}.pprof.gz`);
+      return { body: await getJson<FlameBody>('/v1/flamegraph', query, signal), download: { params: query, name } };
+    },
   };
+}
+
+/** The picker's choices: CPU first (always there to ask for), then the selection's other measures. */
+export function measureChoices(measures: readonly string[] | undefined): string[] {
+  return ['cpu', ...(measures ?? []).filter((m) => m !== 'cpu')];
 }
 
 export interface FlamePanel {
@@ -45,17 +63,19 @@ export interface FlamePanel {
 
 type Node = FlameHierarchyNode<FlameNode>;
 
-function describe(node: Node, total: number): string {
+type Format = (value: number) => string;
+
+function describe(node: Node, total: number, format: Format): string {
   const { name, value, self } = node.data;
-  return `${name} — total ${formatNs(value)} (${formatShare(shareOf(value, total))}), self ${formatNs(self)} (${formatShare(shareOf(self, total))})`;
+  return `${name} — total ${format(value)} (${formatShare(shareOf(value, total))}), self ${format(self)} (${formatShare(shareOf(self, total))})`;
 }
 
-function tooltipHtml(node: Node, total: number): string {
+function tooltipHtml(node: Node, total: number, format: Format): string {
   const { name, value, self } = node.data;
   return [
     `<div class="tip-name">${escapeHtml(name)}</div>`,
-    `<div>Total <b>${formatNs(value)}</b> · ${formatShare(shareOf(value, total))} of all</div>`,
-    `<div>Self <b>${formatNs(self)}</b> · ${formatShare(shareOf(self, total))} of all</div>`,
+    `<div>Total <b>${escapeHtml(format(value))}</b> · ${formatShare(shareOf(value, total))} of all</div>`,
+    `<div>Self <b>${escapeHtml(format(self))}</b> · ${formatShare(shareOf(self, total))} of all</div>`,
     node.parent
       ? `<div class="tip-muted">${formatShare(shareOf(value, node.parent.data.value))} of its caller</div>`
       : '',
@@ -66,11 +86,17 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
   const title = h('p', { class: 'flame-title', 'data-testid': 'flame-title' });
   const note = h('p', { class: 'muted flame-note', 'data-testid': 'flame-note' });
   const total = h('span', { class: 'figure', 'data-testid': 'flame-total' }, '…');
+  const totalLabel = h('span', { 'data-testid': 'flame-measure-label' }, 'CPU');
+  const picker = h('select', {
+    'aria-label': 'Measure shown in the flame graph',
+    'data-testid': 'flame-measure',
+    class: 'measure-picker',
+  }) as HTMLSelectElement;
   const nodes = h('span', { class: 'muted', 'data-testid': 'flame-nodes' });
   const details = h(
     'p',
     { class: 'flame-details', 'aria-live': 'polite', 'data-testid': 'flame-details' },
-    'Hover or focus a frame for its CPU; click or press Enter to zoom.',
+    'Hover or focus a frame for its value; click or press Enter to zoom.',
   );
   const search = h('input', {
     type: 'search',
@@ -97,11 +123,11 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
       'div',
       { class: 'panel-head' },
       h('h2', {}, options.heading ?? 'Flame graph'),
-      h('div', { class: 'flame-stats' }, h('span', {}, 'CPU '), total, ' ', nodes),
+      h('div', { class: 'flame-stats' }, totalLabel, ' ', total, ' ', nodes),
     ),
     title,
     note,
-    h('div', { class: 'toolbar' }, search, reset, download),
+    h('div', { class: 'toolbar' }, picker, search, reset, download),
     details,
     chartArea,
   );
@@ -114,14 +140,17 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
   let emptyHint: FlameRequest['empty'];
   let searchTimer: number | undefined;
   let lastWidth = 0;
+  let current: FlameRequest | undefined;
+  let measure = 'cpu';
+  let format: Format = (value) => formatValue(value, 'nanoseconds');
 
   const defaultDetails = () => {
     const term = search.value.trim();
     if (term && tree) {
       const matched = matchedTotal(tree, term);
-      details.textContent = `Search “${term}”: ${formatNs(matched)} of CPU (${formatShare(shareOf(matched, rootTotal))}) in matching functions`;
+      details.textContent = `Search “${term}”: ${format(matched)} of ${measureLabel(measure)} (${formatShare(shareOf(matched, rootTotal))}) in matching functions`;
     } else {
-      details.textContent = 'Hover or focus a frame for its CPU; click or press Enter to zoom.';
+      details.textContent = 'Hover or focus a frame for its value; click or press Enter to zoom.';
     }
   };
 
@@ -133,7 +162,7 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
       if (width >= 35 && node && !node.data.hide) {
         frame.setAttribute('tabindex', '0');
         frame.setAttribute('role', 'button');
-        frame.setAttribute('aria-label', describe(node, rootTotal));
+        frame.setAttribute('aria-label', describe(node, rootTotal, format));
       } else {
         frame.removeAttribute('tabindex');
         frame.removeAttribute('role');
@@ -168,14 +197,17 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
       : 'This flame graph is assembled in the browser from several queries: download the spans one by one';
     if (loaded.note) note.textContent = loaded.note;
     tree = body.tree;
-    rootTotal = body.total_cpu_ns;
-    total.textContent = formatNs(body.total_cpu_ns);
-    total.dataset.ns = String(body.total_cpu_ns);
+    rootTotal = body.total_value;
+    format = (value) => formatValue(value, body.unit);
+    totalLabel.textContent = measureLabel(body.measure);
+    total.dataset.measure = body.measure;
+    total.textContent = format(body.total_value);
+    total.dataset.ns = String(body.total_value);
     nodes.textContent = `· ${body.node_count} frames${body.truncated ? ' (smallest folded into “(other)”)' : ''}`;
-    if (body.total_cpu_ns === 0) {
+    if (body.total_value === 0) {
       download.disabled = true;
       const empty = emptyHint ?? {
-        title: 'No CPU samples for this selection',
+        title: `No ${measureLabel(body.measure)} samples for this selection`,
         text: 'No profile sample carries these labels in this window. Widen the time range, tick other endpoints, or check that the profiler labels samples (README "Labels").',
       };
       replaceChildren(chartArea, emptyState(empty.title, empty.text));
@@ -183,7 +215,7 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
     }
     replaceChildren(chartArea);
     lastWidth = chartWidth();
-    const tip = tooltip.defaultFlamegraphTooltip<FlameNode>().html((node) => tooltipHtml(node, rootTotal));
+    const tip = tooltip.defaultFlamegraphTooltip<FlameNode>().html((node) => tooltipHtml(node, rootTotal, format));
     chart = flamegraph<FlameNode>()
       .width(lastWidth)
       .cellHeight(20)
@@ -197,11 +229,11 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
         if (text === null) defaultDetails();
       })
       .onHover((node) => {
-        details.textContent = describe(node, rootTotal);
+        details.textContent = describe(node, rootTotal, format);
       })
       .onClick((node) => {
         reset.disabled = node.parent === null;
-        details.textContent = node.parent === null ? 'Zoom reset.' : `Zoomed into ${describe(node, rootTotal)}`;
+        details.textContent = node.parent === null ? 'Zoom reset.' : `Zoomed into ${describe(node, rootTotal, format)}`;
         refreshFrames();
       });
     select<HTMLElement, FlameNode>(chartArea).datum(body.tree).call(chart);
@@ -226,7 +258,12 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
     const frame = (event.target as Element).closest?.('g.frame');
     if (!frame) return;
     const node = select<Element, Node>(frame).datum();
-    if (node) details.textContent = describe(node, rootTotal);
+    if (node) details.textContent = describe(node, rootTotal, format);
+  });
+
+  picker.addEventListener('change', () => {
+    measure = picker.value;
+    if (current) load(current);
   });
 
   reset.addEventListener('click', () => {
@@ -271,7 +308,21 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
     }
   });
 
+  /** Fills the picker with the request's measures, keeping the chosen one where it is offered. */
+  function offer(request: FlameRequest) {
+    const choices = measureChoices(request.measures);
+    if (!choices.includes(measure)) measure = 'cpu';
+    replaceChildren(
+      picker,
+      ...choices.map((m) => h('option', { value: m, ...(m === measure ? { selected: true } : {}) }, measureLabel(m))),
+    );
+    picker.value = measure;
+    picker.disabled = choices.length < 2;
+  }
+
   function load(request: FlameRequest) {
+    current = request;
+    offer(request);
     controller?.abort();
     const ours = new AbortController();
     controller = ours;
@@ -287,7 +338,7 @@ export function createFlamePanel(options: { heading?: string } = {}): FlamePanel
     reset.disabled = true;
     download.disabled = true;
     replaceChildren(chartArea, loadingState('the flame graph'));
-    request.load(ours.signal).then(
+    request.load(ours.signal, measure).then(
       (loaded) => {
         if (controller === ours) render(loaded);
       },

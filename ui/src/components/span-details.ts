@@ -1,4 +1,5 @@
 import type { FunctionCpu, SpanHotspotsBody } from '../api.js';
+import type { Breakdown } from '../api-answers.js';
 import { h } from '../dom.js';
 import { formatNs, formatShare, shareOf } from '../format.js';
 import { type FlameRequest, flameQuery } from './flame-graph.js';
@@ -18,8 +19,13 @@ export const profileModeFrom = (text: string | null): ProfileMode | undefined =>
  * local root, or — without that label (dd-trace-go ≥ 2.11) — from the root's same-service span
  * subtree, resolved by the API; either way it downloads as one pprof.
  */
-export function requestFlame(rootId: string): FlameRequest {
-  const request = flameQuery('', new URLSearchParams({ local_root_span_id: rootId }), `request-${rootId}.pprof.gz`);
+export function requestFlame(rootId: string, measures?: readonly string[]): FlameRequest {
+  const request = flameQuery(
+    '',
+    new URLSearchParams({ local_root_span_id: rootId }),
+    `request-${rootId}.pprof.gz`,
+    measures,
+  );
   request.title = `Request of span ${rootId} (local root, spawned goroutines included)`;
   return request;
 }
@@ -42,16 +48,18 @@ function flameRequestFor(mode: ProfileMode, body: SpanHotspotsBody): FlameReques
       `Whole trace ${traceId}`,
       new URLSearchParams({ trace_id: traceId }),
       `trace-${traceId}.pprof.gz`,
+      body.measures,
     );
   }
   if (mode === 'request' && (body.is_local_root || body.local_root_span_id)) {
-    return requestFlame(body.local_root_span_id ?? body.span_id);
+    return requestFlame(body.local_root_span_id ?? body.span_id, body.measures);
   }
   const name = body.span ? `${body.span.name} ${body.span.resource}`.trim() : 'span';
   return flameQuery(
-    `Span ${body.span_id} (${name}): CPU samples labelled with this span`,
+    `Span ${body.span_id} (${name}): samples labelled with this span`,
     new URLSearchParams({ span_id: body.span_id }),
     `span-${body.span_id}.pprof.gz`,
+    body.measures,
   );
 }
 
@@ -130,6 +138,50 @@ function functionsTable(caption: string, rows: FunctionCpu[], total: number, tes
         ),
       ),
     ),
+  );
+}
+
+/** A breakdown category as a CSS and test id slug: "Lock Wait" → "lock-wait". */
+export const categorySlug = (category: string): string => category.toLowerCase().replace(/[^a-z]+/g, '-');
+
+/**
+ * Where the span's (or its request's) time went: the runtime's categories as a stacked bar and
+ * figures, wall time when profiled; "not profiled" when no profile covered the span (not 0).
+ */
+export function breakdownPanel(breakdown: Breakdown): HTMLElement {
+  const scope = breakdown.scope === 'request' ? 'this request' : 'this span';
+  if (!breakdown.profiled) {
+    return h(
+      'section',
+      { class: 'breakdown', 'data-testid': 'breakdown', 'data-profiled': 'false' },
+      h('h3', {}, `Where the time of ${scope} went`),
+      h('p', { class: 'muted', 'data-testid': 'breakdown-not-profiled' }, 'not profiled'),
+    );
+  }
+  const whole = breakdown.categories.reduce((sum, c) => sum + c.ns, 0);
+  const bar = h('div', { class: 'breakdown-bar', 'aria-hidden': 'true' });
+  for (const c of breakdown.categories) {
+    const segment = h('span', { class: `seg seg-${categorySlug(c.category)}` });
+    segment.style.width = `${(shareOf(c.ns, whole) * 100).toFixed(3)}%`;
+    bar.append(segment);
+  }
+  const rest = breakdown.rest_of === 'wall' ? 'wall time − CPU − lock wait' : 'duration − CPU (no wall time reported)';
+  return h(
+    'section',
+    { class: 'breakdown', 'data-testid': 'breakdown', 'data-profiled': 'true' },
+    h('h3', {}, `Where the time of ${scope} went`),
+    bar,
+    h(
+      'dl',
+      { class: 'figures inline' },
+      ...breakdown.categories.map((c) =>
+        h('div', {}, h('dt', {}, c.category), figure(`breakdown-${categorySlug(c.category)}`, c.ns)),
+      ),
+      breakdown.wall_ns === null
+        ? null
+        : h('div', {}, h('dt', {}, 'Wall (on its threads)'), figure('breakdown-wall', breakdown.wall_ns)),
+    ),
+    h('p', { class: 'muted' }, `The last category is ${rest}.`),
   );
 }
 
@@ -218,6 +270,7 @@ export function spanDetails(
       ),
     ),
     h('p', { class: `profiled-state ${profiled.state}`, 'data-testid': 'span-profiled' }, profiled.text),
+    body.breakdown ? breakdownPanel(body.breakdown) : null,
     span && cpuShown > span.duration_ns
       ? h('p', { class: 'muted' }, 'CPU exceeds the duration: goroutines of this request ran on several cores at once.')
       : null,

@@ -61,7 +61,7 @@ export function createTimeseriesChart(): TimeseriesChart {
       const values = body.timestamps.map(() => 0);
       for (const point of s.points) {
         const i = index.get(point.t);
-        if (i !== undefined) values[i] = (values[i] ?? 0) + point.cpu_ns / stepNs;
+        if (i !== undefined) values[i] = (values[i] ?? 0) + point.value / stepNs;
       }
       return values;
     });
@@ -123,8 +123,8 @@ export function createTimeseriesChart(): TimeseriesChart {
         button,
         h(
           'span',
-          { class: 'figure', 'data-ns': String(s.total_cpu_ns), 'data-testid': 'ts-total' },
-          formatNs(s.total_cpu_ns),
+          { class: 'figure', 'data-ns': String(s.total_value), 'data-testid': 'ts-total' },
+          formatNs(s.total_value),
         ),
       );
     });

@@ -161,7 +161,8 @@ export function mountServiceView(root: HTMLElement): View {
     }
     if (loaded.flame !== keys.flame) {
       const selection = flameSelection(state, period);
-      flame.show(flameQuery(selection.title, selection.params, selection.downloadName));
+      const measures = services?.find((s) => s.service === state.service)?.measures;
+      flame.show(flameQuery(selection.title, selection.params, selection.downloadName, measures));
     }
     if (errorsLoadedFor !== state.service) {
       const service = state.service;

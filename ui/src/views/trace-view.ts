@@ -1,6 +1,6 @@
 import { getJson, isAbort, type SpanHotspotsBody } from '../api.js';
 import { createFlamePanel } from '../components/flame-graph.js';
-import { flameFor, type ProfileMode, profileModeFrom, spanDetails } from '../components/span-details.js';
+import { categorySlug, flameFor, type ProfileMode, profileModeFrom, spanDetails } from '../components/span-details.js';
 import { errorState, loadingState } from '../components/states.js';
 import { h, replaceChildren } from '../dom.js';
 import { formatClock, formatNs } from '../format.js';
@@ -22,7 +22,18 @@ function barFor(row: WaterfallRow): HTMLElement {
   });
   bar.style.left = `${(row.offset * 100).toFixed(3)}%`;
   bar.style.width = `max(2px, ${(row.width * 100).toFixed(3)}%)`;
-  if (span.profiled) {
+  if (row.segments.length > 0) {
+    for (const segment of row.segments) {
+      const part = h('span', {
+        class: `wf-seg seg-${categorySlug(segment.category)}`,
+        'data-testid': 'wf-seg',
+        'data-category': segment.category,
+        'data-ns': String(segment.ns),
+      });
+      part.style.width = `${(segment.fraction * 100).toFixed(3)}%`;
+      bar.append(part);
+    }
+  } else if (span.profiled) {
     const cpu = h('span', { class: 'wf-cpu', 'data-testid': 'wf-cpu' });
     cpu.style.width = `${(row.cpuFraction * 100).toFixed(3)}%`;
     const rest = h('span', { class: 'wf-unexplained', 'data-testid': 'wf-unexplained' });
@@ -34,6 +45,9 @@ function barFor(row: WaterfallRow): HTMLElement {
 
 function rowText(row: WaterfallRow): string {
   const { span } = row;
+  if (row.segments.length > 0) {
+    return [formatNs(span.duration_ns), ...row.segments.map((s) => `${formatNs(s.ns)} ${s.category}`)].join(' · ');
+  }
   if (!span.profiled) return `${formatNs(span.duration_ns)} · not profiled`;
   return `${formatNs(span.duration_ns)} · ${formatNs(row.onCpuNs)} CPU${row.cpuExceedsDuration ? ' (parallel)' : ''} · ${formatNs(span.unexplained_ns)} unexplained`;
 }
@@ -108,6 +122,13 @@ export function mountTraceView(root: HTMLElement, traceId: string): View {
         'unexplained (off CPU: I/O, locks, waiting)',
       ),
       h('li', {}, h('span', { class: 'key key-not-profiled', 'aria-hidden': 'true' }), 'not profiled (CPU unknown)'),
+      h('li', {}, h('span', { class: 'key seg-lock-wait', 'aria-hidden': 'true' }), 'lock wait'),
+      h(
+        'li',
+        {},
+        h('span', { class: 'key seg-uncategorized', 'aria-hidden': 'true' }),
+        'uncategorized (wall time neither on CPU nor waiting on a lock)',
+      ),
     );
     const duration = trace.duration_ns;
     const ticks = h(

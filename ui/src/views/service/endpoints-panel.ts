@@ -42,7 +42,7 @@ export function createEndpointsPanel(options: EndpointsPanelOptions): EndpointsP
       replaceChildren(selectionLine, 'Flame graph and chart: all endpoints. Tick endpoints to narrow them.');
       return;
     }
-    const total = answer?.total_cpu_ns ?? 0;
+    const total = answer?.total_value ?? 0;
     const cpu = selectedCpu(answer, selected);
     const clear = h(
       'button',
@@ -67,7 +67,7 @@ export function createEndpointsPanel(options: EndpointsPanelOptions): EndpointsP
   ): HTMLTableRowElement {
     const id = `ep-${index}`;
     const bar = h('span', { class: 'bar', 'aria-hidden': 'true' });
-    bar.style.width = `${(shareOf(entry.cpu_ns, maxCpu) * 100).toFixed(2)}%`;
+    bar.style.width = `${(shareOf(entry.value, maxCpu) * 100).toFixed(2)}%`;
     const name = endpointLabel(entry.endpoint);
     let control: HTMLElement;
     if (entry.endpoint === null) {
@@ -107,21 +107,21 @@ export function createEndpointsPanel(options: EndpointsPanelOptions): EndpointsP
       h('td', { class: 'endpoint' }, label, h('span', { class: 'bar-track' }, bar)),
       h(
         'td',
-        { class: 'num figure', 'data-ns': String(entry.cpu_ns), 'data-testid': 'endpoint-cpu' },
-        formatNs(entry.cpu_ns),
+        { class: 'num figure', 'data-ns': String(entry.value), 'data-testid': 'endpoint-cpu' },
+        formatNs(entry.value),
       ),
       h('td', { class: 'num', 'data-testid': 'endpoint-share' }, formatShare(entry.share)),
       h('td', { class: 'num wide-only' }, entry.requests === undefined ? '–' : String(entry.requests)),
       h(
         'td',
         { class: 'num wide-only' },
-        entry.cpu_ns_per_request === undefined ? '–' : formatNs(entry.cpu_ns_per_request),
+        entry.value_per_request === undefined ? '–' : formatNs(entry.value_per_request),
       ),
     );
   }
 
   function table(ranking: EndpointCpuBody, selected: readonly string[]): HTMLTableElement {
-    const maxCpu = Math.max(...ranking.endpoints.map((e) => e.cpu_ns));
+    const maxCpu = Math.max(...ranking.endpoints.map((e) => e.value));
     return h(
       'table',
       { class: 'endpoints', 'data-testid': 'endpoints-table' },
@@ -155,8 +155,8 @@ export function createEndpointsPanel(options: EndpointsPanelOptions): EndpointsP
           h('th', { scope: 'row' }, 'Total'),
           h(
             'td',
-            { class: 'num figure', 'data-ns': String(ranking.total_cpu_ns), 'data-testid': 'endpoints-total' },
-            formatNs(ranking.total_cpu_ns),
+            { class: 'num figure', 'data-ns': String(ranking.total_value), 'data-testid': 'endpoints-total' },
+            formatNs(ranking.total_value),
           ),
           h('td', { class: 'num' }, '100%'),
           h('td', { class: 'wide-only' }),
@@ -171,7 +171,7 @@ export function createEndpointsPanel(options: EndpointsPanelOptions): EndpointsP
     body,
     render(next, service, selected) {
       answer = next;
-      if (next.endpoints.length === 0 || next.total_cpu_ns === 0) {
+      if (next.endpoints.length === 0 || next.total_value === 0) {
         replaceChildren(
           body,
           emptyState(

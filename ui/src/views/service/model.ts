@@ -71,7 +71,7 @@ export function toggleEndpoint(selected: readonly string[], endpoint: string, ch
 export function selectedCpu(answer: EndpointCpuBody | undefined, selected: readonly string[]): number {
   return (answer?.endpoints ?? [])
     .filter((e) => e.endpoint !== null && selected.includes(e.endpoint))
-    .reduce((sum, e) => sum + e.cpu_ns, 0);
+    .reduce((sum, e) => sum + e.value, 0);
 }
 
 /**
