@@ -13,6 +13,7 @@ import { type Sql, sql, tuple } from '../platform/sql.js';
 import type { DecodedBy, DecodedProfile, ExplodeLimits, ProfileDecoder } from '../pprof/index.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
 import { createIngestFailureLog } from './ingest-failures.js';
+import { withStoredMeasures } from './measures.js';
 import { profileDurationNs } from './profile-window.js';
 import { labelBytesWritten } from './rows/label-bytes.js';
 import { OrderedInserts } from './rows/ordered-inserts.js';
@@ -240,7 +241,7 @@ async function processBatch(
         let exploded: DecodedProfile;
         try {
           const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
-          exploded = deps.decoder.decodeProfile(
+          const decoded = deps.decoder.decodeProfile(
             data,
             {
               tenant: envelope.tenant,
@@ -254,6 +255,7 @@ async function processBatch(
             deps.labelMappingFor(envelope.tenant),
             deps.limits,
           );
+          exploded = withStoredMeasures(decoded);
         } finally {
           measures.decodeMs += performance.now() - decodeStarted;
         }

@@ -3,7 +3,8 @@ import { sql, stringSet } from '../../platform/sql.js';
 
 /**
  * Whether CPU profiles covered a time window: "not profiled" is not "0 ms of CPU". Windows come
- * from the profiles' own time_nanos/duration_nanos (dd-trace-go's event window can differ).
+ * from the profiles' own time_nanos/duration_nanos (dd-trace-go's event window can differ). A CPU
+ * profile declares `cpu` (Go, Node) or `cpu-time` (Python): shared/profiles/measures.ts.
  */
 export interface ProfileWindow {
   service: string;
@@ -37,7 +38,7 @@ export async function cpuProfileWindows(
       FROM profiles
       WHERE tenant = ${tenant} AND service IN ${stringSet(services)}
         AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})
-        AND has(sample_types, 'cpu/nanoseconds')
+        AND hasAny(sample_types, ['cpu/nanoseconds', 'cpu-time/nanoseconds'])
       LIMIT 1 BY profile_id`,
   );
   return rows.map((r) => ({
