@@ -14,7 +14,7 @@ import type { DecodedBy, DecodedProfile, ExplodeLimits, ProfileDecoder } from '.
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
 import { createIngestFailureLog } from './ingest-failures.js';
 import { withStoredMeasures } from './measures.js';
-import { profileDurationNs } from './profile-window.js';
+import { profileDurationNs, withProfileStart } from './profile-window.js';
 import { labelBytesWritten } from './rows/label-bytes.js';
 import { OrderedInserts } from './rows/ordered-inserts.js';
 import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from './rows/profile-batch-writer.js';
@@ -255,7 +255,7 @@ async function processBatch(
             deps.labelMappingFor(envelope.tenant),
             deps.limits,
           );
-          exploded = withStoredMeasures(decoded);
+          exploded = withProfileStart(withStoredMeasures(decoded), envelope);
         } finally {
           measures.decodeMs += performance.now() - decodeStarted;
         }
