@@ -198,6 +198,11 @@ function describeRuntime(
     waitPath: string;
     waitEndpoint: string;
     /**
+     * What a wait request's 150 ms off CPU is stored as; null: nothing (dd-trace-js reports an
+     * idle event loop's wall samples with value 0 and no span, so an await shows in no sample).
+     */
+    waitMeasure: string | null;
+    /**
      * Whether wall ≥ CPU holds span by span in the raw samples. dd-trace-js gives each wall sample
      * (worth one sampling interval) the CPU its thread used since the previous sample: a sample
      * the busy event loop delays carries more CPU than wall (30 ms against 11.6 ms, seen here),
@@ -270,13 +275,41 @@ function describeRuntime(
       const sum = (key: 'wall' | 'cpu') => rows.reduce((total, r) => total + r[key], 0n);
       expect(sum('wall')).toBeGreaterThanOrEqual(sum('cpu'));
     });
+    it(
+      expected.waitMeasure
+        ? `stores each ${expected.waitEndpoint} request's time off CPU as ${expected.waitMeasure}, with little CPU`
+        : `stores no CPU and no wall for each ${expected.waitEndpoint} request: its wait is duration − CPU only`,
+      async () => {
+        for (const request of run.waits) {
+          const measures = await measuresOfSpan(run.service, request.span_id);
+          expect(measures.cpu ?? 0n, request.span_id).toBeLessThan(20_000_000n);
+          if (expected.waitMeasure) {
+            expect(measures[expected.waitMeasure] ?? 0n, request.span_id).toBeGreaterThanOrEqual(100_000_000n);
+          } else {
+            expect(measures.wall ?? 0n, request.span_id).toBeLessThan(20_000_000n);
+          }
+        }
+      },
+    );
   });
+}
+
+/** Each measure of one span, summed over committed samples. */
+async function measuresOfSpan(service: string, spanId: string): Promise<Record<string, bigint>> {
+  const { from, to } = window();
+  const rows = await deps.db.query<{ measure: string; total: string }>(sql`
+    SELECT sample_type AS measure, toString(sum(value)) AS total FROM samples
+    WHERE tenant = ${tenant} AND service = ${service} AND span_id = ${BigInt(spanId)}
+      AND sample_unit = 'nanoseconds' AND ${committedSamplesFilter(tenant, service, from, to)}
+    GROUP BY sample_type`);
+  return Object.fromEntries(rows.map((r) => [r.measure, BigInt(r.total)]));
 }
 
 describeRuntime('dd-trace-js 5.x (Node) pointed at the API root with DD_EXTERNAL_ENV=hk-<key>', 'node-dd-app', {
   cpuType: 'cpu/nanoseconds',
   waitPath: '/sleep?ms=150',
   waitEndpoint: 'GET /sleep',
+  waitMeasure: null,
   wallPerSpan: false,
 });
 
@@ -284,5 +317,6 @@ describeRuntime('ddtrace 4.x (Python) pointed at the API root with DD_EXTERNAL_E
   cpuType: 'cpu-time/nanoseconds',
   waitPath: '/lock?ms=150',
   waitEndpoint: 'GET /lock',
+  waitMeasure: 'lock-wait',
   wallPerSpan: true,
 });

@@ -78,6 +78,8 @@ export function runtimeAppEnv(name: RuntimeAppName, options: RuntimeAppEnvOption
     ...common,
     DD_PROFILING_UPLOAD_INTERVAL: String(options.periodSeconds),
     DD_TRACE_WRITER_INTERVAL_SECONDS: '0.5',
+    // Lock (and allocation) events are sampled, 1 % by default: every one, so a request's lock wait shows.
+    DD_PROFILING_CAPTURE_PCT: '100',
     // ddtrace logs warnings and errors to stderr by default.
   };
 }
