@@ -389,6 +389,34 @@ describe('authentication of the query routes', () => {
   });
 
   it.each([
+    ['GET', '/info'],
+    ['POST', '/v0.7/config'],
+    ['POST', '/dogstatsd/v2/proxy'],
+    ['PUT', '/v0.6/stats'],
+    ['POST', '/debugger/v1/input'],
+    ['POST', '/telemetry/proxy/api/v2/apmtelemetry'],
+  ])(
+    'answers %s %s alike for either tenant’s key, a wrong key and none: it reads and writes no tenant data',
+    async (method, path) => {
+      const replies = [];
+      for (const headers of [
+        { 'dd-api-key': keyA },
+        { 'datadog-external-env': `hk-${keyB}` },
+        { 'datadog-external-env': 'hk-hotspots-test-key-c' },
+        {},
+      ] as Record<string, string>[]) {
+        const answer = await fetch(`${inject('apiUrl')}${path}`, {
+          method,
+          headers: { ...headers, 'content-type': 'application/json' },
+          ...(method === 'GET' ? {} : { body: '{}' }),
+        });
+        replies.push(`${answer.status} ${await answer.text()}`);
+      }
+      expect(new Set(replies).size).toBe(1);
+    },
+  );
+
+  it.each([
     ['POST', '/profiling/v1/input'],
     ['POST', '/ingest?name=x'],
     ['PUT', '/v0.4/traces'],
