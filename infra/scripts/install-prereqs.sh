@@ -58,4 +58,27 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "install-prereqs: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The dd-trace-js test app (test/node/dd-app) has its own lock file: dd-trace 5.x and its native addons.
+if [ ! -d test/node/dd-app/node_modules ] || [ test/node/dd-app/package-lock.json -nt test/node/dd-app/node_modules/.package-lock.json ]; then
+  echo "install-prereqs: installing test/node/dd-app packages (dd-trace)"
+  (cd test/node/dd-app && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# The ddtrace test app (test/python/dd-app) runs in a venv made from its pinned requirements;
+# the venv is remade when they change. Python >= 3.9 (ddtrace 4.x); the e2e tests skip nothing.
+venv="$cache/python-dd-app-venv"
+requirements=test/python/dd-app/requirements.txt
+if ! cmp -s "$requirements" "$venv/.requirements.txt" 2>/dev/null; then
+  python_bin=$(command -v python3.11 || command -v python3 || true)
+  if [ -z "$python_bin" ]; then
+    echo "install-prereqs: python3 (>= 3.9, with venv) is required for test/python/dd-app" >&2
+    exit 1
+  fi
+  echo "install-prereqs: making $venv from $requirements with $("$python_bin" --version)"
+  rm -rf "$venv"
+  "$python_bin" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$venv/.requirements.txt"
+fi
+
 echo "install-prereqs: ready (Go $("$go_bin" env GOVERSION), ClickHouse $(clickhouse-client --version 2>/dev/null | grep -o "[0-9.]*[0-9]" | head -1), Kafka $kafka_version, Node $(node --version) in $node_bin)"

@@ -68,9 +68,16 @@ const contentTypeOf = (attachment: Attachment): string =>
     ? 'application/json'
     : 'application/octet-stream';
 
-/** The attachment that carries endpoint_counts: the CPU profile, else the first pprof one. */
+/**
+ * The attachment that carries endpoint_counts: the one holding CPU — `cpu.pprof` (Go), `wall.pprof`
+ * (dd-trace-js: CPU beside wall), `profile.pprof` (ddtrace: every measure) — else the first pprof.
+ */
 function countsCarrier(attachments: readonly Attachment[]): Attachment | undefined {
-  return attachments.find((a) => a.profileType === 'cpu') ?? attachments.find((a) => a.kind === 'pprof');
+  for (const type of ['cpu', 'wall', 'profile']) {
+    const carrier = attachments.find((a) => a.kind === 'pprof' && a.profileType === type);
+    if (carrier) return carrier;
+  }
+  return attachments.find((a) => a.kind === 'pprof');
 }
 
 const PUT_CONCURRENCY = 4;

@@ -222,13 +222,20 @@ export class LabelSetBuilder extends LabelSetColumns {
         strings.check(keyIndex, 'label key');
         let value: number;
         let valueBytes: number;
+        // What the meanings (span id, …) read: the value, but for a negative number its uint64.
+        let meaningValue: number;
         if (strIndex !== 0) {
           value = strIndex;
+          meaningValue = value;
           valueBytes = strings.byteLength(strIndex, 'label value');
         } else {
-          const text = int64BigInt(numHi, numLo).toString();
+          const number = int64BigInt(numHi, numLo);
+          const text = number.toString();
           value = this.made(text);
           valueBytes = text.length;
+          // Label.num is int64: tracers put uint64 span ids there as their two's complement
+          // (ddtrace's ids of 2^63 and above arrive negative). The label keeps the number as sent.
+          meaningValue = number < 0n ? this.made(BigInt.asUintN(64, number).toString()) : value;
         }
         if (
           strings.byteLength(keyIndex, 'label key') > limits.maxLabelValueBytes ||
@@ -243,7 +250,7 @@ export class LabelSetBuilder extends LabelSetColumns {
         if (rules !== null) {
           for (let i = 0; i < rules.length; i++) {
             const rule = rules[i] as number;
-            if (firstValues[rule] === NO_TEXT) firstValues[rule] = value;
+            if (firstValues[rule] === NO_TEXT) firstValues[rule] = meaningValue;
           }
         }
         this.addLabel(keyIndex, value);

@@ -14,7 +14,8 @@ import type { DecodedBy, DecodedProfile, ExplodeLimits, ProfileDecoder } from '.
 import { endpointCountsOf } from './endpoint-counts.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
 import { createIngestFailureLog } from './ingest-failures.js';
-import { profileDurationNs } from './profile-window.js';
+import { withStoredMeasures } from './measures.js';
+import { profileDurationNs, withProfileStart } from './profile-window.js';
 import { labelBytesWritten } from './rows/label-bytes.js';
 import { OrderedInserts } from './rows/ordered-inserts.js';
 import { createInsertedIds, type InsertedIds, ProfileBatchWriter } from './rows/profile-batch-writer.js';
@@ -241,7 +242,7 @@ async function processBatch(
         let exploded: DecodedProfile;
         try {
           const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
-          exploded = deps.decoder.decodeProfile(
+          const decoded = deps.decoder.decodeProfile(
             data,
             {
               tenant: envelope.tenant,
@@ -255,6 +256,7 @@ async function processBatch(
             deps.labelMappingFor(envelope.tenant),
             deps.limits,
           );
+          exploded = withProfileStart(withStoredMeasures(decoded), envelope);
         } finally {
           measures.decodeMs += performance.now() - decodeStarted;
         }

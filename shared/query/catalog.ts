@@ -1,4 +1,5 @@
 import { badRequest } from '../platform/errors.js';
+import { storedSampleTypeNames } from '../platform/measure-names.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
@@ -32,9 +33,9 @@ export async function listServices(
   // rows. uniqExact for profiles, a few per service and minute; for spans uniq, as blind to repeats
   // and within about 1 % (exact while small), where uniqExact would hold every span id of the window.
   const [profiles, spans] = await Promise.all([
-    db.query<{ service: string; n: string; last: string; types: string[] }>(
+    db.query<{ service: string; n: string; last: string; types: string[][] }>(
       sql`SELECT service, toString(uniqExact(profile_id)) AS n, toString(toUInt32(max(start))) AS last,
-          groupUniqArrayArray(sample_types) AS types FROM profiles
+          groupUniqArray(sample_types) AS types FROM profiles
         WHERE tenant = ${tenant} AND start >= toDateTime(${Math.floor(from)}) AND start < toDateTime(${Math.ceil(to)})
         GROUP BY service ORDER BY service LIMIT ${maxRows}`,
     ),
@@ -55,7 +56,7 @@ export async function listServices(
   };
   for (const row of profiles)
     Object.assign(entry(row.service), {
-      measures: sortMeasures(row.types.map(measureOfSampleType)).map((m) => m.name),
+      measures: sortMeasures(row.types.flatMap(storedSampleTypeNames).map(measureOfSampleType)).map((m) => m.name),
       profiles: Number(row.n),
       last_profile_at: iso(row.last),
     });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../../infra/local/settings.js';
 import type { Deps } from '../../shared/app/deps.js';
-import { sql } from '../../shared/platform/sql.js';
+import { sql, tuple } from '../../shared/platform/sql.js';
 import { buildMultipart, eventPart, filePart } from '../support/multipart-builder.js';
 import { buildCpuProfile, type ProfileSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, waitForCommittedProfiles, waitUntil } from '../support/services.js';
@@ -295,6 +295,77 @@ describe('the same content ingested by both tenants', () => {
   });
 });
 
+describe('agents keyed by Datadog-External-Env (DD_EXTERNAL_ENV=hk-<key>, for tracers that drop the URL path)', () => {
+  const event = (svc: string) => ({
+    start: new Date((now - 60) * 1000).toISOString(),
+    end: new Date(now * 1000).toISOString(),
+    attachments: ['cpu.pprof'],
+    tags_profiler: `service:${svc},env:prod,runtime-id:${randomUUID()}`,
+    family: 'node',
+    version: '4',
+  });
+  const profile = buildCpuProfile({ ...spec, startNs: BigInt(now) * 1_000_000_000n });
+  const uploadProfile = (svc: string, headers: Record<string, string>) => {
+    const body = buildMultipart([filePart('cpu.pprof', profile), eventPart(event(svc))]);
+    return send('POST', '/profiling/v1/input', body.body, { ...headers, 'content-type': body.contentType });
+  };
+
+  it('writes a profile and spans into the tenant of the key, and only there', async () => {
+    const svc = uniqueService('hk-a');
+    const reply = await uploadProfile(svc, { 'datadog-external-env': `it-false,hk-${keyA}` });
+    expect(reply.status).toBe(202);
+    const ids = (JSON.parse(reply.text) as { profiles: { profile_id: string }[] }).profiles.map((p) => p.profile_id);
+    await waitForCommittedProfiles(deps, 'test-a', ids);
+    expect(totalOf(await get(`/v1/endpoints/cpu?service=${svc}&${window}`, keyA))).toBe(specTotal);
+    expect(totalOf(await get(`/v1/endpoints/cpu?service=${svc}&${window}`, keyB))).toBe(0n);
+
+    const trace = BigInt(randomId());
+    const spans = encodeV04([[ddSpan({ trace_id: trace, span_id: BigInt(randomId()), service: svc })]]);
+    const traces = await send('PUT', '/v0.4/traces', spans, {
+      'datadog-external-env': `hk-${keyA}`,
+      'content-type': 'application/msgpack',
+    });
+    expect(traces.status).toBe(200);
+    const traceHex = trace.toString(16).padStart(32, '0');
+    await waitUntil('tenant A to see the span', async () =>
+      (await get(`/v1/traces/${traceHex}`, keyA)).status === 200 ? true : undefined,
+    );
+    expect((await get(`/v1/traces/${traceHex}`, keyB)).status).toBe(404);
+  });
+
+  it('lets tenant B’s key write only into B, even for A’s service name', async () => {
+    const reply = await uploadProfile(service, { 'datadog-external-env': `hk-${keyB}` });
+    expect(reply.status).toBe(202);
+    const ids = (JSON.parse(reply.text) as { profiles: { profile_id: string }[] }).profiles.map((p) => p.profile_id);
+    await waitForCommittedProfiles(deps, 'test-b', ids);
+
+    const rows = await deps.db.query<{ tenant: string }>(
+      sql`SELECT DISTINCT tenant FROM samples WHERE profile_id IN ${tuple(ids)}`,
+    );
+    expect(rows.map((r) => r.tenant)).toEqual(['test-b']);
+    expect(totalOf(await get(`/v1/endpoints/cpu?service=${service}&${window}`, keyA))).toBe(specTotal);
+  });
+
+  it.each([
+    ['POST', '/profiling/v1/input'],
+    ['POST', '/ingest?name=x'],
+    ['PUT', '/v0.4/traces'],
+    ['POST', '/v0.5/traces'],
+    ['POST', '/v1/traces'],
+  ])('answers %s %s with 401 for an unknown, prefixed or doubled hk- key', async (method, path) => {
+    const statuses = [];
+    for (const header of ['hk-hotspots-test-key-c', 'hk-hotspots-test-key-', `hk-${keyA},hk-${keyB}`, 'hk-']) {
+      const reply = await send(method, path, new Uint8Array([0x90]), {
+        'content-type': 'application/octet-stream',
+        'datadog-external-env': header,
+      });
+      expect(reply.text).not.toContain('hotspots-test-key');
+      statuses.push(reply.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401]);
+  });
+});
+
 describe('authentication of the query routes', () => {
   const paths = [
     `/v1/services?${window}`,
@@ -326,6 +397,34 @@ describe('authentication of the query routes', () => {
 
     expect(statuses).toEqual([401, 401, 401, 401]);
   });
+
+  it.each([
+    ['GET', '/info'],
+    ['POST', '/v0.7/config'],
+    ['POST', '/dogstatsd/v2/proxy'],
+    ['PUT', '/v0.6/stats'],
+    ['POST', '/debugger/v1/input'],
+    ['POST', '/telemetry/proxy/api/v2/apmtelemetry'],
+  ])(
+    'answers %s %s alike for either tenant’s key, a wrong key and none: it reads and writes no tenant data',
+    async (method, path) => {
+      const replies = [];
+      for (const headers of [
+        { 'dd-api-key': keyA },
+        { 'datadog-external-env': `hk-${keyB}` },
+        { 'datadog-external-env': 'hk-hotspots-test-key-c' },
+        {},
+      ] as Record<string, string>[]) {
+        const answer = await fetch(`${inject('apiUrl')}${path}`, {
+          method,
+          headers: { ...headers, 'content-type': 'application/json' },
+          ...(method === 'GET' ? {} : { body: '{}' }),
+        });
+        replies.push(`${answer.status} ${await answer.text()}`);
+      }
+      expect(new Set(replies).size).toBe(1);
+    },
+  );
 
   it.each([
     ['POST', '/profiling/v1/input'],

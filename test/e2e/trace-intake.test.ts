@@ -111,9 +111,47 @@ describe('Datadog agent API', () => {
 
     expect(answer.status).toBe(200);
     expect(answer.json()).toMatchObject({
-      endpoints: ['/v0.4/traces', '/v0.5/traces', '/profiling/v1/input', '/telemetry/proxy/'],
+      endpoints: [
+        '/v0.4/traces',
+        '/v0.5/traces',
+        '/profiling/v1/input',
+        '/telemetry/proxy/',
+        '/debugger/v1/input',
+        '/debugger/v2/input',
+        '/debugger/v1/diagnostics',
+      ],
       client_drop_p0s: false,
     });
+  });
+
+  it('answers remote configuration polls with 404, as an agent without it, and does not advertise it or stats', async () => {
+    for (const [method, path] of [
+      ['POST', '/v0.7/config'],
+      ['GET', '/v0.7/config'],
+      ['POST', `/k/${keyA}/v0.7/config`],
+    ] as const) {
+      const answer = await send(method, path, method === 'GET' ? undefined : Buffer.from('{"client":{}}'), {
+        'content-type': 'application/json',
+      });
+      expect([answer.status, answer.json()], path).toMatchObject([404, { error: { code: 'not_found' } }]);
+    }
+    const info = (await send('GET', '/info', undefined, {})).json() as { endpoints: string[] };
+    expect(info.endpoints.filter((e) => /config|stats|dogstatsd/.test(e))).toEqual([]);
+  });
+
+  it('accepts and drops DogStatsD, stats and debugger uploads with 202, without a key', async () => {
+    for (const [method, path] of [
+      ['POST', '/dogstatsd/v2/proxy'],
+      ['PUT', '/v0.6/stats'],
+      ['POST', '/v0.6/stats'],
+      ['POST', '/debugger/v1/input'],
+      ['POST', '/debugger/v2/input'],
+      ['POST', '/debugger/v1/diagnostics'],
+      ['POST', `/k/${keyA}/dogstatsd/v2/proxy`],
+    ] as const) {
+      const answer = await send(method, path, Buffer.from('runtime.node.heap:1|g'), { 'content-type': 'text/plain' });
+      expect(answer.status, `${method} ${path}`).toBe(202);
+    }
   });
 
   it('answers /info under the key prefix too', async () => {

@@ -160,7 +160,8 @@ function explode(
           `label ${JSON.stringify(key.slice(0, 64))} is longer than ${limits.maxLabelValueBytes} bytes`,
         );
       }
-      if (!labels.has(key)) labels.set(key, value);
+      // Meanings read a negative number label as its uint64 (span ids above 2^63 sent as int64).
+      if (!labels.has(key)) labels.set(key, label.str ? value : BigInt.asUintN(64, toInt64(label.num)).toString());
       labelKeys.push(key);
       labelValues.push(value);
     }

@@ -453,6 +453,24 @@ describe('ingestDatadogProfiles', () => {
     expect(await endpointCountsOf(cpuEnvelope, ports.rawStore)).toEqual(counts);
   });
 
+  it('puts endpoint counts on the attachment that holds CPU: wall.pprof (dd-trace-js), profile.pprof (ddtrace)', async () => {
+    for (const [names, carrier] of [
+      [['events.pprof', 'space.pprof', 'wall.pprof'], 'wall'],
+      [['profile.pprof'], 'profile'],
+    ] as const) {
+      const ports = fakes();
+      const parts = [
+        ...names.map((name) => filePart(name, cpu)),
+        eventPart(event({ attachments: [...names], family: 'node' })),
+      ];
+
+      await ingestDatadogProfiles(intakeDeps(ports), request(parts));
+
+      const envelopes = ports.messages.map((m) => parseEnvelope(m.value));
+      expect(envelopes.filter((e) => e.endpoint_counts_key).map((e) => e.profile_type)).toEqual([carrier]);
+    }
+  });
+
   it('derives the same ids from a retried upload, so the consumer skips what it already committed', async () => {
     const [first, second] = [fakes(), fakes()];
 

@@ -179,6 +179,28 @@ describe('explodeProfile labels', () => {
     expect([row?.span_id, row?.label_values]).toEqual(['123456', ['123456']]);
   });
 
+  it('reads a negative numeric span id as the uint64 a tracer wrote there, keeping the label as sent', () => {
+    // ddtrace (Python) span ids span the whole uint64 range; Label.num is int64.
+    const spanId = 2n ** 64n - 5n;
+    const spec: ProfileSpec = {
+      samples: [
+        {
+          stack: ['main.main'],
+          cpuNs: 1n,
+          numLabels: { [SPAN_ID]: BigInt.asIntN(64, spanId), 'local root span id': BigInt.asIntN(64, spanId) },
+        },
+      ],
+    };
+
+    const [row] = explode(buildCpuProfile(spec)).samples;
+
+    expect([row?.span_id, row?.local_root_span_id, row?.label_values]).toEqual([
+      spanId.toString(),
+      spanId.toString(),
+      ['-5', '-5'],
+    ]);
+  });
+
   it('does not read an empty string label as the number 0', () => {
     // pprof writes an empty string as string index 0 and drops the zero field, so the label
     // arrives with str = 0 and num = 0; google/pprof reads that as no value, never as "0".

@@ -348,8 +348,18 @@ describe('datadogAgentRoute', () => {
     expect(datadogAgentRoute('/telemetry/proxy/api/v2/apmtelemetry')).toEqual({ kind: 'telemetry' });
   });
 
+  it('names the calls for features Hotspots lacks: remote configuration unsupported, the others discarded', () => {
+    expect(datadogAgentRoute('/v0.7/config')).toEqual({ kind: 'unsupported', feature: 'remote configuration' });
+    expect(datadogAgentRoute('/k/some-key/v0.7/config')).toMatchObject({ kind: 'unsupported' });
+    for (const path of ['/dogstatsd/v2/proxy', '/v0.6/stats', '/debugger/v1/input', '/k/x/debugger/v2/input']) {
+      expect(datadogAgentRoute(path).kind, path).toBe('discarded');
+    }
+  });
+
   it('answers 404 for other paths', () => {
-    expectHotspotsError(() => datadogAgentRoute('/v0.6/stats'), { status: 404 });
+    for (const path of ['/v0.1/pipeline_stats', '/v0.7/config/x', '/debugger/v3/input', '/dogstatsd/v1/proxy']) {
+      expectHotspotsError(() => datadogAgentRoute(path), { status: 404 });
+    }
   });
 });
 

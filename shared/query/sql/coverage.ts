@@ -1,3 +1,4 @@
+import { storedSampleTypeNames } from '../../platform/measure-names.js';
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql, stringSet } from '../../platform/sql.js';
 import { CPU, type Measure, measureOfSampleType, sortMeasures } from '../measures.js';
@@ -13,7 +14,7 @@ export interface ProfileWindow {
   startNs: bigint;
   endNs: bigint;
   periodNs: bigint;
-  /** The profile's stored sample types as `type/unit` (profiles.sample_types). */
+  /** The measures the profile's rows are stored under, as `type/unit` (from profiles.sample_types). */
   sampleTypes: readonly string[];
 }
 
@@ -51,7 +52,7 @@ export async function profileWindows(
     startNs: BigInt(r.start_ns),
     endNs: BigInt(r.start_ns) + BigInt(r.duration_ns),
     periodNs: BigInt(r.period),
-    sampleTypes: r.sample_types,
+    sampleTypes: storedSampleTypeNames(r.sample_types),
   }));
 }
 

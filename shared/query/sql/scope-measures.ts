@@ -1,3 +1,4 @@
+import { storedSampleTypeNames } from '../../platform/measure-names.js';
 import type { SqlDatabase } from '../../platform/ports.js';
 import { identifier, type Sql, sql } from '../../platform/sql.js';
 import { type Measure, measureOfSampleType, NAMED_MEASURES, requireAvailable, sortMeasures } from '../measures.js';
@@ -17,12 +18,12 @@ export async function serviceMeasures(
   to: number,
 ): Promise<Measure[]> {
   const { fromSec, toSec } = windowSeconds(from, to);
-  const rows = await db.query<{ t: string }>(
-    sql`SELECT DISTINCT arrayJoin(sample_types) AS t FROM profiles
+  const rows = await db.query<{ t: string[] }>(
+    sql`SELECT DISTINCT sample_types AS t FROM profiles
       WHERE tenant = ${tenant} AND service = ${service}
         AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})`,
   );
-  return sortMeasures(rows.map((r) => measureOfSampleType(r.t)));
+  return sortMeasures(rows.flatMap((r) => storedSampleTypeNames(r.t)).map(measureOfSampleType));
 }
 
 async function lookupMeasures(db: SqlDatabase, keys: { table: Sql; key: Sql }[]): Promise<Measure[]> {
