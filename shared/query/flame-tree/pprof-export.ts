@@ -27,6 +27,14 @@ export function stacksToPprof(
   stacks: readonly ResolvedStack[],
   options: { remainderNs?: bigint; startNs?: bigint; durationNs?: bigint; periodNs?: bigint } = {},
 ): Buffer {
+  return gzipSync(encodePprof(stacks, options));
+}
+
+/** The same profile, not gzipped (a google.v1.Profile message as the Pyroscope API answers it). */
+export function encodePprof(
+  stacks: readonly ResolvedStack[],
+  options: { remainderNs?: bigint; startNs?: bigint; durationNs?: bigint; periodNs?: bigint } = {},
+): Uint8Array {
   const strings = new StringTable();
   const functions = new Map<string, PprofFunction>();
   const locations = new Map<string, Location>();
@@ -73,5 +81,5 @@ export function stacksToPprof(
     periodType: new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }),
     period: options.periodNs ?? 10_000_000n,
   });
-  return gzipSync(profile.encode());
+  return profile.encode();
 }
