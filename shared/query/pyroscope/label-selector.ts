@@ -7,7 +7,7 @@ import type { LabelMatcher, MatchOp } from '../sql/label-source.js';
  * optional metric name before the braces (`name{…}`, read as `__name__="name"`), as Pyroscope's
  * querier reads them (Prometheus' metric selector grammar). Strings are double- or single-quoted
  * with Go escapes, or backquoted raw. Regular expressions are RE2 (Go's syntax, which ClickHouse's
- * `match` also speaks), fully anchored as in PromQL; they are compiled here so a bad one is the
+ * `match` also speaks), fully anchored as in PromQL, `.` matching newlines as in Prometheus 3; they are compiled here so a bad one is the
  * caller's 400, never the database's error.
  */
 export interface SelectorLimits {
@@ -182,9 +182,9 @@ export function matches(matcher: LabelMatcher, value: string): boolean {
     case '!=':
       return value !== matcher.value;
     case '=~':
-      return RE2JS.compile(`^(?:${matcher.value})$`).matches(value);
+      return RE2JS.compile(`^(?s:${matcher.value})$`).matches(value);
     case '!~':
-      return !RE2JS.compile(`^(?:${matcher.value})$`).matches(value);
+      return !RE2JS.compile(`^(?s:${matcher.value})$`).matches(value);
   }
 }
 

@@ -7,7 +7,8 @@ import type { CpuSource } from './cpu-source.js';
  * raw `samples` table: roll-ups keep no labels. Every sample label is a series label under its key
  * sanitised the Pyroscope way (each character outside [A-Za-z0-9_] becomes `_`: `trace endpoint`
  * is `trace_endpoint`); the service is `service_name`. As in PromQL, an absent label reads as the
- * empty string, and regular expressions are fully anchored. Values and patterns are bound as
+ * empty string, and regular expressions are fully anchored with `.` matching newlines too (as in
+ * Prometheus 3; ClickHouse's match() does so anyway). Values and patterns are bound as
  * literals by sql.ts, never spliced.
  */
 export type MatchOp = '=' | '!=' | '=~' | '!~';
@@ -48,9 +49,9 @@ export function matcherSql(matcher: LabelMatcher, value: Sql = labelValue(matche
     case '!=':
       return sql`${value} != ${matcher.value}`;
     case '=~':
-      return sql`match(${value}, ${`^(?:${matcher.value})$`})`;
+      return sql`match(${value}, ${`^(?s:${matcher.value})$`})`;
     case '!~':
-      return sql`NOT match(${value}, ${`^(?:${matcher.value})$`})`;
+      return sql`NOT match(${value}, ${`^(?s:${matcher.value})$`})`;
   }
 }
 
