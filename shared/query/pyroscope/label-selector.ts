@@ -7,8 +7,8 @@ import type { LabelMatcher, MatchOp } from '../sql/label-source.js';
  * optional metric name before the braces (`name{…}`, read as `__name__="name"`), as Pyroscope's
  * querier reads them (Prometheus' metric selector grammar). Strings are double- or single-quoted
  * with Go escapes, or backquoted raw. Regular expressions are RE2 (Go's syntax, which ClickHouse's
- * `match` also speaks), fully anchored as in PromQL, `.` matching newlines as in Prometheus 3; they are compiled here so a bad one is the
- * caller's 400, never the database's error.
+ * `match` also speaks), fully anchored as in PromQL, `.` matching newlines as in Prometheus 3.
+ * They are compiled here so that a bad one is the caller's 400, never the database's error.
  */
 export interface SelectorLimits {
   maxSelectorBytes: number;

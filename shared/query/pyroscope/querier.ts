@@ -6,6 +6,7 @@ import { encodePprof } from '../flame-tree/pprof-export.js';
 import { boundFlameTree, buildFlameTree } from '../flame-tree/tree.js';
 import { weightedStacks } from '../flamegraph.js';
 import { windowSeconds } from '../sql/committed.js';
+import { type CpuSource, cpuSource } from '../sql/cpu-source.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf } from '../sql/cpu-sum.js';
 import {
   type LabelMatcher,
@@ -250,7 +251,24 @@ async function loadStacks(db: SqlDatabase, tenant: string, query: StackQuery, li
     matchers: split.sampleMatchers,
     ...(query.spanIds ? { spanIds: query.spanIds } : {}),
   };
-  return loadCpuStacks(db, tenant, labelSource(tenant, selection), limits.maxStacks);
+  return loadCpuStacks(db, tenant, stacksSource(tenant, selection), limits.maxStacks);
+}
+
+/**
+ * Where a selection's stacks are read: a whole service's CPU (the flame graph Grafana opens
+ * first) from the per-stack roll-up, as /v1/flamegraph reads it — the same figures from far
+ * fewer rows; anything narrower from the labelled samples.
+ */
+function stacksSource(tenant: string, selection: LabelSelection): CpuSource {
+  const [first, ...rest] = selection.matchers;
+  const oneService =
+    first !== undefined &&
+    first.name === SERVICE_LABEL &&
+    first.op === '=' &&
+    rest.every((m) => m.name === SERVICE_LABEL && m.op === '=' && m.value === first.value);
+  const cpu = selection.sampleType === 'cpu' && selection.sampleUnit === 'nanoseconds';
+  if (!oneService || !cpu || selection.spanIds !== undefined) return labelSource(tenant, selection);
+  return cpuSource(tenant, { kind: 'service', service: first.value, from: selection.from, to: selection.to }, 'stack');
 }
 
 function maxNodesOf(request: Request, limits: QuerierLimits): number {
