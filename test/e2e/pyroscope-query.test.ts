@@ -229,10 +229,21 @@ describe.each(Object.keys(intakes))(
         method: 'SelectMergeStacktraces',
         request: { profileTypeID: CPU, labelSelector: `{service_name="${service}"}`, spanSelector: spans, ...window },
       });
-      const [one, two] = await callWithGoClient([
+      const [one, two, narrowed] = await callWithGoClient([
         request([hex(first as string)]),
         request([hex(first as string), hex(second as string)]),
+        // With a label matcher too: read from the labelled samples rather than by span id.
+        {
+          method: 'SelectMergeStacktraces',
+          request: {
+            profileTypeID: CPU,
+            labelSelector: `{service_name="${service}", trace_endpoint=~".*"}`,
+            spanSelector: [hex(first as string)],
+            ...window,
+          },
+        },
       ]);
+      expect(flameGraphPaths(flameGraph(narrowed ?? {}))).toEqual(expectedPaths((l) => l['span id'] === first));
       expect(flameGraphPaths(flameGraph(one ?? {}))).toEqual(expectedPaths((l) => l['span id'] === first));
       expect(flameGraphPaths(flameGraph(two ?? {}))).toEqual(
         expectedPaths((l) => l['span id'] === first || l['span id'] === second),

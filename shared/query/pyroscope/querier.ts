@@ -255,20 +255,28 @@ async function loadStacks(db: SqlDatabase, tenant: string, query: StackQuery, li
 }
 
 /**
- * Where a selection's stacks are read: a whole service's CPU (the flame graph Grafana opens
- * first) from the per-stack roll-up, as /v1/flamegraph reads it — the same figures from far
- * fewer rows; anything narrower from the labelled samples.
+ * Where a selection's stacks are read. A whole service's CPU (the flame graph Grafana opens first)
+ * comes from the per-stack roll-up, and spans of at most one service from the samples sorted by
+ * span id, as /v1/flamegraph reads them: the same figures from far fewer rows. Any other
+ * selection reads the labelled samples.
  */
 function stacksSource(tenant: string, selection: LabelSelection): CpuSource {
-  const [first, ...rest] = selection.matchers;
-  const oneService =
-    first !== undefined &&
-    first.name === SERVICE_LABEL &&
-    first.op === '=' &&
-    rest.every((m) => m.name === SERVICE_LABEL && m.op === '=' && m.value === first.value);
+  const services = selection.matchers.filter((m) => m.name === SERVICE_LABEL && m.op === '=').map((m) => m.value);
+  const onlyServices = services.length === selection.matchers.length && new Set(services).size <= 1;
   const cpu = selection.sampleType === 'cpu' && selection.sampleUnit === 'nanoseconds';
-  if (!oneService || !cpu || selection.spanIds !== undefined) return labelSource(tenant, selection);
-  return cpuSource(tenant, { kind: 'service', service: first.value, from: selection.from, to: selection.to }, 'stack');
+  const [service] = services;
+  if (!onlyServices || !cpu) return labelSource(tenant, selection);
+  if (selection.spanIds !== undefined) {
+    const spans = cpuSource(tenant, { kind: 'span_set', spanIds: selection.spanIds });
+    const { fromSec, toSec } = windowSeconds(selection.from, selection.to);
+    const ofService = service === undefined ? sql`` : sql` AND service = ${service}`;
+    return {
+      ...spans,
+      where: sql`${spans.where} AND ts >= toDateTime(${fromSec}) AND ts < toDateTime(${toSec})${ofService}`,
+    };
+  }
+  if (service === undefined) return labelSource(tenant, selection);
+  return cpuSource(tenant, { kind: 'service', service, from: selection.from, to: selection.to }, 'stack');
 }
 
 function maxNodesOf(request: Request, limits: QuerierLimits): number {
