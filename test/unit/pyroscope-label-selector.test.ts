@@ -30,7 +30,8 @@ describe('parseLabelSelector', () => {
   });
 
   it('reads Go escapes in quoted strings and none in backquoted ones', () => {
-    expect(parse(String.raw`{a="\"\\\n\t\x41\101\u00e9\U0001D11E", b='\'', c=` + '`\\n`}')).toEqual([
+    const backquoted = '`\\n`';
+    expect(parse(String.raw`{a="\"\\\n\t\x41\101\u00e9\U0001D11E", b='\'', c=${backquoted}}`)).toEqual([
       { name: 'a', op: '=', value: '"\\\n\tAAé𝄞' },
       { name: 'b', op: '=', value: "'" },
       { name: 'c', op: '=', value: '\\n' },
