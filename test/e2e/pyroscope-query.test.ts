@@ -383,6 +383,40 @@ describe('the same API as JSON (Profiles Drilldown)', () => {
     ({ service } = await uploadRealProfile('/v1/profiles'));
   });
 
+  async function postJson(method: string, request: Record<string, unknown>) {
+    const answer = await fetch(`${inject('apiUrl')}/querier.v1.QuerierService/${method}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${inject('apiKey')}`, 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+    expect(answer.status).toBe(200);
+    // biome-ignore lint/suspicious/noExplicitAny: protobuf JSON of several message types
+    return (await answer.json()) as any;
+  }
+
+  it('reads profile type labels in selectors, and answers a type it holds no data of with nothing', async () => {
+    const total = async (profileTypeID: string, labelSelector: string) =>
+      (await postJson('SelectMergeStacktraces', { profileTypeID, labelSelector, ...window })).flamegraph.total ?? '0';
+    const all = await total(CPU, `{service_name="${service}"}`);
+    expect(BigInt(all)).toBeGreaterThan(0n);
+    expect(await total(CPU, `process_cpu{service_name="${service}"}`)).toBe(all);
+    expect(await total(CPU, `{service_name="${service}", __profile_type__="${CPU}"}`)).toBe(all);
+    expect(await total(CPU, `{service_name="${service}", __name__="memory"}`)).toBe('0');
+    expect(await total('wall:wall:nanoseconds:wall:nanoseconds', `{service_name="${service}"}`)).toBe('0');
+  });
+
+  it('averages SelectSeries per profile, and reports profile stats', async () => {
+    const request = { profileTypeID: CPU, labelSelector: `{service_name="${service}"}`, step: 3600, ...window };
+    const sum = await postJson('SelectSeries', request);
+    const average = await postJson('SelectSeries', { ...request, aggregation: 'TIME_SERIES_AGGREGATION_TYPE_AVERAGE' });
+    // One profile: its average is its sum.
+    expect(average.series).toEqual(sum.series);
+    expect(sum.series).toHaveLength(1);
+    const stats = await postJson('GetProfileStats', {});
+    expect(stats.dataIngested).toBe(true);
+    expect(Number(stats.oldestProfileTime)).toBeLessThanOrEqual(Number(stats.newestProfileTime));
+  });
+
   it('answers SelectMergeStacktraces in the protobuf JSON mapping with the same flame graph', async () => {
     const request = { profileTypeID: CPU, labelSelector: `{service_name="${service}"}`, ...window };
     const answer = await fetch(`${inject('apiUrl')}/querier.v1.QuerierService/SelectMergeStacktraces`, {
