@@ -252,6 +252,12 @@ export const configVariables = {
     max: 10_000,
     doc: 'most label matchers in one selector, and most selectors, `label_names` or `group_by` labels in one Pyroscope query; 400 above',
   }),
+  HOTSPOTS_PYROSCOPE_MAX_HEATMAP_POINTS: integer({
+    default: 100_000,
+    min: 10,
+    max: 10_000_000,
+    doc: 'most points (profiles or spans) one SelectHeatmap of the Pyroscope query API reads; 400 above',
+  }),
   HOTSPOTS_PYROSCOPE_MAX_SPAN_SELECTORS: integer({
     default: 1000,
     min: 1,

@@ -68,6 +68,7 @@ export interface Config {
     maxSelectorBytes: number;
     maxMatchers: number;
     maxSpanSelectors: number;
+    maxHeatmapPoints: number;
   };
   /** Limits of the trace intakes (Datadog /v0.4 and /v0.5 traces, OTLP/HTTP); bodies are bounded by maxBodyBytes. */
   spanLimits: {
@@ -179,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxSelectorBytes: read('HOTSPOTS_PYROSCOPE_MAX_SELECTOR_BYTES'),
       maxMatchers: read('HOTSPOTS_PYROSCOPE_MAX_MATCHERS'),
       maxSpanSelectors: read('HOTSPOTS_PYROSCOPE_MAX_SPAN_SELECTORS'),
+      maxHeatmapPoints: read('HOTSPOTS_PYROSCOPE_MAX_HEATMAP_POINTS'),
     },
     spanLimits: {
       maxSpansPerPayload: read('HOTSPOTS_MAX_SPANS_PER_PAYLOAD'),

@@ -445,7 +445,14 @@ describe('hostile query parameters', () => {
 });
 
 describe('the Pyroscope query API (Connect) under hostile input', () => {
-  const methods = ['SelectMergeStacktraces', 'LabelValues', 'SelectSeries', 'Series', 'SelectMergeProfile'];
+  const methods = [
+    'SelectMergeStacktraces',
+    'LabelValues',
+    'SelectSeries',
+    'Series',
+    'SelectMergeProfile',
+    'SelectHeatmap',
+  ];
   const now = Date.now();
 
   it.each(

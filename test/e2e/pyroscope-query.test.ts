@@ -312,6 +312,34 @@ describe.each(Object.keys(intakes))(
       expect(got).toEqual(await pprofTagTotals(file, 'trace endpoint'));
     });
 
+    it('counts spans and profiles in SelectHeatmap, with span exemplars', async () => {
+      const bySpan = await pprofTotalsByLabel(file, 'span id');
+      const spans = [...bySpan].filter((entry): entry is [string, bigint] => entry[0] !== null && entry[1] > 0n);
+      const request = { profileTypeID: CPU, labelSelector: `{service_name="${service}"}`, step: 60, ...window };
+      const [bySpanMap, byProfile] = await callWithGoClient([
+        {
+          method: 'SelectHeatmap',
+          request: { ...request, queryType: 'HEATMAP_QUERY_TYPE_SPAN', exemplarType: 'EXEMPLAR_TYPE_SPAN' },
+        },
+        { method: 'SelectHeatmap', request: { ...request, queryType: 'HEATMAP_QUERY_TYPE_INDIVIDUAL' } },
+      ]);
+      expect(bySpanMap?.error).toBeUndefined();
+      const slots = bySpanMap?.response?.series?.[0]?.slots as {
+        counts: number[];
+        yMin: number[];
+        exemplars: { spanId: string; value: string }[];
+      }[];
+      expect(slots.flatMap((slot) => slot.counts).reduce((a, b) => a + b, 0)).toBe(spans.length);
+      const exemplars = slots.flatMap((slot) => slot.exemplars);
+      const expected = new Map(spans.map(([id, cpu]) => [hex(id), String(cpu)]));
+      for (const exemplar of exemplars) expect(expected.get(exemplar.spanId)).toBe(exemplar.value);
+      // The largest span is the exemplar of the top bucket.
+      const largest = spans.reduce((a, b) => (b[1] > a[1] ? b : a));
+      expect(exemplars).toContainEqual(expect.objectContaining({ spanId: hex(largest[0]), value: String(largest[1]) }));
+      const profileSlots = byProfile?.response?.series?.[0]?.slots as { counts: number[] }[];
+      expect(profileSlots.flatMap((slot) => slot.counts).reduce((a, b) => a + b, 0)).toBe(1);
+    });
+
     it('lists series by service and endpoint', async () => {
       const [result] = await callWithGoClient([
         {

@@ -16,6 +16,7 @@ import {
   labelValues,
   profileTypes,
   type QuerierLimits,
+  selectHeatmap,
   selectMergeProfile,
   selectMergeSpanProfile,
   selectMergeStacktraces,
@@ -50,6 +51,7 @@ const methods: Record<string, Method> = {
   SelectMergeStacktraces: message(selectMergeStacktraces),
   SelectMergeSpanProfile: message(selectMergeSpanProfile),
   SelectSeries: message(selectSeries),
+  SelectHeatmap: message(selectHeatmap),
   SelectMergeProfile: async (db, tenant, request, limits) => ({
     encoded: await selectMergeProfile(db, tenant, request, limits),
   }),

@@ -19,6 +19,7 @@ import {
 } from '../sql/label-source.js';
 import { loadCpuStacks } from '../sql/stacks.js';
 import { toFlameBearer } from './flamebearer.js';
+import { type HeatmapInput, heatmapSeries } from './heatmap.js';
 import { parseLabelSelector } from './label-selector.js';
 import {
   PROFILE_TYPE_LABEL_NAMES,
@@ -46,6 +47,7 @@ export interface QuerierLimits {
   maxSelectorBytes: number;
   maxMatchers: number;
   maxSpanSelectors: number;
+  maxHeatmapPoints: number;
 }
 
 type Request = Record<string, unknown>;
@@ -154,11 +156,11 @@ export async function labelValues(db: SqlDatabase, tenant: string, request: Requ
   }
   const where = anyOf(chosen.map((c) => labelSelectionWhere(tenant, c.selection)));
   const present = name === SERVICE_LABEL ? sql`1` : sql`has(${sanitisedLabelKeys}, ${name})`;
-  const rows = await db.query<{ value: string }>(
-    sql`SELECT DISTINCT ${labelValue(name)} AS value FROM samples WHERE (${where}) AND ${present}
-      ORDER BY value LIMIT ${limits.maxResultRows}`,
+  const rows = await db.query<{ label_value: string }>(
+    sql`SELECT DISTINCT ${labelValue(name)} AS label_value FROM samples WHERE (${where}) AND ${present}
+      ORDER BY label_value LIMIT ${limits.maxResultRows}`,
   );
-  return { names: rows.map((r) => r.value) };
+  return { names: rows.map((r) => r.label_value) };
 }
 
 /** Label pairs sorted by name, absent (empty) values left out, as Pyroscope's label sets. */
@@ -352,13 +354,28 @@ export async function selectMergeProfile(
   });
 }
 
-export async function selectSeries(db: SqlDatabase, tenant: string, request: Request, limits: QuerierLimits) {
-  unsupportedSelectors(request);
-  const query = stackQueryOf(request, limits, []);
+function groupByOf(request: Request, limits: QuerierLimits): string[] {
   const groupBy = [...new Set(strings(request.groupBy))];
   for (const name of groupBy)
     if (!LABEL_NAME.test(name)) throw badRequest(`group_by: bad label name ${JSON.stringify(name.slice(0, 100))}`);
   if (groupBy.length > limits.maxMatchers) throw badRequest(`at most ${limits.maxMatchers} group_by labels`);
+  return groupBy;
+}
+
+/** The values of the group_by labels, as an Array(String) expression over `samples`. */
+function groupKeys(groupBy: readonly string[], type: ProfileTypeRow): Sql {
+  if (groupBy.length === 0) return sql`emptyArrayString()`;
+  const typeLabels = profileTypeLabels(type);
+  const columns = groupBy.map((n) =>
+    PROFILE_TYPE_LABEL_NAMES.includes(n) ? sql`${typeLabels[n] as string}` : labelValue(n),
+  );
+  return sql`[${columns.reduce((all, c) => sql`${all}, ${c}`)}]`;
+}
+
+export async function selectSeries(db: SqlDatabase, tenant: string, request: Request, limits: QuerierLimits) {
+  unsupportedSelectors(request);
+  const query = stackQueryOf(request, limits, []);
+  const groupBy = groupByOf(request, limits);
   const stepSeconds = Number(request.step ?? 0);
   if (!Number.isFinite(stepSeconds) || stepSeconds <= 0) throw badRequest('step must be a number of seconds > 0');
   const step = Math.max(1, Math.round(stepSeconds));
@@ -374,28 +391,25 @@ export async function selectSeries(db: SqlDatabase, tenant: string, request: Req
   const split = typesMatching(query.matchers);
   if (query.type === undefined || !split.types.includes(query.type)) return { series: [] };
   const where = labelSelectionWhere(tenant, { ...query.window, ...query.type.stored, matchers: split.sampleMatchers });
-  const typeLabels = profileTypeLabels(query.type);
-  const keyColumns = groupBy.map((n) =>
-    PROFILE_TYPE_LABEL_NAMES.includes(n) ? sql`${typeLabels[n] as string}` : labelValue(n),
-  );
-  const keys = sql`[${keyColumns.length === 0 ? sql`` : keyColumns.reduce((all, c) => sql`${all}, ${c}`)}]`;
-  const rows = await db.query<{ t: number | string; k: string[]; profiles: string | number } & CpuSumRow<'cpu'>>(
-    sql`SELECT ${fromSec} + intDiv(toUInt32(ts) - ${fromSec}, ${step}) * ${step} AS t, ${keyColumns.length === 0 ? sql`emptyArrayString()` : keys} AS k,
-        ${cpuSumColumns('cpu')}, uniqExact(profile_id) AS profiles
+  const rows = await db.query<
+    { t: number | string; group_key: string[]; profile_count: string | number } & CpuSumRow<'cpu'>
+  >(
+    sql`SELECT ${fromSec} + intDiv(toUInt32(ts) - ${fromSec}, ${step}) * ${step} AS t, ${groupKeys(groupBy, query.type)} AS group_key,
+        ${cpuSumColumns('cpu')}, uniqExact(profile_id) AS profile_count
       FROM samples WHERE ${where}
-      GROUP BY t, k ORDER BY t, k`,
+      GROUP BY t, group_key ORDER BY t, group_key`,
   );
   const bySeries = new Map<
     string,
     { labels: Record<string, string>; total: bigint; points: { t: number; value: number }[] }
   >();
   for (const row of rows) {
-    const id = JSON.stringify(row.k);
+    const id = JSON.stringify(row.group_key);
     let entry = bySeries.get(id);
     if (!entry) {
       const labels: Record<string, string> = {};
       groupBy.forEach((n, i) => {
-        labels[n] = row.k[i] ?? '';
+        labels[n] = row.group_key[i] ?? '';
       });
       entry = { labels, total: 0n, points: [] };
       bySeries.set(id, entry);
@@ -403,7 +417,7 @@ export async function selectSeries(db: SqlDatabase, tenant: string, request: Req
     const cpu = cpuSumOf(row, 'cpu');
     entry.total += cpu;
     const value =
-      aggregation === 'TIME_SERIES_AGGREGATION_TYPE_AVERAGE' ? Number(cpu) / Number(row.profiles) : Number(cpu);
+      aggregation === 'TIME_SERIES_AGGREGATION_TYPE_AVERAGE' ? Number(cpu) / Number(row.profile_count) : Number(cpu);
     entry.points.push({ t: Number(row.t), value });
   }
   const ranked = [...bySeries.values()].sort((a, b) => (a.total !== b.total ? (a.total > b.total ? -1 : 1) : 0));
@@ -414,6 +428,67 @@ export async function selectSeries(db: SqlDatabase, tenant: string, request: Req
       points: s.points.map((p) => ({ value: p.value, timestamp: String(p.t * 1000) })),
     })),
   };
+}
+
+/**
+ * SelectHeatmap: how many profiles (HEATMAP_QUERY_TYPE_INDIVIDUAL, the default) or spans
+ * (HEATMAP_QUERY_TYPE_SPAN) had how much CPU, per time slot, per `group_by` series. A point's time
+ * is its profile's start (a span's: the first of its profiles). More than `maxHeatmapPoints`
+ * points is a 400 asking for a narrower selection.
+ */
+export async function selectHeatmap(db: SqlDatabase, tenant: string, request: Request, limits: QuerierLimits) {
+  const query = stackQueryOf(request, limits, []);
+  const groupBy = groupByOf(request, limits);
+  const stepSeconds = Number(request.step ?? 0);
+  if (!Number.isFinite(stepSeconds) || stepSeconds <= 0) throw badRequest('step must be a number of seconds > 0');
+  const stepMs = Math.max(1000, Math.round(stepSeconds) * 1000);
+  const start = Number(request.start);
+  const end = Number(request.end);
+  if ((end - start) / stepMs > limits.maxPoints) {
+    throw badRequest(`step ${stepMs / 1000} s gives more than ${limits.maxPoints} slots over this window`);
+  }
+  const bySpan = String(request.queryType ?? '') === 'HEATMAP_QUERY_TYPE_SPAN';
+  const exemplarType = String(request.exemplarType ?? 'EXEMPLAR_TYPE_UNSPECIFIED');
+  const exemplars =
+    exemplarType === 'EXEMPLAR_TYPE_NONE' || exemplarType === 'EXEMPLAR_TYPE_UNSPECIFIED'
+      ? 'none'
+      : bySpan
+        ? 'span'
+        : 'profile';
+  const split = typesMatching(query.matchers);
+  if (query.type === undefined || !split.types.includes(query.type)) return { series: [] };
+  const where = labelSelectionWhere(tenant, { ...query.window, ...query.type.stored, matchers: split.sampleMatchers });
+  const keys = groupKeys(groupBy, query.type);
+  const id = bySpan ? sql`toString(span_id)` : sql`profile_id`;
+  const rows = await db.query<{ group_key: string[]; id: string; t: number | string } & CpuSumRow<'cpu'>>(
+    sql`SELECT ${keys} AS group_key, ${id} AS id, toUInt32(min(ts)) AS t, ${cpuSumColumns('cpu')}
+      FROM samples WHERE ${where}${bySpan ? sql` AND span_id != 0` : sql``}
+      GROUP BY group_key, id LIMIT ${limits.maxHeatmapPoints + 1}`,
+  );
+  if (rows.length > limits.maxHeatmapPoints) {
+    throw badRequest(`more than ${limits.maxHeatmapPoints} heatmap points: narrow the selector or the window`);
+  }
+  const series = new Map<string, HeatmapInput & { total: bigint }>();
+  for (const row of rows) {
+    const key = JSON.stringify(row.group_key);
+    let entry = series.get(key);
+    if (!entry) {
+      const labels: Record<string, string> = {};
+      groupBy.forEach((n, i) => {
+        labels[n] = row.group_key[i] ?? '';
+      });
+      entry = { labels: labelPairs(labels), points: [], total: 0n };
+      series.set(key, entry);
+    }
+    const value = cpuSumOf(row, 'cpu');
+    entry.total += value;
+    const pointId = bySpan ? BigInt(row.id).toString(16).padStart(16, '0') : row.id;
+    entry.points.push({ timestamp: Number(row.t) * 1000, value, id: pointId });
+  }
+  const limit = Number(request.limit ?? 0);
+  const ranked = [...series.values()].sort((a, b) => (a.total !== b.total ? (a.total > b.total ? -1 : 1) : 0));
+  const kept = ranked.slice(0, Math.min(limits.maxSeries, limit > 0 ? limit : limits.maxSeries));
+  return { series: heatmapSeries(kept, { start, end, stepMs }, exemplars) };
 }
 
 export async function getProfileStats(db: SqlDatabase, tenant: string) {

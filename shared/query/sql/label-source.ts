@@ -32,8 +32,12 @@ export interface LabelSelection {
   spanIds?: readonly string[];
 }
 
-/** The sample's label keys, sanitised (ClickHouse's replaceRegexpAll replaces per code point, as Go does). */
-export const sanitisedLabelKeys = sql`arrayMap(k -> replaceRegexpAll(k, '[^A-Za-z0-9_]', '_'), label_keys)`;
+/**
+ * The sample's label keys, sanitised (ClickHouse's replaceRegexpAll replaces per code point, as Go
+ * does). The lambda's parameter has a name no statement uses as an alias: ClickHouse 18.16
+ * substitutes a query's aliases into lambdas.
+ */
+export const sanitisedLabelKeys = sql`arrayMap(label_key -> replaceRegexpAll(label_key, '[^A-Za-z0-9_]', '_'), label_keys)`;
 
 /** A label's value as a String expression over `samples` ('' when the sample lacks it). */
 export function labelValue(name: string): Sql {
