@@ -135,10 +135,13 @@ describe.each(Object.keys(intakes))(
     });
 
     it('answers the datasource health check and lists the CPU profile type', async () => {
-      const [health, types] = await callWithGoClient([
+      const [health, types, lastHour] = await callWithGoClient([
         { method: 'ProfileTypes', request: { start: '1000', end: '4000' } },
         { method: 'ProfileTypes', request: window },
+        // Older Grafana sends no window: the last hour, as Pyroscope reads it.
+        { method: 'ProfileTypes', request: {} },
       ]);
+      expect(lastHour?.response?.profileTypes).toEqual(types?.response?.profileTypes);
       expect(health?.error).toBeUndefined();
       expect(health?.response?.profileTypes).toEqual([]);
       expect(types?.response?.profileTypes).toContainEqual({

@@ -55,10 +55,18 @@ type Message = Record<string, unknown>;
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 
-/** A [from, to) window in unix seconds from start/end in milliseconds. */
+/** The window of a request that gives none (start = end = 0): the last hour, as Pyroscope answers. */
+const DEFAULT_WINDOW_MS = 3_600_000;
+
+/**
+ * A [from, to) window in unix seconds from start/end in milliseconds. Older Grafana versions call
+ * ProfileTypes with neither (grafana/grafana#110211); Pyroscope then reads the last hour.
+ */
 function windowOf(request: Request, limits: QuerierLimits): { from: number; to: number } {
-  const start = Number(request.start ?? 0);
-  const end = Number(request.end ?? 0);
+  const unset = Number(request.start ?? 0) === 0 && Number(request.end ?? 0) === 0;
+  const now = Date.now();
+  const start = unset ? now - DEFAULT_WINDOW_MS : Number(request.start ?? 0);
+  const end = unset ? now : Number(request.end ?? 0);
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start) {
     throw badRequest(`start and end must be unix milliseconds with 0 <= start < end (got start=${start}, end=${end})`);
   }
