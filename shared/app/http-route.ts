@@ -12,9 +12,10 @@ import type { UseCases } from './use-cases.js';
  * - `api-key`: `Authorization: Bearer <key>` (the query API and `/v1/profiles`);
  * - `agent`: also DD-API-KEY, a key in the path (`/k/{key}/…`) or the trusted tenant (agent-auth.ts);
  * - `agent-basic`: `agent`, with HTTP Basic's password read as the key (Pyroscope clients);
+ * - `api-key-basic`: `api-key`, or HTTP Basic with the key as password (Grafana's datasources);
  * - `none`: the route authenticates itself, if at all, through `call.authenticate`.
  */
-export type RouteAuth = 'api-key' | 'agent' | 'agent-basic' | 'none';
+export type RouteAuth = 'api-key' | 'api-key-basic' | 'agent' | 'agent-basic' | 'none';
 
 export interface RouteCall<A extends RouteAuth> {
   request: HttpRequest;
@@ -26,6 +27,7 @@ export interface RouteCall<A extends RouteAuth> {
 
 function tenantOf(auth: Exclude<RouteAuth, 'none'>, deps: Deps, request: HttpRequest): string {
   if (auth === 'api-key') return deps.auth.tenantOf(request.headers);
+  if (auth === 'api-key-basic') return deps.auth.tenantOf(bearerFromBasic(request.headers));
   const headers = auth === 'agent-basic' ? bearerFromBasic(request.headers) : request.headers;
   return agentTenantOf(
     deps.auth,

@@ -11,6 +11,7 @@ import { flamegraph, parseFlamegraphQuery } from '../query/flamegraph.js';
 import { ingestErrors } from '../query/ingest-errors.js';
 import { parseMeasure } from '../query/measures.js';
 import { profileStatus } from '../query/profile-status.js';
+import { callQuerier } from '../query/pyroscope/querier-service.js';
 import { singleValuedParams } from '../query/query-params.js';
 import { spanHotspots } from '../query/span-hotspots.js';
 import { parseSpanIdParam, parseTraceId } from '../query/sql/selector-params.js';
@@ -61,6 +62,15 @@ export function createUseCases(deps: Deps) {
     maxStacks: limits.maxStacks,
     maxRangeSeconds: limits.maxQueryRangeSeconds,
     maxRequestSpans: limits.maxRequestSpans,
+  };
+  const querierLimits = {
+    ...config.pyroscopeLimits,
+    maxRangeSeconds: limits.maxQueryRangeSeconds,
+    maxResultRows: limits.maxResultRows,
+    maxNodes: limits.flamegraphMaxNodes,
+    maxStacks: limits.maxStacks,
+    maxPoints: limits.maxTimeseriesPoints,
+    maxSeries: limits.maxTimeseriesSeries,
   };
   const seriesLimits = {
     maxRangeSeconds: limits.maxQueryRangeSeconds,
@@ -164,6 +174,8 @@ export function createUseCases(deps: Deps) {
     profileStatus: (tenant: string, profileId: string | undefined) =>
       profileStatus({ db, rawStore }, tenant, profileId),
     ingestErrors: (tenant: string, query: URLSearchParams) => ingestErrors(db, tenant, query),
+    pyroscopeQuerier: (tenant: string, method: string, request: HttpRequest) =>
+      callQuerier(db, tenant, method, request, querierLimits),
   };
 }
 

@@ -232,6 +232,38 @@ export const configVariables = {
     max: 10_000_000,
     doc: "spans of one request (a local root's same-service subtree) read when samples carry span ids only; a larger request answers 422 on span hotspots and the request flame graph. A truncated trace view reads at most this many spans' parentage to sum its local roots' requests (`cpu_ns_with_children: null` beyond)",
   }),
+  HOTSPOTS_PYROSCOPE_MAX_REQUEST_BYTES: integer({
+    default: 1 * MiB,
+    min: KiB,
+    max: 64 * MiB,
+    unit: 'bytes',
+    doc: 'largest request body of the Pyroscope query API (`/querier.v1.QuerierService/*`), after gzip; 413 above',
+  }),
+  HOTSPOTS_PYROSCOPE_MAX_SELECTOR_BYTES: integer({
+    default: 16 * KiB,
+    min: 64,
+    max: MiB,
+    unit: 'bytes',
+    doc: 'longest label selector of the Pyroscope query API; 400 above',
+  }),
+  HOTSPOTS_PYROSCOPE_MAX_MATCHERS: integer({
+    default: 64,
+    min: 1,
+    max: 10_000,
+    doc: 'most label matchers in one selector, and most selectors, `label_names` or `group_by` labels in one Pyroscope query; 400 above',
+  }),
+  HOTSPOTS_PYROSCOPE_MAX_HEATMAP_POINTS: integer({
+    default: 100_000,
+    min: 10,
+    max: 10_000_000,
+    doc: 'most points (profiles or spans) one SelectHeatmap of the Pyroscope query API reads; 400 above',
+  }),
+  HOTSPOTS_PYROSCOPE_MAX_SPAN_SELECTORS: integer({
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'most span ids in one `span_selector` of the Pyroscope query API; 400 above',
+  }),
 
   HOTSPOTS_RAW_BUCKET: text({
     default: 'hotspots-raw',

@@ -62,6 +62,14 @@ export interface Config {
     /** Entries of a Datadog event's endpoint_counts. */
     maxEndpointCounts: number;
   };
+  /** Limits of the Pyroscope query API (Connect, `/querier.v1.QuerierService/*`). */
+  pyroscopeLimits: {
+    maxRequestBytes: number;
+    maxSelectorBytes: number;
+    maxMatchers: number;
+    maxSpanSelectors: number;
+    maxHeatmapPoints: number;
+  };
   /** Limits of the trace intakes (Datadog /v0.4 and /v0.5 traces, OTLP/HTTP); bodies are bounded by maxBodyBytes. */
   spanLimits: {
     /** Spans in one request; more is refused whole (413). */
@@ -166,6 +174,13 @@ export function loadConfig(env: Env = process.env): Config {
       maxPartBytes: read('HOTSPOTS_MAX_UPLOAD_PART_BYTES'),
       maxTags: read('HOTSPOTS_MAX_PROFILE_TAGS'),
       maxEndpointCounts: read('HOTSPOTS_MAX_ENDPOINT_COUNTS'),
+    },
+    pyroscopeLimits: {
+      maxRequestBytes: read('HOTSPOTS_PYROSCOPE_MAX_REQUEST_BYTES'),
+      maxSelectorBytes: read('HOTSPOTS_PYROSCOPE_MAX_SELECTOR_BYTES'),
+      maxMatchers: read('HOTSPOTS_PYROSCOPE_MAX_MATCHERS'),
+      maxSpanSelectors: read('HOTSPOTS_PYROSCOPE_MAX_SPAN_SELECTORS'),
+      maxHeatmapPoints: read('HOTSPOTS_PYROSCOPE_MAX_HEATMAP_POINTS'),
     },
     spanLimits: {
       maxSpansPerPayload: read('HOTSPOTS_MAX_SPANS_PER_PAYLOAD'),

@@ -28,7 +28,16 @@ export async function benchQueries(
   const spans = Math.floor(dataset.samples / 20);
   const pick = (i: number) => SPAN_BASE + BigInt((i * 7919 + 13) % Math.min(spans, 50_000));
   const root = (i: number) => (pick(i) / 5n) * 5n;
-  const routes: [string, (i: number) => string][] = [
+  const selectMerge = (labelSelector: string) => ({
+    path: '/querier.v1.QuerierService/SelectMergeStacktraces',
+    json: {
+      profileTypeID: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds',
+      labelSelector,
+      start: String(dataset.fromSec * 1000),
+      end: String(dataset.toSec * 1000),
+    },
+  });
+  const routes: [string, (i: number) => string | { path: string; json: unknown }][] = [
     ['GET /v1/services', () => '/v1/services'],
     ['GET /v1/endpoints', () => `/v1/endpoints?${new URLSearchParams(window)}`],
     ['GET /v1/endpoints/cpu (24 h)', () => `/v1/endpoints/cpu?${new URLSearchParams(window)}`],
@@ -41,6 +50,10 @@ export async function benchQueries(
       () => `/v1/endpoints/timeseries?${new URLSearchParams({ ...window, step: '3600', group_by: 'version' })}`,
     ],
     ['GET /v1/flamegraph (service, 24 h)', () => `/v1/flamegraph?${new URLSearchParams(window)}`],
+    [
+      'POST SelectMergeStacktraces (service, 24 h; Pyroscope API, JSON)',
+      () => selectMerge(`{service_name=${JSON.stringify(dataset.service)}}`),
+    ],
     [
       'GET /v1/flamegraph (one endpoint, 24 h)',
       () => `/v1/flamegraph?${new URLSearchParams({ ...window, endpoint: 'GET /endpoint/3' })}`,
@@ -56,9 +69,15 @@ export async function benchQueries(
     // One warm-up call (cold Lambda worker, ClickHouse mark cache), not counted.
     for (let i = -1; i < requests; i += 1) {
       const started = performance.now();
-      const answer = await fetch(`${apiUrl}${path(Math.max(i, 0))}`, {
-        headers: { authorization: `Bearer ${apiKey}` },
-      });
+      const target = path(Math.max(i, 0));
+      const answer =
+        typeof target === 'string'
+          ? await fetch(`${apiUrl}${target}`, { headers: { authorization: `Bearer ${apiKey}` } })
+          : await fetch(`${apiUrl}${target.path}`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+              body: JSON.stringify(target.json),
+            });
       await answer.arrayBuffer();
       if (answer.status !== 200) throw new Error(`${route} answered ${answer.status}`);
       if (i >= 0) latencies.push(performance.now() - started);

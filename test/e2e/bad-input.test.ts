@@ -23,7 +23,8 @@ type Expect =
   | { status: number; code: string; message: string }
   | { status: number; dead_letter: { code: string; message: string } }
   | { status: number; committed: true; total_cpu_ns: string }
-  | { status: number; body_contains: string };
+  | { status: number; body_contains: string }
+  | { status: number; connect_code: string; message: string };
 
 interface Case {
   file: string;
@@ -36,7 +37,10 @@ interface Case {
 
 interface Answer {
   status: number;
-  body: { profile_id?: string; error?: { code: string; message: string } } & Record<string, unknown>;
+  body: { profile_id?: string; error?: { code: string; message: string }; code?: string; message?: string } & Record<
+    string,
+    unknown
+  >;
   text: string;
 }
 
@@ -126,6 +130,9 @@ describe('the bad-input corpus (test/fixtures/bad), with good profiles in betwee
       expect(letter.reason.message).toContain(want.dead_letter.message);
       const stored = JSON.parse(Buffer.from(await deps.rawStore.get(letter.s3_key)).toString('utf8'));
       expect(stored.reason).toEqual(letter.reason);
+    } else if ('connect_code' in want) {
+      expect(answer.body.code).toBe(want.connect_code);
+      expect(answer.body.message).toContain(want.message);
     } else if ('body_contains' in want) {
       expect(answer.text).toContain(want.body_contains);
     } else {
@@ -519,5 +526,91 @@ describe('hostile query parameters', () => {
       400,
       expect.stringContaining('the range ClickHouse can store'),
     ]);
+  });
+});
+
+describe('the Pyroscope query API (Connect) under hostile input', () => {
+  const methods = [
+    'SelectMergeStacktraces',
+    'LabelValues',
+    'SelectSeries',
+    'Series',
+    'SelectMergeProfile',
+    'SelectHeatmap',
+  ];
+  const now = Date.now();
+
+  it.each(
+    methods.flatMap((m) => [
+      [m, 'application/proto'],
+      [m, 'application/json'],
+    ]),
+  )('never answers %s (%s) with a 5xx for random bodies, and answers Connect errors', async (method, contentType) => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 512 }), async (body) => {
+        const answer = await post(`/querier.v1.QuerierService/${method}`, body, contentType);
+        expect(answer.status).toBeLessThan(500);
+        if (answer.status >= 400) {
+          expect(answer.body.code).toEqual(expect.any(String));
+          expect(answer.body.message).toEqual(expect.any(String));
+        }
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('answers hostile selectors with a 200 or a 400 (invalid_argument), never a 5xx', async () => {
+    const text = fc.string({
+      unit: fc.constantFrom(
+        '{',
+        '}',
+        '"',
+        "'",
+        '`',
+        '\\',
+        '=',
+        '!',
+        '~',
+        ',',
+        'a',
+        '_',
+        ' ',
+        '(',
+        '[',
+        '*',
+        '\0',
+        'é',
+        '--',
+      ),
+      maxLength: 40,
+    });
+    const selectors = fc.oneof(
+      text,
+      fc
+        .tuple(fc.constantFrom('=', '!=', '=~', '!~'), fc.string({ maxLength: 20 }))
+        .map(([op, value]) => `{service_name="svc", trace_endpoint${op}${JSON.stringify(value)}}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(selectors, async (labelSelector) => {
+        const body = Buffer.from(
+          JSON.stringify({
+            profileTypeID: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds',
+            labelSelector,
+            start: String(now - 600_000),
+            end: String(now),
+          }),
+        );
+        const answer = await post('/querier.v1.QuerierService/SelectMergeStacktraces', body, 'application/json');
+        expect([200, 400]).toContain(answer.status);
+        if (answer.status === 400) expect(answer.body.code).toBe('invalid_argument');
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses a body above HOTSPOTS_PYROSCOPE_MAX_REQUEST_BYTES with 413 (resource_exhausted)', async () => {
+    const huge = Buffer.from(JSON.stringify({ labelSelector: 'x'.repeat(1024 * 1024 + 10) }));
+    const answer = await post('/querier.v1.QuerierService/SelectMergeStacktraces', huge, 'application/json');
+    expect([answer.status, answer.body.code]).toEqual([413, 'resource_exhausted']);
   });
 });

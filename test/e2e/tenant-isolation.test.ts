@@ -199,6 +199,81 @@ describe("tenant B asking about tenant A's data", () => {
   });
 });
 
+// Before B uploads A's bytes under A's service name (below).
+describe('the Pyroscope query API (Connect) across tenants', () => {
+  const cpu = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+  const range = { start: String((now - 3600) * 1000), end: String((now + 3600) * 1000) };
+  const hex = (decimal: string) => BigInt(decimal).toString(16).padStart(16, '0');
+
+  /** Every method, about a service and a span. */
+  function callsAbout(ids: { service: string; span: string }): [string, Record<string, unknown>][] {
+    const selector = `{service_name="${ids.service}"}`;
+    return [
+      ['LabelNames', { matchers: [selector], ...range }],
+      ['LabelValues', { name: 'trace_endpoint', matchers: [selector], ...range }],
+      ['LabelValues', { name: 'span_id', matchers: [selector], ...range }],
+      ['Series', { matchers: [selector], labelNames: ['service_name', 'trace_endpoint'], ...range }],
+      ['SelectMergeStacktraces', { profileTypeID: cpu, labelSelector: selector, ...range }],
+      ['SelectMergeStacktraces', { profileTypeID: cpu, labelSelector: '{}', spanSelector: [hex(ids.span)], ...range }],
+      [
+        'SelectMergeSpanProfile',
+        { profileTypeID: cpu, labelSelector: selector, spanSelector: [hex(ids.span)], ...range },
+      ],
+      [
+        'SelectSeries',
+        { profileTypeID: cpu, labelSelector: selector, step: 60, groupBy: ['trace_endpoint'], ...range },
+      ],
+      ['SelectMergeProfile', { profileTypeID: cpu, labelSelector: selector, ...range }],
+    ];
+  }
+
+  async function call(method: string, request: Record<string, unknown>, headers: Record<string, string>) {
+    return send('POST', `/querier.v1.QuerierService/${method}`, Buffer.from(JSON.stringify(request)), {
+      'content-type': 'application/json',
+      ...headers,
+    });
+  }
+
+  it("gives tenant B for A's service and span exactly what it gives for ones that exist nowhere", async () => {
+    const aSees = await call('SelectMergeStacktraces', callsAbout({ service, span: spanId })[4]?.[1] ?? {}, {
+      authorization: `Bearer ${keyA}`,
+    });
+    expect(BigInt((JSON.parse(aSees.text) as { flamegraph: { total: string } }).flamegraph.total)).toBe(specTotal);
+
+    const nowhere = { service: uniqueService('nowhere'), span: randomId() };
+    const mine = callsAbout({ service, span: spanId });
+    const absent = callsAbout(nowhere);
+    for (const [index, [method, request]] of mine.entries()) {
+      const [controlMethod, controlRequest] = absent[index] ?? ['', {}];
+      const about = await call(method, request, { authorization: `Bearer ${keyB}` });
+      const control = await call(controlMethod, controlRequest, { authorization: `Bearer ${keyB}` });
+      expect({ method, status: about.status, body: about.text }).toEqual({
+        method,
+        status: control.status,
+        body: control.text,
+      });
+    }
+  });
+
+  it('answers 401 (unauthenticated) without a key, for an unknown key and for a wrong Basic password', async () => {
+    const request = callsAbout({ service, span: spanId })[4]?.[1] ?? {};
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer hotspots-test-key-c' },
+      { authorization: `Basic ${Buffer.from(`${keyA}:wrong`).toString('base64')}` },
+      { authorization: `Basic ${Buffer.from(`${keyA}:`).toString('base64')}` },
+    ];
+    for (const headers of attempts) {
+      const reply = await call('SelectMergeStacktraces', request, headers);
+      expect([reply.status, (JSON.parse(reply.text) as { code: string }).code]).toEqual([401, 'unauthenticated']);
+    }
+    const basic = await call('SelectMergeStacktraces', request, {
+      authorization: `Basic ${Buffer.from(`grafana:${keyA}`).toString('base64')}`,
+    });
+    expect(BigInt((JSON.parse(basic.text) as { flamegraph: { total: string } }).flamegraph.total)).toBe(specTotal);
+  });
+});
+
 describe('the same content ingested by both tenants', () => {
   const profile = buildCpuProfile({ ...spec, startNs: BigInt(now) * 1_000_000_000n });
 

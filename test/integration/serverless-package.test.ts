@@ -112,6 +112,12 @@ describe('serverless package', () => {
     expect(environment?.Variables?.HOTSPOTS_PPROF_DECODER).toBe('wasm');
   });
 
+  it('ships the Pyroscope protos the query API loads at run time, with their licence', () => {
+    for (const file of ['querier/v1/querier.proto', 'types/v1/types.proto', 'google/v1/profile.proto', 'LICENSE']) {
+      expect(zip.includes(Buffer.from(`dist/shared/query/pyroscope/proto/${file}`))).toBe(true);
+    }
+  });
+
   it('routes the API contract paths through the HTTP API', () => {
     const routes = ofType(resources, 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey);
     for (const route of [
@@ -130,6 +136,7 @@ describe('serverless package', () => {
       'POST /k/{key}/ingest',
       'GET /v1/profiles/{profile_id}',
       'GET /v1/ingest-errors',
+      'POST /querier.v1.QuerierService/{method}',
     ]) {
       expect(routes).toContain(route);
     }

@@ -24,7 +24,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findGo } from './go-pprof.js';
 
-export type AgentAppName = 'dd-app' | 'pyroscope-app';
+/** Go programs under test/go built by buildAgentApp (the query client is Grafana's, not an agent). */
+export type AgentAppName = 'dd-app' | 'pyroscope-app' | 'pyroscope-query-client';
 
 const GO_DIR = fileURLToPath(new URL('../go/', import.meta.url));
 // A cold build downloads the modules (~80 MB for dd-trace-go) and compiles a few hundred packages

@@ -34,6 +34,20 @@ export function stacksToPprof(
     sampleType?: { type: string; unit: string };
   } = {},
 ): Buffer {
+  return gzipSync(encodePprof(stacks, options));
+}
+
+/** The same profile, not gzipped (a google.v1.Profile message as the Pyroscope API answers it). */
+export function encodePprof(
+  stacks: readonly ResolvedStack[],
+  options: {
+    remainderNs?: bigint;
+    startNs?: bigint;
+    durationNs?: bigint;
+    periodNs?: bigint;
+    sampleType?: { type: string; unit: string };
+  } = {},
+): Uint8Array {
   const sampleType = options.sampleType ?? { type: 'cpu', unit: 'nanoseconds' };
   const isCpu = sampleType.type === 'cpu' && sampleType.unit === 'nanoseconds';
   const strings = new StringTable();
@@ -82,5 +96,5 @@ export function stacksToPprof(
     periodType: new ValueType({ type: strings.dedup(sampleType.type), unit: strings.dedup(sampleType.unit) }),
     period: options.periodNs ?? (isCpu ? 10_000_000n : 0n),
   });
-  return gzipSync(profile.encode());
+  return profile.encode();
 }

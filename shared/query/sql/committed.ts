@@ -9,10 +9,15 @@ import { type Sql, sql } from '../../platform/sql.js';
  * as matching (profile_id, ingest_id) tuples (measured on ClickHouse 18.16).
  */
 export function committedSamplesFilter(tenant: string, service: string, fromSec: number, toSec: number): Sql {
+  return committedServicesFilter(tenant, sql`service = ${service}`, fromSec, toSec);
+}
+
+/** The same filter over the services a predicate on the `service` column picks. */
+export function committedServicesFilter(tenant: string, services: Sql, fromSec: number, toSec: number): Sql {
   return sql`ingest_id IN (
     SELECT argMax(ingest_id, (committed_ns, ingest_id))
     FROM profiles
-    WHERE tenant = ${tenant} AND service = ${service} AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})
+    WHERE tenant = ${tenant} AND ${services} AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})
     GROUP BY profile_id)`;
 }
 
