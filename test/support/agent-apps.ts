@@ -24,7 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findGo } from './go-pprof.js';
 
-export type AgentAppName = 'dd-app' | 'pyroscope-app';
+export type AgentAppName = 'dd-app' | 'pyroscope-app' | 'otlp-profiles-exporter';
 
 const GO_DIR = fileURLToPath(new URL('../go/', import.meta.url));
 // A cold build downloads the modules (~80 MB for dd-trace-go) and compiles a few hundred packages

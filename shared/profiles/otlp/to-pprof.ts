@@ -33,11 +33,12 @@ import {
  *   they begin (`local root span` → `local root span id`);
  * - a sample's link (`link_index`, 0 = none) becomes the `span id` (decimal, as dd-trace-go
  *   labels it) and `trace_id` (hex) labels; it wins over attributes of the same meaning;
- * - a sample with no `values` counts its timestamps; a count profile whose period type is
+ * - a sample's value is the sum of its `values` (one per observation, as v1.11 allows), or, with
+ *   no `values`, the number of its timestamps; a count profile whose period type is
  *   cpu/nanoseconds (the eBPF profiler's samples/count) also gets cpu/nanoseconds = count × period.
  *
- * Any reference outside its table, an id of the wrong length, a value the profile's single sample
- * type cannot hold or a count × period beyond int64 refuses the profile (unprocessable: the
+ * Any reference outside its table, an id of the wrong length, values and timestamps that do not
+ * pair up, a sum or a count × period beyond int64 refuses the profile (unprocessable: the
  * consumer dead-letters it with the reason).
  */
 export interface OtlpConversionLimits {
@@ -240,11 +241,14 @@ export function otlpProfileToPprof(
       refuse(at, `${labels.size} labels, above the limit of ${limits.maxLabelsPerSample}`);
     }
 
-    if (sample.values.length > 1) {
-      refuse(at, `${sample.values.length} values, but a profile has one sample type`);
+    const observations = sample.values.length;
+    const timestamps = sample.timestampsUnixNano.length;
+    if (observations > 0 && timestamps > 0 && observations !== timestamps) {
+      refuse(at, `${observations} values but ${timestamps} timestamps: when both are sent they pair up`);
     }
-    const value =
-      sample.values.length === 1 ? int64(sample.values[0], 'value', at) : BigInt(sample.timestampsUnixNano.length);
+    let value = observations === 0 ? BigInt(timestamps) : 0n;
+    for (const v of sample.values) value += int64(v, 'value', at);
+    if (value > INT64_MAX || value < -INT64_MAX - 1n) refuse(at, `values sum to ${value}, outside int64`);
     if (value === 0n) return;
     const values = [value];
     if (deriveCpu) {
