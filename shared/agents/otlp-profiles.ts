@@ -38,6 +38,8 @@ export interface OtlpProfilesRequest {
   tenant: string;
   contentType: string | undefined;
   contentEncoding: string | undefined;
+  /** The `otlp-profiles-development-version` header the Collector sends (absent means 1). */
+  developmentVersion?: string | undefined;
   body: Uint8Array;
 }
 
@@ -95,12 +97,23 @@ export function encodeProfilesResponse(
 }
 
 const UNKNOWN_SERVICE = 'unknown_service';
+/** The profiles schema version of the vendored protos (pdata's ProfilesDevelopmentVersion). */
+const DEVELOPMENT_VERSION = '1';
+
+function checkDevelopmentVersion(version: string | undefined): void {
+  // Exact, as the Collector's receiver checks it: "1,1" (a header repeated and joined) is refused too.
+  if (version === undefined || version === DEVELOPMENT_VERSION) return;
+  throw badRequest(
+    `otlp-profiles-development-version ${JSON.stringify(version.slice(0, 32))} is not supported: Hotspots reads version ${DEVELOPMENT_VERSION} (opentelemetry-proto v1.11.0)`,
+  );
+}
 
 export async function ingestOtlpProfiles(
   deps: OtlpProfilesIngestDeps,
   request: OtlpProfilesRequest,
 ): Promise<OtlpProfilesResult> {
   const format = otlpBodyFormat(request.contentType);
+  checkDevelopmentVersion(request.developmentVersion);
   const { body } = request;
   if (body.length > deps.maxBodyBytes) {
     throw payloadTooLarge(
@@ -195,7 +208,9 @@ export async function ingestOtlpProfiles(
       otlp: { body: format, ...p.position },
       upload_id: uploadId,
     };
-    await deps.publisher.publish(deps.profilesTopic, p.profileId, encodeEnvelope(envelope));
+    // Keyed by the upload: the envelopes of one request land on one partition, one after the
+    // other, so the consumer decodes the request once for all its profiles (otlp-profile-reader.ts).
+    await deps.publisher.publish(deps.profilesTopic, uploadId, encodeEnvelope(envelope));
   }
   return {
     uploadId,

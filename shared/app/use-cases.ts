@@ -111,6 +111,7 @@ export function createUseCases(deps: Deps) {
           tenant,
           contentType: request.headers['content-type'],
           contentEncoding: request.headers['content-encoding'],
+          developmentVersion: request.headers['otlp-profiles-development-version'],
           body: request.body,
         },
       );

@@ -363,6 +363,8 @@ describe('the intake', () => {
     expect(await code({ contentType: 'text/plain' })).toBe('unsupported_media_type');
     expect(await code({ contentEncoding: 'gzip', body: Buffer.from('plain') })).toBe('bad_request');
     expect(await code({ contentEncoding: 'br' })).toBe('unsupported_media_type');
+    expect(await code({ developmentVersion: '2' })).toBe('bad_request');
+    expect(await code({ developmentVersion: '1,1' })).toBe('bad_request');
     expect(otlpBodyFormat('application/json; charset=utf-8')).toBe('json');
   });
 

@@ -4,9 +4,9 @@ import { type OtlpConversionLimits, otlpProfileToPprof } from './to-pprof.js';
 
 /**
  * The consumer's door to OTLP requests: one stored request holds many profiles, each with its own
- * envelope, and the envelopes of one request arrive together (published in a row, same partition
- * key prefix aside), so the last decoded request is kept and the next profile of it is converted
- * without fetching or decoding it again.
+ * envelope, and the envelopes of one request arrive together (published in a row under the upload
+ * id as Kafka key, so on one partition), so the last decoded request is kept and the next profile
+ * of it is converted without fetching or decoding it again.
  */
 export interface OtlpProfileReader {
   /** Whether the request stored under `key` is already decoded (no need to fetch it). */
