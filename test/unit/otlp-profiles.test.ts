@@ -3,10 +3,14 @@ import { Profile } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
 import { encodeProfilesResponse, ingestOtlpProfiles, otlpBodyFormat } from '../../shared/agents/otlp-profiles.js';
 import { HotspotsError } from '../../shared/platform/errors.js';
+import { defaultLabelMapping } from '../../shared/platform/labels.js';
 import { parseEnvelope } from '../../shared/profiles/envelope.js';
 import { decodeProfilesRequest } from '../../shared/profiles/otlp/otlp-request.js';
 import { ExportProfilesServiceRequest, ExportProfilesServiceResponse } from '../../shared/profiles/otlp/otlp-schema.js';
 import { otlpProfileToPprof, resourceIdentity } from '../../shared/profiles/otlp/to-pprof.js';
+import { buildRealisticProfile } from '../bench/realistic-profile.js';
+import { explodeProfileCompact, materialiseSampleRows } from '../support/decoders.js';
+import { otlpRequestFromPprof } from '../support/otlp-from-pprof.js';
 
 /**
  * The OTLP profiles converter on requests built field by field: what each OTLP rule (string table
@@ -389,5 +393,41 @@ describe('the intake', () => {
     });
     expect(decoded).toEqual({ partialSuccess: { rejectedProfiles: '1', errorMessage: result.rejectionMessage } });
     expect(JSON.parse(encodeProfilesResponse(0, '', 'json').body.toString())).toEqual({});
+  });
+});
+
+describe('a realistic labelled CPU profile through OTLP', () => {
+  it('explodes into the same CPU rows as the pprof it came from, in WebAssembly', () => {
+    const pprof = buildRealisticProfile({ samples: 3000 });
+    const request = decodeProfilesRequest(otlpRequestFromPprof(pprof, 'checkout'), 'protobuf');
+    const converted = otlpProfileToPprof(request, at0, { maxSamplesPerProfile: 10_000, maxLabelsPerSample: 64 }).pprof;
+    const context = {
+      tenant: 't',
+      service: 'checkout',
+      env: '',
+      version: '',
+      profileId: 'p',
+      ingestId: 'i',
+      fallbackStartSeconds: 0,
+    };
+    const explodeLimits = {
+      maxSamplesPerProfile: 10_000,
+      maxLabelsPerSample: 64,
+      maxLabelValueBytes: 4096,
+      maxStackFrames: 10_000_000,
+      maxRowsPerProfile: 10_000_000,
+      maxProfileRecords: 10_000_000,
+    };
+    const rows = (bytes: Uint8Array) => {
+      const decoded = explodeProfileCompact(bytes, context, defaultLabelMapping, explodeLimits);
+      expect(decoded.decodedBy.decoder).toBe('wasm');
+      return materialiseSampleRows(decoded, context)
+        .filter((r) => r.sample_type === 'cpu')
+        .map((r) => [r.stack_id, r.span_id, r.local_root_span_id, r.endpoint, String(r.value)].join('|'))
+        .sort();
+    };
+    const original = rows(pprof);
+    expect(original.length).toBeGreaterThan(2000);
+    expect(rows(converted)).toEqual(original);
   });
 });

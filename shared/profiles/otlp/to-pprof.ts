@@ -1,14 +1,3 @@
-import {
-  Label,
-  Line,
-  Location,
-  Mapping,
-  Function as PprofFunction,
-  Profile,
-  Sample,
-  StringTable,
-  ValueType,
-} from 'pprof-format';
 import { unprocessable } from '../../platform/errors.js';
 import {
   dictionaryOf,
@@ -16,11 +5,13 @@ import {
   type OtlpDictionary,
   type OtlpKeyValue,
   type OtlpProfilesRequest,
+  type OtlpSample,
   type OtlpValueType,
   type ProfilePosition,
   positionName,
   profileAt,
 } from './otlp-request.js';
+import { type PprofLabel, PprofWriter } from './pprof-writer.js';
 
 /**
  * One OTLP profile (resource × scope × profile of a request) as a pprof, so that it goes through
@@ -124,6 +115,28 @@ function int64(text: string | undefined, what: string, where: string): bigint {
   return value;
 }
 
+/**
+ * A sample's value: the sum of its values, or the count of its timestamps. A plain number while
+ * exact (the usual case: one value of a few digits), else a BigInt checked against int64.
+ */
+function sampleValue(sample: OtlpSample, where: () => string): number | bigint {
+  const observations = sample.values.length;
+  const timestamps = sample.timestampsUnixNano.length;
+  if (observations === 0) return timestamps;
+  if (timestamps > 0 && observations !== timestamps) {
+    refuse(where(), `${observations} values but ${timestamps} timestamps: when both are sent they pair up`);
+  }
+  if (observations === 1) {
+    const text = sample.values[0] as string;
+    if (text.length < 16) return Number(text);
+  }
+  const at = where();
+  let sum = 0n;
+  for (const v of sample.values) sum += int64(v, 'value', at);
+  if (sum > INT64_MAX || sum < -INT64_MAX - 1n) refuse(at, `values sum to ${sum}, outside int64`);
+  return sum;
+}
+
 const hex = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 
 export function otlpProfileToPprof(
@@ -141,151 +154,179 @@ export function otlpProfileToPprof(
   if (profile.samples.length > limits.maxSamplesPerProfile) {
     refuse(where, `${profile.samples.length} samples, above the limit of ${limits.maxSamplesPerProfile}`);
   }
-  const strings = new StringTable();
+  const out = new PprofWriter();
   const sampleType = valueTypeText(profile.sampleType, dictionary, `${where} sample_type`);
   const periodType = valueTypeText(profile.periodType, dictionary, `${where} period_type`);
   const period = int64(profile.period, 'period', where);
   const deriveCpu =
     sampleType.unit === 'count' && periodType.type === 'cpu' && periodType.unit === 'nanoseconds' && period > 0n;
+  out.sampleType(sampleType.type, sampleType.unit);
+  if (deriveCpu) out.sampleType('cpu', 'nanoseconds');
 
-  const functions = new Map<number, PprofFunction>();
-  const mappings = new Map<number, Mapping>();
-  const locations = new Map<number, Location>();
-
+  // pprof ids are the OTLP table index + 1 (0 is "none" in pprof); each entry is written once, when
+  // a sample first reaches it.
+  const functionsWritten = new Set<number>();
+  const mappingsWritten = new Set<number>();
   const functionId = (index: number | undefined, at: string): number => {
     const i = index ?? 0;
-    if (!functions.has(i)) {
+    if (!functionsWritten.has(i)) {
       const f = entry(dictionary.functionTable, i, 'function_index', at) ?? {};
-      functions.set(
-        i,
-        new PprofFunction({
-          id: i + 1,
-          name: strings.dedup(stringAt(dictionary, f.nameStrindex, 'name_strindex', at)),
-          systemName: strings.dedup(stringAt(dictionary, f.systemNameStrindex, 'system_name_strindex', at)),
-          filename: strings.dedup(stringAt(dictionary, f.filenameStrindex, 'filename_strindex', at)),
-          startLine: int64(f.startLine, 'start_line', at),
-        }),
+      out.function(
+        i + 1,
+        stringAt(dictionary, f.nameStrindex, 'name_strindex', at),
+        stringAt(dictionary, f.systemNameStrindex, 'system_name_strindex', at),
+        stringAt(dictionary, f.filenameStrindex, 'filename_strindex', at),
+        int64(f.startLine, 'start_line', at),
       );
+      functionsWritten.add(i);
     }
     return i + 1;
   };
   const mappingId = (index: number | undefined, at: string): number => {
     const i = index ?? 0;
     if (i === 0) return 0;
-    if (!mappings.has(i)) {
+    if (!mappingsWritten.has(i)) {
       const m = entry(dictionary.mappingTable, i, 'mapping_index', at) ?? { attributeIndices: [] };
-      mappings.set(
+      out.mapping(
         i,
-        new Mapping({
-          id: i,
-          memoryStart: BigInt(m.memoryStart ?? '0'),
-          memoryLimit: BigInt(m.memoryLimit ?? '0'),
-          fileOffset: BigInt(m.fileOffset ?? '0'),
-          filename: strings.dedup(stringAt(dictionary, m.filenameStrindex, 'filename_strindex', at)),
-          hasFunctions: true,
-        }),
+        BigInt(m.memoryStart ?? '0'),
+        BigInt(m.memoryLimit ?? '0'),
+        BigInt(m.fileOffset ?? '0'),
+        stringAt(dictionary, m.filenameStrindex, 'filename_strindex', at),
       );
+      mappingsWritten.add(i);
     }
     return i;
   };
+  const locationsWritten = new Set<number>();
   const locationId = (index: number, at: string): number => {
-    if (!locations.has(index)) {
+    if (!locationsWritten.has(index)) {
       const l = entry(dictionary.locationTable, index, 'location index', at) ?? { lines: [], attributeIndices: [] };
       const lineAt = `${at} location_table[${index}]`;
-      locations.set(
-        index,
-        new Location({
-          id: index + 1,
-          mappingId: mappingId(l.mappingIndex, lineAt),
-          address: BigInt(l.address ?? '0'),
-          line: l.lines.map(
-            (line) =>
-              new Line({
-                functionId: functionId(line.functionIndex, lineAt),
-                line: int64(line.line, 'line', lineAt),
-                column: int64(line.column, 'column', lineAt),
-              }),
-          ),
-        }),
+      out.location(
+        index + 1,
+        mappingId(l.mappingIndex, lineAt),
+        BigInt(l.address ?? '0'),
+        l.lines.map((line) => ({
+          functionId: functionId(line.functionIndex, lineAt),
+          line: int64(line.line, 'line', lineAt),
+          column: int64(line.column, 'column', lineAt),
+        })),
       );
+      locationsWritten.add(index);
     }
     return index + 1;
   };
 
-  const samples: Sample[] = [];
-  profile.samples.forEach((sample, s) => {
-    const at = `${where} samples[${s}]`;
-    const stack = entry(dictionary.stackTable, sample.stackIndex, 'stack_index', at) ?? { locationIndices: [] };
-    const labels = new Map<string, { str: string } | { num: bigint }>();
-    for (const a of sample.attributeIndices) {
-      const attribute = entry(dictionary.attributeTable, a, 'attribute index', at);
-      if (attribute === undefined) continue;
-      const key = restoreKey(stringAt(dictionary, attribute.keyStrindex, 'key_strindex', at));
-      const value = labelValue(attribute.value, dictionary, at);
-      if (key !== '' && value !== undefined) labels.set(key, value);
+  // Per dictionary entry, converted once: samples share the attribute, link and stack tables.
+  const attributeLabels = new Map<number, { key: string; label: PprofLabel } | null>();
+  const attributeLabel = (index: number, where: () => string) => {
+    let converted = attributeLabels.get(index);
+    if (converted === undefined) {
+      const at = where();
+      const attribute = entry(dictionary.attributeTable, index, 'attribute index', at);
+      const key = attribute ? restoreKey(stringAt(dictionary, attribute.keyStrindex, 'key_strindex', at)) : '';
+      const value = attribute ? labelValue(attribute.value, dictionary, at) : undefined;
+      converted =
+        key === '' || value === undefined
+          ? null
+          : {
+              key,
+              label:
+                'str' in value
+                  ? { key: out.string(key), str: out.string(value.str), num: 0 }
+                  : { key: out.string(key), str: 0, num: value.num },
+            };
+      attributeLabels.set(index, converted);
     }
-    const linkIndex = sample.linkIndex ?? 0;
-    const link = entry(dictionary.linkTable, linkIndex, 'link_index', at);
-    if (linkIndex !== 0 && link !== undefined) {
-      const spanId = link.spanId ?? new Uint8Array();
-      const traceId = link.traceId ?? new Uint8Array();
+    return converted;
+  };
+  const linkLabels = new Map<number, { key: string; label: PprofLabel }[]>();
+  const linkLabel = (index: number, where: () => string) => {
+    let converted = linkLabels.get(index);
+    if (converted === undefined) {
+      const at = where();
+      converted = [];
+      const link = entry(dictionary.linkTable, index, 'link_index', at);
+      const spanId = link?.spanId ?? new Uint8Array();
+      const traceId = link?.traceId ?? new Uint8Array();
       if (spanId.length !== 0 && spanId.length !== 8) refuse(at, `link span_id has ${spanId.length} bytes, not 8`);
-      if (traceId.length !== 0 && traceId.length !== 16)
+      if (traceId.length !== 0 && traceId.length !== 16) {
         refuse(at, `link trace_id has ${traceId.length} bytes, not 16`);
-      if (spanId.length === 8 && /[^0]/.test(hex(spanId))) {
-        labels.set('span id', { str: BigInt(`0x${hex(spanId)}`).toString() });
       }
-      if (traceId.length === 16 && /[^0]/.test(hex(traceId))) labels.set('trace_id', { str: hex(traceId) });
+      const text = (key: string, value: string) => ({
+        key,
+        label: { key: out.string(key), str: out.string(value), num: 0 },
+      });
+      if (index !== 0 && spanId.length === 8 && /[^0]/.test(hex(spanId))) {
+        converted.push(text('span id', BigInt(`0x${hex(spanId)}`).toString()));
+      }
+      if (index !== 0 && traceId.length === 16 && /[^0]/.test(hex(traceId))) {
+        converted.push(text('trace_id', hex(traceId)));
+      }
+      linkLabels.set(index, converted);
     }
-    if (labels.size > limits.maxLabelsPerSample) {
-      refuse(at, `${labels.size} labels, above the limit of ${limits.maxLabelsPerSample}`);
+    return converted;
+  };
+  const stackLocations = new Map<number, number[]>();
+  const stackLocation = (index: number | undefined, where: () => string) => {
+    const i = index ?? 0;
+    let ids = stackLocations.get(i);
+    if (ids === undefined) {
+      const at = where();
+      const stack = entry(dictionary.stackTable, i, 'stack_index', at);
+      ids = (stack?.locationIndices ?? []).map((l) => locationId(l, at));
+      stackLocations.set(i, ids);
     }
+    return ids;
+  };
 
-    const observations = sample.values.length;
-    const timestamps = sample.timestampsUnixNano.length;
-    if (observations > 0 && timestamps > 0 && observations !== timestamps) {
-      refuse(at, `${observations} values but ${timestamps} timestamps: when both are sent they pair up`);
+  const keys: string[] = [];
+  const labels: PprofLabel[] = [];
+  /** Adds a label; keys stay unique, the later one (the link's, after attributes) wins. */
+  const addLabel = (converted: { key: string; label: PprofLabel } | null) => {
+    if (converted === null) return;
+    const same = keys.indexOf(converted.key);
+    if (same >= 0) labels[same] = converted.label;
+    else {
+      keys.push(converted.key);
+      labels.push(converted.label);
     }
-    let value = observations === 0 ? BigInt(timestamps) : 0n;
-    for (const v of sample.values) value += int64(v, 'value', at);
-    if (value > INT64_MAX || value < -INT64_MAX - 1n) refuse(at, `values sum to ${value}, outside int64`);
-    if (value === 0n) return;
-    const values = [value];
-    if (deriveCpu) {
-      if (value < 0n) refuse(at, `negative count ${value}`);
-      const cpu = value * period;
-      if (cpu > INT64_MAX) refuse(at, `count ${value} × period ${period} ns is beyond int64`);
-      values.push(cpu);
+  };
+  const samples = profile.samples;
+  for (let s = 0; s < samples.length; s += 1) {
+    const sample = samples[s] as OtlpSample;
+    // Where, for messages: built only when an entry is converted for the first time.
+    const at = () => `${where} samples[${s}]`;
+    const locationIds = stackLocation(sample.stackIndex, at);
+    keys.length = 0;
+    labels.length = 0;
+    for (const a of sample.attributeIndices) addLabel(attributeLabel(a, at));
+    const link = sample.linkIndex ?? 0;
+    if (link !== 0) for (const converted of linkLabel(link, at)) addLabel(converted);
+    if (labels.length > limits.maxLabelsPerSample) {
+      refuse(at(), `${labels.length} labels, above the limit of ${limits.maxLabelsPerSample}`);
     }
-    samples.push(
-      new Sample({
-        locationId: stack.locationIndices.map((l) => locationId(l, at)),
-        value: values,
-        label: [...labels].map(([key, v]) =>
-          'str' in v
-            ? new Label({ key: strings.dedup(key), str: strings.dedup(v.str) })
-            : new Label({ key: strings.dedup(key), num: v.num }),
-        ),
-      }),
-    );
-  });
+    const value = sampleValue(sample, at);
+    if (value === 0 || value === 0n) continue;
+    if (!deriveCpu) {
+      out.sample(locationIds, [value], labels);
+      continue;
+    }
+    if (value < 0) refuse(at(), `negative count ${value}`);
+    const cpu = BigInt(value) * period;
+    if (cpu > INT64_MAX) refuse(at(), `count ${value} × period ${period} ns is beyond int64`);
+    out.sample(locationIds, [value, cpu], labels);
+  }
 
-  const sampleTypes = [new ValueType({ type: strings.dedup(sampleType.type), unit: strings.dedup(sampleType.unit) })];
-  if (deriveCpu) sampleTypes.push(new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }));
-  const pprof = new Profile({
-    sampleType: sampleTypes,
-    sample: samples,
-    mapping: [...mappings.values()],
-    location: [...locations.values()],
-    function: [...functions.values()],
-    stringTable: strings,
-    timeNanos: int64(profile.timeUnixNano, 'time_unix_nano', where),
-    durationNanos: int64(profile.durationNano, 'duration_nano', where),
-    periodType: new ValueType({ type: strings.dedup(periodType.type), unit: strings.dedup(periodType.unit) }),
+  const pprof = out.finish(
+    int64(profile.timeUnixNano, 'time_unix_nano', where),
+    int64(profile.durationNano, 'duration_nano', where),
+    [periodType.type, periodType.unit],
     period,
-  });
+  );
   return {
-    pprof: pprof.encode(),
+    pprof,
     service: resource.get('service.name') ?? '',
     env: resource.get('deployment.environment.name') ?? resource.get('deployment.environment') ?? '',
     version: resource.get('service.version') ?? '',
