@@ -8,6 +8,7 @@ import {
   type OtlpBodyFormat,
   type ProfilePosition,
   positionName,
+  profileAt,
   profilePositions,
 } from '../profiles/otlp/otlp-request.js';
 import { ExportProfilesServiceResponse } from '../profiles/otlp/otlp-schema.js';
@@ -32,6 +33,8 @@ export interface OtlpProfilesIngestDeps extends StoreUploadDeps {
   /** Largest body as received (413 above); the OTLP specification suggests 64 MiB. */
   maxBodyBytes: number;
   maxDecompressedBytes: number;
+  /** Profiles one request may hold (each is an envelope and a receipt): 413 above. */
+  maxProfiles: number;
 }
 
 export interface OtlpProfilesRequest {
@@ -97,6 +100,7 @@ export function encodeProfilesResponse(
 }
 
 const UNKNOWN_SERVICE = 'unknown_service';
+const RECEIPT_CONCURRENCY = 16;
 /** The profiles schema version of the vendored protos (pdata's ProfilesDevelopmentVersion). */
 const DEVELOPMENT_VERSION = '1';
 
@@ -132,7 +136,13 @@ export async function ingestOtlpProfiles(
   const accepted: { position: ProfilePosition; service: string; env: string; version: string }[] = [];
   const reasons: string[] = [];
   let rejected = 0;
-  const positions = profilePositions(decoded);
+  // Empty profiles (no sample) are skipped: nothing to count, nothing to store.
+  const positions = profilePositions(decoded).filter((p) => (profileAt(decoded, p)?.samples.length ?? 0) > 0);
+  if (positions.length > deps.maxProfiles) {
+    throw payloadTooLarge(
+      `request holds ${positions.length} profiles, above the limit of ${deps.maxProfiles} (HOTSPOTS_OTLP_MAX_PROFILES_PER_REQUEST)`,
+    );
+  }
   for (const position of positions) {
     try {
       const identity = resourceIdentity(decoded, position.resource);
@@ -167,18 +177,20 @@ export async function ingestOtlpProfiles(
     name: positionName(a.position),
     profileId: profileIdOf(uploadId, positionName(a.position)),
   }));
-  await Promise.all(
-    profiles.map((p) =>
-      putReceipt(deps.rawStore, {
-        v: 1,
-        tenant: request.tenant,
-        profile_id: p.profileId,
-        service: p.service,
-        accepted_at: receivedAt.toISOString(),
-        upload_id: uploadId,
-      }),
-    ),
-  );
+  for (let i = 0; i < profiles.length; i += RECEIPT_CONCURRENCY) {
+    await Promise.all(
+      profiles.slice(i, i + RECEIPT_CONCURRENCY).map((p) =>
+        putReceipt(deps.rawStore, {
+          v: 1,
+          tenant: request.tenant,
+          profile_id: p.profileId,
+          service: p.service,
+          accepted_at: receivedAt.toISOString(),
+          upload_id: uploadId,
+        }),
+      ),
+    );
+  }
   await putUploadReceipt(deps.rawStore, {
     v: 1,
     tenant: request.tenant,

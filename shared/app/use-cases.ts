@@ -106,7 +106,12 @@ export function createUseCases(deps: Deps) {
     /** OTLP profiles: what was stored, and the ExportProfilesServiceResponse to answer. */
     async ingestOtlpProfiles(tenant: string, request: HttpRequest) {
       const result = await ingestOtlpProfiles(
-        { ...profileUploads, maxBodyBytes: limits.otlpMaxBodyBytes, maxDecompressedBytes: limits.maxDecompressedBytes },
+        {
+          ...profileUploads,
+          maxBodyBytes: limits.otlpMaxBodyBytes,
+          maxDecompressedBytes: limits.maxDecompressedBytes,
+          maxProfiles: limits.otlpMaxProfilesPerRequest,
+        },
         {
           tenant,
           contentType: request.headers['content-type'],

@@ -206,6 +206,43 @@ describe('an OTLP profile as a pprof', () => {
   });
 });
 
+/** A request whose resource has one attribute: an AnyValue of arrays nested `depth` levels deep. */
+function deepProtobufAttribute(depth: number): Uint8Array {
+  const varintLength = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4);
+  // From the innermost out: AnyValue{array_value: ArrayValue{values: [inner]}}, two fields a level.
+  const sizes: number[] = [0];
+  for (let i = 0; i < 2 * depth; i += 1) {
+    const inner = sizes[i] as number;
+    sizes.push(1 + varintLength(inner) + inner);
+  }
+  const fields: [number, number][] = []; // outermost first: [tag byte, length]
+  for (let i = 2 * depth; i > 0; i -= 1) fields.push([i % 2 === 0 ? 0x2a : 0x0a, sizes[i - 1] as number]);
+  const anyValue = new Uint8Array(sizes[2 * depth] as number);
+  let at = 0;
+  for (const [tag, length] of fields) {
+    anyValue[at++] = tag;
+    let n = length;
+    while (n >= 0x80) {
+      anyValue[at++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    anyValue[at++] = n;
+  }
+  const wrap = (tag: number, body: Uint8Array) => {
+    const prefix: number[] = [tag];
+    let n = body.length;
+    while (n >= 0x80) {
+      prefix.push((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
+    prefix.push(n);
+    return Buffer.concat([Buffer.from(prefix), body]);
+  };
+  // KeyValue{key: "k", value} → Resource{attributes} → ResourceProfiles{resource} → request.
+  const keyValue = Buffer.concat([Buffer.from([0x0a, 0x01, 0x6b]), wrap(0x12, anyValue)]);
+  return wrap(0x0a, wrap(0x0a, wrap(0x0a, keyValue)));
+}
+
 describe('malformed OTLP profiles are refused with the reason', () => {
   const cases: [string, Req, RegExp][] = [
     ['a stack index past the table', request(cpuProfile([{ stackIndex: 9, values: [1] }])), /stack_index 9 is outside/],
@@ -278,7 +315,7 @@ describe('malformed OTLP profiles are refused with the reason', () => {
     });
   }
 
-  it('refuses a body that is not a request, and a nesting too deep to decode, as 400', () => {
+  it('refuses a body that is not a request, and nesting too deep to decode (JSON and protobuf), as 400', () => {
     const bad = (body: Uint8Array, format: 'protobuf' | 'json') => {
       try {
         decodeProfilesRequest(body, format);
@@ -294,6 +331,7 @@ describe('malformed OTLP profiles are refused with the reason', () => {
     const nested = `${'{"arrayValue":{"values":['.repeat(200_000)}${']}}'.repeat(200_000)}`;
     const deep = `{"resourceProfiles":[{"resource":{"attributes":[{"key":"k","value":${nested}}]}}]}`;
     expect(bad(Buffer.from(deep), 'json')).toBe('bad_request');
+    expect(bad(deepProtobufAttribute(200_000), 'protobuf')).toBe('bad_request');
   });
 });
 
@@ -317,13 +355,22 @@ describe('the intake', () => {
     now: () => new Date('2026-12-08T00:00:00Z'),
     maxBodyBytes: 1024 * 1024,
     maxDecompressedBytes: 4 * 1024 * 1024,
+    maxProfiles: 3,
   } as unknown as Parameters<typeof ingestOtlpProfiles>[0];
 
   it('stores the request once and publishes one envelope per profile, with ids stable across retries', async () => {
     const req = request(cpuProfile([{ stackIndex: 1, values: [5] }]));
     (req.resourceProfiles as Req[]).push({
       resource: { attributes: [{ key: 'service.name', value: { stringValue: 'billing' } }] },
-      scopeProfiles: [{ profiles: [cpuProfile([]), cpuProfile([])] }],
+      scopeProfiles: [
+        {
+          profiles: [
+            cpuProfile([{ stackIndex: 1, values: [1] }]),
+            cpuProfile([]), // empty: skipped
+            cpuProfile([{ stackIndex: 1, values: [2] }]),
+          ],
+        },
+      ],
     });
     const body = gzipSync(encode(req));
     const call = () =>
@@ -342,10 +389,26 @@ describe('the intake', () => {
     expect(envelopes.map((e) => e.otlp)).toEqual([
       { body: 'protobuf', resource: 0, scope: 0, profile: 0 },
       { body: 'protobuf', resource: 1, scope: 0, profile: 0 },
-      { body: 'protobuf', resource: 1, scope: 0, profile: 1 },
+      { body: 'protobuf', resource: 1, scope: 0, profile: 2 },
     ]);
     expect(new Set(envelopes.map((e) => e.s3.key)).size).toBe(1);
     expect(envelopes[0]?.encoding).toBe('gzip');
+  });
+
+  it('refuses a request of more profiles than the limit whole, with 413', async () => {
+    const req = request(cpuProfile([{ stackIndex: 1, values: [5] }]));
+    const scope = (req.resourceProfiles as { scopeProfiles: { profiles: Req[] }[] }[])[0]?.scopeProfiles[0];
+    scope?.profiles.push(...Array.from({ length: 3 }, () => cpuProfile([{ stackIndex: 1, values: [1] }])));
+    const before = published.length;
+    await expect(
+      ingestOtlpProfiles(deps, {
+        tenant: 't1',
+        contentType: 'application/x-protobuf',
+        contentEncoding: undefined,
+        body: encode(req),
+      }),
+    ).rejects.toMatchObject({ code: 'payload_too_large', message: expect.stringContaining('4 profiles') });
+    expect(published.length).toBe(before);
   });
 
   it('refuses too big (413), a wrong media type (415) and a body that is not gzip as declared (400)', async () => {
@@ -376,7 +439,7 @@ describe('the intake', () => {
     const req = request(cpuProfile([{ stackIndex: 1, values: [5] }]));
     (req.resourceProfiles as Req[]).push({
       resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bad\u0001name' } }] },
-      scopeProfiles: [{ profiles: [cpuProfile([])] }],
+      scopeProfiles: [{ profiles: [cpuProfile([{ stackIndex: 1, values: [5] }])] }],
     });
     const result = await ingestOtlpProfiles(deps, {
       tenant: 't1',
