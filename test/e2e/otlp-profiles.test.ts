@@ -45,8 +45,10 @@ afterAll(async () => {
   await deps.close();
 });
 
-async function exportProfiles(args: string[]): Promise<void> {
-  await run(exporter, args, { timeout: 120_000 });
+/** Runs the exporter; its log (zap, on stderr) is returned. */
+async function exportProfiles(args: string[]): Promise<string> {
+  const { stderr } = await run(exporter, args, { timeout: 120_000 });
+  return stderr;
 }
 
 async function waitForService(service: string): Promise<string[]> {
@@ -137,6 +139,26 @@ describe('the Collector otlphttp exporter → POST /v1development/profiles', () 
     expect(await endpointTotals(service)).toEqual(await pprofTotalsByLabel(file, 'trace endpoint'));
     const { body } = await getExact<ProfileStatus>(`/v1/profiles/${profileId}`);
     expect(body).toMatchObject({ status: 'committed', service, sample_types: ['samples/count', 'cpu/nanoseconds'] });
+  }, 300_000);
+
+  it('answers a partial success the exporter reads, and keeps the accepted resource', async () => {
+    const file = files[0] as string;
+    const service = uniqueService('otlp-partial');
+    const log = await exportProfiles([
+      '-endpoint',
+      inject('apiUrl'),
+      '-header',
+      `Authorization=Bearer ${key}`,
+      '-profile',
+      `values:${service}:${file}`,
+      '-profile',
+      `values:bad\u0007service:${file}`,
+    ]);
+    expect(log).toContain('Partial success response');
+    expect(log).toContain('1 of 2 profiles refused: resource_profiles[1].scope_profiles[0].profiles[0]');
+    expect(log).toContain('control characters');
+    await waitForService(service);
+    expect(await endpointTotals(service)).toEqual(await pprofTotalsByLabel(file, 'trace endpoint'));
   }, 300_000);
 
   it('dead-letters a malformed profile with its reason and keeps the good one of the same request', async () => {
