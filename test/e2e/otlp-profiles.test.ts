@@ -10,6 +10,7 @@ import { ExportProfilesServiceRequest } from '../../shared/profiles/otlp/otlp-sc
 import type { ProfileStatus, UploadStatus } from '../../shared/query/ingest-answers.js';
 import { buildAgentApp } from '../support/agent-apps.js';
 import { big, getExact } from '../support/api.js';
+import { waitForConsumerToCatchUp } from '../support/consumer-progress.js';
 import { generateLabelledCpuProfile, pprofTotalsByLabel } from '../support/go-pprof.js';
 import { testDeps, uniqueService, waitUntil } from '../support/services.js';
 
@@ -195,14 +196,19 @@ describe('the Collector otlphttp exporter → POST /v1development/profiles', () 
         },
       }),
     ).finish();
-    const answer = await fetch(`${inject('apiUrl')}/v1development/profiles`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-protobuf' },
-      body,
-    });
+    const send = () =>
+      fetch(`${inject('apiUrl')}/v1development/profiles`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-protobuf' },
+        body,
+      });
+    const answer = await send();
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('application/x-protobuf');
     const uploadId = answer.headers.get('x-hotspots-upload-id') ?? '';
+    // A client's retry of the same request: the same upload and profile ids, counted once.
+    const retry = await send();
+    expect([retry.status, retry.headers.get('x-hotspots-upload-id')]).toEqual([200, uploadId]);
     const upload = await waitUntil('both profiles of the request to be settled', async () => {
       const { body: status } = await getExact<UploadStatus>(`/v1/profiles/${uploadId}`);
       return status.profiles?.every((p) => p.status !== 'pending') ? status : undefined;
@@ -215,6 +221,7 @@ describe('the Collector otlphttp exporter → POST /v1development/profiles', () 
     const refused = byName.get('resource_profiles[1].scope_profiles[0].profiles[0]');
     expect(refused).toMatchObject({ status: 'dead_lettered', service: bad });
     expect(refused?.status === 'dead_lettered' && refused.reason.message).toMatch(/stack_index 7 is outside the table/);
+    await waitForConsumerToCatchUp();
     expect(await endpointTotals(good)).toEqual(new Map([[null, 30_000_000n]]));
   }, 120_000);
 });
