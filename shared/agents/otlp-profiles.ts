@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { decompressBounded, sniffEncoding } from '../platform/compression.js';
-import { badRequest, payloadTooLarge, unsupportedMediaType } from '../platform/errors.js';
+import { badRequest, HotspotsError, payloadTooLarge, unsupportedMediaType } from '../platform/errors.js';
 import { putReceipt, putUploadReceipt } from '../platform/upload-receipts.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../profiles/envelope.js';
 import {
@@ -153,6 +153,7 @@ export async function ingestOtlpProfiles(
         version: checkName(identity.version, 'resource service.version', false),
       });
     } catch (error) {
+      if (!(error instanceof HotspotsError)) throw error;
       rejected += 1;
       if (reasons.length < 3) reasons.push(`${positionName(position)}: ${(error as Error).message}`);
     }
