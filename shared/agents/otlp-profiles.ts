@@ -4,6 +4,7 @@ import { badRequest, HotspotsError, payloadTooLarge, unsupportedMediaType } from
 import { putReceipt, putUploadReceipt } from '../platform/upload-receipts.js';
 import { encodeEnvelope, type ProfileEnvelope } from '../profiles/envelope.js';
 import {
+  type OtlpProfilesRequest as DecodedRequest,
   decodeProfilesRequest,
   type OtlpBodyFormat,
   type ProfilePosition,
@@ -12,7 +13,7 @@ import {
   profilePositions,
 } from '../profiles/otlp/otlp-request.js';
 import { ExportProfilesServiceResponse } from '../profiles/otlp/otlp-schema.js';
-import { resourceIdentity } from '../profiles/otlp/to-pprof.js';
+import { resourceIdentity, sampleServices } from '../profiles/otlp/to-pprof.js';
 import { checkName } from './agent-upload.js';
 import { mediaTypeOf } from './multipart.js';
 import { profileIdOf, rawAttachmentKey, type StoreUploadDeps, uuidFromDigest } from './store-upload.js';
@@ -100,6 +101,25 @@ export function encodeProfilesResponse(
 }
 
 const UNKNOWN_SERVICE = 'unknown_service';
+
+/** One profile to store: a position, split by sample-level service.name when its resource has none. */
+interface Part {
+  position: ProfilePosition;
+  /** The sample-level service.name whose samples this part holds; absent: all samples. */
+  service?: string;
+  /** Its name in the upload's status (and what its profile id derives from). */
+  name: string;
+}
+
+/** The resource's service.name; '' when it has none, or a broken one (refused below, with the reason). */
+function resourceServiceOf(request: DecodedRequest, position: ProfilePosition): string {
+  try {
+    return resourceIdentity(request, position.resource).service;
+  } catch (error) {
+    if (error instanceof HotspotsError) return '';
+    throw error;
+  }
+}
 const RECEIPT_CONCURRENCY = 16;
 /** The profiles schema version of the vendored protos (pdata's ProfilesDevelopmentVersion). */
 const DEVELOPMENT_VERSION = '1';
@@ -133,34 +153,48 @@ export async function ingestOtlpProfiles(
 
   // Resource identities are checked here: a service name the rest of Hotspots cannot carry refuses
   // that resource's profiles (partial success), not the request.
-  const accepted: { position: ProfilePosition; service: string; env: string; version: string }[] = [];
-  const reasons: string[] = [];
-  let rejected = 0;
-  // Empty profiles (no sample) are skipped: nothing to count, nothing to store.
-  const positions = profilePositions(decoded).filter((p) => (profileAt(decoded, p)?.samples.length ?? 0) > 0);
-  if (positions.length > deps.maxProfiles) {
+  // Empty profiles (no sample) are skipped: nothing to count, nothing to store. A profile whose
+  // resource names no service but whose samples do (the eBPF profiler's) is split by service.
+  const parts: Part[] = [];
+  for (const position of profilePositions(decoded)) {
+    if ((profileAt(decoded, position)?.samples.length ?? 0) === 0) continue;
+    const services = resourceServiceOf(decoded, position) === '' ? sampleServices(decoded, position) : [''];
+    if (services.length === 1 && services[0] === '') parts.push({ position, name: positionName(position) });
+    else {
+      for (const service of services) {
+        parts.push({ position, service, name: `${positionName(position)}[service.name=${JSON.stringify(service)}]` });
+      }
+    }
+  }
+  if (parts.length > deps.maxProfiles) {
     throw payloadTooLarge(
-      `request holds ${positions.length} profiles, above the limit of ${deps.maxProfiles} (HOTSPOTS_OTLP_MAX_PROFILES_PER_REQUEST)`,
+      `request holds ${parts.length} profiles, above the limit of ${deps.maxProfiles} (HOTSPOTS_OTLP_MAX_PROFILES_PER_REQUEST)`,
     );
   }
-  for (const position of positions) {
+  // Identities are checked here: a service name the rest of Hotspots cannot carry refuses that
+  // profile (partial success), not the request.
+  const accepted: (Part & { serviceName: string; env: string; version: string })[] = [];
+  const reasons: string[] = [];
+  let rejected = 0;
+  for (const part of parts) {
     try {
-      const identity = resourceIdentity(decoded, position.resource);
+      const identity = resourceIdentity(decoded, part.position.resource);
+      const service = part.service ?? identity.service;
       accepted.push({
-        position,
-        service: checkName(identity.service, 'resource service.name', false) || UNKNOWN_SERVICE,
+        ...part,
+        serviceName: checkName(service, 'service.name', false) || UNKNOWN_SERVICE,
         env: checkName(identity.env, 'resource deployment.environment', false),
         version: checkName(identity.version, 'resource service.version', false),
       });
     } catch (error) {
       if (!(error instanceof HotspotsError)) throw error;
       rejected += 1;
-      if (reasons.length < 3) reasons.push(`${positionName(position)}: ${(error as Error).message}`);
+      if (reasons.length < 3) reasons.push(`${part.name}: ${(error as Error).message}`);
     }
   }
   const more = rejected > reasons.length ? `; and ${rejected - reasons.length} more` : '';
   const rejectionMessage =
-    rejected === 0 ? '' : `${rejected} of ${positions.length} profiles refused: ${reasons.join('; ')}${more}`;
+    rejected === 0 ? '' : `${rejected} of ${parts.length} profiles refused: ${reasons.join('; ')}${more}`;
   if (accepted.length === 0) return { uploadId: null, format, profiles: [], rejected, rejectionMessage };
 
   const receivedAt = deps.now();
@@ -173,11 +207,7 @@ export async function ingestOtlpProfiles(
     `request.otlp.${format === 'json' ? 'json' : 'pb'}${gzip ? '.gz' : ''}`,
   );
   await deps.rawStore.put(key, body, format === 'json' ? 'application/json' : 'application/x-protobuf');
-  const profiles = accepted.map((a) => ({
-    ...a,
-    name: positionName(a.position),
-    profileId: profileIdOf(uploadId, positionName(a.position)),
-  }));
+  const profiles = accepted.map((a) => ({ ...a, profileId: profileIdOf(uploadId, a.name) }));
   for (let i = 0; i < profiles.length; i += RECEIPT_CONCURRENCY) {
     await Promise.all(
       profiles.slice(i, i + RECEIPT_CONCURRENCY).map((p) =>
@@ -185,7 +215,7 @@ export async function ingestOtlpProfiles(
           v: 1,
           tenant: request.tenant,
           profile_id: p.profileId,
-          service: p.service,
+          service: p.serviceName,
           accepted_at: receivedAt.toISOString(),
           upload_id: uploadId,
         }),
@@ -196,7 +226,7 @@ export async function ingestOtlpProfiles(
     v: 1,
     tenant: request.tenant,
     upload_id: uploadId,
-    service: [...new Set(profiles.map((p) => p.service))].join(','),
+    service: [...new Set(profiles.map((p) => p.serviceName))].join(','),
     accepted_at: receivedAt.toISOString(),
     profiles: profiles.map((p) => ({ profile_id: p.profileId, attachment: p.name })),
   });
@@ -207,7 +237,7 @@ export async function ingestOtlpProfiles(
       kind: 'profile',
       profile_id: p.profileId,
       tenant: request.tenant,
-      service: p.service,
+      service: p.serviceName,
       env: p.env,
       version: p.version,
       tags: {},
@@ -218,7 +248,7 @@ export async function ingestOtlpProfiles(
       bytes: body.length,
       encoding: gzip ? 'gzip' : 'identity',
       format: 'otlp-profiles',
-      otlp: { body: format, ...p.position },
+      otlp: { body: format, ...p.position, ...(p.service === undefined ? {} : { service: p.service }) },
       upload_id: uploadId,
     };
     // Keyed by the upload: the envelopes of one request land on one partition, one after the
@@ -228,7 +258,7 @@ export async function ingestOtlpProfiles(
   return {
     uploadId,
     format,
-    profiles: profiles.map((p) => ({ profileId: p.profileId, position: p.name, service: p.service })),
+    profiles: profiles.map((p) => ({ profileId: p.profileId, position: p.name, service: p.serviceName })),
     rejected,
     rejectionMessage,
   };

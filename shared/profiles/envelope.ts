@@ -41,6 +41,8 @@ export interface OtlpProfileRef {
   resource: number;
   scope: number;
   profile: number;
+  /** Only the samples of this sample-level service.name ('' = none); absent: every sample. */
+  service?: string;
 }
 
 export type EnvelopeFormat = 'pprof' | 'otlp-profiles';
@@ -89,6 +91,7 @@ function otlpRef(parsed: Record<string, unknown>): OtlpProfileRef {
     resource: field(ref, 'resource', isCount, 'a non-negative integer'),
     scope: field(ref, 'scope', isCount, 'a non-negative integer'),
     profile: field(ref, 'profile', isCount, 'a non-negative integer'),
+    ...(ref.service === undefined ? {} : { service: field(ref, 'service', isString, 'a string') }),
   };
 }
 

@@ -162,6 +162,62 @@ describe('the Collector otlphttp exporter → POST /v1development/profiles', () 
     expect(await endpointTotals(service)).toEqual(await pprofTotalsByLabel(file, 'trace endpoint'));
   }, 300_000);
 
+  it('counts each sample-level service.name as its service when the resource names none (eBPF profiler)', async () => {
+    const [api, worker] = [uniqueService('otlp-sample-api'), uniqueService('otlp-sample-worker')];
+    // OTLP/JSON as the specification writes it: camelCase, 64-bit integers as strings.
+    const request = {
+      resourceProfiles: [
+        {
+          resource: { attributes: [{ key: 'container.id', value: { stringValue: 'c0ffee' } }] },
+          scopeProfiles: [
+            {
+              profiles: [
+                {
+                  sampleType: { typeStrindex: 1, unitStrindex: 2 },
+                  periodType: { typeStrindex: 3, unitStrindex: 4 },
+                  period: '50000000',
+                  timeUnixNano: String(BigInt(Date.now()) * 1_000_000n),
+                  samples: [
+                    { stackIndex: 1, attributeIndices: [1, 3], timestampsUnixNano: ['1', '2', '3'] },
+                    { stackIndex: 1, attributeIndices: [2], timestampsUnixNano: ['4'] },
+                    { stackIndex: 1, attributeIndices: [1], timestampsUnixNano: ['5'] },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      dictionary: {
+        stringTable: ['', 'samples', 'count', 'cpu', 'nanoseconds', 'service.name', api, 'main.work', 'trace endpoint'],
+        functionTable: [{}, { nameStrindex: 7 }],
+        locationTable: [{}, { lines: [{ functionIndex: 1 }] }],
+        stackTable: [{}, { locationIndices: [1] }],
+        attributeTable: [
+          {},
+          { keyStrindex: 5, value: { stringValueStrindex: 6 } },
+          { keyStrindex: 5, value: { stringValue: worker } },
+          { keyStrindex: 8, value: { stringValue: 'GET /x' } },
+        ],
+      },
+    };
+    const answer = await fetch(`${inject('apiUrl')}/v1development/profiles`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+    expect([answer.status, await answer.text()]).toEqual([200, '{}']);
+    await waitForService(api);
+    await waitForService(worker);
+    expect(await endpointTotals(api)).toEqual(
+      new Map([
+        ['GET /x', 150_000_000n],
+        [null, 50_000_000n],
+      ]),
+    );
+    expect(await endpointTotals(worker)).toEqual(new Map([[null, 50_000_000n]]));
+  }, 120_000);
+
   it('dead-letters a malformed profile with its reason and keeps the good one of the same request', async () => {
     const good = uniqueService('otlp-good');
     const bad = uniqueService('otlp-bad');

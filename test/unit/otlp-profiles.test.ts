@@ -41,6 +41,7 @@ function request(profile: Req, dictionary: Partial<Record<string, unknown[]>> = 
     'local root span', // 13 (eBPF: "local root span id" cut to 15 bytes)
     'thread id', // 14
     'span id', // 15
+    'service.name', // 16 (also a sample attribute key, as the eBPF profiler sends it)
   ];
   return {
     resourceProfiles: [
@@ -72,6 +73,8 @@ function request(profile: Req, dictionary: Partial<Record<string, unknown[]>> = 
         { keyStrindex: 13, value: { stringValue: '42' } },
         { keyStrindex: 14, value: { intValue: 7 } },
         { keyStrindex: 15, value: { stringValue: '5' } },
+        { keyStrindex: 16, value: { stringValue: 'api' } },
+        { keyStrindex: 16, value: { stringValueStrindex: 2 } },
       ],
       linkTable: [
         {},
@@ -433,6 +436,41 @@ describe('the intake', () => {
     expect(await code({ developmentVersion: '2' })).toBe('bad_request');
     expect(await code({ developmentVersion: '1,1' })).toBe('bad_request');
     expect(otlpBodyFormat('application/json; charset=utf-8')).toBe('json');
+  });
+
+  it('splits a profile by sample-level service.name when its resource names none', async () => {
+    const req = request(
+      cpuProfile([
+        { stackIndex: 1, values: [10], attributeIndices: [5] }, // api
+        { stackIndex: 1, values: [20], attributeIndices: [1, 6] }, // checkout (through the string table)
+        { stackIndex: 1, values: [40], attributeIndices: [5, 1] }, // api
+        { stackIndex: 1, values: [80] }, // none
+      ]),
+    );
+    const resource = (req.resourceProfiles as { resource: { attributes: unknown[] } }[])[0];
+    if (resource) resource.resource.attributes = [];
+    const before = published.length;
+    const result = await ingestOtlpProfiles(deps, {
+      tenant: 't1',
+      contentType: 'application/x-protobuf',
+      contentEncoding: undefined,
+      body: encode(req),
+    });
+    const base = 'resource_profiles[0].scope_profiles[0].profiles[0]';
+    expect(result.profiles.map((p) => [p.position, p.service])).toEqual([
+      [`${base}[service.name="api"]`, 'api'],
+      [`${base}[service.name="checkout"]`, 'checkout'],
+      [`${base}[service.name=""]`, 'unknown_service'],
+    ]);
+    const refs = published.slice(before).map((p) => parseEnvelope(p.value).otlp);
+    expect(refs.map((r) => r?.service)).toEqual(['api', 'checkout', '']);
+    const decoded = decodeProfilesRequest(encode(req), 'protobuf');
+    const totals = refs.map((ref) =>
+      Profile.decode(otlpProfileToPprof(decoded, at0, limits, ref?.service).pprof).sample.map((x) =>
+        Number(x.value[0]),
+      ),
+    );
+    expect(totals).toEqual([[10, 40], [20], [80]]);
   });
 
   it('answers partial success naming the refused resource', async () => {

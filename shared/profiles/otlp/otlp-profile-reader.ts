@@ -25,7 +25,7 @@ export function createOtlpProfileReader(limits: OtlpConversionLimits): OtlpProfi
         last = undefined;
         last = { key, request: decodeProfilesRequest(data, ref.body) };
       }
-      return otlpProfileToPprof(last.request, ref, limits).pprof;
+      return otlpProfileToPprof(last.request, ref, limits, ref.service).pprof;
     },
   };
 }

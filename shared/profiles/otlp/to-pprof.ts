@@ -28,6 +28,10 @@ import { type PprofLabel, PprofWriter } from './pprof-writer.js';
  *   no `values`, the number of its timestamps; a count profile whose period type is
  *   cpu/nanoseconds (the eBPF profiler's samples/count) also gets cpu/nanoseconds = count × period.
  *
+ * - a profile whose resource names no `service.name` while its samples do (the eBPF profiler
+ *   labels samples with the service of their process) is split by that sample attribute: each
+ *   envelope names one `sampleService` and gets only its samples.
+ *
  * Any reference outside its table, an id of the wrong length, values and timestamps that do not
  * pair up, a sum or a count × period beyond int64 refuses the profile (unprocessable: the
  * consumer dead-letters it with the reason).
@@ -48,6 +52,7 @@ const INT64_MAX = (1n << 63n) - 1n;
 /** Label keys Hotspots reads (shared/platform/labels.ts) that the eBPF profiler's 15-byte cut can shorten. */
 const knownLongKeys = ['local root span id'];
 const EBPF_KEY_BYTES = 15;
+export const SERVICE_NAME = 'service.name';
 
 function refuse(where: string, message: string): never {
   throw unprocessable(`${where}: ${message}`);
@@ -143,6 +148,8 @@ export function otlpProfileToPprof(
   request: OtlpProfilesRequest,
   position: ProfilePosition,
   limits: OtlpConversionLimits,
+  /** Only the samples of this sample-level `service.name` ('' = samples without one); absent: all. */
+  sampleService?: string,
 ): ConvertedProfile {
   const where = positionName(position);
   const profile = profileAt(request, position);
@@ -219,7 +226,7 @@ export function otlpProfileToPprof(
   };
 
   // Per dictionary entry, converted once: samples share the attribute, link and stack tables.
-  const attributeLabels = new Map<number, { key: string; label: PprofLabel } | null>();
+  const attributeLabels = new Map<number, { key: string; label: PprofLabel; text?: string } | null>();
   const attributeLabel = (index: number, where: () => string) => {
     let converted = attributeLabels.get(index);
     if (converted === undefined) {
@@ -232,6 +239,7 @@ export function otlpProfileToPprof(
           ? null
           : {
               key,
+              ...('str' in value ? { text: value.str } : {}),
               label:
                 'str' in value
                   ? { key: out.string(key), str: out.string(value.str), num: 0 }
@@ -301,7 +309,13 @@ export function otlpProfileToPprof(
     const locationIds = stackLocation(sample.stackIndex, at);
     keys.length = 0;
     labels.length = 0;
-    for (const a of sample.attributeIndices) addLabel(attributeLabel(a, at));
+    let service = '';
+    for (const a of sample.attributeIndices) {
+      const converted = attributeLabel(a, at);
+      if (converted?.key === SERVICE_NAME) service = converted.text ?? '';
+      addLabel(converted);
+    }
+    if (sampleService !== undefined && service !== sampleService) continue;
     const link = sample.linkIndex ?? 0;
     if (link !== 0) for (const converted of linkLabel(link, at)) addLabel(converted);
     if (labels.length > limits.maxLabelsPerSample) {
@@ -345,4 +359,35 @@ export function resourceIdentity(
     env: text.get('deployment.environment.name') ?? text.get('deployment.environment') ?? '',
     version: text.get('service.version') ?? '',
   };
+}
+
+/**
+ * The distinct sample-level `service.name` values of a profile, in order of first appearance (''
+ * for samples without one), for the intake to split it by. Never throws: a broken reference is
+ * the consumer's to refuse, with its reason.
+ */
+export function sampleServices(request: OtlpProfilesRequest, position: ProfilePosition): string[] {
+  const profile = profileAt(request, position);
+  const dictionary = dictionaryOf(request);
+  const byAttribute = new Map<number, string | undefined>();
+  const serviceOf = (index: number): string | undefined => {
+    if (!byAttribute.has(index)) {
+      const attribute = dictionary.attributeTable[index];
+      const key = dictionary.stringTable[attribute?.keyStrindex ?? 0];
+      const value = attribute?.value;
+      const text =
+        key !== SERVICE_NAME || value === undefined
+          ? undefined
+          : (value.stringValue ?? dictionary.stringTable[value.stringValueStrindex ?? -1]);
+      byAttribute.set(index, text);
+    }
+    return byAttribute.get(index);
+  };
+  const services = new Set<string>();
+  for (const sample of profile?.samples ?? []) {
+    let service = '';
+    for (const a of sample.attributeIndices) service = serviceOf(a) ?? service;
+    services.add(service);
+  }
+  return [...services];
 }
