@@ -174,6 +174,19 @@ describe('an OTLP profile as a pprof', () => {
     expect(profile.sample[0]?.value.map(BigInt)).toEqual([3n, 150_000_000n]);
   });
 
+  it('derives no CPU from a count profile whose scope also holds a cpu/nanoseconds profile', () => {
+    const counted = ebpfProfile([{ stackIndex: 1, values: [3] }]);
+    const req = request(counted);
+    const scope = (req.resourceProfiles as { scopeProfiles: { profiles: Req[] }[] }[])[0]?.scopeProfiles[0];
+    scope?.profiles.push(cpuProfile([{ stackIndex: 1, values: [150_000_000] }]));
+    const decoded = decodeProfilesRequest(encode(req), 'protobuf');
+    const types = (p: number) => {
+      const profile = Profile.decode(otlpProfileToPprof(decoded, { ...at0, profile: p }, limits).pprof);
+      return profile.sampleType.map((t) => `${text(profile, t.type)}/${text(profile, t.unit)}`);
+    };
+    expect([types(0), types(1)]).toEqual([['samples/count'], ['cpu/nanoseconds']]);
+  });
+
   it('sums per-observation values paired with timestamps', () => {
     const { profile } = convert(
       request(cpuProfile([{ stackIndex: 1, values: [2, 2, 3, 3], timestampsUnixNano: ['1', '2', '3', '4'] }])),

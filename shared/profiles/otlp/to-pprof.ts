@@ -26,7 +26,8 @@ import { type PprofLabel, PprofWriter } from './pprof-writer.js';
  *   labels it) and `trace_id` (hex) labels; it wins over attributes of the same meaning;
  * - a sample's value is the sum of its `values` (one per observation, as v1.11 allows), or, with
  *   no `values`, the number of its timestamps; a count profile whose period type is
- *   cpu/nanoseconds (the eBPF profiler's samples/count) also gets cpu/nanoseconds = count × period.
+ *   cpu/nanoseconds (the eBPF profiler's samples/count) also gets cpu/nanoseconds = count × period,
+ *   unless a profile of the same scope already measures cpu/nanoseconds;
  *
  * - a profile whose resource names no `service.name` while its samples do (the eBPF profiler
  *   labels samples with the service of their process) is split by that sample attribute: each
@@ -165,8 +166,20 @@ export function otlpProfileToPprof(
   const sampleType = valueTypeText(profile.sampleType, dictionary, `${where} sample_type`);
   const periodType = valueTypeText(profile.periodType, dictionary, `${where} period_type`);
   const period = int64(profile.period, 'period', where);
+  // A translated Go pprof can arrive as two profiles of one scope, samples/count and
+  // cpu/nanoseconds: CPU then comes from the latter only, or it would count twice.
+  const siblings = request.resourceProfiles[position.resource]?.scopeProfiles[position.scope]?.profiles ?? [];
+  const scopeHasCpu = siblings.some((sibling) => {
+    const type = dictionary.stringTable[sibling.sampleType?.typeStrindex ?? 0];
+    const unit = dictionary.stringTable[sibling.sampleType?.unitStrindex ?? 0];
+    return type === 'cpu' && unit === 'nanoseconds';
+  });
   const deriveCpu =
-    sampleType.unit === 'count' && periodType.type === 'cpu' && periodType.unit === 'nanoseconds' && period > 0n;
+    sampleType.unit === 'count' &&
+    periodType.type === 'cpu' &&
+    periodType.unit === 'nanoseconds' &&
+    period > 0n &&
+    !scopeHasCpu;
   out.sampleType(sampleType.type, sampleType.unit);
   if (deriveCpu) out.sampleType('cpu', 'nanoseconds');
 
