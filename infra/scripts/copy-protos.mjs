@@ -1,8 +1,9 @@
-// Copies the .proto files that modules read at run time (shared/query/pyroscope/proto, vendored
-// from grafana/pyroscope with their licence) into dist/ beside the compiled modules. Part of
-// `npm run build`.
+// Copies the vendored .proto files that modules load at run time into dist/ beside the compiled
+// modules: grafana/pyroscope's (shared/query/pyroscope/proto) and OpenTelemetry's
+// (shared/profiles/otlp/proto), each with its licence. Part of `npm run build`.
 import { cpSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-cpSync(`${root}shared/query/pyroscope/proto`, `${root}dist/shared/query/pyroscope/proto`, { recursive: true });
+const root = new URL('../../', import.meta.url);
+for (const dir of ['shared/query/pyroscope/proto/', 'shared/profiles/otlp/proto/']) {
+  cpSync(new URL(dir, root), new URL(`dist/${dir}`, root), { recursive: true });
+}

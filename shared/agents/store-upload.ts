@@ -34,7 +34,7 @@ export interface StoredUpload {
 }
 
 /** A UUID-shaped id (RFC 9562 version 8: vendor-specific) from a SHA-256 digest. */
-function uuidFromDigest(digest: Buffer): string {
+export function uuidFromDigest(digest: Buffer): string {
   const bytes = Buffer.from(digest.subarray(0, 16));
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x80;
   bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ingestDatadogProfiles } from '../agents/datadog-intake.js';
+import { encodeProfilesResponse, ingestOtlpProfiles } from '../agents/otlp-profiles.js';
 import { ingestPyroscopeProfile } from '../agents/pyroscope.js';
 import type { KafkaEventRecord } from '../platform/kafka-event.js';
 import { type HttpRequest, queryRecord } from '../platform/lambda-http.js';
@@ -113,6 +114,25 @@ export function createUseCases(deps: Deps) {
         body: request.body,
         bodyIsBinary: request.bodyIsBinary,
       }),
+    /** OTLP profiles: what was stored, and the ExportProfilesServiceResponse to answer. */
+    async ingestOtlpProfiles(tenant: string, request: HttpRequest) {
+      const result = await ingestOtlpProfiles(
+        {
+          ...profileUploads,
+          maxBodyBytes: limits.otlpMaxBodyBytes,
+          maxDecompressedBytes: limits.maxDecompressedBytes,
+          maxProfiles: limits.otlpMaxProfilesPerRequest,
+        },
+        {
+          tenant,
+          contentType: request.headers['content-type'],
+          contentEncoding: request.headers['content-encoding'],
+          developmentVersion: request.headers['otlp-profiles-development-version'],
+          body: request.body,
+        },
+      );
+      return { ...result, answer: encodeProfilesResponse(result.rejected, result.rejectionMessage, result.format) };
+    },
     ingestTraces: (tenant: string, format: SpanFormat, encoding: BodyEncoding, body: Uint8Array) =>
       ingestTraces(traceUploads, { tenant, format, encoding, body }),
 

@@ -61,6 +61,19 @@ export const configVariables = {
     unit: 'bytes',
     doc: "largest request body of an upload route, as received (413 above). API Gateway caps bodies at 10 MB and Lambda's request payload at 6 MB, so on AWS the effective limit is ~4.5 MB of binary",
   }),
+  HOTSPOTS_OTLP_MAX_BODY_BYTES: integer({
+    default: 64 * MiB,
+    min: KiB,
+    max: 1024 * MiB,
+    unit: 'bytes',
+    doc: "largest OTLP profiles request (`/v1development/profiles`) as received (413 above); 64 MiB is the OTLP specification's suggestion. Decompressed, it is bounded by `HOTSPOTS_MAX_DECOMPRESSED_BYTES`; on AWS, API Gateway's 10 MB and Lambda's 6 MB caps come first",
+  }),
+  HOTSPOTS_OTLP_MAX_PROFILES_PER_REQUEST: integer({
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'profiles (resource × scope × profile, empty ones not counted) in one OTLP profiles request; each costs an envelope and a receipt, so more refuses the request whole (413)',
+  }),
   HOTSPOTS_MAX_UPLOAD_PARTS: integer({
     default: 32,
     min: 2,

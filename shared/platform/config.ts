@@ -16,6 +16,10 @@ export interface Config {
   limits: {
     /** Largest request body accepted by upload routes (bytes, as received). */
     maxBodyBytes: number;
+    /** Largest OTLP profiles request as received (bytes). */
+    otlpMaxBodyBytes: number;
+    /** Profiles one OTLP profiles request may hold. */
+    otlpMaxProfilesPerRequest: number;
     /** Largest pprof after gzip/zstd decompression, checked by the consumer (bytes). */
     maxDecompressedBytes: number;
     /** Samples per profile; a profile above it is dead-lettered, not truncated. */
@@ -151,6 +155,8 @@ export function loadConfig(env: Env = process.env): Config {
     apiKeys: read('HOTSPOTS_API_KEYS'),
     limits: {
       maxBodyBytes: read('HOTSPOTS_MAX_BODY_BYTES'),
+      otlpMaxBodyBytes: read('HOTSPOTS_OTLP_MAX_BODY_BYTES'),
+      otlpMaxProfilesPerRequest: read('HOTSPOTS_OTLP_MAX_PROFILES_PER_REQUEST'),
       maxDecompressedBytes: read('HOTSPOTS_MAX_DECOMPRESSED_BYTES'),
       maxSamplesPerProfile: read('HOTSPOTS_MAX_SAMPLES_PER_PROFILE'),
       maxLabelsPerSample: read('HOTSPOTS_MAX_LABELS_PER_SAMPLE'),

@@ -21,7 +21,9 @@ export interface ProfileEnvelope {
   s3: { bucket: string; key: string };
   bytes: number;
   encoding: Encoding;
-  format: 'pprof';
+  /** `otlp-profiles`: the object is a whole OTLP ExportProfilesServiceRequest; `otlp` says which profile. */
+  format: EnvelopeFormat;
+  otlp?: OtlpProfileRef;
   /**
    * Optional, from the agent intakes. `profile_type`: the attachment's name without `.pprof`
    * (`cpu`, `delta-heap`, `goroutines`, …). `upload_id`: groups the attachments of one agent
@@ -39,6 +41,18 @@ export interface ProfileEnvelope {
    */
   endpoint_counts?: Record<string, number>;
 }
+
+/** One profile of a stored OTLP request: the body's format and the profile's position in it. */
+export interface OtlpProfileRef {
+  body: 'protobuf' | 'json';
+  resource: number;
+  scope: number;
+  profile: number;
+  /** Only the samples of this sample-level service.name ('' = none); absent: every sample. */
+  service?: string;
+}
+
+export type EnvelopeFormat = 'pprof' | 'otlp-profiles';
 
 const encodings: readonly string[] = ['gzip', 'zstd', 'identity'];
 
@@ -77,6 +91,20 @@ function optionalFields(parsed: Record<string, unknown>): Partial<ProfileEnvelop
   return out;
 }
 
+function otlpRef(parsed: Record<string, unknown>): OtlpProfileRef {
+  const ref = parsed.otlp;
+  if (!isRecord(ref)) throw unprocessable('envelope field otlp must be an object for format otlp-profiles');
+  if (ref.body !== 'protobuf' && ref.body !== 'json')
+    throw unprocessable('envelope field otlp.body must be protobuf or json');
+  return {
+    body: ref.body,
+    resource: field(ref, 'resource', isCount, 'a non-negative integer'),
+    scope: field(ref, 'scope', isCount, 'a non-negative integer'),
+    profile: field(ref, 'profile', isCount, 'a non-negative integer'),
+    ...(ref.service === undefined ? {} : { service: field(ref, 'service', isString, 'a string') }),
+  };
+}
+
 export function encodeEnvelope(envelope: ProfileEnvelope): Buffer {
   return Buffer.from(JSON.stringify(envelope), 'utf8');
 }
@@ -92,7 +120,9 @@ export function parseEnvelope(bytes: Uint8Array): ProfileEnvelope {
   if (!isRecord(parsed)) throw unprocessable('envelope must be a JSON object');
   if (parsed.v !== 1) throw unprocessable(`unsupported envelope version ${JSON.stringify(parsed.v)}`);
   if (parsed.kind !== 'profile') throw unprocessable(`unsupported envelope kind ${JSON.stringify(parsed.kind)}`);
-  if (parsed.format !== 'pprof') throw unprocessable(`unsupported envelope format ${JSON.stringify(parsed.format)}`);
+  if (parsed.format !== 'pprof' && parsed.format !== 'otlp-profiles') {
+    throw unprocessable(`unsupported envelope format ${JSON.stringify(parsed.format)}`);
+  }
   const s3 = parsed.s3;
   if (!isRecord(s3)) throw unprocessable('envelope field s3 must be an object');
   const tags = parsed.tags;
@@ -124,7 +154,8 @@ export function parseEnvelope(bytes: Uint8Array): ProfileEnvelope {
       'a non-negative integer',
     ),
     encoding: encoding as Encoding,
-    format: 'pprof',
+    format: parsed.format,
+    ...(parsed.format === 'otlp-profiles' ? { otlp: otlpRef(parsed) } : {}),
     ...optionalFields(parsed),
   };
 }

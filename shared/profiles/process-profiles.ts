@@ -15,6 +15,7 @@ import { endpointCountsOf } from './endpoint-counts.js';
 import { type ProfileEnvelope, parseEnvelope } from './envelope.js';
 import { createIngestFailureLog } from './ingest-failures.js';
 import { withStoredMeasures } from './measures.js';
+import { createOtlpProfileReader } from './otlp/otlp-profile-reader.js';
 import { profileDurationNs, withProfileStart } from './profile-window.js';
 import { labelBytesWritten } from './rows/label-bytes.js';
 import { OrderedInserts } from './rows/ordered-inserts.js';
@@ -206,7 +207,8 @@ async function processBatch(
   const committed = await committedProfiles(deps.db, valid);
   const fetchRaw = prefetcher(
     deps.rawStore,
-    valid.filter((e) => !committed.has(`${e.tenant}\u0000${e.profile_id}`)).map((e) => e.s3.key),
+    // An OTLP request's profiles share one object: it is fetched once.
+    [...new Set(valid.filter((e) => !committed.has(`${e.tenant}\u0000${e.profile_id}`)).map((e) => e.s3.key))],
     deps.prefetch ?? 4,
   );
   const chunkBytes = deps.insertChunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -216,6 +218,7 @@ async function processBatch(
     deps.insertedIds ?? createInsertedIds(INSERTED_IDS_PER_BATCH),
   );
   const failures = createIngestFailureLog(deps.db);
+  const otlpReader = createOtlpProfileReader(deps.limits);
 
   const { deadLettered } = await consumeRecords(
     { logger: deps.logger, retryBudget: deps.retryBudget, ...deadLetterSinkOf(deps) },
@@ -236,14 +239,16 @@ async function processBatch(
           });
           return;
         }
-        const raw = await fetchRaw(envelope.s3.key);
+        const otlp = envelope.otlp;
+        const raw = otlp && otlpReader.holds(envelope.s3.key) ? undefined : await fetchRaw(envelope.s3.key);
         const ingestId = randomUUID();
         const decodeStarted = performance.now();
         let exploded: DecodedProfile;
         try {
-          const { data } = decompressBounded(raw, deps.limits.maxDecompressedBytes);
+          const data = raw && decompressBounded(raw, deps.limits.maxDecompressedBytes).data;
+          const pprof = otlp ? otlpReader.pprofOf(envelope.s3.key, otlp, data) : (data as Uint8Array);
           const decoded = deps.decoder.decodeProfile(
-            data,
+            pprof,
             {
               tenant: envelope.tenant,
               service: envelope.service,

@@ -15,6 +15,7 @@ import { benchConsumer } from './consumer.js';
 import { datasetFor } from './dataset.js';
 import { benchDecode } from './decode.js';
 import { benchFreshness, benchUploads } from './ingest-http.js';
+import { benchOtlp } from './otlp.js';
 import { benchQueries, type RouteFigures } from './queries.js';
 import { buildRealisticProfile } from './realistic-profile.js';
 import { benchScaleOut } from './scale-out.js';
@@ -23,8 +24,8 @@ import { table } from './stats.js';
 /**
  * `npm run bench`: every benchmark of issue 7, each figure beside its baseline from the same run.
  * Prints tables and writes JSON to bench-results/. Knobs (environment):
- * - HOTSPOTS_BENCH_PARTS: comma list of decode, consumer, memory, scale-out, upload, freshness,
- *   queries (default: all).
+ * - HOTSPOTS_BENCH_PARTS: comma list of decode, otlp, consumer, memory, scale-out, upload,
+ *   freshness, queries (default: all).
  * - HOTSPOTS_BENCH_SAMPLES: dataset sizes of the query benchmark (default 10000000).
  * - HOTSPOTS_BENCH_REQUESTS: calls per query route (default 30).
  * - HOTSPOTS_BENCH_PROFILES: profiles through the consumer benchmark (default 40 × 20k samples).
@@ -38,7 +39,7 @@ const list = (name: string, fallback: string) =>
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-const parts = new Set(list('HOTSPOTS_BENCH_PARTS', 'decode,consumer,memory,scale-out,upload,freshness,queries'));
+const parts = new Set(list('HOTSPOTS_BENCH_PARTS', 'decode,otlp,consumer,memory,scale-out,upload,freshness,queries'));
 const sizes = list('HOTSPOTS_BENCH_SAMPLES', '10000000').map(Number);
 const requests = Number(process.env.HOTSPOTS_BENCH_REQUESTS ?? '30');
 const consumerProfiles = Number(process.env.HOTSPOTS_BENCH_PROFILES ?? '40');
@@ -121,6 +122,13 @@ try {
     const decode = await benchDecode();
     results.decode = decode;
     print('Decode and explode (one core, median of rounds; ratio = samples/s over pprof-format decode):', decode);
+  }
+
+  if (parts.has('otlp')) {
+    log('otlp: an OTLP profile beside the same profile as a pprof');
+    const otlp = benchOtlp();
+    results.otlp = otlp;
+    print('OTLP profiles in the consumer (one core, median of rounds; heap held by the decoded request):', otlp);
   }
 
   if (parts.has('consumer')) {

@@ -42,6 +42,8 @@ interface Answer {
     unknown
   >;
   text: string;
+  /** The OTLP profiles intake names its upload in a header (its body is an OTLP answer). */
+  uploadId?: string | undefined;
 }
 
 const tenant = 'test-a';
@@ -65,7 +67,19 @@ async function post(path: string, body: Uint8Array, contentType: string): Promis
   } catch {
     // Protobuf and plain answers are checked by status only.
   }
-  return { status: answer.status, body: parsed, text };
+  return {
+    status: answer.status,
+    body: parsed,
+    text,
+    uploadId: answer.headers.get('x-hotspots-upload-id') ?? undefined,
+  };
+}
+
+/** The profile id of an answer: its own, or the first profile of the OTLP upload it names. */
+async function profileIdOf(answer: Answer): Promise<string> {
+  if (answer.body.profile_id !== undefined || answer.uploadId === undefined) return answer.body.profile_id ?? '';
+  const { body } = await getJson<{ profiles: { profile_id: string }[] }>(`/v1/profiles/${answer.uploadId}`);
+  return body.profiles[0]?.profile_id ?? '';
 }
 
 const window = () => {
@@ -125,7 +139,7 @@ describe('the bad-input corpus (test/fixtures/bad), with good profiles in betwee
       expect(answer.body.error?.code).toBe(want.code);
       expect(answer.body.error?.message).toContain(want.message);
     } else if ('dead_letter' in want) {
-      const letter = await watch.waitFor(answer.body.profile_id ?? '');
+      const letter = await watch.waitFor(await profileIdOf(answer));
       expect([letter.reason.code, letter.tenant, letter.source]).toEqual([want.dead_letter.code, tenant, 'profiles']);
       expect(letter.reason.message).toContain(want.dead_letter.message);
       const stored = JSON.parse(Buffer.from(await deps.rawStore.get(letter.s3_key)).toString('utf8'));
@@ -267,6 +281,7 @@ describe('decompression bombs and oversized bodies', () => {
     ['/v0.4/traces', 'application/msgpack'],
     ['/v0.5/traces', 'application/msgpack'],
     ['/v1/traces', 'application/x-protobuf'],
+    ['/v1development/profiles', 'application/x-protobuf'],
   ])('refuses a body one byte above the limit on %s with 413', async (path, contentType) => {
     const answer = await post(path, new Uint8Array(testMaxBodyBytes + 1), contentType);
 
@@ -343,6 +358,8 @@ describe('generated bodies on every ingest route', () => {
     ['/dogstatsd/v2/proxy', 'text/plain'],
     ['/v0.6/stats', 'application/msgpack'],
     ['/debugger/v1/input', 'application/json'],
+    ['/v1development/profiles', 'application/x-protobuf'],
+    ['/v1development/profiles', 'application/json'],
   ];
 
   it.each(routes)('never answers %s (%s) with a 5xx, and says why it refuses', async (path, contentType) => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../../infra/local/settings.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { sql, tuple } from '../../shared/platform/sql.js';
+import { ExportProfilesServiceRequest } from '../../shared/profiles/otlp/otlp-schema.js';
 import { buildMultipart, eventPart, filePart } from '../support/multipart-builder.js';
 import { buildCpuProfile, type ProfileSpec } from '../support/pprof-builder.js';
 import { testDeps, uniqueService, waitForCommittedProfiles, waitUntil } from '../support/services.js';
@@ -331,6 +332,71 @@ describe('the same content ingested by both tenants', () => {
     ]);
   });
 
+  it('gives an OTLP profiles request different ids per tenant, counts it once in each, and hides each from the other', async () => {
+    const shared = uniqueService('otlp-both');
+    const body = ExportProfilesServiceRequest.encode(
+      ExportProfilesServiceRequest.fromObject({
+        resourceProfiles: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: shared } }] },
+            scopeProfiles: [
+              {
+                profiles: [
+                  {
+                    sampleType: { typeStrindex: 1, unitStrindex: 2 },
+                    timeUnixNano: String(BigInt(now) * 1_000_000_000n),
+                    samples: [{ stackIndex: 1, values: [String(specTotal)] }],
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+        dictionary: {
+          stringTable: ['', 'cpu', 'nanoseconds', 'main.work'],
+          functionTable: [{}, { nameStrindex: 3 }],
+          locationTable: [{}, { lines: [{ functionIndex: 1 }] }],
+          stackTable: [{}, { locationIndices: [1] }],
+        },
+      }),
+    ).finish();
+    const post = async (path: string, headers: Record<string, string>) => {
+      const answer = await fetch(`${inject('apiUrl')}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf', ...headers },
+        body,
+      });
+      return { status: answer.status, uploadId: answer.headers.get('x-hotspots-upload-id') ?? '' };
+    };
+
+    // A with its key as a bearer token, B with its key in the path (as a Collector's endpoint).
+    const a = await post('/v1development/profiles', { authorization: `Bearer ${keyA}` });
+    const b = await post(`/k/${keyB}/v1development/profiles`, {});
+
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(a.uploadId).not.toBe(b.uploadId);
+    const profilesOf = async (uploadId: string, key: string) => {
+      const reply = await get(`/v1/profiles/${uploadId}`, key);
+      return reply.status === 200 ? (JSON.parse(reply.text) as { profiles: { profile_id: string }[] }) : undefined;
+    };
+    const [idA] = (await profilesOf(a.uploadId, keyA))?.profiles.map((p) => p.profile_id) ?? [];
+    const [idB] = (await profilesOf(b.uploadId, keyB))?.profiles.map((p) => p.profile_id) ?? [];
+    await waitForCommittedProfiles(deps, 'test-a', [idA ?? '']);
+    await waitForCommittedProfiles(deps, 'test-b', [idB ?? '']);
+    expect([await committedTotal('test-a', shared), await committedTotal('test-b', shared)]).toEqual([
+      specTotal,
+      specTotal,
+    ]);
+    const unknown = await get(`/v1/profiles/${randomUUID()}`, keyB);
+    for (const id of [a.uploadId, idA]) {
+      const reply = await get(`/v1/profiles/${id}`, keyB);
+      expect([reply.status, reply.text.replace(id ?? '', 'ID')]).toEqual([
+        unknown.status,
+        unknown.text.replace(/[0-9a-f-]{36}/, 'ID'),
+      ]);
+    }
+  });
+
   it('keeps each tenant’s version of spans with the same trace and span ids', async () => {
     const trace = BigInt(randomId());
     const span = BigInt(randomId());
@@ -508,6 +574,8 @@ describe('authentication of the query routes', () => {
     ['POST', '/v0.5/traces'],
     ['POST', '/v1/traces'],
     ['POST', '/v1/profiles?service=x'],
+    ['POST', '/v1development/profiles'],
+    ['POST', '/k/not-a-key/v1development/profiles'],
   ])('answers %s %s with 401 without a key (no trusted tenant is configured)', async (method, path) => {
     const reply = await send(method, path, new Uint8Array([0x90]), { 'content-type': 'application/octet-stream' });
 

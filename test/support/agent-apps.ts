@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { findGo } from './go-pprof.js';
 
 /** Go programs under test/go built by buildAgentApp (the query client is Grafana's, not an agent). */
-export type AgentAppName = 'dd-app' | 'pyroscope-app' | 'pyroscope-query-client';
+export type AgentAppName = 'dd-app' | 'pyroscope-app' | 'pyroscope-query-client' | 'otlp-profiles-exporter';
 
 const GO_DIR = fileURLToPath(new URL('../go/', import.meta.url));
 // A cold build downloads the modules (~80 MB for dd-trace-go) and compiles a few hundred packages

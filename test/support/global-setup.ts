@@ -45,10 +45,13 @@ export default async function setup(project: TestProject) {
       const build = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
       if (build.status !== 0) throw new Error('npm run build failed');
     }
-    // A smaller body limit than the default, so the 413 test need not send 10 MiB.
+    // Smaller body limits than the defaults, so the 413 tests need not send 10 or 64 MiB.
     app = await startApp(settings, {
       namespace,
-      extraEnv: { HOTSPOTS_MAX_BODY_BYTES: String(testMaxBodyBytes) },
+      extraEnv: {
+        HOTSPOTS_MAX_BODY_BYTES: String(testMaxBodyBytes),
+        HOTSPOTS_OTLP_MAX_BODY_BYTES: String(testMaxBodyBytes),
+      },
     });
     log(`functions serving on ${app.url}`);
     project.provide('apiUrl', app.url);
