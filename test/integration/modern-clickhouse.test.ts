@@ -1,0 +1,168 @@
+import { createClient } from '@clickhouse/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMigrations } from '../../infra/local/prepare.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { createUseCases, type UseCases } from '../../shared/app/use-cases.js';
+import { createClickHouseClient } from '../../shared/platform/adapters/clickhouse/client.js';
+import { createClickHouseDatabase } from '../../shared/platform/adapters/clickhouse/database.js';
+import { createDatabaseStatement, migrate } from '../../shared/platform/migrations.js';
+import { identifier, sql } from '../../shared/platform/sql.js';
+import { encodeEnvelope } from '../../shared/profiles/envelope.js';
+import { encodeSpanEnvelope } from '../../shared/spans/envelope.js';
+import { type ChdbDatabase, chdbInstalled, chdbPython, createChdbDatabase } from '../support/chdb-database.js';
+import { createDifferentialDatabase, type DifferentialDatabase } from '../support/differential-database.js';
+import { lambdaRecord } from '../support/kafka-records.js';
+import { buildCpuProfile } from '../support/pprof-builder.js';
+import { testConfig, testDeps } from '../support/services.js';
+import { storeRawProfile } from '../support/stored-profiles.js';
+import { ddSpan, encodeV04 } from '../support/trace-payloads.js';
+
+/**
+ * Modern ClickHouse, verified: the same migrations, the same consumer writes and every query the
+ * read side issues run on the local ClickHouse 18.16 server and on chDB (ClickHouse 26.x
+ * in-process), and every statement must get the same answer from both
+ * (test/support/differential-database.ts). The use cases see 18.16's answers, so what they return
+ * is also checked as the other integration tests check it.
+ */
+const tenant = 'modern-a';
+const service = 'checkout';
+let legacyDeps: Deps;
+let modern: ChdbDatabase;
+let db: DifferentialDatabase;
+let useCases: UseCases;
+let offset = 0;
+
+const traceId = 0x4bf92f3577b34da6a3ce929d0e0e4736n;
+const traceLow = traceId & 0xffffffffffffffffn;
+const rootSpan = 1001n;
+const childSpan = 1002n;
+const nowNs = BigInt(Date.now()) * 1_000_000n;
+
+beforeAll(async () => {
+  if (!chdbInstalled()) {
+    throw new Error(`chDB is not installed at ${chdbPython()}: run bash infra/scripts/install-prereqs.sh`);
+  }
+  const base = testConfig();
+  const database = `${base.clickhouse.database}_modern`;
+  // A database of its own on 18.16, so both engines hold exactly the same rows.
+  const admin = createClient({
+    url: base.clickhouse.url,
+    username: base.clickhouse.username,
+    password: base.clickhouse.password,
+  });
+  try {
+    await admin.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+  } finally {
+    await admin.close();
+  }
+  legacyDeps = testDeps({ HOTSPOTS_CLICKHOUSE_DATABASE: database });
+  const legacy = legacyDeps.db;
+  await createClickHouseDatabase(
+    createClient({ url: base.clickhouse.url, username: base.clickhouse.username, password: base.clickhouse.password }),
+  ).command(createDatabaseStatement(identifier(database)));
+  modern = await createChdbDatabase(database);
+  // Each engine migrates as it would in production: the schema as its version takes it.
+  const migrations = readMigrations();
+  expect(await migrate(legacy, migrations)).toEqual(migrations.map((m) => m.name).sort());
+  expect(await migrate(modern, migrations)).toEqual(migrations.map((m) => m.name).sort());
+  db = createDifferentialDatabase(legacy, modern);
+  useCases = createUseCases({ ...legacyDeps, db });
+}, 300_000);
+
+afterAll(async () => {
+  await modern?.close();
+  await legacyDeps?.close();
+});
+
+/** The differences recorded since the last call, one JSON line each (readable in a failure). */
+const takeDifferences = () => db.differences.splice(0).map((difference) => JSON.stringify(difference));
+
+const record = (value: Buffer, topic: string) => lambdaRecord(value, ++offset, topic);
+
+describe('ClickHouse 26.x (chDB) beside 18.16', () => {
+  it('runs every migration on ClickHouse 26.x', async () => {
+    expect(modern.version).toMatch(/^2[4-9]\./);
+    const tables = await db.query<{ name: string }>(
+      // Materialized views' inner tables are named differently (`.inner.` on 18.16, `.inner_id.` in Atomic databases).
+      sql`SELECT name FROM system.tables WHERE database = currentDatabase() AND NOT startsWith(name, '.inner') ORDER BY name`,
+    );
+    expect(tables.length).toBeGreaterThan(5);
+    expect(takeDifferences()).toEqual([]);
+  });
+
+  it('ingests the same spans and profiles into both', async () => {
+    const config = legacyDeps.config;
+    const spans = [
+      ddSpan({ trace_id: traceLow, span_id: rootSpan, parent_id: 0n, service, resource: 'GET /cart' }),
+      ddSpan({ trace_id: traceLow, span_id: childSpan, parent_id: rootSpan, service, resource: 'SELECT cart' }),
+    ];
+    const body = encodeV04([spans]);
+    const batchId = crypto.randomUUID();
+    const key = `raw/spans/${tenant}/test/${batchId}`;
+    await legacyDeps.rawStore.put(key, body, 'application/octet-stream');
+    const spanEnvelope = {
+      v: 1 as const,
+      kind: 'spans' as const,
+      batch_id: batchId,
+      tenant,
+      format: 'datadog-v0.4' as const,
+      encoding: 'identity' as const,
+      received_at: new Date().toISOString(),
+      s3: { bucket: config.s3.bucket, key },
+      bytes: body.length,
+      spans: spans.length,
+    };
+    expect(
+      await useCases.processSpanRecords([record(encodeSpanEnvelope(spanEnvelope), config.kafka.spansTopic)]),
+    ).toMatchObject({ processed: 1 });
+
+    const profile = buildCpuProfile({
+      startNs: nowNs - 30_000_000_000n,
+      samples: [
+        {
+          stack: ['cart.load', 'http.serve', 'main'],
+          cpuNs: 120_000_000n,
+          labels: {
+            'trace endpoint': 'GET /cart',
+            'span id': String(childSpan),
+            'local root span id': String(rootSpan),
+          },
+        },
+        {
+          stack: ['cart.total', 'http.serve', 'main'],
+          cpuNs: 70_000_000n,
+          labels: {
+            'trace endpoint': 'GET /cart',
+            'span id': String(rootSpan),
+            'local root span id': String(rootSpan),
+          },
+        },
+        { stack: ['gc', 'runtime'], cpuNs: 30_000_000n },
+      ],
+    });
+    const envelope = await storeRawProfile(legacyDeps.rawStore, config.s3.bucket, { tenant, service }, profile);
+    const topic = config.kafka.profilesTopic;
+    expect(await useCases.processProfileRecords([record(encodeEnvelope(envelope), topic)])).toEqual({
+      processed: 1,
+      duplicate: 0,
+      dead_lettered: 0,
+    });
+    // Redelivered: found committed on both.
+    expect(await useCases.processProfileRecords([record(encodeEnvelope(envelope), topic)])).toEqual({
+      processed: 0,
+      duplicate: 1,
+      dead_lettered: 0,
+    });
+    // Not a profile: dead-lettered, and its failure row written to both.
+    const broken = await storeRawProfile(
+      legacyDeps.rawStore,
+      config.s3.bucket,
+      { tenant, service },
+      Buffer.from('not a pprof'),
+    );
+    expect(await useCases.processProfileRecords([record(encodeEnvelope(broken), topic)])).toMatchObject({
+      dead_lettered: 1,
+    });
+    expect(takeDifferences()).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { SqlDatabase } from '../../shared/platform/ports.js';
+import type { Sql } from '../../shared/platform/sql.js';
+
+/**
+ * One SqlDatabase over two engines holding the same data (the local ClickHouse 18.16 server and
+ * chDB's ClickHouse 26.x): every write goes to both, every query runs on both, and any statement
+ * the two answer differently — or that one refuses and the other runs — is recorded. Callers get
+ * the first engine's answer, so a use case behaves exactly as it does in production tests.
+ */
+export interface Difference {
+  statement: string;
+  first: unknown;
+  second: unknown;
+}
+
+export interface DifferentialDatabase extends SqlDatabase {
+  /** Every statement queried, in order. */
+  readonly statements: string[];
+  readonly differences: Difference[];
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+const settle = <T>(promise: Promise<T>): Promise<Outcome<T>> =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+const describe = (outcome: Outcome<unknown>) =>
+  outcome.ok
+    ? outcome.value
+    : { error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) };
+
+export function createDifferentialDatabase(first: SqlDatabase, second: SqlDatabase): DifferentialDatabase {
+  const statements: string[] = [];
+  const differences: Difference[] = [];
+  async function both<T>(statement: string, run: (db: SqlDatabase) => Promise<T>, same: (a: T, b: T) => boolean) {
+    // One after the other: a write's order against the next statement matters on each engine.
+    const a = await settle(run(first));
+    const b = await settle(run(second));
+    const agree = a.ok && b.ok ? same(a.value, b.value) : a.ok === b.ok;
+    if (!agree) differences.push({ statement, first: describe(a), second: describe(b) });
+    if (!a.ok) throw a.error;
+    return a.value;
+  }
+  const always = () => true;
+  return {
+    statements,
+    differences,
+    query<T>(statement: Sql) {
+      statements.push(statement.text);
+      return both(statement.text, (db) => db.query<T>(statement), isDeepStrictEqual);
+    },
+    insert: (table, rows) => both(`INSERT INTO ${table} FORMAT JSONEachRow`, (db) => db.insert(table, rows), always),
+    insertRowBinary: (table, columns, rows) =>
+      both(
+        `INSERT INTO ${table} (${columns.join(', ')}) FORMAT RowBinary`,
+        (db) => db.insertRowBinary(table, columns, rows),
+        always,
+      ),
+    command: (statement) => both(statement.text, (db) => db.command(statement), always),
+    ping: () => both('ping', (db) => db.ping(), always),
+  };
+}
