@@ -31,12 +31,16 @@ let db: DifferentialDatabase;
 let useCases: UseCases;
 let offset = 0;
 let profileId = '';
+let brokenProfileId = '';
 
 const traceId = 0x4bf92f3577b34da6a3ce929d0e0e4736n;
 const traceLow = traceId & 0xffffffffffffffffn;
 const rootSpan = 1001n;
 const childSpan = 1002n;
 const nowNs = BigInt(Date.now()) * 1_000_000n;
+const payTrace = 0x77n;
+const payRoot = 2001n;
+const payChild = 2002n;
 const lastDateTimeSecond = 4_294_967_295n;
 
 beforeAll(async () => {
@@ -96,6 +100,9 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
     const spans = [
       ddSpan({ trace_id: traceLow, span_id: rootSpan, parent_id: 0n, service, resource: 'GET /cart' }),
       ddSpan({ trace_id: traceLow, span_id: childSpan, parent_id: rootSpan, service, resource: 'SELECT cart' }),
+      // A request whose samples carry span ids only (dd-trace-go >= 2.11): found from its span tree.
+      ddSpan({ trace_id: payTrace, span_id: payRoot, parent_id: 0n, service, resource: 'POST /pay' }),
+      ddSpan({ trace_id: payTrace, span_id: payChild, parent_id: payRoot, service, resource: 'charge' }),
     ];
     const body = encodeV04([spans]);
     const batchId = crypto.randomUUID();
@@ -142,9 +149,17 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
           },
         },
         { stack: ['gc', 'runtime'], cpuNs: 30_000_000n },
+        {
+          stack: ['pay.charge', 'http.serve', 'main'],
+          cpuNs: 50_000_000n,
+          labels: { 'trace endpoint': 'POST /pay', 'span id': String(payChild) },
+        },
       ],
     });
-    const envelope = await storeRawProfile(legacyDeps.rawStore, config.s3.bucket, { tenant, service }, profile);
+    const envelope = await storeRawProfile(legacyDeps.rawStore, config.s3.bucket, { tenant, service }, profile, {
+      env: 'prod',
+      version: '1.2.3',
+    });
     profileId = envelope.profile_id;
     const topic = config.kafka.profilesTopic;
     expect(await useCases.processProfileRecords([record(encodeEnvelope(envelope), topic)])).toEqual({
@@ -179,6 +194,7 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
       { tenant, service },
       Buffer.from('not a pprof'),
     );
+    brokenProfileId = broken.profile_id;
     expect(await useCases.processProfileRecords([record(encodeEnvelope(broken), topic)])).toMatchObject({
       dead_lettered: 1,
     });
@@ -217,6 +233,21 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
     await useCases.traceView(tenant, traceLow.toString(16).padStart(32, '0'));
     expect(text(await useCases.profileStatus(tenant, profileId))).toContain('committed');
     expect(text(await useCases.ingestErrors(tenant, new URLSearchParams({ service })))).toContain('pprof');
+    // Narrowed by env and version, and the request found from its span tree (a set of span ids).
+    const prod = { service, env: 'prod', version: '1.2.3' };
+    expect((await useCases.endpointCpu(tenant, params(prod))).endpoints.length).toBeGreaterThan(0);
+    await useCases.endpointCpu(tenant, params({ ...prod, version: 'other' }));
+    await useCases.timeseries(tenant, params({ ...prod, step: '60', group_by: 'version' }));
+    await useCases.flamegraph(tenant, params({ ...prod, endpoint: 'POST /pay' }));
+    expect(
+      text(await useCases.flamegraph(tenant, new URLSearchParams({ local_root_span_id: String(payRoot) }))),
+    ).toContain('pay.charge');
+    await useCases.spanHotspots(tenant, String(payRoot));
+    await useCases.spanHotspots(tenant, String(payChild));
+    await useCases.traceView(tenant, payTrace.toString(16).padStart(32, '0'));
+    await useCases.ingestErrors(tenant, new URLSearchParams());
+    expect(text(await useCases.profileStatus(tenant, brokenProfileId))).toContain('failed');
+
     // The end of DateTime's range: the late profile, and nothing past it.
     const edge = { from: String(lastDateTimeSecond - 3600n), to: String(lastDateTimeSecond) };
     const lateCpu = await useCases.endpointCpu(tenant, new URLSearchParams({ ...edge, service: 'late' }));
