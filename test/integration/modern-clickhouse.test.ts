@@ -4,7 +4,12 @@ import { readMigrations } from '../../infra/local/prepare.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { createUseCases, type UseCases } from '../../shared/app/use-cases.js';
 import { createClickHouseDatabase } from '../../shared/platform/adapters/clickhouse/database.js';
-import { createDatabaseStatement, migrate } from '../../shared/platform/migrations.js';
+import {
+  clusterMigrationsTableStatement,
+  createClusterDatabaseStatement,
+} from '../../shared/platform/cluster-schema.js';
+import { createDatabaseStatement, migrate, migrationStatements } from '../../shared/platform/migrations.js';
+import { serverFeatures } from '../../shared/platform/schema-features.js';
 import { identifier, Sql, sql } from '../../shared/platform/sql.js';
 import { encodeEnvelope } from '../../shared/profiles/envelope.js';
 import { encodeSpanEnvelope } from '../../shared/spans/envelope.js';
@@ -93,6 +98,22 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
     );
     expect(tables.length).toBeGreaterThan(5);
     expect(takeDifferences()).toEqual([]);
+  });
+
+  it('parses the cluster schema (ReplicatedMergeTree + Distributed, ON CLUSTER) on ClickHouse 26.x', async () => {
+    // Syntax only: chDB has no Keeper or remote servers to run it against (test/cluster runs it on 18.16).
+    const target = { cluster: 'hotspots', database: 'hotspots' };
+    const features = serverFeatures(modern.version);
+    const statements = [
+      createClusterDatabaseStatement(target),
+      clusterMigrationsTableStatement(target),
+      ...readMigrations().flatMap((migration) => migrationStatements(migration, target, features)),
+    ];
+    expect(statements.some((statement) => /\bTTL\b/.test(statement))).toBe(features.ttl);
+    for (const statement of statements) {
+      await expect(modern.query(new Sql(`EXPLAIN AST ${statement}`)), statement).resolves.not.toEqual([]);
+    }
+    expect(statements.filter((statement) => statement.includes('ENGINE = Distributed')).length).toBeGreaterThan(5);
   });
 
   it('ingests the same spans and profiles into both', async () => {
