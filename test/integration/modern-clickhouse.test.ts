@@ -65,7 +65,8 @@ beforeAll(async () => {
   } finally {
     await admin.close();
   }
-  legacyDeps = testDeps({ HOTSPOTS_CLICKHOUSE_DATABASE: database });
+  // The smallest insert chunk, so a profile's rows reach each engine as many RowBinary inserts.
+  legacyDeps = testDeps({ HOTSPOTS_CLICKHOUSE_DATABASE: database, HOTSPOTS_INSERT_CHUNK_BYTES: String(64 * 1024) });
   const legacy = legacyDeps.db;
   await createClickHouseDatabase(
     createClient({ url: base.clickhouse.url, username: base.clickhouse.username, password: base.clickhouse.password }),
@@ -194,6 +195,24 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
       duplicate: 1,
       dead_lettered: 0,
     });
+    // Thousands of distinct stacks and spans: many chunks of samples, stacks and frames.
+    const bulk = buildCpuProfile({
+      startNs: nowNs - 20_000_000_000n,
+      samples: Array.from({ length: 3000 }, (_, index) => ({
+        stack: [`bulk.leaf${index % 700}`, `bulk.mid${index % 37}`, `bulk.handler${index % 5}`, 'main'],
+        cpuNs: BigInt(10_000_000 + index),
+        labels: {
+          'trace endpoint': `GET /bulk/${index % 9}`,
+          'span id': String(50_000 + index),
+          'local root span id': String(40_000 + (index % 40)),
+        },
+      })),
+    });
+    const bulkEnvelope = await storeRawProfile(legacyDeps.rawStore, config.s3.bucket, { tenant, service }, bulk);
+    expect(await useCases.processProfileRecords([record(encodeEnvelope(bulkEnvelope), topic)])).toMatchObject({
+      processed: 1,
+    });
+    expect(db.writes.filter((write) => write.startsWith('INSERT INTO samples ')).length).toBeGreaterThan(3);
     // A profile in the last hour ClickHouse's DateTime can hold (it ends 2106-02-07T06:28:15Z).
     const late = buildCpuProfile({
       startNs: (lastDateTimeSecond - 60n) * 1_000_000_000n,
@@ -264,6 +283,9 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
       text(await useCases.flamegraph(tenant, new URLSearchParams({ local_root_span_id: String(payRoot) }))),
     ).toContain('pay.charge');
     await useCases.spanHotspots(tenant, String(payRoot));
+    await useCases.spanHotspots(tenant, '50123');
+    await useCases.flamegraph(tenant, new URLSearchParams({ local_root_span_id: '40007' }));
+    await useCases.flamegraph(tenant, params({ service, endpoint: 'GET /bulk/4', format: 'collapsed' }));
     await useCases.spanHotspots(tenant, String(payChild));
     await useCases.traceView(tenant, payTrace.toString(16).padStart(32, '0'));
     await useCases.ingestErrors(tenant, new URLSearchParams());

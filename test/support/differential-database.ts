@@ -17,6 +17,8 @@ export interface Difference {
 export interface DifferentialDatabase extends SqlDatabase {
   /** Every statement queried, in order. */
   readonly statements: string[];
+  /** Every insert and command, in order (an insert as its INSERT … FORMAT line). */
+  readonly writes: string[];
   readonly differences: Difference[];
 }
 
@@ -67,6 +69,7 @@ function sameRows(statement: string) {
 
 export function createDifferentialDatabase(first: SqlDatabase, second: SqlDatabase): DifferentialDatabase {
   const statements: string[] = [];
+  const writes: string[] = [];
   const differences: Difference[] = [];
   async function both<T>(statement: string, run: (db: SqlDatabase) => Promise<T>, same: (a: T, b: T) => boolean) {
     // One after the other: a write's order against the next statement matters on each engine.
@@ -80,19 +83,26 @@ export function createDifferentialDatabase(first: SqlDatabase, second: SqlDataba
   const always = () => true;
   return {
     statements,
+    writes,
     differences,
     query<T>(statement: Sql) {
       statements.push(statement.text);
       return both(statement.text, (db) => db.query<T>(statement), sameRows(statement.text));
     },
-    insert: (table, rows) => both(`INSERT INTO ${table} FORMAT JSONEachRow`, (db) => db.insert(table, rows), always),
-    insertRowBinary: (table, columns, rows) =>
-      both(
-        `INSERT INTO ${table} (${columns.join(', ')}) FORMAT RowBinary`,
-        (db) => db.insertRowBinary(table, columns, rows),
-        always,
-      ),
-    command: (statement) => both(statement.text, (db) => db.command(statement), always),
+    insert(table, rows) {
+      const text = `INSERT INTO ${table} FORMAT JSONEachRow`;
+      writes.push(text);
+      return both(text, (db) => db.insert(table, rows), always);
+    },
+    insertRowBinary(table, columns, rows) {
+      const text = `INSERT INTO ${table} (${columns.join(', ')}) FORMAT RowBinary`;
+      writes.push(text);
+      return both(text, (db) => db.insertRowBinary(table, columns, rows), always);
+    },
+    command(statement) {
+      writes.push(statement.text);
+      return both(statement.text, (db) => db.command(statement), always);
+    },
     ping: () => both('ping', (db) => db.ping(), always),
   };
 }
