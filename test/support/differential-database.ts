@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { SqlDatabase } from '../../shared/platform/ports.js';
 import type { Sql } from '../../shared/platform/sql.js';
+import { type CpuSumRow, cpuSumOf } from '../../shared/query/sql/cpu-sum.js';
 
 /**
  * One SqlDatabase over two engines holding the same data (the local ClickHouse 18.16 server and
@@ -57,9 +58,33 @@ export function ordersRows(statement: string): boolean {
   return /\bORDER\s+BY\b/i.test(outer);
 }
 
+/**
+ * A row with each CPU sum's halves (`<alias>_hi`, `<alias>_lo`: shared/query/sql/cpu-sum.ts)
+ * joined into the one number they stand for. The split of a sum depends on how the rows were
+ * merged — a SummingMergeTree roll-up row summed past 2^32 moves CPU from lo to hi — but the sum
+ * does not, and it is all a caller reads.
+ */
+function withCpuSums(row: unknown): unknown {
+  if (row === null || typeof row !== 'object') return row;
+  const record = row as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    const alias = key.endsWith('_hi') ? key.slice(0, -3) : key.endsWith('_lo') ? key.slice(0, -3) : undefined;
+    if (alias !== undefined && `${alias}_hi` in record && `${alias}_lo` in record) {
+      out[`${alias} (cpu sum)`] = cpuSumOf(record as CpuSumRow<string>, alias).toString();
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
 /** Equal rows; in any order when the statement leaves it open. */
 function sameRows(statement: string) {
-  return (a: unknown[], b: unknown[]) => {
+  return (first: unknown[], second: unknown[]) => {
+    if (isDeepStrictEqual(first, second)) return true;
+    const a = first.map(withCpuSums);
+    const b = second.map(withCpuSums);
     if (isDeepStrictEqual(a, b)) return true;
     if (ordersRows(statement) || a.length !== b.length) return false;
     const sorted = (rows: unknown[]) => rows.map((row) => JSON.stringify(row)).sort();

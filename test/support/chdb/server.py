@@ -6,11 +6,12 @@ One JSON request per stdin line, one JSON answer per stdout line, in order:
   {"op": "insert", "table": str, "columns": [str] | null, "format": "RowBinary" | "JSONEachRow", "data": base64}
 answers {"ok": true, "body": str} (the query's JSONEachRow text) or {"ok": false, "error": str}
 (ClickHouse's message, `Code: N. DB::Exception: ...`). The session's data lives in the directory
-given as argv[1]; the caller removes it.
+given as argv[1], removed when stdin closes.
 """
 import base64
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -79,6 +80,15 @@ class Engine:
 
 def main():
     engine = Engine(sys.argv[1])
+    try:
+        serve(engine)
+    finally:
+        engine.session.close()
+        # The caller may be gone (a test worker exiting closes our stdin): the data goes with us.
+        shutil.rmtree(sys.argv[1], ignore_errors=True)
+
+
+def serve(engine):
     out = sys.stdout
     out.write(json.dumps({"ok": True, "body": engine.run("SELECT version() AS version")}) + "\n")
     out.flush()
