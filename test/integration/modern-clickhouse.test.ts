@@ -46,6 +46,8 @@ const nowNs = BigInt(Date.now()) * 1_000_000n;
 const payTrace = 0x77n;
 const payRoot = 2001n;
 const payChild = 2002n;
+const lateTrace = 0x88n;
+const lateSpan = 3001n;
 const lastDateTimeSecond = 4_294_967_295n;
 
 beforeAll(async () => {
@@ -131,6 +133,16 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
       // A request whose samples carry span ids only (dd-trace-go >= 2.11): found from its span tree.
       ddSpan({ trace_id: payTrace, span_id: payRoot, parent_id: 0n, service, resource: 'POST /pay' }),
       ddSpan({ trace_id: payTrace, span_id: payChild, parent_id: payRoot, service, resource: 'charge' }),
+      // Starts in the last hour DateTime can hold and ends past it.
+      ddSpan({
+        trace_id: lateTrace,
+        span_id: lateSpan,
+        parent_id: 0n,
+        service: 'late',
+        resource: 'GET /late',
+        start: (lastDateTimeSecond - 600n) * 1_000_000_000n,
+        duration: 3n * 3600n * 1_000_000_000n,
+      }),
     ];
     const body = encodeV04([spans]);
     const batchId = crypto.randomUUID();
@@ -222,7 +234,17 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
     // A profile in the last hour ClickHouse's DateTime can hold (it ends 2106-02-07T06:28:15Z).
     const late = buildCpuProfile({
       startNs: (lastDateTimeSecond - 60n) * 1_000_000_000n,
-      samples: [{ stack: ['late.work', 'main'], cpuNs: 40_000_000n, labels: { 'trace endpoint': 'GET /late' } }],
+      samples: [
+        {
+          stack: ['late.work', 'main'],
+          cpuNs: 40_000_000n,
+          labels: {
+            'trace endpoint': 'GET /late',
+            'span id': String(lateSpan),
+            'local root span id': String(lateSpan),
+          },
+        },
+      ],
     });
     const lateEnvelope = await storeRawProfile(
       legacyDeps.rawStore,
@@ -304,6 +326,8 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
     await useCases.flamegraph(tenant, new URLSearchParams({ ...edge, service: 'late' }));
     await useCases.timeseries(tenant, new URLSearchParams({ ...edge, service: 'late', step: '60' }));
     await useCases.listServices(tenant, new URLSearchParams(edge));
+    expect(text(await useCases.spanHotspots(tenant, String(lateSpan)))).toContain('late.work');
+    expect(text(await useCases.traceView(tenant, lateTrace.toString(16).padStart(32, '0')))).toContain('late');
     expect(db.statements.length).toBeGreaterThan(15);
     expect(takeDifferences()).toEqual([]);
   });

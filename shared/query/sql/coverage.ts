@@ -1,5 +1,6 @@
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql, stringSet } from '../../platform/sql.js';
+import { MAX_DATETIME_SECONDS } from '../../platform/time.js';
 
 /**
  * Whether CPU profiles covered a time window: "not profiled" is not "0 ms of CPU". Windows come
@@ -24,8 +25,11 @@ export async function cpuProfileWindows(
   toNs: bigint,
 ): Promise<ProfileWindow[]> {
   if (services.length === 0) return [];
-  const fromSec = Number(fromNs / 1_000_000_000n) - MAX_PROFILE_SECONDS;
-  const toSec = Number(toNs / 1_000_000_000n) + 1;
+  // Both bounds inside DateTime's range: past 2106-02-07 a span's end (a start within range plus
+  // any duration) would wrap to 1970 in ClickHouse 18.16's toDateTime and saturate in current
+  // versions, and the two would find different profiles.
+  const fromSec = Math.max(0, Number(fromNs / 1_000_000_000n) - MAX_PROFILE_SECONDS);
+  const lastSec = Math.min(Number(toNs / 1_000_000_000n), MAX_DATETIME_SECONDS);
   const rows = await db.query<{
     service: string;
     runtime_id: string;
@@ -36,7 +40,7 @@ export async function cpuProfileWindows(
     sql`SELECT service, runtime_id, start_ns, duration_ns, period
       FROM profiles
       WHERE tenant = ${tenant} AND service IN ${stringSet(services)}
-        AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})
+        AND start >= toDateTime(${fromSec}) AND start <= toDateTime(${lastSec})
         AND has(sample_types, 'cpu/nanoseconds')
       LIMIT 1 BY profile_id`,
   );
