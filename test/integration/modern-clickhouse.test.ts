@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '../../infra/local/prepare.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { createUseCases, type UseCases } from '../../shared/app/use-cases.js';
+import { clickhouseSettings } from '../../shared/platform/adapters/clickhouse/client.js';
 import { createClickHouseDatabase } from '../../shared/platform/adapters/clickhouse/database.js';
 import {
   clusterMigrationsTableStatement,
@@ -123,6 +124,17 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
       await expect(modern.query(new Sql(`EXPLAIN AST ${statement}`)), statement).resolves.not.toEqual([]);
     }
     expect(statements.filter((statement) => statement.includes('ENGINE = Distributed')).length).toBeGreaterThan(5);
+  });
+
+  it('accepts every setting the functions send, on a single node and on a cluster', async () => {
+    // An unknown setting fails every statement (code 115): renamed settings must keep their alias.
+    const settings = clickhouseSettings('hotspots');
+    const list = Object.entries(settings).map(([name, value]) =>
+      `${name} = ${JSON.stringify(value)}`.replaceAll('"', "'"),
+    );
+    expect(list.length).toBeGreaterThan(3);
+    await expect(db.query(new Sql(`SELECT 1 AS one SETTINGS ${list.join(', ')}`))).resolves.toEqual([{ one: 1 }]);
+    expect(takeDifferences()).toEqual([]);
   });
 
   it('ingests the same spans and profiles into both', async () => {
