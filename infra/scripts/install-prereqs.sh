@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks for the local stack: Debian packages (ClickHouse server,
-# Java 17, Maven, Go), the Kafka broker jars from Maven Central, Node 24 (the Lambda runtime's;
-# infra/scripts/install-node.sh) when the machine's node is another, and the npm packages.
+# Java 17, Maven, Go, Python's venv), the Kafka broker jars from Maven Central, chDB from PyPI,
+# Node 24 (the Lambda runtime's; infra/scripts/install-node.sh) when the machine's node is another, and the npm packages.
 # Idempotent and quick when everything is present. Used by `npm start` and by .ci/run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +15,8 @@ command -v clickhouse-server >/dev/null || packages+=(clickhouse-server clickhou
 command -v java >/dev/null || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || packages+=(maven)
 command -v zstd >/dev/null || packages+=(zstd)
+# chDB's venv (below) needs Python 3 with venv and ensurepip (python3-venv on Debian).
+python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3 python3-venv)
 # Headless Chromium drives the web UI's end-to-end tests (playwright-core cannot download browsers here).
 command -v chromium >/dev/null || packages+=(chromium)
 if [ ${#packages[@]} -gt 0 ]; then
@@ -50,6 +52,24 @@ if [ ! -f "$libs/.complete" ]; then
   touch "$libs/.complete"
 fi
 
+# chDB (ClickHouse 26.x in-process, from PyPI) for test/integration/modern-clickhouse.test.ts, which
+# holds the 18.16 server's answers against a current ClickHouse. Its own venv, pinned by the
+# requirements file; reinstalled only when that file changes.
+chdb_requirements=test/support/chdb/requirements.txt
+chdb_venv="$cache/chdb-venv"
+if ! cmp -s "$chdb_requirements" "$chdb_venv/.requirements" 2>/dev/null; then
+  python=$(command -v python3 || true)
+  if [ -z "$python" ]; then
+    echo "install-prereqs: python3 (>= 3.9, with venv) is required for chDB ($chdb_requirements)" >&2
+    exit 1
+  fi
+  echo "install-prereqs: installing chDB into $chdb_venv"
+  rm -rf "$chdb_venv"
+  "$python" -m venv "$chdb_venv"
+  "$chdb_venv/bin/pip" install -q --disable-pip-version-check -r "$chdb_requirements"
+  cp "$chdb_requirements" "$chdb_venv/.requirements"
+fi
+
 # npm ci and the npm scripts (through infra/scripts/node24.mjs) run on this Node.
 node_bin=$(bash infra/scripts/install-node.sh)
 export PATH="$node_bin:$PATH"
@@ -81,4 +101,4 @@ if ! cmp -s "$requirements" "$venv/.requirements.txt" 2>/dev/null; then
   cp "$requirements" "$venv/.requirements.txt"
 fi
 
-echo "install-prereqs: ready (Go $("$go_bin" env GOVERSION), ClickHouse $(clickhouse-client --version 2>/dev/null | grep -o "[0-9.]*[0-9]" | head -1), Kafka $kafka_version, Node $(node --version) in $node_bin)"
+echo "install-prereqs: ready (Go $("$go_bin" env GOVERSION), ClickHouse $(clickhouse-client --version 2>/dev/null | grep -o "[0-9.]*[0-9]" | head -1), chDB $("$chdb_venv/bin/python" -c 'import chdb; print(chdb.__version__)'), Kafka $kafka_version, Node $(node --version) in $node_bin)"

@@ -8,6 +8,7 @@ import { sql } from '../../shared/platform/sql.js';
 import { createProfileDecoder } from '../../shared/pprof/index.js';
 import type { ProcessProfilesDeps } from '../../shared/profiles/process-profiles.js';
 import { testApiKeys } from './global-setup.js';
+import { modernClickHouseRequested, withModernClickHouse } from './modern-clickhouse.js';
 
 /** Helpers for tests that run against the real stack started by global-setup.ts. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -15,7 +16,11 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 }
 
 export function testDeps(overrides: Record<string, string> = {}): Deps {
-  return createDeps(testConfig(overrides));
+  const deps = createDeps(testConfig(overrides));
+  // Deps aimed at another server or database keep to 18.16 (test/support/modern-clickhouse.ts).
+  const ownDatabase =
+    overrides.HOTSPOTS_CLICKHOUSE_URL === undefined && overrides.HOTSPOTS_CLICKHOUSE_DATABASE === undefined;
+  return modernClickHouseRequested() && ownDatabase ? withModernClickHouse(deps) : deps;
 }
 
 /** A service name no other test (or earlier run) uses: isolation by unique names. */

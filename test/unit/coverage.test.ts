@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { coverage, type ProfileWindow, profiledState } from '../../shared/query/sql/coverage.js';
+import { coverage, cpuProfileWindows, type ProfileWindow, profiledState } from '../../shared/query/sql/coverage.js';
+import { createFakeSqlDatabase } from '../support/fake-sql-database.js';
 
 const window = (startNs: bigint, endNs: bigint, extra: Partial<ProfileWindow> = {}): ProfileWindow => ({
   service: 'checkout',
@@ -56,5 +57,16 @@ describe('profiledState', () => {
 
   it('has no sampling period without a window of its service', () => {
     expect(profiledState([window(0n, 100n, { service: 'payments' })], span).sampling_period_ns).toBeNull();
+  });
+});
+
+describe('cpuProfileWindows', () => {
+  it('keeps both time bounds inside DateTime’s range for a span that ends past 2106', async () => {
+    const db = createFakeSqlDatabase([[/FROM profiles/, []]]);
+    const lastSecond = 2n ** 32n - 1n;
+    await cpuProfileWindows(db, 'acme', ['checkout'], 600n * 1_000_000_000n, (lastSecond + 7200n) * 1_000_000_000n);
+    const bounds = [...(db.statements[0] ?? '').matchAll(/toDateTime\((\d+)\)/g)].map((match) => Number(match[1]));
+    // 18.16 wraps a larger number to 1970, current ClickHouse saturates: neither sees one.
+    expect(bounds).toEqual([0, Number(lastSecond)]);
   });
 });

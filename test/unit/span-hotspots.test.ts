@@ -79,14 +79,12 @@ function database(options: { spans?: SpanRow[]; rootSamples?: string; requestCpu
     [/FROM span_index/, (statement) => spans.filter((s) => new RegExp(`span_id = ${s.span_id}\\b`).test(statement))],
     // Whether a span's parent is a span of the same service.
     [
-      /count\(\) AS n FROM spans\b/,
-      (statement) => [
-        {
-          n: String(
-            spans.filter((s) => statement.includes(`span_id = ${s.span_id} AND service = '${s.service}'`)).length,
-          ),
-        },
-      ],
+      /SELECT 1 AS found FROM spans\b/,
+      (statement) =>
+        spans
+          .filter((s) => statement.includes(`span_id = ${s.span_id} AND service = '${s.service}'`))
+          .slice(0, 1)
+          .map(() => ({ found: 1 })),
     ],
     [/FROM spans\b/, (statement) => spans.filter((s) => statement.includes(`service = '${s.service}'`))],
   ]);

@@ -1,5 +1,6 @@
--- Hotspots schema. Written in the SQL subset that ClickHouse 18.16 (the local server) and current
--- ClickHouse both accept: no TTL, codecs, skipping indexes or LowCardinality here.
+-- Hotspots schema. Written in SQL that ClickHouse 18.16 (the local server) and current ClickHouse
+-- both accept (test/integration/modern-clickhouse.test.ts runs it on 26.9): no codecs, skipping
+-- indexes or LowCardinality; a TTL line is dropped on 18.16 (shared/platform/schema-features.ts).
 
 -- One row per successfully processed profile. A row is written only after all of the profile's
 -- samples are in, so it is the commit marker: queries read samples of committed ingest attempts

@@ -1,6 +1,7 @@
 import { storedSampleTypeNames } from '../../platform/measure-names.js';
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql, stringSet } from '../../platform/sql.js';
+import { MAX_DATETIME_SECONDS } from '../../platform/time.js';
 import { CPU, type Measure, measureOfSampleType, sortMeasures } from '../measures.js';
 
 /**
@@ -30,8 +31,11 @@ export async function profileWindows(
   toNs: bigint,
 ): Promise<ProfileWindow[]> {
   if (services.length === 0) return [];
-  const fromSec = Number(fromNs / 1_000_000_000n) - MAX_PROFILE_SECONDS;
-  const toSec = Number(toNs / 1_000_000_000n) + 1;
+  // Both bounds inside DateTime's range: past 2106-02-07 a span's end (a start within range plus
+  // any duration) would wrap to 1970 in ClickHouse 18.16's toDateTime and saturate in current
+  // versions, and the two would find different profiles.
+  const fromSec = Math.max(0, Number(fromNs / 1_000_000_000n) - MAX_PROFILE_SECONDS);
+  const lastSec = Math.min(Number(toNs / 1_000_000_000n), MAX_DATETIME_SECONDS);
   const rows = await db.query<{
     service: string;
     runtime_id: string;
@@ -43,7 +47,7 @@ export async function profileWindows(
     sql`SELECT service, runtime_id, start_ns, duration_ns, period, sample_types
       FROM profiles
       WHERE tenant = ${tenant} AND service IN ${stringSet(services)}
-        AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})
+        AND start >= toDateTime(${fromSec}) AND start <= toDateTime(${lastSec})
       LIMIT 1 BY profile_id`,
   );
   return rows.map((r) => ({

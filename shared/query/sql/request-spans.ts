@@ -19,13 +19,18 @@ export async function hasRootSamples(
   return Number(rows[0]?.n ?? 0) > 0;
 }
 
-/** Whether a trace holds a span of this id in this service (a parent in the same service). */
+/**
+ * Whether a trace holds a span of this id in this service (a parent in the same service). A row,
+ * not a count: spans is a ReplacingMergeTree, and how many copies of a redelivered span remain
+ * depends on when the server merged.
+ */
 async function hasServiceSpan(db: SqlDatabase, tenant: string, traceId: string, spanId: string, service: string) {
-  const rows = await db.query<{ n: string }>(
-    sql`SELECT count() AS n FROM spans
-      WHERE tenant = ${tenant} AND trace_id = ${traceId} AND span_id = ${BigInt(spanId)} AND service = ${service}`,
+  const rows = await db.query<{ found: number }>(
+    sql`SELECT 1 AS found FROM spans
+      WHERE tenant = ${tenant} AND trace_id = ${traceId} AND span_id = ${BigInt(spanId)} AND service = ${service}
+      LIMIT 1`,
   );
-  return Number(rows[0]?.n ?? 0) > 0;
+  return rows.length > 0;
 }
 
 /**
