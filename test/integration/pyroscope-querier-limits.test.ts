@@ -44,6 +44,7 @@ const limits: QuerierLimits = {
   maxSelectorBytes: 1024,
   maxMatchers: 8,
   maxSpanSelectors: 2,
+  maxTraceSelectors: 2,
   maxHeatmapPoints: 4,
 };
 
