@@ -26,7 +26,7 @@ import { spanRow } from '../support/span-rows.js';
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const WALL = 'wall:wall:nanoseconds:wall:nanoseconds';
 const LOCK_WAIT = 'mutex:delay:nanoseconds::';
-const LOCK_COUNT = 'lock-acquire:lock-acquire:count:wall-time:nanoseconds';
+const LOCK_COUNT = 'wall:lock-acquire:count:wall-time:nanoseconds';
 
 let deps: Deps;
 const startNs = (BigInt(Math.floor(Date.now() / 1000)) - 120n) * 1_000_000_000n;
@@ -204,7 +204,7 @@ describe('every measure through the Pyroscope query API (official Go Connect cli
         },
         {
           ID: LOCK_COUNT,
-          name: 'lock-acquire',
+          name: 'wall',
           sampleType: 'lock-acquire',
           sampleUnit: 'count',
           periodType: 'wall-time',
@@ -213,6 +213,8 @@ describe('every measure through the Pyroscope query API (official Go Connect cli
       ]),
     );
     // One id per measure: Python's cpu-time and Node's cpu are one type, as are wall-time and wall.
+    // samples/count is named by its profiles' period (CPU), as Pyroscope names Go's.
+    expect(listed.map((t) => t.ID)).toContain('process_cpu:samples:count:cpu:nanoseconds');
     expect(new Set(listed.map((t) => t.ID)).size).toBe(listed.length);
     expect(listed.filter((t) => t.sampleType === 'cpu-time' || t.sampleType === 'wall-time')).toEqual([]);
     // The types of one service's samples: what its profiles hold with a value in some sample.
@@ -314,16 +316,15 @@ describe('every measure through the Pyroscope query API (official Go Connect cli
   });
 
   it('answers an id naming a measure nobody stored, or a named measure under another id, with nothing', async () => {
-    const [unknown, renamed, wrongName] = await callWithGoClient([
+    const [unknown, renamed, declared, otherName] = await callWithGoClient([
       merge('alloc-space:alloc-space:bytes:space:bytes', `{service_name="${services.py}"}`),
+      merge('cpu:cpu:nanoseconds::', `{service_name="${services.py}"}`),
       merge('wall:wall-time:nanoseconds:wall:nanoseconds', `{service_name="${services.py}"}`),
-      merge('memory:lock-acquire:count::', `{service_name="${services.py}"}`),
+      merge('lock-acquire:lock-acquire:count::', `{service_name="${services.py}"}`),
     ]);
-    expect([flameGraph(unknown).total, flameGraph(renamed).total, flameGraph(wrongName).total]).toEqual([
-      '0',
-      '0',
-      '0',
-    ]);
+    expect([unknown, renamed, declared].map((r) => flameGraph(r).total)).toEqual(['0', '0', '0']);
+    // A derived id reads its type/unit whatever its name and period say.
+    expect(BigInt(flameGraph(otherName).total)).toBe(totalOf(pyProfile, 'lock-acquire/count'));
   });
 });
 

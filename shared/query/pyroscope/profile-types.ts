@@ -1,4 +1,5 @@
 import { badRequest } from '../../platform/errors.js';
+import { storedSampleTypeNames } from '../../platform/measure-names.js';
 import { CPU, LOCK_WAIT, type Measure, measureOfSampleType, WALL } from '../measures.js';
 import type { LabelMatcher } from '../sql/label-source.js';
 import { matches } from './label-selector.js';
@@ -14,10 +15,13 @@ import { matches } from './label-selector.js';
  *   lock event). Grafana groups types by name, so lock wait shows as mutex › delay, in
  *   nanoseconds. Go's own mutex and block profiles store their `delay/nanoseconds` samples under
  *   their own name and get the derived id below, so they never mix with lock wait.
- * - every other stored `type/unit` gets `type:type:unit:period_type:period_unit`, the period from
- *   the profiles holding it (the smallest when they differ, so the id is stable). Its name is its
- *   sample type: stored samples keep no profile name. Such an id reads its measure whatever its
- *   period fields say; a type or unit that cannot sit in an id (a `:` or blank) is not listed.
+ * - every other stored `type/unit` gets `name:type:unit:period_type:period_unit`, the period from
+ *   the profiles holding it (the smallest when they differ, so the id is stable). Stored samples
+ *   keep no profile name, so the name is that of the named measure the period measures, as
+ *   Pyroscope names a profile by its period (Go's CPU profile `samples/count` is
+ *   `process_cpu:samples:count:cpu:nanoseconds`), else the sample type itself. Such an id reads
+ *   its `type/unit` whatever its name and period fields say; a type or unit that cannot sit in an
+ *   id (a `:` or blank) is not listed.
  */
 export interface ProfileTypeRow {
   id: string;
@@ -65,17 +69,18 @@ export function profileTypeOfMeasure(stored: string, periodType: string): Profil
   const slash = periodType.indexOf('/');
   const period = slash < 0 ? ['', ''] : [periodType.slice(0, slash), periodType.slice(slash + 1)];
   const periodPart = (text: string | undefined) => (text !== undefined && ID_PART.test(text) ? text : '');
-  return row(
-    `${measure.type}:${measure.type}:${measure.unit}:${periodPart(period[0])}:${periodPart(period[1])}`,
-    measure,
-  );
+  const [periodMeasure] = slash < 0 ? [] : storedSampleTypeNames([periodType]);
+  const name =
+    NAMED_PROFILE_TYPES.find((type) => `${type.measure.type}/${type.measure.unit}` === periodMeasure)?.name ??
+    measure.type;
+  return row(`${name}:${measure.type}:${measure.unit}:${periodPart(period[0])}:${periodPart(period[1])}`, measure);
 }
 
 /**
  * The row of a profile type id, a 400 for a malformed one. A named id reads its measure; any other
- * `type:type:unit:…` id reads the stored `type/unit` (its period fields are not checked). An id
- * that names neither (another name, or a named measure under another id) is `undefined`: Hotspots
- * holds no data of it, and the answer is empty, as Pyroscope's for a type it never received.
+ * `name:type:unit:…` id reads the stored `type/unit` (its name and period are not checked). A named
+ * measure under another id is `undefined`: Hotspots holds no data of it, and the answer is empty,
+ * as Pyroscope's for a type it never received.
  */
 export function profileTypeOf(id: string): ProfileTypeRow | undefined {
   if (id.length > 512 || !ID_PATTERN.test(id)) {
@@ -86,7 +91,6 @@ export function profileTypeOf(id: string): ProfileTypeRow | undefined {
   const named = NAMED_PROFILE_TYPES.find((type) => type.id === id);
   if (named) return named;
   const parsed = row(id, measureOfSampleType(`${id.split(':')[1]}/${id.split(':')[2]}`));
-  if (parsed.name !== parsed.sampleType) return undefined;
   if (NAMED_PROFILE_TYPES.some((type) => sameMeasure(type.measure, parsed.measure))) return undefined;
   return parsed;
 }
