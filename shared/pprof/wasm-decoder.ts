@@ -26,7 +26,7 @@ const BAIL_REASONS = [
   'flood',
   'missing reference',
   'many leaf frames',
-  // a number label's decimal, an uppercase trace id lowercased: texts JavaScript makes
+  // an uppercase trace id, lowercased into a text JavaScript makes
   'made text',
 ] as const;
 
