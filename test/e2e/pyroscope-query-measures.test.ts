@@ -315,6 +315,35 @@ describe('every measure through the Pyroscope query API (official Go Connect cli
     }
   });
 
+  it('counts spans by their wall time in SelectHeatmap, with exemplars equal to their pprof wall totals', async () => {
+    const [heatmap] = await callWithGoClient([
+      {
+        method: 'SelectHeatmap',
+        request: {
+          profileTypeID: WALL,
+          labelSelector: `{service_name="${services.py}"}`,
+          step: 60,
+          queryType: 'HEATMAP_QUERY_TYPE_SPAN',
+          exemplarType: 'EXEMPLAR_TYPE_SPAN',
+          ...window,
+        },
+      },
+    ]);
+    expect(heatmap?.error).toBeUndefined();
+    const slots = (heatmap?.response?.series?.[0]?.slots ?? []) as {
+      counts: number[];
+      exemplars: { spanId: string; value: string }[];
+    }[];
+    const spans = [ids.root, ids.child, ids.other];
+    expect(slots.flatMap((slot) => slot.counts).reduce((a, b) => a + b, 0)).toBe(spans.length);
+    const wallOf = new Map(
+      spans.map((id) => [hex(id), String(totalOf(pyProfile, 'wall-time/nanoseconds', labelled('span id', id)))]),
+    );
+    const exemplars = slots.flatMap((slot) => slot.exemplars);
+    expect(exemplars.length).toBeGreaterThan(0);
+    for (const exemplar of exemplars) expect(wallOf.get(exemplar.spanId)).toBe(exemplar.value);
+  });
+
   it('answers an id naming a measure nobody stored, or a named measure under another id, with nothing', async () => {
     const [unknown, renamed, declared, otherName] = await callWithGoClient([
       merge('alloc-space:alloc-space:bytes:space:bytes', `{service_name="${services.py}"}`),
