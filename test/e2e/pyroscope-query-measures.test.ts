@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Profile } from 'pprof-format';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseMultipart } from '../../shared/agents/multipart.js';
 import type { Deps } from '../../shared/app/deps.js';
+import { decompressBounded } from '../../shared/platform/compression.js';
 import { big, getExact } from '../support/api.js';
 import { freshSpanId, MS, tenant, traceOf } from '../support/measure-fixtures.js';
 import {
@@ -402,5 +406,110 @@ describe('trace_id_selector', () => {
     const [bad] = await callWithGoClient([merge(WALL, '{}', { traceIdSelector: ['not-a-trace'] })]);
     expect(bad?.error?.code).toBe('invalid_argument');
     expect(bad?.error?.message).toContain('trace_id_selector');
+  });
+});
+
+/**
+ * What dd-trace-js 5.x and ddtrace 4.x really sent (test/fixtures/agents, recorded by
+ * test/support/record-runtime-fixtures.ts), uploaded through the Datadog intake: wall and CPU per
+ * service and per request span (span ids are number labels; ddtrace's of 2^63 and above arrive
+ * negative), read by Grafana's client, equal pprof-format's sums over the same bytes.
+ */
+describe.each([
+  { dir: 'dd-trace-js', file: 'wall.pprof', wall: 'wall/nanoseconds', cpu: 'cpu/nanoseconds' },
+  { dir: 'ddtrace-py', file: 'profile.pprof', wall: 'wall-time/nanoseconds', cpu: 'cpu-time/nanoseconds' },
+])('the recorded $dir upload through the Pyroscope query API', ({ dir, file, wall, cpu }) => {
+  const fixtures = join(import.meta.dirname, '..', 'fixtures', 'agents', dir);
+  let pprof: Profile;
+  let service: string;
+  let range: { start: string; end: string };
+
+  beforeAll(async () => {
+    const body = readFileSync(join(fixtures, 'profiling-input.multipart'));
+    const { content_type } = JSON.parse(readFileSync(join(fixtures, 'profiling-input.json'), 'utf8')) as {
+      content_type: string;
+    };
+    const parts = await parseMultipart(body, content_type, { maxParts: 16, maxPartBytes: 8 * 1024 * 1024 });
+    const part = parts.find((p) => p.name === file);
+    pprof = Profile.decode(decompressBounded(part?.bytes ?? new Uint8Array(), 64 * 1024 * 1024).data);
+    const event = JSON.parse(Buffer.from(parts.find((p) => p.name === 'event')?.bytes ?? []).toString()) as {
+      start: string;
+      end: string;
+      tags_profiler: string;
+    };
+    service = /(?:^|,)service:([^,]+)/.exec(event.tags_profiler)?.[1] ?? '';
+    range = {
+      start: String(Date.parse(event.start) - 600_000),
+      end: String(Date.parse(event.end) + 600_000),
+    };
+    const answer = await fetch(`${inject('apiUrl')}/profiling/v1/input`, {
+      method: 'POST',
+      headers: { 'content-type': content_type, 'dd-api-key': inject('apiKey') },
+      body,
+    });
+    expect(answer.status).toBe(202);
+    const ids = ((await answer.json()) as { profiles: { profile_id: string }[] }).profiles.map((p) => p.profile_id);
+    await waitForCommittedProfiles(deps, tenant, ids);
+  }, 120_000);
+
+  /** pprof-format's sum of one sample type, over the samples of `span` (its uint64 id) or all. */
+  function pprofTotal(typeAndUnit: string, span?: string): bigint {
+    const text = (i: number | bigint) => String(pprof.stringTable.strings[Number(i)] ?? '');
+    const index = pprof.sampleType.findIndex((t) => `${text(t.type)}/${text(t.unit)}` === typeAndUnit);
+    expect(index).toBeGreaterThanOrEqual(0);
+    let total = 0n;
+    for (const sample of pprof.sample) {
+      const label = sample.label.find((l) => text(l.key) === 'span id');
+      const id =
+        label === undefined
+          ? '0'
+          : Number(label.str) !== 0
+            ? text(label.str)
+            : BigInt.asUintN(64, BigInt(label.num)).toString();
+      if (span === undefined || id === span) total += BigInt(sample.value[index] ?? 0);
+    }
+    return total;
+  }
+
+  const requests = () =>
+    (JSON.parse(readFileSync(join(fixtures, 'requests.json'), 'utf8')) as { requests: { span_id: string }[] }).requests;
+
+  it('gives the service its wall and CPU flame graphs, totals exact', async () => {
+    const [wallGraph, cpuGraph, types] = await callWithGoClient([
+      {
+        method: 'SelectMergeStacktraces',
+        request: { profileTypeID: WALL, labelSelector: `{service_name="${service}"}`, ...range },
+      },
+      {
+        method: 'SelectMergeStacktraces',
+        request: { profileTypeID: CPU, labelSelector: `{service_name="${service}"}`, ...range },
+      },
+      {
+        method: 'LabelValues',
+        request: { name: '__profile_type__', matchers: [`{service_name="${service}"}`], ...range },
+      },
+    ]);
+    expect(pprofTotal(wall)).toBeGreaterThan(0n);
+    expect(BigInt(flameGraph(wallGraph).total)).toBe(pprofTotal(wall));
+    expect(BigInt(flameGraph(cpuGraph).total)).toBe(pprofTotal(cpu));
+    expect(types?.response?.names).toEqual(expect.arrayContaining([WALL, CPU]));
+  });
+
+  it('gives each recorded request span its wall profile (SelectMergeSpanProfile), exact', async () => {
+    const spans = requests().map((r) => r.span_id);
+    const answers = await callWithGoClient(
+      spans.map((span) => ({
+        method: 'SelectMergeSpanProfile',
+        request: {
+          profileTypeID: WALL,
+          labelSelector: `{service_name="${service}"}`,
+          spanSelector: [hex(span)],
+          ...range,
+        },
+      })),
+    );
+    const totals = answers.map((answer) => BigInt(flameGraph(answer).total));
+    expect(totals).toEqual(spans.map((span) => pprofTotal(wall, span)));
+    expect(totals.some((t) => t > 0n)).toBe(true);
   });
 });
