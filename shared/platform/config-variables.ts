@@ -278,6 +278,13 @@ export const configVariables = {
     doc: 'most span ids in one `span_selector` of the Pyroscope query API; 400 above',
   }),
 
+  HOTSPOTS_PYROSCOPE_MAX_TRACE_SELECTORS: integer({
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'most trace ids in one `trace_id_selector` of the Pyroscope query API; 400 above',
+  }),
+
   HOTSPOTS_RAW_BUCKET: text({
     default: 'hotspots-raw',
     doc: 'S3 bucket of raw payloads and dead letters',

@@ -72,6 +72,7 @@ export interface Config {
     maxSelectorBytes: number;
     maxMatchers: number;
     maxSpanSelectors: number;
+    maxTraceSelectors: number;
     maxHeatmapPoints: number;
   };
   /** Limits of the trace intakes (Datadog /v0.4 and /v0.5 traces, OTLP/HTTP); bodies are bounded by maxBodyBytes. */
@@ -186,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxSelectorBytes: read('HOTSPOTS_PYROSCOPE_MAX_SELECTOR_BYTES'),
       maxMatchers: read('HOTSPOTS_PYROSCOPE_MAX_MATCHERS'),
       maxSpanSelectors: read('HOTSPOTS_PYROSCOPE_MAX_SPAN_SELECTORS'),
+      maxTraceSelectors: read('HOTSPOTS_PYROSCOPE_MAX_TRACE_SELECTORS'),
       maxHeatmapPoints: read('HOTSPOTS_PYROSCOPE_MAX_HEATMAP_POINTS'),
     },
     spanLimits: {

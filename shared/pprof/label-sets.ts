@@ -39,8 +39,8 @@ export class LabelSetColumns implements LabelSets {
   labelsFrom = new Int32Array(257);
   labelKeys = new Int32Array(1024);
   labelValues = new Int32Array(1024);
-  /** Texts made while building, ref -2 - i. */
-  protected readonly madeTexts: string[] = [];
+  /** Texts made while building (number labels' decimals, lowercased trace ids), ref -2 - i. */
+  readonly madeTexts: string[] = [];
 
   constructor(protected readonly strings: ProfileStrings) {}
 

@@ -26,7 +26,7 @@ const BAIL_REASONS = [
   'flood',
   'missing reference',
   'many leaf frames',
-  // a number label's decimal, an uppercase trace id lowercased: texts JavaScript makes
+  // an uppercase trace id, lowercased into a text JavaScript makes
   'made text',
 ] as const;
 
@@ -140,6 +140,9 @@ const R = {
   labelCount: 49,
   labelKeys: 50,
   labelValues: 51,
+  madeCount: 52,
+  madeNumbers: 53,
+  madeUnsigned: 54,
 } as const;
 
 const MEANINGS = ['spanId', 'localRootSpanId', 'endpoint', 'traceId'] as const;
@@ -286,6 +289,16 @@ function decodeInWasm(
   labelSets.labelsFrom = r.int32(get(R.labelsFrom), setCount + 1);
   labelSets.labelKeys = r.int32(get(R.labelKeys), labelCount);
   labelSets.labelValues = r.int32(get(R.labelValues), labelCount);
+  // Number labels' texts, made here as label-sets.ts makes them (refs -2 - i, in its order).
+  const madeCount = get(R.madeCount);
+  if (madeCount > 0) {
+    const numbers = new BigUint64Array(r.float64(get(R.madeNumbers), madeCount).buffer);
+    const unsigned = new Uint8Array(exports.memory.buffer, get(R.madeUnsigned), madeCount);
+    for (let i = 0; i < madeCount; i++) {
+      const bits = numbers[i] as bigint;
+      labelSets.madeTexts.push((unsigned[i] === 1 ? bits : BigInt.asIntN(64, bits)).toString());
+    }
+  }
 
   const rowCount = get(R.rowCount);
   const stackCount = get(R.stackCount);

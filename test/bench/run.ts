@@ -14,6 +14,7 @@ import { amplificationShapes, buildAmplifiedProfile } from '../support/amplifica
 import { benchConsumer } from './consumer.js';
 import { datasetFor } from './dataset.js';
 import { benchDecode } from './decode.js';
+import { benchRuntimeDecode } from './decode-runtimes.js';
 import { benchFreshness, benchUploads } from './ingest-http.js';
 import { benchOtlp } from './otlp.js';
 import { benchQueries, type RouteFigures } from './queries.js';
@@ -122,6 +123,12 @@ try {
     const decode = await benchDecode();
     results.decode = decode;
     print('Decode and explode (one core, median of rounds; ratio = samples/s over pprof-format decode):', decode);
+    const runtimes = await benchRuntimeDecode();
+    results.decodeRuntimes = runtimes;
+    print(
+      'Decode of dd-trace-js and ddtrace uploads (number span id labels; ratio over the JavaScript decoder):',
+      runtimes,
+    );
   }
 
   if (parts.has('otlp')) {

@@ -355,9 +355,16 @@ describe.each(Object.keys(intakes))(
         },
       ]);
       const endpoints = [...(await pprofTotalsByLabel(file, 'trace endpoint')).keys()];
-      const sets = (result?.response?.labelsSet ?? []).map((s: { labels: { name: string; value: string }[] }) =>
-        Object.fromEntries(s.labels.map((l) => [l.name, l.value])),
+      const all: Record<string, string>[] = (result?.response?.labelsSet ?? []).map(
+        (s: { labels: { name: string; value: string }[] }) =>
+          Object.fromEntries(s.labels.map((l) => [l.name, l.value])),
       );
+      // Go's CPU profile holds two measures, cpu/nanoseconds and samples/count, the latter named by
+      // its period as Pyroscope names it.
+      expect(new Set(all.map((s) => s.__profile_type__))).toEqual(
+        new Set([CPU, 'process_cpu:samples:count:cpu:nanoseconds']),
+      );
+      const sets = all.filter((s) => s.__profile_type__ === CPU);
       expect(sets).toHaveLength(endpoints.length);
       for (const endpoint of endpoints) {
         expect(sets).toContainEqual({

@@ -203,11 +203,12 @@ describe("tenant B asking about tenant A's data", () => {
 // Before B uploads A's bytes under A's service name (below).
 describe('the Pyroscope query API (Connect) across tenants', () => {
   const cpu = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+  const samples = 'process_cpu:samples:count:cpu:nanoseconds';
   const range = { start: String((now - 3600) * 1000), end: String((now + 3600) * 1000) };
   const hex = (decimal: string) => BigInt(decimal).toString(16).padStart(16, '0');
 
   /** Every method, about a service and a span. */
-  function callsAbout(ids: { service: string; span: string }): [string, Record<string, unknown>][] {
+  function callsAbout(ids: { service: string; span: string; trace: string }): [string, Record<string, unknown>][] {
     const selector = `{service_name="${ids.service}"}`;
     return [
       ['LabelNames', { matchers: [selector], ...range }],
@@ -225,6 +226,9 @@ describe('the Pyroscope query API (Connect) across tenants', () => {
         { profileTypeID: cpu, labelSelector: selector, step: 60, groupBy: ['trace_endpoint'], ...range },
       ],
       ['SelectMergeProfile', { profileTypeID: cpu, labelSelector: selector, ...range }],
+      ['SelectMergeStacktraces', { profileTypeID: cpu, labelSelector: '{}', traceIdSelector: [ids.trace], ...range }],
+      ['SelectMergeProfile', { profileTypeID: samples, labelSelector: '{}', traceIdSelector: [ids.trace], ...range }],
+      ['SelectMergeStacktraces', { profileTypeID: samples, labelSelector: selector, ...range }],
     ];
   }
 
@@ -236,13 +240,23 @@ describe('the Pyroscope query API (Connect) across tenants', () => {
   }
 
   it("gives tenant B for A's service and span exactly what it gives for ones that exist nowhere", async () => {
-    const aSees = await call('SelectMergeStacktraces', callsAbout({ service, span: spanId })[4]?.[1] ?? {}, {
+    const ids = { service, span: spanId, trace: traceId };
+    const aSees = await call('SelectMergeStacktraces', callsAbout(ids)[4]?.[1] ?? {}, {
       authorization: `Bearer ${keyA}`,
     });
     expect(BigInt((JSON.parse(aSees.text) as { flamegraph: { total: string } }).flamegraph.total)).toBe(specTotal);
+    // A reads its trace's samples and its sample counts: B must read none of them.
+    for (const index of [9, 11]) {
+      const aReads = await call('SelectMergeStacktraces', callsAbout(ids)[index]?.[1] ?? {}, {
+        authorization: `Bearer ${keyA}`,
+      });
+      expect(BigInt((JSON.parse(aReads.text) as { flamegraph: { total: string } }).flamegraph.total)).toBeGreaterThan(
+        0n,
+      );
+    }
 
-    const nowhere = { service: uniqueService('nowhere'), span: randomId() };
-    const mine = callsAbout({ service, span: spanId });
+    const nowhere = { service: uniqueService('nowhere'), span: randomId(), trace: randomBytes(16).toString('hex') };
+    const mine = callsAbout(ids);
     const absent = callsAbout(nowhere);
     for (const [index, [method, request]] of mine.entries()) {
       const [controlMethod, controlRequest] = absent[index] ?? ['', {}];
@@ -257,7 +271,7 @@ describe('the Pyroscope query API (Connect) across tenants', () => {
   });
 
   it('answers 401 (unauthenticated) without a key, for an unknown key and for a wrong Basic password', async () => {
-    const request = callsAbout({ service, span: spanId })[4]?.[1] ?? {};
+    const request = callsAbout({ service, span: spanId, trace: traceId })[4]?.[1] ?? {};
     const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer hotspots-test-key-c' },

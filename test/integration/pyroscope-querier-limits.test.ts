@@ -44,6 +44,7 @@ const limits: QuerierLimits = {
   maxSelectorBytes: 1024,
   maxMatchers: 8,
   maxSpanSelectors: 2,
+  maxTraceSelectors: 2,
   maxHeatmapPoints: 4,
 };
 
@@ -141,6 +142,30 @@ describe('limits of the Pyroscope query API', () => {
       ),
     );
     expect([error.status, error.message]).toEqual([400, 'at most 2 span selectors']);
+  });
+
+  it('refuses more trace id selectors than HOTSPOTS_PYROSCOPE_MAX_TRACE_SELECTORS, and reads as many', async () => {
+    const traces = [
+      '0000000000000000000000000000000a',
+      '0000000000000000000000000000000b',
+      '0000000000000000000000000000000c',
+    ];
+    const error = await refusal(() =>
+      selectMergeStacktraces(
+        deps.db,
+        tenant,
+        { profileTypeID: cpu, labelSelector: selector, traceIdSelector: traces, ...window },
+        limits,
+      ),
+    );
+    expect([error.status, error.message]).toEqual([400, 'at most 2 trace id selectors']);
+    const within = (await selectMergeStacktraces(
+      deps.db,
+      tenant,
+      { profileTypeID: cpu, labelSelector: selector, traceIdSelector: traces.slice(0, 2), ...window },
+      limits,
+    )) as { flamegraph: { total: string } };
+    expect(within.flamegraph.total).toBe('0');
   });
 
   it('refuses a heatmap of more points than HOTSPOTS_PYROSCOPE_MAX_HEATMAP_POINTS, and draws one within it', async () => {

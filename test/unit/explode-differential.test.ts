@@ -270,6 +270,8 @@ async function agentProfiles(): Promise<[string, Uint8Array][]> {
     ['dd-trace-go/profiling-input.multipart', 'dd-trace-go/profiling-input.json'],
     ['pyroscope/ingest-cpu.bin', 'pyroscope/ingest-cpu.json'],
     ['pyroscope/ingest-memory.bin', 'pyroscope/ingest-memory.json'],
+    ['dd-trace-js/profiling-input.multipart', 'dd-trace-js/profiling-input.json'],
+    ['ddtrace-py/profiling-input.multipart', 'ddtrace-py/profiling-input.json'],
   ];
   const profiles: [string, Uint8Array][] = [];
   for (const [body, sidecar] of uploads as [string, string][]) {
@@ -294,7 +296,62 @@ describe('the fast decoder on the profiles of the repository', () => {
     const verdicts = profiles.map(([, bytes]) => expectAgreement(bytes));
 
     expect(verdicts).toEqual(profiles.map(() => 'same rows'));
-    expect(profiles.map(([name]) => name)).toHaveLength(5);
+    expect(profiles.map(([name]) => name)).toHaveLength(9);
+  });
+
+  it('decodes the Node and Python uploads (number span id labels) in WebAssembly', async () => {
+    const runtimes = (await agentProfiles()).filter(([name]) => /^(dd-trace-js|ddtrace-py)\//.test(name));
+    const left = runtimes.map(([name, bytes]) => {
+      explodeProfile(bytes, context, defaultLabelMapping, roomy);
+      return [name, lastBail ?? 'decoded in WebAssembly'];
+    });
+
+    expect(runtimes.map(([name]) => name)).toEqual([
+      'dd-trace-js/profiling-input.multipart space.pprof',
+      'dd-trace-js/profiling-input.multipart wall.pprof',
+      'dd-trace-js/profiling-input.multipart events.pprof',
+      'ddtrace-py/profiling-input.multipart profile.pprof',
+    ]);
+    expect(left).toEqual(runtimes.map(([name]) => [name, 'decoded in WebAssembly']));
+  });
+
+  it('reads random number labels, negative ones too, under every key as the reference does, in WebAssembly', () => {
+    const number = fc.oneof(
+      fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }),
+      fc.bigInt({ min: -(2n ** 63n), max: -1n }),
+      // Every decimal length alike, among them 16 digits (read as hex where the rule reads 16 hex digits).
+      fc
+        .nat(18)
+        .chain((e) => fc.bigInt({ min: 10n ** BigInt(e), max: 10n ** BigInt(e + 1) - 1n }))
+        .chain((n) => fc.constantFrom(n, -n)),
+    );
+    const keys = [
+      'span id',
+      'span_id',
+      'profile_id',
+      'local root span id',
+      'trace id',
+      'trace_id',
+      'trace endpoint',
+      'x',
+    ];
+    const decodedBefore = decodedInWasm;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...keys), number), { minLength: 1, maxLength: 40 }), (labels) => {
+        const bytes = buildCpuProfile({
+          startNs: 1_795_514_400_000_000_000n,
+          samples: labels.map(([key, num], i) => ({
+            stack: [`f${i % 5}`, 'main.main'],
+            cpuNs: 1n,
+            numLabels: { [key]: num },
+            ...(i % 3 === 0 ? { labels: { 'trace endpoint': `GET /${i % 2}` } } : {}),
+          })),
+        });
+        expect(expectAgreement(bytes)).toBe('same rows');
+      }),
+      { numRuns: 100 },
+    );
+    expect(decodedInWasm - decodedBefore).toBe(100);
   });
 
   it('agrees with the reference on every pprof of the bad-input corpus', () => {

@@ -253,11 +253,76 @@ describe('the WebAssembly decoder', () => {
     ).toMatchObject([{ spanId: '5' }, { spanId: '6' }, { spanId: '7' }]);
   });
 
-  it('leaves labels whose text JavaScript would make to it: numbers, uppercase trace ids', () => {
-    const number = buildCpuProfile({ samples: [{ stack: ['main.main'], cpuNs: 1n, numLabels: { 'span id': 5n } }] });
+  it('reads number labels (Label.num) itself, negative ones as their uint64, as the JavaScript decoder does', () => {
+    const numbers = [
+      ...[1n, 5n, 42n, 99n, 1_000_000n, 2n ** 53n + 1n, 1234567890123456n, 9999999999999999n, 1000000000000000n],
+      ...[2n ** 63n - 1n, -1n, -2n, -(2n ** 63n), -1234567890123456n, -(2n ** 63n) + 1n, 123456789012345678n],
+    ];
+    const keys = [
+      'span id',
+      'span_id',
+      'profile_id',
+      'local root span id',
+      'trace id',
+      'trace_id',
+      'trace endpoint',
+      'other',
+    ];
+    const cases = keys.flatMap((key) => numbers.map((value): [string, bigint] => [key, value]));
+
+    // Alone (its key decides its meaning) and behind a span id and a repeat of its key.
+    const bails = cases.flatMap(([key, value]) => [
+      expectSameAsJs(numberLabelledProfile([[key, value]])),
+      expectSameAsJs(
+        numberLabelledProfile([
+          [key, value],
+          ['span id', 99n],
+          [key, 123n],
+          ['thread id', value],
+        ]),
+      ),
+    ]);
+
+    expect(bails).toEqual(cases.flatMap(() => [undefined, undefined]));
+    // ddtrace's span ids of 2^63 and above arrive negative: read as their uint64.
+    const ddtrace = numberLabelledProfile([
+      ['span id', -2n],
+      ['local root span id', -(2n ** 63n)],
+    ]);
+    expect(
+      explodeProfileCompact(ddtrace, context, defaultLabelMapping, limits).compact.labelSets.labelSet(0),
+    ).toMatchObject({
+      spanId: String(2n ** 64n - 2n),
+      localRootSpanId: String(2n ** 63n),
+      keys: ['span id', 'local root span id'],
+      values: ['-2', String(-(2n ** 63n))],
+    });
+  });
+
+  it('mixes number and string labels in a set and across sets, and leaves a number longer than the limit', () => {
+    const mixed = buildCpuProfile({
+      samples: [
+        {
+          stack: ['a.b', 'main.main'],
+          cpuNs: 10n,
+          labels: { 'trace endpoint': 'GET /a' },
+          numLabels: { 'span id': -7n },
+        },
+        { stack: ['main.main'], cpuNs: 20n, labels: { 'span id': '8' }, numLabels: { 'local root span id': 8n } },
+        { stack: ['main.main'], cpuNs: 30n, numLabels: { 'span id': 9n, 'local root span id': -9n } },
+      ],
+    });
+    const long = numberLabelledProfile([['n', -12345n]]);
+
+    expect(expectSameAsJs(mixed)).toBeUndefined();
+    expect(expectSameAsJs(long, { ...limits, maxLabelValueBytes: 6 })).toBeUndefined();
+    expect(expectSameAsJs(long, { ...limits, maxLabelValueBytes: 5 })).toBe('limit');
+  });
+
+  it('leaves an uppercase trace id, whose lowercase text JavaScript makes, to it', () => {
     const upper = labelledProfile([['trace_id', '4BF92F3577B34DA6']]);
 
-    expect([expectSameAsJs(number), expectSameAsJs(upper)]).toEqual(['made text', 'made text']);
+    expect(expectSameAsJs(upper)).toBe('made text');
   });
 
   it('decodes what it does not leave: ids not numbered 1…n, repeated ids, a line of -1, eight inlined lines', () => {
@@ -276,6 +341,24 @@ describe('the WebAssembly decoder', () => {
 });
 
 /** One sample with these labels (string values), in this order: repeated keys too. */
+/** One sample whose labels are numbers (Label.num), in this order. */
+function numberLabelledProfile(labels: [string, bigint][]): Uint8Array {
+  const strings = new StringTable();
+  return new Profile({
+    sampleType: [new ValueType({ type: strings.dedup('samples'), unit: strings.dedup('count') })],
+    sample: [
+      new Sample({
+        locationId: [1],
+        value: [1],
+        label: labels.map(([key, num]) => new Label({ key: strings.dedup(key), num })),
+      }),
+    ],
+    location: [new Location({ id: 1, line: [new Line({ functionId: 1, line: 3 })] })],
+    function: [new PprofFunction({ id: 1, name: strings.dedup('main.main'), filename: strings.dedup('main.go') })],
+    stringTable: strings,
+  }).encode();
+}
+
 function labelledProfile(labels: [string, string][]): Uint8Array {
   const strings = new StringTable();
   return new Profile({

@@ -1,11 +1,27 @@
 import { badRequest } from '../../platform/errors.js';
+import { storedSampleTypeNames } from '../../platform/measure-names.js';
+import { CPU, LOCK_WAIT, type Measure, measureOfSampleType, WALL } from '../measures.js';
 import type { LabelMatcher } from '../sql/label-source.js';
 import { matches } from './label-selector.js';
 
 /**
  * Pyroscope profile type ids (`name:sample_type:sample_unit:period_type:period_unit`) and the
- * stored sample type each one reads. A small table: a measure becomes queryable by adding its row
- * (e.g. wall time, `wall:wall:nanoseconds:wall:nanoseconds`, read from `wall`/`nanoseconds`).
+ * stored measure each one reads. One id per measure, so a measure's profiles from every runtime
+ * merge under it:
+ * - the named measures have fixed ids, Pyroscope's own where it has one: CPU
+ *   `process_cpu:cpu:nanoseconds:cpu:nanoseconds` and wall `wall:wall:nanoseconds:wall:nanoseconds`
+ *   (Go, Node, Java, .NET in Pyroscope); lock wait `mutex:delay:nanoseconds::`, Pyroscope's id for
+ *   time spent waiting on locks in runtimes with no contention period (Java's async-profiler
+ *   lock event). Grafana groups types by name, so lock wait shows as mutex › delay, in
+ *   nanoseconds. Go's own mutex and block profiles store their `delay/nanoseconds` samples under
+ *   their own name and get the derived id below, so they never mix with lock wait.
+ * - every other stored `type/unit` gets `name:type:unit:period_type:period_unit`, the period from
+ *   the profiles holding it (the smallest when they differ, so the id is stable). Stored samples
+ *   keep no profile name, so the name is that of the named measure the period measures, as
+ *   Pyroscope names a profile by its period (Go's CPU profile `samples/count` is
+ *   `process_cpu:samples:count:cpu:nanoseconds`), else the sample type itself. Such an id reads
+ *   its `type/unit` whatever its name and period fields say; a type or unit that cannot sit in an
+ *   id (a `:` or blank) is not listed.
  */
 export interface ProfileTypeRow {
   id: string;
@@ -14,11 +30,11 @@ export interface ProfileTypeRow {
   sampleUnit: string;
   periodType: string;
   periodUnit: string;
-  /** The stored samples' `sample_type` and `sample_unit`. */
-  stored: { sampleType: string; sampleUnit: string };
+  /** The measure whose stored samples the type reads. */
+  measure: Measure;
 }
 
-function row(id: string, stored: ProfileTypeRow['stored']): ProfileTypeRow {
+function row(id: string, measure: Measure): ProfileTypeRow {
   const [name, sampleType, sampleUnit, periodType, periodUnit] = id.split(':') as [
     string,
     string,
@@ -26,26 +42,57 @@ function row(id: string, stored: ProfileTypeRow['stored']): ProfileTypeRow {
     string,
     string,
   ];
-  return { id, name, sampleType, sampleUnit, periodType, periodUnit, stored };
+  return { id, name, sampleType, sampleUnit, periodType, periodUnit, measure };
 }
 
-export const PROFILE_TYPES: readonly ProfileTypeRow[] = [
-  row('process_cpu:cpu:nanoseconds:cpu:nanoseconds', { sampleType: 'cpu', sampleUnit: 'nanoseconds' }),
+/** The ids of the named measures. */
+export const NAMED_PROFILE_TYPES: readonly ProfileTypeRow[] = [
+  row('process_cpu:cpu:nanoseconds:cpu:nanoseconds', CPU),
+  row('wall:wall:nanoseconds:wall:nanoseconds', WALL),
+  row('mutex:delay:nanoseconds::', LOCK_WAIT),
 ];
 
 const ID_PATTERN = /^[^:\s]+:[^:\s]+:[^:\s]+:[^:\s]*:[^:\s]*$/;
+const ID_PART = /^[^:\s]+$/;
+
+const sameMeasure = (a: Measure, b: Measure) => a.type === b.type && a.unit === b.unit;
 
 /**
- * The row of a profile type id; `undefined` for a well-formed id Hotspots holds no data of (the
- * answer is then empty, as Pyroscope's for a type it never received); a 400 for a malformed one.
+ * The profile type of a stored measure (`type/unit`) whose profiles declare `periodType`
+ * (`type/unit`, or '' for none); `undefined` when the measure cannot be written as an id.
+ */
+export function profileTypeOfMeasure(stored: string, periodType: string): ProfileTypeRow | undefined {
+  const measure = measureOfSampleType(stored);
+  const named = NAMED_PROFILE_TYPES.find((type) => sameMeasure(type.measure, measure));
+  if (named) return named;
+  if (!ID_PART.test(measure.type) || !ID_PART.test(measure.unit)) return undefined;
+  const slash = periodType.indexOf('/');
+  const period = slash < 0 ? ['', ''] : [periodType.slice(0, slash), periodType.slice(slash + 1)];
+  const periodPart = (text: string | undefined) => (text !== undefined && ID_PART.test(text) ? text : '');
+  const [periodMeasure] = slash < 0 ? [] : storedSampleTypeNames([periodType]);
+  const name =
+    NAMED_PROFILE_TYPES.find((type) => `${type.measure.type}/${type.measure.unit}` === periodMeasure)?.name ??
+    measure.type;
+  return row(`${name}:${measure.type}:${measure.unit}:${periodPart(period[0])}:${periodPart(period[1])}`, measure);
+}
+
+/**
+ * The row of a profile type id, a 400 for a malformed one. A named id reads its measure; any other
+ * `name:type:unit:…` id reads the stored `type/unit` (its name and period are not checked). A named
+ * measure under another id is `undefined`: Hotspots holds no data of it, and the answer is empty,
+ * as Pyroscope's for a type it never received.
  */
 export function profileTypeOf(id: string): ProfileTypeRow | undefined {
   if (id.length > 512 || !ID_PATTERN.test(id)) {
     throw badRequest(
-      `profile_typeID must be name:sample_type:sample_unit:period_type:period_unit (e.g. ${PROFILE_TYPES[0]?.id}), got ${JSON.stringify(id.slice(0, 100))}`,
+      `profile_typeID must be name:sample_type:sample_unit:period_type:period_unit (e.g. ${NAMED_PROFILE_TYPES[0]?.id}), got ${JSON.stringify(id.slice(0, 100))}`,
     );
   }
-  return PROFILE_TYPES.find((type) => type.id === id);
+  const named = NAMED_PROFILE_TYPES.find((type) => type.id === id);
+  if (named) return named;
+  const parsed = row(id, measureOfSampleType(`${id.split(':')[1]}/${id.split(':')[2]}`));
+  if (NAMED_PROFILE_TYPES.some((type) => sameMeasure(type.measure, parsed.measure))) return undefined;
+  return parsed;
 }
 
 /** The reserved series labels of a profile type, as Pyroscope's series carry them. */
@@ -60,20 +107,27 @@ export function profileTypeLabels(type: ProfileTypeRow): Record<string, string> 
   };
 }
 
-export const PROFILE_TYPE_LABEL_NAMES = Object.keys(profileTypeLabels(PROFILE_TYPES[0] as ProfileTypeRow));
+export const PROFILE_TYPE_LABEL_NAMES = Object.keys(profileTypeLabels(NAMED_PROFILE_TYPES[0] as ProfileTypeRow));
+
+/** Whether a type's reserved labels satisfy every matcher on reserved labels. */
+export function typeMatches(type: ProfileTypeRow, matchers: readonly LabelMatcher[]): boolean {
+  const labels = profileTypeLabels(type);
+  return matchers.every((m) => !PROFILE_TYPE_LABEL_NAMES.includes(m.name) || matches(m, labels[m.name] ?? ''));
+}
 
 /**
- * Splits matchers into those on a profile type's reserved labels (decided here, per type) and
- * those on sample labels (decided by the database).
+ * Splits matchers into those on a profile type's reserved labels (decided here, per type of
+ * `types`) and those on sample labels (decided by the database).
  */
-export function typesMatching(matchers: readonly LabelMatcher[]): {
+export function typesMatching(
+  matchers: readonly LabelMatcher[],
+  types: readonly ProfileTypeRow[],
+): {
   types: ProfileTypeRow[];
   sampleMatchers: LabelMatcher[];
 } {
-  const typeMatchers = matchers.filter((m) => PROFILE_TYPE_LABEL_NAMES.includes(m.name));
-  const types = PROFILE_TYPES.filter((type) => {
-    const labels = profileTypeLabels(type);
-    return typeMatchers.every((m) => matches(m, labels[m.name] ?? ''));
-  });
-  return { types, sampleMatchers: matchers.filter((m) => !PROFILE_TYPE_LABEL_NAMES.includes(m.name)) };
+  return {
+    types: types.filter((type) => typeMatches(type, matchers)),
+    sampleMatchers: matchers.filter((m) => !PROFILE_TYPE_LABEL_NAMES.includes(m.name)),
+  };
 }

@@ -1,10 +1,12 @@
 import { badRequest } from '../../platform/errors.js';
+import { storedSampleTypeNames } from '../../platform/measure-names.js';
 import type { SqlDatabase } from '../../platform/ports.js';
 import { identifier, type Sql, sql } from '../../platform/sql.js';
 import { MAX_DATETIME_SECONDS } from '../../platform/time.js';
 import { encodePprof } from '../flame-tree/pprof-export.js';
 import { boundFlameTree, buildFlameTree } from '../flame-tree/tree.js';
 import { weightedStacks } from '../flamegraph.js';
+import type { Measure } from '../measures.js';
 import { windowSeconds } from '../sql/committed.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf } from '../sql/cpu-sum.js';
 import {
@@ -16,17 +18,19 @@ import {
   SERVICE_LABEL,
   sanitisedLabelKeys,
 } from '../sql/label-source.js';
-import { type CpuSource, cpuSource } from '../sql/measure-source.js';
+import { type CpuSource, measureSource } from '../sql/measure-source.js';
+import { parseTraceId } from '../sql/selector-params.js';
 import { loadCpuStacks } from '../sql/stacks.js';
 import { toFlameBearer } from './flamebearer.js';
 import { type HeatmapInput, heatmapSeries } from './heatmap.js';
 import { parseLabelSelector } from './label-selector.js';
 import {
   PROFILE_TYPE_LABEL_NAMES,
-  PROFILE_TYPES,
   type ProfileTypeRow,
   profileTypeLabels,
   profileTypeOf,
+  profileTypeOfMeasure,
+  typeMatches,
   typesMatching,
 } from './profile-types.js';
 import { pprofMessage } from './schema.js';
@@ -47,6 +51,7 @@ export interface QuerierLimits {
   maxSelectorBytes: number;
   maxMatchers: number;
   maxSpanSelectors: number;
+  maxTraceSelectors: number;
   maxHeatmapPoints: number;
 }
 
@@ -86,15 +91,30 @@ function selectorsOf(texts: readonly string[], limits: QuerierLimits): LabelMatc
   return selectors.length > 0 ? selectors : [[]];
 }
 
-/** The stored types with committed profiles in the window. */
+/**
+ * The profile types of the measures profiles in the window hold, by id. `profiles.sample_types`
+ * keeps the names a profile declared; the measures its samples are stored under follow from them
+ * by the writer's rule (storedSampleTypeNames), per profile.
+ */
 async function typesWithData(db: SqlDatabase, tenant: string, from: number, to: number): Promise<ProfileTypeRow[]> {
   const { fromSec, toSec } = windowSeconds(from, to);
-  const rows = await db.query<{ t: string }>(
-    sql`SELECT DISTINCT arrayJoin(sample_types) AS t FROM profiles
-      WHERE tenant = ${tenant} AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})`,
+  const rows = await db.query<{ declared: string[]; period_type: string }>(
+    sql`SELECT DISTINCT sample_types AS declared, period_type FROM profiles
+      WHERE tenant = ${tenant} AND start >= toDateTime(${fromSec}) AND start < toDateTime(${toSec})
+      ORDER BY period_type`,
   );
-  const stored = new Set(rows.map((r) => r.t));
-  return PROFILE_TYPES.filter((type) => stored.has(`${type.stored.sampleType}/${type.stored.sampleUnit}`));
+  const byId = new Map<string, ProfileTypeRow>();
+  for (const row of rows) {
+    for (const stored of storedSampleTypeNames(row.declared)) {
+      const type = profileTypeOfMeasure(stored, row.period_type);
+      if (type === undefined) continue;
+      const known = [...byId.values()].some(
+        (t) => t.measure.type === type.measure.type && t.measure.unit === type.measure.unit,
+      );
+      if (!known) byId.set(type.id, type);
+    }
+  }
+  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** Per selector and per profile type it can match: the selections to read (an OR of them). */
@@ -105,16 +125,19 @@ function selections(
 ): { type: ProfileTypeRow; selection: LabelSelection }[] {
   const out: { type: ProfileTypeRow; selection: LabelSelection }[] = [];
   for (const matchers of selectors) {
-    const split = typesMatching(matchers);
-    for (const type of split.types.filter((t) => types.includes(t))) {
+    const split = typesMatching(matchers, types);
+    for (const type of split.types) {
       out.push({
         type,
-        selection: { ...window, ...type.stored, matchers: split.sampleMatchers },
+        selection: { ...window, ...storedOf(type), matchers: split.sampleMatchers },
       });
     }
   }
   return out;
 }
+
+/** The stored sample type and unit a profile type reads, as a LabelSelection names them. */
+const storedOf = (type: ProfileTypeRow) => ({ sampleType: type.measure.type, sampleUnit: type.measure.unit });
 
 const anyOf = (parts: readonly Sql[]): Sql => parts.reduce((all, part) => sql`${all} OR (${part})`, sql`0`);
 
@@ -158,11 +181,20 @@ export async function labelValues(db: SqlDatabase, tenant: string, request: Requ
   const selectors = selectorsOf(strings(request.matchers), limits);
   const chosen = selections(selectors, await typesWithData(db, tenant, window.from, window.to), window);
   if (chosen.length === 0) return { names: [] };
+  const where = anyOf(chosen.map((c) => labelSelectionWhere(tenant, c.selection)));
   if (PROFILE_TYPE_LABEL_NAMES.includes(name)) {
-    const values = new Set(chosen.map((c) => profileTypeLabels(c.type)[name] as string));
+    // The types the selected samples hold, not every type of the tenant.
+    const held = await db.query<{ t: string }>(
+      sql`SELECT DISTINCT concat(sample_type, '/', sample_unit) AS t FROM samples WHERE ${where}`,
+    );
+    const measures = new Set(held.map((r) => r.t));
+    const values = new Set(
+      chosen
+        .filter((c) => measures.has(`${c.type.measure.type}/${c.type.measure.unit}`))
+        .map((c) => profileTypeLabels(c.type)[name] as string),
+    );
     return { names: [...values].sort() };
   }
-  const where = anyOf(chosen.map((c) => labelSelectionWhere(tenant, c.selection)));
   const present = name === SERVICE_LABEL ? sql`1` : sql`has(${sanitisedLabelKeys}, ${name})`;
   const rows = await db.query<{ label_value: string }>(
     sql`SELECT DISTINCT ${labelValue(name)} AS label_value FROM samples WHERE (${where}) AND ${present}
@@ -190,9 +222,10 @@ export async function series(db: SqlDatabase, tenant: string, request: Request, 
   // among them) would make a series per request.
   const names = requested.length > 0 ? [...new Set(requested)] : [SERVICE_LABEL, ...PROFILE_TYPE_LABEL_NAMES];
   const sampleNames = names.filter((n) => !PROFILE_TYPE_LABEL_NAMES.includes(n));
-  const chosen = selections(selectors, await typesWithData(db, tenant, window.from, window.to), window);
+  const types = await typesWithData(db, tenant, window.from, window.to);
+  const chosen = selections(selectors, types, window);
   const sets = new Map<string, { name: string; value: string }[]>();
-  for (const type of PROFILE_TYPES) {
+  for (const type of types) {
     const ofType = chosen.filter((c) => c.type === type);
     if (ofType.length === 0) continue;
     const where = anyOf(ofType.map((c) => labelSelectionWhere(tenant, c.selection)));
@@ -227,6 +260,19 @@ function spanIdsOf(value: unknown, limits: QuerierLimits): string[] {
   });
 }
 
+/** Trace id selectors: 32 hex digits (or 16, or a decimal 64-bit id), as the stored form. */
+function traceIdsOf(value: unknown, limits: QuerierLimits): string[] {
+  const ids = strings(value);
+  if (ids.length > limits.maxTraceSelectors) throw badRequest(`at most ${limits.maxTraceSelectors} trace id selectors`);
+  return ids.map((id) => {
+    try {
+      return parseTraceId(id);
+    } catch {
+      throw badRequest(`trace_id_selector ${JSON.stringify(id.slice(0, 40))} must be 32 hex digits`);
+    }
+  });
+}
+
 function unsupportedSelectors(request: Request): void {
   const stackTrace = request.stackTraceSelector as { callSite?: unknown[]; goPgo?: unknown } | null | undefined;
   if (stackTrace && ((stackTrace.callSite?.length ?? 0) > 0 || stackTrace.goPgo)) {
@@ -234,7 +280,6 @@ function unsupportedSelectors(request: Request): void {
   }
   if (strings(request.profileIdSelector).length > 0)
     throw badRequest('profile_id_selector is not supported by Hotspots');
-  if (strings(request.traceIdSelector).length > 0) throw badRequest('trace_id_selector is not supported by Hotspots');
 }
 
 interface StackQuery {
@@ -242,6 +287,7 @@ interface StackQuery {
   matchers: LabelMatcher[];
   window: { from: number; to: number };
   spanIds?: string[];
+  traceIds?: string[];
 }
 
 function stackQueryOf(request: Request, limits: QuerierLimits, spanSelector: unknown): StackQuery {
@@ -249,35 +295,47 @@ function stackQueryOf(request: Request, limits: QuerierLimits, spanSelector: unk
   const matchers = parseLabelSelector(String(request.labelSelector ?? '') || '{}', limits);
   const window = windowOf(request, limits);
   const spans = spanIdsOf(spanSelector, limits);
-  return { type, matchers, window, ...(spans.length > 0 ? { spanIds: spans } : {}) };
+  const traces = traceIdsOf(request.traceIdSelector, limits);
+  return {
+    type,
+    matchers,
+    window,
+    ...(spans.length > 0 ? { spanIds: spans } : {}),
+    ...(traces.length > 0 ? { traceIds: traces } : {}),
+  };
+}
+
+/** The selection of a stack query; `undefined` when its type is unknown or its matchers rule the type out. */
+function selectionOf(query: StackQuery): LabelSelection | undefined {
+  if (query.type === undefined || !typeMatches(query.type, query.matchers)) return undefined;
+  return {
+    ...query.window,
+    ...storedOf(query.type),
+    matchers: typesMatching(query.matchers, [query.type]).sampleMatchers,
+    ...(query.spanIds ? { spanIds: query.spanIds } : {}),
+    ...(query.traceIds ? { traceIds: query.traceIds } : {}),
+  };
 }
 
 async function loadStacks(db: SqlDatabase, tenant: string, query: StackQuery, limits: QuerierLimits) {
-  const split = typesMatching(query.matchers);
-  if (query.type === undefined || !split.types.includes(query.type)) return undefined;
-  const selection: LabelSelection = {
-    ...query.window,
-    ...query.type.stored,
-    matchers: split.sampleMatchers,
-    ...(query.spanIds ? { spanIds: query.spanIds } : {}),
-  };
-  return loadCpuStacks(db, tenant, stacksSource(tenant, selection), limits.maxStacks);
+  const selection = selectionOf(query);
+  if (selection === undefined || query.type === undefined) return undefined;
+  return loadCpuStacks(db, tenant, stacksSource(tenant, selection, query.type.measure), limits.maxStacks);
 }
 
 /**
- * Where a selection's stacks are read. A whole service's CPU (the flame graph Grafana opens first)
- * comes from the per-stack roll-up, and spans of at most one service from the samples sorted by
- * span id, as /v1/flamegraph reads them: the same figures from far fewer rows. Any other
- * selection reads the labelled samples.
+ * Where a selection's stacks are read. A whole service (the flame graph Grafana opens first) comes
+ * from the per-stack roll-up for CPU, and spans of at most one service from the samples sorted by
+ * span id (the measure's span lookup), as /v1/flamegraph reads them: the same figures from far
+ * fewer rows. Any other selection, and every trace id selection, reads the labelled samples.
  */
-function stacksSource(tenant: string, selection: LabelSelection): CpuSource {
+function stacksSource(tenant: string, selection: LabelSelection, measure: Measure): CpuSource {
   const services = selection.matchers.filter((m) => m.name === SERVICE_LABEL && m.op === '=').map((m) => m.value);
   const onlyServices = services.length === selection.matchers.length && new Set(services).size <= 1;
-  const cpu = selection.sampleType === 'cpu' && selection.sampleUnit === 'nanoseconds';
   const [service] = services;
-  if (!onlyServices || !cpu) return labelSource(tenant, selection);
+  if (!onlyServices || selection.traceIds !== undefined) return labelSource(tenant, selection);
   if (selection.spanIds !== undefined) {
-    const spans = cpuSource(tenant, { kind: 'span_set', spanIds: selection.spanIds });
+    const spans = measureSource(tenant, { kind: 'span_set', spanIds: selection.spanIds }, measure);
     const { fromSec, toSec } = windowSeconds(selection.from, selection.to);
     const ofService = service === undefined ? sql`` : sql` AND service = ${service}`;
     return {
@@ -286,8 +344,12 @@ function stacksSource(tenant: string, selection: LabelSelection): CpuSource {
     };
   }
   if (service === undefined) return labelSource(tenant, selection);
-  return cpuSource(tenant, { kind: 'service', service, from: selection.from, to: selection.to }, 'stack');
+  return measureSource(tenant, { kind: 'service', service, from: selection.from, to: selection.to }, measure, 'stack');
 }
+
+/** The sample type of a pprof answer: the measure's stored type and unit (CPU when none is selected). */
+const sampleTypeOf = (type: ProfileTypeRow | undefined) =>
+  type === undefined ? {} : { sampleType: { type: type.measure.type, unit: type.measure.unit } };
 
 function maxNodesOf(request: Request, limits: QuerierLimits): number {
   const requested = Number(request.maxNodes ?? 0);
@@ -312,7 +374,10 @@ async function flameGraphOf(
   }
   const loaded = await loadStacks(db, tenant, query, limits);
   if (format === 'PROFILE_FORMAT_PPROF') {
-    const bytes = encodePprof(loaded?.stacks ?? [], { remainderNs: loaded?.remainder_ns ?? 0n });
+    const bytes = encodePprof(loaded?.stacks ?? [], {
+      remainderNs: loaded?.remainder_ns ?? 0n,
+      ...sampleTypeOf(query.type),
+    });
     return { pprof: { profile: pprofMessage(bytes) } };
   }
   const stacks = loaded ? weightedStacks(loaded.stacks, loaded.remainder_ns) : [];
@@ -357,6 +422,7 @@ export async function selectMergeProfile(
   const { from, to } = query.window;
   return encodePprof(loaded?.stacks ?? [], {
     remainderNs: loaded?.remainder_ns ?? 0n,
+    ...sampleTypeOf(query.type),
     startNs: BigInt(Math.round(from * 1000)) * 1_000_000n,
     durationNs: BigInt(Math.round((to - from) * 1000)) * 1_000_000n,
   });
@@ -396,9 +462,9 @@ export async function selectSeries(db: SqlDatabase, tenant: string, request: Req
   }
   const aggregation = String(request.aggregation ?? 'TIME_SERIES_AGGREGATION_TYPE_SUM');
   const limit = Number(request.limit ?? 0);
-  const split = typesMatching(query.matchers);
-  if (query.type === undefined || !split.types.includes(query.type)) return { series: [] };
-  const where = labelSelectionWhere(tenant, { ...query.window, ...query.type.stored, matchers: split.sampleMatchers });
+  const selection = selectionOf(query);
+  if (selection === undefined || query.type === undefined) return { series: [] };
+  const where = labelSelectionWhere(tenant, selection);
   const rows = await db.query<
     { t: number | string; group_key: string[]; profile_count: string | number } & CpuSumRow<'cpu'>
   >(
@@ -463,9 +529,9 @@ export async function selectHeatmap(db: SqlDatabase, tenant: string, request: Re
       : bySpan
         ? 'span'
         : 'profile';
-  const split = typesMatching(query.matchers);
-  if (query.type === undefined || !split.types.includes(query.type)) return { series: [] };
-  const where = labelSelectionWhere(tenant, { ...query.window, ...query.type.stored, matchers: split.sampleMatchers });
+  const selection = selectionOf(query);
+  if (selection === undefined || query.type === undefined) return { series: [] };
+  const where = labelSelectionWhere(tenant, selection);
   const keys = groupKeys(groupBy, query.type);
   const id = bySpan ? sql`toString(span_id)` : sql`profile_id`;
   const rows = await db.query<{ group_key: string[]; id: string; t: number | string } & CpuSumRow<'cpu'>>(

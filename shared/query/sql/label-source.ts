@@ -1,4 +1,4 @@
-import { identifier, type Sql, sql, uint64Set } from '../../platform/sql.js';
+import { identifier, type Sql, sql, tuple, uint64Set } from '../../platform/sql.js';
 import { committedServicesFilter, windowSeconds } from './committed.js';
 import type { CpuSource } from './measure-source.js';
 
@@ -30,6 +30,11 @@ export interface LabelSelection {
   matchers: readonly LabelMatcher[];
   /** Decimal span ids: only samples labelled with one of them. */
   spanIds?: readonly string[];
+  /**
+   * Trace ids (32 lowercase hex digits): only samples of those traces, i.e. labelled with a span
+   * the spans table puts in one of them, or carrying the trace id as a label (OTLP links).
+   */
+  traceIds?: readonly string[];
 }
 
 /**
@@ -63,6 +68,24 @@ function conjunction(parts: readonly Sql[]): Sql {
   return parts.reduce((all, part) => sql`${all} AND ${part}`, sql`1`);
 }
 
+/**
+ * Samples of some traces. A sample's trace_id label is hex as sent: 32 digits, 16 for a 64-bit id, or
+ * without leading zeros; each form of each id is compared.
+ */
+function traceFilter(tenant: string, traceIds: readonly string[]): Sql {
+  const forms = [
+    ...new Set(
+      traceIds.flatMap((id) => [
+        id,
+        id.replace(/^0+(?=.)/, ''),
+        ...(id.startsWith('0'.repeat(16)) ? [id.slice(16)] : []),
+      ]),
+    ),
+  ];
+  return sql`(span_id IN (SELECT span_id FROM spans WHERE tenant = ${tenant} AND trace_id IN ${tuple(traceIds)})
+    OR trace_id IN ${tuple(forms)})`;
+}
+
 /** The WHERE clause of a selection over `samples`, committed attempts only. */
 export function labelSelectionWhere(tenant: string, selection: LabelSelection): Sql {
   const { fromSec, toSec } = windowSeconds(selection.from, selection.to);
@@ -72,10 +95,11 @@ export function labelSelectionWhere(tenant: string, selection: LabelSelection): 
   const labels = conjunction(selection.matchers.filter((m) => m.name !== SERVICE_LABEL).map((m) => matcherSql(m)));
   const spans =
     selection.spanIds === undefined ? sql`1` : sql`span_id IN ${uint64Set(selection.spanIds.map((id) => BigInt(id)))}`;
+  const traces = selection.traceIds === undefined ? sql`1` : traceFilter(tenant, selection.traceIds);
   return sql`tenant = ${tenant} AND ${services}
     AND sample_type = ${selection.sampleType} AND sample_unit = ${selection.sampleUnit}
     AND ts >= toDateTime(${fromSec}) AND ts < toDateTime(${toSec})
-    AND ${labels} AND ${spans}
+    AND ${labels} AND ${spans} AND ${traces}
     AND ${committedServicesFilter(tenant, services, fromSec, toSec)}`;
 }
 

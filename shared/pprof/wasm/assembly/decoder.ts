@@ -1,7 +1,7 @@
 // The decoder's fast path in WebAssembly (AssemblyScript): the scan, sample loop, stack table and
 // label sets of explode.ts, stack-table.ts and label-sets.ts, step for step, for profiles of the
 // usual shape. Anything else — malformed protobuf, a limit passed, split records, non-ASCII names
-// or ids, number labels, a flood — calls `bail`, which throws in JavaScript; explode.ts then runs
+// or ids, a flood — calls `bail`, which throws in JavaScript; explode.ts then runs
 // the JavaScript decoder, which decodes (or refuses) every profile. The two must give the same
 // columns for every profile decoded here: test/unit/wasm-decoder.test.ts and the explode
 // differential test hold them together.
@@ -1063,7 +1063,55 @@ let setLabelsFrom: usize = 0; // i32, count + 1
 let labelCount: u32 = 0;
 let labelCapacity: u32 = 0;
 let labelKeys: usize = 0; // i32 string indices
-let labelValues: usize = 0;
+let labelValues: usize = 0; // i32 string indices, or a made number's ref (≤ -2)
+
+// Number labels (Label.num): their text is a decimal JavaScript makes, so they are kept as
+// numbers, ref -2 - i for number i, in the order label-sets.ts makes its texts: the label's value
+// (int64 as sent), then, for a negative one, the uint64 the meanings read.
+let madeCount: u32 = 0;
+let madeCapacity: u32 = 0;
+let madeNumbers: usize = 0; // u64: the number's bits
+let madeUnsigned: usize = 0; // u8: 1 when its text is the uint64 decimal, 0 the int64 one
+
+function addMade(bits: u64, unsigned: bool): i32 {
+  if (madeCount == madeCapacity) {
+    const capacity = 2 * madeCapacity + 256;
+    const numbers = alloc(<usize>capacity << 3);
+    const flags = alloc(<usize>capacity);
+    memory.copy(numbers, madeNumbers, <usize>madeCount << 3);
+    memory.copy(flags, madeUnsigned, <usize>madeCount);
+    madeNumbers = numbers;
+    madeUnsigned = flags;
+    madeCapacity = capacity;
+  }
+  store<u64>(madeNumbers + (<usize>madeCount << 3), bits);
+  store<u8>(madeUnsigned + <usize>madeCount, unsigned ? 1 : 0);
+  const ref = -2 - <i32>madeCount;
+  madeCount++;
+  return ref;
+}
+
+/** Digits of a uint64's decimal. */
+function decimalDigits(value: u64): u32 {
+  let digits: u32 = 1;
+  while (value >= 10) {
+    value /= 10;
+    digits++;
+  }
+  return digits;
+}
+
+/** The decimal digits of a uint64 read as hex digits (ids.ts reads 16 decimal digits so where hex is allowed). */
+function decimalAsHex(value: u64): u64 {
+  let result: u64 = 0;
+  let shift: u64 = 0;
+  while (value > 0) {
+    result |= (value % 10) << shift;
+    value /= 10;
+    shift += 4;
+  }
+  return result;
+}
 
 /** Reads the rules JavaScript wrote at `at`: a count, then per rule meaning, hex16, key length, key (padded to 4). */
 function readRules(at: usize): void {
@@ -1170,7 +1218,14 @@ function firstId(meaning: u32): u64 {
     const rule = rules + (<usize>r << 4);
     if (load<u32>(rule) != meaning) continue;
     const value = load<i32>(firstValues + (<usize>r << 2));
-    if (value != NO_TEXT && parseId(<u32>value, load<u32>(rule, 4) == 1)) return parsedId;
+    if (value == NO_TEXT) continue;
+    if (value < NO_TEXT) {
+      // A number: always an id. Meanings read its uint64 (made so when negative), whose decimal
+      // ids.ts reads as hex where the rule allows 16 hex digits and it has 16 digits.
+      const id = load<u64>(madeNumbers + (<usize>(-2 - value) << 3));
+      return load<u32>(rule, 4) == 1 && decimalDigits(id) == 16 ? decimalAsHex(id) : id;
+    }
+    if (parseId(<u32>value, load<u32>(rule, 4) == 1)) return parsedId;
   }
   return 0;
 }
@@ -1188,6 +1243,8 @@ function firstText(meaning: u32): i32 {
 /** trace_id from its label's value: 1–32 hex digits, already lowercase; else none. */
 function traceId(value: i32): i32 {
   if (value == NO_TEXT) return NO_TEXT;
+  // A number's text as meanings read it: 1–20 decimal digits, lowercase hex as it stands.
+  if (value < NO_TEXT) return value;
   // JavaScript drops a leading byte-order mark before matching; and lowercasing makes a new text.
   if (!isAscii(<u32>value)) bail(NON_ASCII);
   const from = stringFrom(<u32>value);
@@ -1249,19 +1306,31 @@ function buildLabelSet(from: usize, to: usize, count: u32): void {
     // As Go's profile reader does: a label with neither a string nor a number carries no value.
     if (str == 0 && num == 0) continue;
     checkString(key);
-    // A number label's value is its decimal, a text JavaScript makes.
-    if (str == 0) bail(MADE_TEXT);
-    checkString(str);
+    let value: i32;
+    // What the meanings (span id, …) read: the value, but for a negative number its uint64.
+    let meaningValue: i32;
+    if (str != 0) {
+      checkString(str);
+      checkLabelLength(<u32>str);
+      value = <i32>str;
+      meaningValue = value;
+    } else {
+      // Label.num is int64; its text is the signed decimal (a sign and up to 19 digits).
+      const negative = <i64>num < 0;
+      const digits = decimalDigits(negative ? <u64>(-<i64>num) : num) + (negative ? 1 : 0);
+      if (<f64>digits > maxLabelValueBytes) bail(LIMIT);
+      value = addMade(num, false);
+      meaningValue = negative ? addMade(num, true) : value;
+    }
     checkLabelLength(<u32>key);
-    checkLabelLength(<u32>str);
     const found = rulesOfKey(<u32>key);
     if (found != 0) {
       for (let r: u32 = 0; r < ruleCount; r++) {
         const first = firstValues + (<usize>r << 2);
-        if ((found & ((<u32>1) << r)) != 0 && load<i32>(first) == NO_TEXT) store<i32>(first, <i32>str);
+        if ((found & ((<u32>1) << r)) != 0 && load<i32>(first) == NO_TEXT) store<i32>(first, meaningValue);
       }
     }
-    addLabel(<u32>key, <u32>str);
+    addLabel(<u32>key, <u32>value);
   }
   store<u32>(setLabelsFrom + (<usize>(set + 1) << 2), labelCount);
   store<u64>(setSpanIds + (<usize>set << 3), firstId(SPAN_ID));
@@ -1490,6 +1559,8 @@ export function decode(
   setCount = 0;
   labelCount = 0;
   labelCapacity = 0;
+  madeCount = 0;
+  madeCapacity = 0;
   maxLabelsPerSample = maxLabels;
   maxLabelValueBytes = maxValueBytes;
   maxSamplesPerProfile = maxSamples;
@@ -1557,6 +1628,9 @@ export function result(field: i32): f64 {
     case 49: return <f64>labelCount;
     case 50: return <f64>labelKeys;
     case 51: return <f64>labelValues;
+    case 52: return <f64>madeCount;
+    case 53: return <f64>madeNumbers;
+    case 54: return <f64>madeUnsigned;
     default: return -1;
   }
 }
