@@ -331,6 +331,57 @@ describe('ClickHouse 26.x (chDB) beside 18.16', () => {
     await useCases.ingestErrors(tenant, new URLSearchParams());
     expect(text(await useCases.profileStatus(tenant, brokenProfileId))).toContain('failed');
 
+    // A measure other than CPU, on every route kind (its lookups are the tables of migration 0008).
+    const counts = { measure: 'wall' };
+    await useCases.endpointCpu(tenant, params({ service, ...counts }));
+    await useCases.listEndpoints(tenant, params({ service, ...counts }));
+    await useCases.timeseries(tenant, params({ service, step: '60', group_by: 'endpoint', ...counts }));
+    await useCases.flamegraph(tenant, params({ service, endpoint: 'GET /cart', ...counts }));
+    await useCases.flamegraph(tenant, new URLSearchParams({ span_id: String(childSpan), ...counts }));
+    await useCases.flamegraph(tenant, new URLSearchParams({ local_root_span_id: String(payRoot), ...counts }));
+    await useCases.spanHotspots(tenant, String(rootSpan), new URLSearchParams(counts));
+    await useCases.traceView(tenant, traceLow.toString(16).padStart(32, '0'), new URLSearchParams({ measure: 'wall' }));
+
+    // The Pyroscope query API (Grafana), in protobuf JSON: labels, selectors, spans, series.
+    const querier = async (method: string, request: Record<string, unknown>) => {
+      const answer = await useCases.pyroscopeQuerier(tenant, method, {
+        method: 'POST',
+        path: `/querier.v1.QuerierService/${method}`,
+        headers: { 'content-type': 'application/json' },
+        query: new URLSearchParams(),
+        pathParameters: { method },
+        body: Buffer.from(JSON.stringify(request)),
+        bodyIsBinary: true,
+      });
+      expect(answer.statusCode, `${method}: ${answer.body}`).toBe(200);
+      return String(answer.body);
+    };
+    const range = { start: String((now - 3600) * 1000), end: String((now + 600) * 1000) };
+    const cpuType = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+    const ofService = `{service_name="${service}"}`;
+    expect(await querier('ProfileTypes', range)).toContain(cpuType);
+    expect(await querier('LabelNames', { matchers: [ofService], ...range })).toContain('trace_endpoint');
+    await querier('LabelValues', { name: 'trace_endpoint', matchers: [ofService], ...range });
+    await querier('Series', { matchers: [ofService], labelNames: ['trace_endpoint'], ...range });
+    for (const labelSelector of [ofService, `{service_name="${service}", trace_endpoint=~"GET .*"}`]) {
+      await querier('SelectMergeStacktraces', { profileTypeID: cpuType, labelSelector, maxNodes: '100', ...range });
+    }
+    const spanHex = childSpan.toString(16).padStart(16, '0');
+    await querier('SelectMergeSpanProfile', {
+      profileTypeID: cpuType,
+      labelSelector: ofService,
+      spanSelector: [spanHex],
+      ...range,
+    });
+    await querier('SelectSeries', {
+      profileTypeID: cpuType,
+      labelSelector: ofService,
+      groupBy: ['trace_endpoint'],
+      step: 60,
+      ...range,
+    });
+    await querier('SelectMergeProfile', { profileTypeID: cpuType, labelSelector: ofService, ...range });
+
     // The end of DateTime's range: the late profile, and nothing past it.
     const edge = { from: String(lastDateTimeSecond - 3600n), to: String(lastDateTimeSecond) };
     const lateCpu = await useCases.endpointCpu(tenant, new URLSearchParams({ ...edge, service: 'late' }));

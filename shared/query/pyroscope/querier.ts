@@ -165,8 +165,8 @@ export async function labelNames(db: SqlDatabase, tenant: string, request: Reque
   if (chosen.length === 0) return { names: [] };
   const where = anyOf(chosen.map((c) => labelSelectionWhere(tenant, c.selection)));
   const rows = await db.query<{ name: string }>(
-    sql`SELECT DISTINCT arrayJoin(arrayConcat([${SERVICE_LABEL}], ${sanitisedLabelKeys})) AS name
-      FROM samples WHERE ${where} ORDER BY name LIMIT ${limits.maxResultRows}`,
+    sql`SELECT arrayJoin(arrayConcat([${SERVICE_LABEL}], ${sanitisedLabelKeys})) AS name
+      FROM samples WHERE ${where} GROUP BY name ORDER BY name LIMIT ${limits.maxResultRows}`,
   );
   if (rows.length === 0) return { names: [] };
   const names = new Set([...rows.map((r) => r.name), ...PROFILE_TYPE_LABEL_NAMES]);
@@ -185,7 +185,7 @@ export async function labelValues(db: SqlDatabase, tenant: string, request: Requ
   if (PROFILE_TYPE_LABEL_NAMES.includes(name)) {
     // The types the selected samples hold, not every type of the tenant.
     const held = await db.query<{ t: string }>(
-      sql`SELECT DISTINCT concat(sample_type, '/', sample_unit) AS t FROM samples WHERE ${where}`,
+      sql`SELECT concat(sample_type, '/', sample_unit) AS t FROM samples WHERE ${where} GROUP BY t`,
     );
     const measures = new Set(held.map((r) => r.t));
     const values = new Set(
@@ -197,8 +197,8 @@ export async function labelValues(db: SqlDatabase, tenant: string, request: Requ
   }
   const present = name === SERVICE_LABEL ? sql`1` : sql`has(${sanitisedLabelKeys}, ${name})`;
   const rows = await db.query<{ label_value: string }>(
-    sql`SELECT DISTINCT ${labelValue(name)} AS label_value FROM samples WHERE (${where}) AND ${present}
-      ORDER BY label_value LIMIT ${limits.maxResultRows}`,
+    sql`SELECT ${labelValue(name)} AS label_value FROM samples WHERE (${where}) AND ${present}
+      GROUP BY label_value ORDER BY label_value LIMIT ${limits.maxResultRows}`,
   );
   return { names: rows.map((r) => r.label_value) };
 }
@@ -231,8 +231,11 @@ export async function series(db: SqlDatabase, tenant: string, request: Request, 
     const where = anyOf(ofType.map((c) => labelSelectionWhere(tenant, c.selection)));
     const columns = sampleNames.map((n, i) => sql`${labelValue(n)} AS ${identifier(`v${i}`)}`);
     const rows = await db.query<Record<string, string>>(
-      sql`SELECT DISTINCT ${columns.length === 0 ? sql`1 AS one` : columns.reduce((all, c) => sql`${all}, ${c}`)}
-        FROM samples WHERE ${where} LIMIT ${limits.maxResultRows}`,
+      columns.length === 0
+        ? sql`SELECT 1 AS one FROM samples WHERE ${where} LIMIT 1`
+        : sql`SELECT ${columns.reduce((all, c) => sql`${all}, ${c}`)} FROM samples WHERE ${where}
+            GROUP BY ${sampleNames.map((_, i) => identifier(`v${i}`)).reduce((all, c) => sql`${all}, ${c}`)}
+            LIMIT ${limits.maxResultRows}`,
     );
     const typeLabels = profileTypeLabels(type);
     for (const row of rows) {
