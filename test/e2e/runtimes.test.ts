@@ -311,6 +311,9 @@ function describeRuntime(
         expect(shown[expected.waitCategory.category] ?? 0n, request.span_id).toBeGreaterThanOrEqual(
           expected.waitCategory.atLeastNs,
         );
+        console.info(
+          `${name} ${expected.waitEndpoint}: duration ${b?.duration_ns} ns, CPU ${b?.cpu_ns}, sampled wall ${b?.sampled_wall_ns}, ${expected.waitCategory.category} ${shown[expected.waitCategory.category]}`,
+        );
       }
     });
 
