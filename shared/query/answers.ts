@@ -84,9 +84,11 @@ export type BreakdownCategory = 'CPU' | 'Lock Wait' | 'Off-CPU' | 'Uncategorized
 /**
  * Where a span's (or, for a local root, its request's) time went (shared/query/breakdown.ts). A
  * figure is null when no profile holding its measure covered the span: "not profiled", never 0.
- * `rest_ns` is wall − CPU − lock wait when wall was profiled (`rest_of: 'wall'`), else
- * duration − CPU (`rest_of: 'duration'`); the categories are the runtime's: Go CPU, Off-CPU;
- * Node CPU, Uncategorized; Python CPU, Lock Wait, Uncategorized.
+ * `wall_ns` is max(sampled wall, CPU) — a thread cannot use more CPU than the time that passed;
+ * `sampled_wall_ns` is the wall samples' own sum. `rest_ns` is max(duration, wall) − CPU − lock
+ * wait when wall was profiled (`rest_of: 'wall'`), else duration − CPU (`rest_of: 'duration'`);
+ * the categories are the runtime's: Go CPU, Off-CPU; Node CPU, Uncategorized; Python CPU, Lock
+ * Wait, Uncategorized.
  */
 export interface TimeBreakdown {
   scope: 'span' | 'request';
@@ -94,6 +96,7 @@ export interface TimeBreakdown {
   duration_ns: bigint;
   cpu_ns: bigint | null;
   wall_ns: bigint | null;
+  sampled_wall_ns: bigint | null;
   lock_wait_ns: bigint | null;
   rest_ns: bigint | null;
   rest_of: 'wall' | 'duration' | null;

@@ -194,6 +194,7 @@ interface Breakdown {
   duration_ns: number | bigint;
   cpu_ns: number | bigint | null;
   wall_ns: number | bigint | null;
+  sampled_wall_ns: number | bigint | null;
   lock_wait_ns: number | bigint | null;
   rest_ns: number | bigint | null;
   rest_of: string | null;
@@ -206,6 +207,7 @@ const exactBreakdown = (b: Breakdown | null | undefined) =>
     duration_ns: big(b.duration_ns),
     cpu_ns: b.cpu_ns === null ? null : big(b.cpu_ns),
     wall_ns: b.wall_ns === null ? null : big(b.wall_ns),
+    sampled_wall_ns: b.sampled_wall_ns === null ? null : big(b.sampled_wall_ns),
     lock_wait_ns: b.lock_wait_ns === null ? null : big(b.lock_wait_ns),
     rest_ns: b.rest_ns === null ? null : big(b.rest_ns),
     categories: b.categories.map((c) => ({ category: c.category, ns: big(c.ns) })),
@@ -233,14 +235,17 @@ function expectedBreakdown(
   const c = totalOf(bytes, cpu, keep);
   const w = present.wall ? totalOf(bytes, wall, keep) : null;
   const l = present.lock ? totalOf(bytes, lock, keep) : null;
-  const base = w ?? durationMs * MS;
+  // Wall is at least CPU; the rest is of the larger of duration and wall (breakdown.ts).
+  const wallNs = w === null ? null : w > c ? w : c;
+  const base = wallNs !== null && wallNs > durationMs * MS ? wallNs : durationMs * MS;
   const rest = base - c - (l ?? 0n) > 0n ? base - c - (l ?? 0n) : 0n;
   return {
     scope: 'request',
     profiled: true,
     duration_ns: durationMs * MS,
     cpu_ns: c,
-    wall_ns: w,
+    wall_ns: wallNs,
+    sampled_wall_ns: w,
     lock_wait_ns: l,
     rest_ns: rest,
     rest_of: w === null ? 'duration' : 'wall',
@@ -312,6 +317,7 @@ describe('where a span’s time went', () => {
       duration_ns: 100n * MS,
       cpu_ns: null,
       wall_ns: null,
+      sampled_wall_ns: null,
       lock_wait_ns: null,
       rest_ns: null,
       rest_of: null,
@@ -323,16 +329,17 @@ describe('where a span’s time went', () => {
       duration_ns: 50n * MS,
       cpu_ns: 0n,
       wall_ns: 0n,
+      sampled_wall_ns: 0n,
       lock_wait_ns: 0n,
-      rest_ns: 0n,
+      rest_ns: 50n * MS,
       rest_of: 'wall',
       categories: [
         { category: 'CPU', ns: 0n },
         { category: 'Lock Wait', ns: 0n },
-        { category: 'Uncategorized', ns: 0n },
+        { category: 'Uncategorized', ns: 50n * MS },
       ],
     });
-    expect(big(covered.body.breakdown?.wall_ns)).toBe(totalOf(pyProfile, wall, ofRoot(ids.other)));
+    expect(big(covered.body.breakdown?.sampled_wall_ns)).toBe(totalOf(pyProfile, wall, ofRoot(ids.other)));
   });
 
   it('gives every span of a trace its breakdown and the chosen measure', async () => {

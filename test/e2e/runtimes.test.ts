@@ -166,7 +166,32 @@ async function endpointsOf(service: string): Promise<EndpointsAnswer['endpoints'
 interface SpanAnswer {
   cpu_ns: number | string;
   profiled: boolean | null;
+  breakdown: {
+    cpu_ns: number | string | null;
+    wall_ns: number | string | null;
+    sampled_wall_ns: number | string | null;
+    lock_wait_ns: number | string | null;
+    rest_ns: number | string | null;
+    duration_ns: number | string;
+    categories: { category: string; ns: number | string }[];
+  } | null;
 }
+
+/** `/v1/spans/{id}/hotspots` of each request, a few at a time. */
+async function hotspotsOf(requests: RequestIds[]): Promise<Map<string, SpanAnswer>> {
+  const answered = new Map<string, SpanAnswer>();
+  for (let i = 0; i < requests.length; i += 8) {
+    const slice = requests.slice(i, i + 8);
+    const answers = await Promise.all(slice.map((r) => api<SpanAnswer>(`/v1/spans/${r.span_id}/hotspots`)));
+    answers.forEach((answer, j) => {
+      answered.set(slice[j]?.span_id ?? '', answer);
+    });
+  }
+  return answered;
+}
+
+const nsOf = (value: number | string | null | undefined): bigint | null =>
+  value === null || value === undefined ? null : BigInt(value);
 
 /** Wall and CPU per span id from the stored measures (both exist for Node and Python). */
 async function wallAndCpuBySpan(service: string): Promise<{ span: string; wall: bigint; cpu: bigint }[]> {
@@ -198,10 +223,12 @@ function describeRuntime(
     waitPath: string;
     waitEndpoint: string;
     /**
-     * What a wait request's 150 ms off CPU is stored as; null: nothing (dd-trace-js reports an
+     * What a wait request's time off CPU is stored as; null: nothing (dd-trace-js reports an
      * idle event loop's wall samples with value 0 and no span, so an await shows in no sample).
      */
     waitMeasure: string | null;
+    /** The breakdown category a wait request's time shows in, and at least how much of it. */
+    waitCategory: { category: string; atLeastNs: bigint };
     /**
      * Whether wall ≥ CPU holds span by span in the raw samples. dd-trace-js gives each wall sample
      * (worth one sampling interval) the CPU its thread used since the previous sample: a sample
@@ -215,12 +242,14 @@ function describeRuntime(
     let run: Run;
     let spans: Map<string, { resource: string; trace_id: string }>;
     let uploaded: UploadedTotals;
+    let answers: Map<string, SpanAnswer>;
 
     beforeAll(async () => {
       run = await runApp(name, expected.waitPath);
       spans = await settle(run);
       uploaded = await uploadedTotals(run.service);
-    }, 180_000);
+      answers = await hotspotsOf([...run.work, ...run.waits]);
+    }, 240_000);
 
     it('runs and exits cleanly, its log free of agent errors', () => {
       expect(run.exit).toEqual({ code: 0, signal: null });
@@ -247,16 +276,45 @@ function describeRuntime(
       expect(uploaded.byEndpoint.get('GET /work') ?? 0n).toBeGreaterThan(0n);
     });
 
-    it('answers each request span’s CPU equal to the uploaded pprofs’ total for its span id, as profiled', async () => {
-      const answered: [string, bigint, boolean | null][] = [];
-      for (let i = 0; i < run.work.length; i += 8) {
-        const slice = run.work.slice(i, i + 8);
-        const answers = await Promise.all(slice.map((r) => api<SpanAnswer>(`/v1/spans/${r.span_id}/hotspots`)));
-        answers.forEach((answer, j) => {
-          answered.push([slice[j]?.span_id ?? '', BigInt(answer.cpu_ns), answer.profiled]);
-        });
-      }
+    it('answers each request span’s CPU equal to the uploaded pprofs’ total for its span id, as profiled', () => {
+      const answered = run.work.map((r) => {
+        const answer = answers.get(r.span_id);
+        return [r.span_id, nsOf(answer?.cpu_ns), answer?.profiled];
+      });
       expect(answered).toEqual(run.work.map((r) => [r.span_id, uploaded.bySpan.get(r.span_id) ?? 0n, true]));
+    });
+
+    it('answers wall ≥ CPU on every request span, wall being the sampled wall raised to CPU where short', () => {
+      const rows = [...run.work, ...run.waits].map((r) => {
+        const b = answers.get(r.span_id)?.breakdown;
+        return { span: r.span_id, cpu: nsOf(b?.cpu_ns), wall: nsOf(b?.wall_ns), sampled: nsOf(b?.sampled_wall_ns) };
+      });
+      expect(rows.filter((r) => r.cpu === null || r.wall === null || r.sampled === null)).toEqual([]);
+      expect(rows.filter((r) => (r.wall ?? 0n) < (r.cpu ?? 0n))).toEqual([]);
+      // wall is max(sampled wall, CPU), nothing else: the samples' own sum where it is the larger.
+      const larger = (a: bigint, b: bigint) => (a > b ? a : b);
+      expect(rows.filter((r) => r.wall !== larger(r.sampled ?? 0n, r.cpu ?? 0n))).toEqual([]);
+      if (expected.wallPerSpan) expect(rows.filter((r) => (r.sampled ?? 0n) < (r.cpu ?? 0n))).toEqual([]);
+      const short = rows.filter((r) => (r.sampled ?? 0n) < (r.cpu ?? 0n));
+      const worst = short.reduce((m, r) => larger(m, (r.cpu ?? 0n) - (r.sampled ?? 0n)), 0n);
+      console.info(
+        `${name}: ${rows.length} request spans, ${short.length} with sampled wall < CPU (by at most ${worst} ns)`,
+      );
+    });
+
+    it(`shows each ${expected.waitEndpoint} request's wait as ${expected.waitCategory.category} in its breakdown, with little CPU`, () => {
+      for (const request of run.waits) {
+        const b = answers.get(request.span_id)?.breakdown;
+        const shown = Object.fromEntries((b?.categories ?? []).map((c) => [c.category, BigInt(c.ns)]));
+        expect(nsOf(b?.cpu_ns) ?? -1n, request.span_id).toBeGreaterThanOrEqual(0n);
+        expect(nsOf(b?.cpu_ns) ?? 0n, request.span_id).toBeLessThan(20_000_000n);
+        expect(shown[expected.waitCategory.category] ?? 0n, request.span_id).toBeGreaterThanOrEqual(
+          expected.waitCategory.atLeastNs,
+        );
+        console.info(
+          `${name} ${expected.waitEndpoint}: duration ${b?.duration_ns} ns, CPU ${b?.cpu_ns}, sampled wall ${b?.sampled_wall_ns}, ${expected.waitCategory.category} ${shown[expected.waitCategory.category]}`,
+        );
+      }
     });
 
     it('gives CPU per request from the tracer’s endpoint_counts', async () => {
@@ -305,11 +363,16 @@ async function measuresOfSpan(service: string, spanId: string): Promise<Record<s
   return Object.fromEntries(rows.map((r) => [r.measure, BigInt(r.total)]));
 }
 
+const nodeTimerMs = 200;
+
 describeRuntime('dd-trace-js 5.x (Node) pointed at the API root with DD_EXTERNAL_ENV=hk-<key>', 'node-dd-app', {
   cpuType: 'cpu/nanoseconds',
-  waitPath: '/sleep?ms=150',
+  waitPath: `/sleep?ms=${nodeTimerMs}`,
   waitEndpoint: 'GET /sleep',
   waitMeasure: null,
+  // The timer leaves no sample (an idle event loop's samples carry no span): the wait is the rest
+  // of the request's duration.
+  waitCategory: { category: 'Uncategorized', atLeastNs: (BigInt(nodeTimerMs) * 9n * 1_000_000n) / 10n },
   wallPerSpan: false,
 });
 
@@ -318,5 +381,6 @@ describeRuntime('ddtrace 4.x (Python) pointed at the API root with DD_EXTERNAL_E
   waitPath: '/lock?ms=150',
   waitEndpoint: 'GET /lock',
   waitMeasure: 'lock-wait',
+  waitCategory: { category: 'Lock Wait', atLeastNs: 100_000_000n },
   wallPerSpan: true,
 });

@@ -79,7 +79,7 @@ describe('timeBreakdown', () => {
   const profiled = (n: number) => ({ ns: ms(n), profiled: true });
   const absent = { ns: 0n, profiled: false };
 
-  it('splits Python time into CPU, lock wait and the uncategorised rest of wall', () => {
+  it('splits Python time into CPU, lock wait and the uncategorised rest of its duration', () => {
     const b = timeBreakdown({
       scope: 'request',
       durationNs: ms(500),
@@ -88,15 +88,28 @@ describe('timeBreakdown', () => {
       lockWait: profiled(100),
     });
 
-    expect([b.rest_of, b.rest_ns, b.categories]).toEqual([
+    expect([b.rest_of, b.wall_ns, b.rest_ns, b.categories]).toEqual([
       'wall',
-      ms(250),
+      ms(400),
+      ms(350),
       [
         { category: 'CPU', ns: ms(50) },
         { category: 'Lock Wait', ns: ms(100) },
-        { category: 'Uncategorized', ns: ms(250) },
+        { category: 'Uncategorized', ns: ms(350) },
       ],
     ]);
+  });
+
+  it('measures the rest against wall when several threads carried the span past its duration', () => {
+    const b = timeBreakdown({
+      scope: 'span',
+      durationNs: ms(100),
+      cpu: profiled(150),
+      wall: profiled(200),
+      lockWait: profiled(20),
+    });
+
+    expect([b.wall_ns, b.rest_ns]).toEqual([ms(200), ms(30)]);
   });
 
   it('gives Node CPU and Uncategorized, with lock wait not profiled (null)', () => {
@@ -111,15 +124,36 @@ describe('timeBreakdown', () => {
     expect([b.lock_wait_ns, b.categories.map((c) => c.category), b.rest_ns]).toEqual([
       null,
       ['CPU', 'Uncategorized'],
-      ms(500),
+      ms(600),
+    ]);
+  });
+
+  it('shows a Node request awaiting a timer, which leaves no sample, as uncategorised time', () => {
+    const b = timeBreakdown({
+      scope: 'request',
+      durationNs: ms(200),
+      cpu: profiled(1),
+      wall: profiled(0),
+      lockWait: absent,
+    });
+
+    expect([b.wall_ns, b.sampled_wall_ns, b.rest_ns, b.categories]).toEqual([
+      ms(1),
+      0n,
+      ms(199),
+      [
+        { category: 'CPU', ns: ms(1) },
+        { category: 'Uncategorized', ns: ms(199) },
+      ],
     ]);
   });
 
   it('gives Go CPU and Off-CPU against the duration', () => {
     const b = timeBreakdown({ scope: 'span', durationNs: ms(100), cpu: profiled(40), wall: absent, lockWait: absent });
 
-    expect([b.rest_of, b.wall_ns, b.categories]).toEqual([
+    expect([b.rest_of, b.wall_ns, b.sampled_wall_ns, b.categories]).toEqual([
       'duration',
+      null,
       null,
       [
         { category: 'CPU', ns: ms(40) },
@@ -128,16 +162,16 @@ describe('timeBreakdown', () => {
     ]);
   });
 
-  it('never makes the rest negative: CPU sampled a period above wall clamps it at 0', () => {
+  it('raises wall to CPU when the samples put CPU above wall, and never makes the rest negative', () => {
     const b = timeBreakdown({
       scope: 'span',
       durationNs: ms(5),
-      cpu: profiled(20),
-      wall: profiled(10),
+      cpu: profiled(30),
+      wall: profiled(11),
       lockWait: absent,
     });
 
-    expect(b.rest_ns).toBe(0n);
+    expect([b.wall_ns, b.sampled_wall_ns, b.rest_ns]).toEqual([ms(30), ms(11), 0n]);
   });
 
   it('keeps a span no profile covered apart from one with nothing sampled', () => {

@@ -165,7 +165,10 @@ export function breakdownPanel(breakdown: Breakdown): HTMLElement {
     segment.style.width = `${(shareOf(c.ns, whole) * 100).toFixed(3)}%`;
     bar.append(segment);
   }
-  const rest = breakdown.rest_of === 'wall' ? 'wall time − CPU − lock wait' : 'duration − CPU (no wall time reported)';
+  const rest =
+    breakdown.rest_of === 'wall'
+      ? 'the larger of duration and wall time, less CPU and lock wait'
+      : 'duration − CPU (no wall time reported)';
   return h(
     'section',
     { class: 'breakdown', 'data-testid': 'breakdown', 'data-profiled': 'true' },
