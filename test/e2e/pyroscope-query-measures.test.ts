@@ -7,13 +7,8 @@ import type { Deps } from '../../shared/app/deps.js';
 import { decompressBounded } from '../../shared/platform/compression.js';
 import { big, getExact } from '../support/api.js';
 import { freshSpanId, MS, tenant, traceOf } from '../support/measure-fixtures.js';
-import {
-  buildMeasureProfile,
-  type DecodedSample,
-  decodeSamples,
-  labelled,
-  totalOf,
-} from '../support/measure-profiles.js';
+import { type DecodedSample, decodeSamples, labelled, totalOf } from '../support/measure-profiles.js';
+import { buildMeasuredProfile } from '../support/pprof-builder.js';
 import { callWithGoClient, type FlameGraphMessage, flameGraphPaths } from '../support/pyroscope-query.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';
 import { spanRow } from '../support/span-rows.js';
@@ -47,50 +42,46 @@ const spanLabels = (span: string, root: string, endpoint = 'GET /py') => ({
 });
 
 /** Python's declared sample types, and a period type of its own (wall-time). */
-const pyProfile = (() => {
-  const bytes = buildMeasureProfile({
-    sampleTypes: [
-      { type: 'cpu-time', unit: 'nanoseconds' },
-      { type: 'wall-time', unit: 'nanoseconds' },
-      { type: 'lock-acquire', unit: 'count' },
-      { type: 'lock-acquire-wait', unit: 'nanoseconds' },
-    ],
-    startNs,
-    durationNs: 60_000n * MS,
-    samples: [
-      { stack: ['handle', 'main'], values: [30n * MS, 200n * MS, 0n, 0n], labels: spanLabels(ids.root, ids.root) },
-      {
-        stack: ['acquire', 'handle', 'main'],
-        values: [0n, 150n * MS, 2n, 140n * MS],
-        labels: spanLabels(ids.root, ids.root),
-      },
-      {
-        stack: ['query', 'handle', 'main'],
-        values: [20n * MS, 300n * MS, 0n, 0n],
-        labels: spanLabels(ids.child, ids.root),
-      },
-      {
-        stack: ['render', 'main'],
-        values: [10n * MS, 40n * MS, 1n, 5n * MS],
-        labels: spanLabels(ids.other, ids.other, 'POST /py'),
-      },
-      { stack: ['linked', 'main'], values: [7n * MS, 70n * MS, 0n, 0n], labels: { trace_id: linkedTrace } },
-      { stack: ['gc'], values: [10n * MS, 10n * MS, 0n, 0n] },
-    ],
-  });
-  // ddtrace's period type is wall time: the derived id of lock-acquire/count carries it.
-  const profile = Profile.decode(bytes);
-  const wallTime = profile.sampleType[1];
-  if (wallTime) profile.periodType = wallTime;
-  return profile.encode();
-})();
-
-const nodeProfile = buildMeasureProfile({
+const pyProfile = buildMeasuredProfile({
   sampleTypes: [
-    { type: 'samples', unit: 'count' },
-    { type: 'wall', unit: 'nanoseconds' },
-    { type: 'cpu', unit: 'nanoseconds' },
+    ['cpu-time', 'nanoseconds'],
+    ['wall-time', 'nanoseconds'],
+    ['lock-acquire', 'count'],
+    ['lock-acquire-wait', 'nanoseconds'],
   ],
+  // ddtrace's period type is wall time: the derived id of lock-acquire/count carries it.
+  periodType: ['wall-time', 'nanoseconds'],
+  startNs,
+  durationNs: 60_000n * MS,
+  samples: [
+    { stack: ['handle', 'main'], values: [30n * MS, 200n * MS, 0n, 0n], labels: spanLabels(ids.root, ids.root) },
+    {
+      stack: ['acquire', 'handle', 'main'],
+      values: [0n, 150n * MS, 2n, 140n * MS],
+      labels: spanLabels(ids.root, ids.root),
+    },
+    {
+      stack: ['query', 'handle', 'main'],
+      values: [20n * MS, 300n * MS, 0n, 0n],
+      labels: spanLabels(ids.child, ids.root),
+    },
+    {
+      stack: ['render', 'main'],
+      values: [10n * MS, 40n * MS, 1n, 5n * MS],
+      labels: spanLabels(ids.other, ids.other, 'POST /py'),
+    },
+    { stack: ['linked', 'main'], values: [7n * MS, 70n * MS, 0n, 0n], labels: { trace_id: linkedTrace } },
+    { stack: ['gc'], values: [10n * MS, 10n * MS, 0n, 0n] },
+  ],
+});
+
+const nodeProfile = buildMeasuredProfile({
+  sampleTypes: [
+    ['samples', 'count'],
+    ['wall', 'nanoseconds'],
+    ['cpu', 'nanoseconds'],
+  ],
+  periodType: ['cpu', 'nanoseconds'],
   startNs,
   durationNs: 60_000n * MS,
   samples: [

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
-import { buildMeasureProfile, labelled } from './measure-profiles.js';
-import { buildCpuProfile } from './pprof-builder.js';
+import { labelled } from './measure-profiles.js';
+import { buildCpuProfile, buildMeasuredProfile } from './pprof-builder.js';
 import { uniqueService, uploadProfile, waitForCommittedProfiles } from './services.js';
 import { spanRow } from './span-rows.js';
 
@@ -43,14 +43,15 @@ export function measureFixtures() {
     'local root span id': root,
     'trace endpoint': endpoint,
   });
-  const pyProfile = buildMeasureProfile({
+  const pyProfile = buildMeasuredProfile({
     sampleTypes: [
-      { type: 'samples', unit: 'count' },
-      { type: 'cpu', unit: 'nanoseconds' },
-      { type: 'wall', unit: 'nanoseconds' },
-      { type: 'lock-wait', unit: 'nanoseconds' },
-      { type: 'alloc-space', unit: 'bytes' },
+      ['samples', 'count'],
+      ['cpu', 'nanoseconds'],
+      ['wall', 'nanoseconds'],
+      ['lock-wait', 'nanoseconds'],
+      ['alloc-space', 'bytes'],
     ],
+    periodType: ['cpu', 'nanoseconds'],
     startNs,
     durationNs,
     samples: [
@@ -73,12 +74,13 @@ export function measureFixtures() {
       { stack: ['gc'], values: [1n, 10n * MS, 10n * MS, 0n, 0n] },
     ],
   });
-  const nodeProfile = buildMeasureProfile({
+  const nodeProfile = buildMeasuredProfile({
     sampleTypes: [
-      { type: 'samples', unit: 'count' },
-      { type: 'wall', unit: 'nanoseconds' },
-      { type: 'cpu', unit: 'nanoseconds' },
+      ['samples', 'count'],
+      ['wall', 'nanoseconds'],
+      ['cpu', 'nanoseconds'],
     ],
+    periodType: ['cpu', 'nanoseconds'],
     startNs,
     durationNs,
     samples: [
