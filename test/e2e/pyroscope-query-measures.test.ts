@@ -6,10 +6,15 @@ import { parseMultipart } from '../../shared/agents/multipart.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { decompressBounded } from '../../shared/platform/compression.js';
 import { big, getExact } from '../support/api.js';
-import { freshSpanId, MS, tenant, traceOf } from '../support/measure-fixtures.js';
+import { freshSpanId, MS, nodeWallProfile, tenant, traceOf } from '../support/measure-fixtures.js';
 import { type DecodedSample, decodeSamples, labelled, totalOf } from '../support/measure-profiles.js';
 import { buildMeasuredProfile } from '../support/pprof-builder.js';
-import { callWithGoClient, type FlameGraphMessage, flameGraphPaths } from '../support/pyroscope-query.js';
+import {
+  callWithGoClient,
+  type FlameGraphMessage,
+  flameGraphPaths,
+  seriesTotalsBy,
+} from '../support/pyroscope-query.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';
 import { spanRow } from '../support/span-rows.js';
 
@@ -75,13 +80,7 @@ const pyProfile = buildMeasuredProfile({
   ],
 });
 
-const nodeProfile = buildMeasuredProfile({
-  sampleTypes: [
-    ['samples', 'count'],
-    ['wall', 'nanoseconds'],
-    ['cpu', 'nanoseconds'],
-  ],
-  periodType: ['cpu', 'nanoseconds'],
+const nodeProfile = nodeWallProfile({
   startNs,
   durationNs: 60_000n * MS,
   samples: [
@@ -295,14 +294,7 @@ describe('every measure through the Pyroscope query API (official Go Connect cli
     ]);
     expect(sum(profile.sample.map((s) => BigInt(s.value[0] ?? 0)))).toBe(totalOf(nodeProfile, 'wall/nanoseconds'));
 
-    const byEndpoint = new Map(
-      (
-        (series?.response?.series ?? []) as { labels: { name: string; value: string }[]; points: { value: number }[] }[]
-      ).map((s) => [
-        s.labels.find((l) => l.name === 'trace_endpoint')?.value ?? '',
-        s.points.reduce((a, p) => a + BigInt(p.value), 0n),
-      ]),
-    );
+    const byEndpoint = seriesTotalsBy(series?.response, 'trace_endpoint');
     for (const endpoint of ['GET /py', 'POST /py']) {
       expect(byEndpoint.get(endpoint)).toBe(
         totalOf(pyProfile, 'wall-time/nanoseconds', labelled('trace endpoint', endpoint)),

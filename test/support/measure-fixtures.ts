@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import { labelled } from './measure-profiles.js';
-import { buildCpuProfile, buildMeasuredProfile } from './pprof-builder.js';
+import { buildCpuProfile, buildMeasuredProfile, type MeasuredProfileSpec } from './pprof-builder.js';
 import { uniqueService, uploadProfile, waitForCommittedProfiles } from './services.js';
 import { spanRow } from './span-rows.js';
 
@@ -23,6 +23,18 @@ export const ofSpans = (...spans: string[]) => labelled('span id', ...spans);
 export const ofRoot = (root: string) => labelled('local root span id', root);
 export const traceOf = (spanId: string) => BigInt(spanId).toString(16).padStart(32, '0');
 export const freshSpanId = () => String(BigInt(Math.floor(Math.random() * 2 ** 48)) + 1_000_000n);
+
+/** A Node profile as dd-trace-js's wall.pprof declares its sample types: samples, wall, CPU. */
+export const nodeWallProfile = (spec: Omit<MeasuredProfileSpec, 'sampleTypes' | 'periodType'>) =>
+  buildMeasuredProfile({
+    sampleTypes: [
+      ['samples', 'count'],
+      ['wall', 'nanoseconds'],
+      ['cpu', 'nanoseconds'],
+    ],
+    periodType: ['cpu', 'nanoseconds'],
+    ...spec,
+  });
 
 export function measureFixtures() {
   const startNs = (BigInt(Math.floor(Date.now() / 1000)) - 120n) * 1_000_000_000n;
@@ -74,13 +86,7 @@ export function measureFixtures() {
       { stack: ['gc'], values: [1n, 10n * MS, 10n * MS, 0n, 0n] },
     ],
   });
-  const nodeProfile = buildMeasuredProfile({
-    sampleTypes: [
-      ['samples', 'count'],
-      ['wall', 'nanoseconds'],
-      ['cpu', 'nanoseconds'],
-    ],
-    periodType: ['cpu', 'nanoseconds'],
+  const nodeProfile = nodeWallProfile({
     startNs,
     durationNs,
     samples: [
