@@ -6,7 +6,7 @@ import { parseMultipart } from '../../shared/agents/multipart.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { decompressBounded } from '../../shared/platform/compression.js';
 import { big, getExact } from '../support/api.js';
-import { freshSpanId, MS, nodeWallProfile, tenant, traceOf } from '../support/measure-fixtures.js';
+import { freshSpanId, MS, nodeWallProfile, spanLabels, tenant, traceOf } from '../support/measure-fixtures.js';
 import { type DecodedSample, decodeSamples, labelled, totalOf } from '../support/measure-profiles.js';
 import { buildMeasuredProfile } from '../support/pprof-builder.js';
 import {
@@ -40,11 +40,6 @@ const ids = { root: freshSpanId(), child: freshSpanId(), other: freshSpanId(), n
 const pyTrace = traceOf(ids.root);
 /** A trace no span row knows: its samples carry it as a `trace_id` label only (an OTLP link). */
 const linkedTrace = `${freshSpanId()}`.padStart(32, 'a');
-const spanLabels = (span: string, root: string, endpoint = 'GET /py') => ({
-  'span id': span,
-  'local root span id': root,
-  'trace endpoint': endpoint,
-});
 
 /** Python's declared sample types, and a period type of its own (wall-time). */
 const pyProfile = buildMeasuredProfile({

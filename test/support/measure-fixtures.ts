@@ -24,6 +24,13 @@ export const ofRoot = (root: string) => labelled('local root span id', root);
 export const traceOf = (spanId: string) => BigInt(spanId).toString(16).padStart(32, '0');
 export const freshSpanId = () => String(BigInt(Math.floor(Math.random() * 2 ** 48)) + 1_000_000n);
 
+/** The labels a tracer puts on a request's samples: span, local root span and endpoint. */
+export const spanLabels = (span: string, root: string, endpoint = 'GET /py') => ({
+  'span id': span,
+  'local root span id': root,
+  'trace endpoint': endpoint,
+});
+
 /** A Node profile as dd-trace-js's wall.pprof declares its sample types: samples, wall, CPU. */
 export const nodeWallProfile = (spec: Omit<MeasuredProfileSpec, 'sampleTypes' | 'periodType'>) =>
   buildMeasuredProfile({
@@ -50,11 +57,6 @@ export function measureFixtures() {
   const id = freshSpanId;
   const ids = { root: id(), child: id(), idle: id(), other: id(), nodeRoot: id(), goRoot: id() };
   const pyTrace = traceOf(ids.root);
-  const spanLabels = (span: string, root: string, endpoint = 'GET /py') => ({
-    'span id': span,
-    'local root span id': root,
-    'trace endpoint': endpoint,
-  });
   const pyProfile = buildMeasuredProfile({
     sampleTypes: [
       ['samples', 'count'],
