@@ -7,7 +7,7 @@ import { CPU, isCpu, type Measure, parseMeasure } from './measures.js';
 import { singleValuedParams } from './query-params.js';
 import { committedSamplesFilter, windowSeconds } from './sql/committed.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf, largestCpuSumFirst } from './sql/cpu-sum.js';
-import { type CpuSelector, measureSource } from './sql/measure-source.js';
+import { measureSource, serviceSelector } from './sql/measure-source.js';
 import { checkMeasure } from './sql/scope-measures.js';
 
 /**
@@ -51,19 +51,8 @@ export function parseEndpointCpuQuery(
   };
 }
 
-function selector(query: EndpointCpuQuery): CpuSelector {
-  return {
-    kind: 'service',
-    service: query.service,
-    from: query.from,
-    to: query.to,
-    ...(query.env ? { env: query.env } : {}),
-    ...(query.version ? { version: query.version } : {}),
-  };
-}
-
 function source(query: EndpointCpuQuery) {
-  return measureSource(query.tenant, selector(query), query.measure ?? CPU, 'endpoint');
+  return measureSource(query.tenant, serviceSelector(query), query.measure ?? CPU, 'endpoint');
 }
 
 export function endpointCpuStatements(
@@ -99,7 +88,7 @@ export async function endpointCpu(
   maxRows: number,
 ): Promise<EndpointCpuResult> {
   const measure = query.measure ?? CPU;
-  await checkMeasure(db, query.tenant, selector(query), measure);
+  await checkMeasure(db, query.tenant, serviceSelector(query), measure);
   const cpu = isCpu(measure);
   const statements = endpointCpuStatements(query, maxRows);
   const [rows, totals, counts] = await Promise.all([

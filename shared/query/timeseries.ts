@@ -7,7 +7,7 @@ import { CPU, isCpu, type Measure, parseMeasure } from './measures.js';
 import { singleValuedParams } from './query-params.js';
 import { windowSeconds } from './sql/committed.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf } from './sql/cpu-sum.js';
-import { type CpuSelector, measureSource } from './sql/measure-source.js';
+import { measureSource, serviceSelector } from './sql/measure-source.js';
 import { checkMeasure } from './sql/scope-measures.js';
 import { parseEndpoints } from './sql/selector-params.js';
 
@@ -87,15 +87,7 @@ export async function timeseries(
   limits: TimeseriesLimits,
 ): Promise<TimeseriesResult> {
   const measure = query.measure ?? CPU;
-  const selector: CpuSelector = {
-    kind: 'service',
-    service: query.service,
-    from: query.from,
-    to: query.to,
-    ...(query.env ? { env: query.env } : {}),
-    ...(query.version ? { version: query.version } : {}),
-    ...(query.endpoints ? { endpoints: query.endpoints } : {}),
-  };
+  const selector = serviceSelector(query);
   await checkMeasure(db, query.tenant, selector, measure);
   const source = measureSource(query.tenant, selector, measure, 'endpoint');
   const key = query.groupBy === 'endpoint' ? source.endpoint : sql`version`;

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { parseMultipart } from '../../shared/agents/multipart.js';
 import { decompressBounded } from '../../shared/platform/compression.js';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
-import { createProfileDecoder, type ExplodeLimits } from '../../shared/pprof/index.js';
-import { round, table } from './stats.js';
+import { createProfileDecoder } from '../../shared/pprof/index.js';
+import { benchContext, benchLimits } from './explode-inputs.js';
+import { round, table, timeInTurns } from './stats.js';
 
 /**
  * Decode speed on what dd-trace-js 5.x and ddtrace 4.x really send (test/fixtures/agents): their
@@ -26,23 +27,7 @@ export type RuntimeDecodeFigures = {
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'agents');
 const MAX_BYTES = 64 * 1024 * 1024;
-const context = {
-  tenant: 'bench',
-  service: 'bench',
-  env: '',
-  version: '',
-  profileId: 'profile',
-  ingestId: 'ingest',
-  fallbackStartSeconds: 0,
-};
-const limits: ExplodeLimits = {
-  maxSamplesPerProfile: 10_000_000,
-  maxLabelsPerSample: 64,
-  maxLabelValueBytes: 4096,
-  maxStackFrames: 1_000_000_000,
-  maxRowsPerProfile: 1_000_000_000,
-  maxProfileRecords: 1_000_000_000,
-};
+const context = { ...benchContext, service: 'bench', env: '', version: '' };
 
 /** The pprof parts of a recorded upload, decompressed. */
 async function pprofParts(dir: string): Promise<[string, Uint8Array][]> {
@@ -58,14 +43,6 @@ async function pprofParts(dir: string): Promise<[string, Uint8Array][]> {
     .map((part) => [`${dir} ${part.name}`, decompressBounded(part.bytes, MAX_BYTES).data]);
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
 export async function benchRuntimeDecode(rounds = 400, warmups = 100): Promise<RuntimeDecodeFigures[]> {
   const decoders = [
     { name: 'consumer decoder (WebAssembly first)', decoder: createProfileDecoder({ decoder: 'wasm' }) },
@@ -77,31 +54,23 @@ export async function benchRuntimeDecode(rounds = 400, warmups = 100): Promise<R
   ];
   const figures: RuntimeDecodeFigures[] = [];
   for (const [name, bytes] of profiles) {
-    const times = decoders.map((): number[] => []);
-    const decodedBy = decoders.map(() => '');
-    for (let round = 0; round < warmups + rounds; round++) {
-      for (let k = 0; k < decoders.length; k++) {
-        const i = (round + k) % decoders.length;
-        const started = performance.now();
-        const decoded = (decoders[i] as (typeof decoders)[number]).decoder.decodeProfile(
-          bytes,
-          context,
-          defaultLabelMapping,
-          limits,
-        );
-        const elapsed = performance.now() - started;
-        if (round >= warmups) (times[i] as number[]).push(elapsed);
-        decodedBy[i] =
-          decoded.decodedBy.decoder + (decoded.decodedBy.wasmLeft ? ` (wasm left: ${decoded.decodedBy.wasmLeft})` : '');
-      }
-    }
-    const jsMs = median(times[1] as number[]);
+    const timed = await timeInTurns(
+      decoders.map(
+        ({ decoder }) =>
+          () =>
+            decoder.decodeProfile(bytes, context, defaultLabelMapping, benchLimits),
+      ),
+      warmups,
+      rounds,
+    );
+    const jsMs = timed[1]?.ms ?? Number.NaN;
     decoders.forEach((d, i) => {
-      const ms = median(times[i] as number[]);
+      const { ms, last } = timed[i] as (typeof timed)[number];
       figures.push({
         profile: `${name}, ${(bytes.length / 1000).toFixed(1)} kB`,
         decoder: d.name,
-        decoded_by: decodedBy[i] as string,
+        decoded_by:
+          last.decodedBy.decoder + (last.decodedBy.wasmLeft ? ` (wasm left: ${last.decodedBy.wasmLeft})` : ''),
         median_us: round(ms * 1000),
         mb_per_s: round(bytes.length / 1e6 / (ms / 1000)),
         ratio_to_js: round(jsMs / ms, 2),

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Profile } from 'pprof-format';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
-import type { ExplodeLimits } from '../../shared/pprof/index.js';
 import { FrameRowEncoder, StackRowEncoder } from '../../shared/profiles/rows/profile-rows.js';
 import { RowBinaryWriter } from '../../shared/profiles/rows/row-binary.js';
 import {
@@ -11,8 +10,9 @@ import {
   wasmDecoderLoaded,
 } from '../support/decoders.js';
 import { explodeProfileReference } from '../support/explode-reference.js';
+import { benchContext, benchLimits } from './explode-inputs.js';
 import { buildRealisticProfile } from './realistic-profile.js';
-import { round, table } from './stats.js';
+import { round, table, timeInTurns } from './stats.js';
 
 /**
  * Decoding and exploding a pprof on one core (issue 7): pprof-format's Profile.decode is the
@@ -44,23 +44,8 @@ export interface DecodeBenchOptions {
   largeSamples?: number;
 }
 
-const context = {
-  tenant: 'bench',
-  service: 'checkout',
-  env: 'bench',
-  version: '1',
-  profileId: 'profile',
-  ingestId: 'ingest',
-  fallbackStartSeconds: 0,
-};
-const limits: ExplodeLimits = {
-  maxSamplesPerProfile: 10_000_000,
-  maxLabelsPerSample: 64,
-  maxLabelValueBytes: 4096,
-  maxStackFrames: 1_000_000_000,
-  maxRowsPerProfile: 1_000_000_000,
-  maxProfileRecords: 1_000_000_000,
-};
+const context = benchContext;
+const limits = benchLimits;
 
 interface Decoder {
   name: string;
@@ -110,32 +95,14 @@ const reference: Decoder = {
   run: (bytes) => explodeProfileReference(bytes, context, defaultLabelMapping, limits).samples.length,
 };
 
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
-
-/** Runs the decoders in turn, `warmups + rounds` times; medians of the measured rounds. */
+/** Runs the decoders in turn; medians of the measured rounds and the rows each produced. */
 async function measure(decoders: Decoder[], bytes: Uint8Array, warmups: number, rounds: number) {
-  const times = decoders.map((): number[] => []);
-  const rows = decoders.map(() => 0);
-  for (let r = 0; r < warmups + rounds; r++) {
-    // Each round starts one decoder later, so that each follows every other one (and collects
-    // its garbage) as often.
-    for (let k = 0; k < decoders.length; k++) {
-      const i = (r + k) % decoders.length;
-      const decoder = decoders[i] as Decoder;
-      const started = performance.now();
-      rows[i] = decoder.run(bytes);
-      const elapsed = performance.now() - started;
-      if (r >= warmups) times[i]?.push(elapsed);
-    }
-    await new Promise(setImmediate); // let logs and timers through between rounds
-  }
-  return decoders.map((decoder, i) => ({ decoder, ms: median(times[i] ?? []), rows: rows[i] ?? 0 }));
+  const timed = await timeInTurns(
+    decoders.map((decoder) => () => decoder.run(bytes)),
+    warmups,
+    rounds,
+  );
+  return decoders.map((decoder, i) => ({ decoder, ms: timed[i]?.ms ?? Number.NaN, rows: timed[i]?.last ?? 0 }));
 }
 
 async function benchProfile(

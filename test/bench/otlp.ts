@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { defaultLabelMapping } from '../../shared/platform/labels.js';
-import type { ExplodeLimits } from '../../shared/pprof/index.js';
 import { decodeProfilesRequest } from '../../shared/profiles/otlp/otlp-request.js';
 import { otlpProfileToPprof } from '../../shared/profiles/otlp/to-pprof.js';
 import { explodeProfileCompact } from '../support/decoders.js';
 import { otlpRequestFromPprof } from '../support/otlp-from-pprof.js';
+import { benchContext, benchLimits } from './explode-inputs.js';
 import { buildRealisticProfile } from './realistic-profile.js';
-import { round, table } from './stats.js';
+import { median, round, table } from './stats.js';
 
 /**
  * What an OTLP profile costs the consumer beside the same profile as a pprof: decoding the request
@@ -25,30 +25,10 @@ export type OtlpFigures = {
   heap_mb: number | string;
 };
 
-const context = {
-  tenant: 'bench',
-  service: 'checkout',
-  env: 'bench',
-  version: '1',
-  profileId: 'profile',
-  ingestId: 'ingest',
-  fallbackStartSeconds: 0,
-};
-const limits: ExplodeLimits = {
-  maxSamplesPerProfile: 10_000_000,
-  maxLabelsPerSample: 64,
-  maxLabelValueBytes: 4096,
-  maxStackFrames: 1_000_000_000,
-  maxRowsPerProfile: 1_000_000_000,
-  maxProfileRecords: 1_000_000_000,
-};
+const context = benchContext;
+const limits = benchLimits;
 const position = { resource: 0, scope: 0, profile: 0 };
 const none = { request_mb: '', heap_mb: '' };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
 
 function heapOfDecoded(request: Uint8Array): number {
   globalThis.gc?.();

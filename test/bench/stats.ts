@@ -28,3 +28,37 @@ export function table(rows: Record<string, string | number>[]): string {
     ...rows.map((r) => line(columns.map((c) => String(r[c] ?? '')))),
   ].join('\n');
 }
+
+/** The median: the middle value, or the mean of the two middle ones. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/**
+ * Runs each of `runs` once a round, `warmups + rounds` rounds; each round starts one run later, so
+ * that each follows every other one (and collects its garbage) as often, and a noisy neighbour slows
+ * them all alike. Per run: the median time of the measured rounds (ms) and what its last call returned.
+ */
+export async function timeInTurns<T>(
+  runs: readonly (() => T)[],
+  warmups: number,
+  rounds: number,
+): Promise<{ ms: number; last: T }[]> {
+  const times = runs.map((): number[] => []);
+  const last: T[] = [];
+  for (let r = 0; r < warmups + rounds; r++) {
+    for (let k = 0; k < runs.length; k++) {
+      const i = (r + k) % runs.length;
+      const started = performance.now();
+      last[i] = (runs[i] as () => T)();
+      const elapsed = performance.now() - started;
+      if (r >= warmups) times[i]?.push(elapsed);
+    }
+    await new Promise(setImmediate); // let logs and timers through between rounds
+  }
+  return runs.map((_, i) => ({ ms: median(times[i] ?? []), last: last[i] as T }));
+}

@@ -6,15 +6,15 @@ import { parseMultipart } from '../../shared/agents/multipart.js';
 import type { Deps } from '../../shared/app/deps.js';
 import { decompressBounded } from '../../shared/platform/compression.js';
 import { big, getExact } from '../support/api.js';
-import { freshSpanId, MS, tenant, traceOf } from '../support/measure-fixtures.js';
+import { freshSpanId, MS, nodeWallProfile, spanLabels, tenant, traceOf } from '../support/measure-fixtures.js';
+import { type DecodedSample, decodeSamples, labelled, totalOf } from '../support/measure-profiles.js';
+import { buildMeasuredProfile } from '../support/pprof-builder.js';
 import {
-  buildMeasureProfile,
-  type DecodedSample,
-  decodeSamples,
-  labelled,
-  totalOf,
-} from '../support/measure-profiles.js';
-import { callWithGoClient, type FlameGraphMessage, flameGraphPaths } from '../support/pyroscope-query.js';
+  callWithGoClient,
+  type FlameGraphMessage,
+  flameGraphPaths,
+  seriesTotalsBy,
+} from '../support/pyroscope-query.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';
 import { spanRow } from '../support/span-rows.js';
 
@@ -40,57 +40,42 @@ const ids = { root: freshSpanId(), child: freshSpanId(), other: freshSpanId(), n
 const pyTrace = traceOf(ids.root);
 /** A trace no span row knows: its samples carry it as a `trace_id` label only (an OTLP link). */
 const linkedTrace = `${freshSpanId()}`.padStart(32, 'a');
-const spanLabels = (span: string, root: string, endpoint = 'GET /py') => ({
-  'span id': span,
-  'local root span id': root,
-  'trace endpoint': endpoint,
-});
 
 /** Python's declared sample types, and a period type of its own (wall-time). */
-const pyProfile = (() => {
-  const bytes = buildMeasureProfile({
-    sampleTypes: [
-      { type: 'cpu-time', unit: 'nanoseconds' },
-      { type: 'wall-time', unit: 'nanoseconds' },
-      { type: 'lock-acquire', unit: 'count' },
-      { type: 'lock-acquire-wait', unit: 'nanoseconds' },
-    ],
-    startNs,
-    durationNs: 60_000n * MS,
-    samples: [
-      { stack: ['handle', 'main'], values: [30n * MS, 200n * MS, 0n, 0n], labels: spanLabels(ids.root, ids.root) },
-      {
-        stack: ['acquire', 'handle', 'main'],
-        values: [0n, 150n * MS, 2n, 140n * MS],
-        labels: spanLabels(ids.root, ids.root),
-      },
-      {
-        stack: ['query', 'handle', 'main'],
-        values: [20n * MS, 300n * MS, 0n, 0n],
-        labels: spanLabels(ids.child, ids.root),
-      },
-      {
-        stack: ['render', 'main'],
-        values: [10n * MS, 40n * MS, 1n, 5n * MS],
-        labels: spanLabels(ids.other, ids.other, 'POST /py'),
-      },
-      { stack: ['linked', 'main'], values: [7n * MS, 70n * MS, 0n, 0n], labels: { trace_id: linkedTrace } },
-      { stack: ['gc'], values: [10n * MS, 10n * MS, 0n, 0n] },
-    ],
-  });
-  // ddtrace's period type is wall time: the derived id of lock-acquire/count carries it.
-  const profile = Profile.decode(bytes);
-  const wallTime = profile.sampleType[1];
-  if (wallTime) profile.periodType = wallTime;
-  return profile.encode();
-})();
-
-const nodeProfile = buildMeasureProfile({
+const pyProfile = buildMeasuredProfile({
   sampleTypes: [
-    { type: 'samples', unit: 'count' },
-    { type: 'wall', unit: 'nanoseconds' },
-    { type: 'cpu', unit: 'nanoseconds' },
+    ['cpu-time', 'nanoseconds'],
+    ['wall-time', 'nanoseconds'],
+    ['lock-acquire', 'count'],
+    ['lock-acquire-wait', 'nanoseconds'],
   ],
+  // ddtrace's period type is wall time: the derived id of lock-acquire/count carries it.
+  periodType: ['wall-time', 'nanoseconds'],
+  startNs,
+  durationNs: 60_000n * MS,
+  samples: [
+    { stack: ['handle', 'main'], values: [30n * MS, 200n * MS, 0n, 0n], labels: spanLabels(ids.root, ids.root) },
+    {
+      stack: ['acquire', 'handle', 'main'],
+      values: [0n, 150n * MS, 2n, 140n * MS],
+      labels: spanLabels(ids.root, ids.root),
+    },
+    {
+      stack: ['query', 'handle', 'main'],
+      values: [20n * MS, 300n * MS, 0n, 0n],
+      labels: spanLabels(ids.child, ids.root),
+    },
+    {
+      stack: ['render', 'main'],
+      values: [10n * MS, 40n * MS, 1n, 5n * MS],
+      labels: spanLabels(ids.other, ids.other, 'POST /py'),
+    },
+    { stack: ['linked', 'main'], values: [7n * MS, 70n * MS, 0n, 0n], labels: { trace_id: linkedTrace } },
+    { stack: ['gc'], values: [10n * MS, 10n * MS, 0n, 0n] },
+  ],
+});
+
+const nodeProfile = nodeWallProfile({
   startNs,
   durationNs: 60_000n * MS,
   samples: [
@@ -304,14 +289,7 @@ describe('every measure through the Pyroscope query API (official Go Connect cli
     ]);
     expect(sum(profile.sample.map((s) => BigInt(s.value[0] ?? 0)))).toBe(totalOf(nodeProfile, 'wall/nanoseconds'));
 
-    const byEndpoint = new Map(
-      (
-        (series?.response?.series ?? []) as { labels: { name: string; value: string }[]; points: { value: number }[] }[]
-      ).map((s) => [
-        s.labels.find((l) => l.name === 'trace_endpoint')?.value ?? '',
-        s.points.reduce((a, p) => a + BigInt(p.value), 0n),
-      ]),
-    );
+    const byEndpoint = seriesTotalsBy(series?.response, 'trace_endpoint');
     for (const endpoint of ['GET /py', 'POST /py']) {
       expect(byEndpoint.get(endpoint)).toBe(
         totalOf(pyProfile, 'wall-time/nanoseconds', labelled('trace endpoint', endpoint)),

@@ -13,7 +13,12 @@ import {
   type RawProfile,
 } from '../support/go-pprof.js';
 import { buildMultipart, eventPart, filePart } from '../support/multipart-builder.js';
-import { callWithGoClient, type FlameGraphMessage, flameGraphPaths } from '../support/pyroscope-query.js';
+import {
+  callWithGoClient,
+  type FlameGraphMessage,
+  flameGraphPaths,
+  seriesTotalsBy,
+} from '../support/pyroscope-query.js';
 import { testDeps, uniqueService, uploadProfile, waitForCommittedProfiles } from '../support/services.js';
 
 /**
@@ -306,13 +311,7 @@ describe.each(Object.keys(intakes))(
         },
       ]);
       expect(result?.error).toBeUndefined();
-      const got = new Map<string | null, bigint>();
-      for (const series of result?.response?.series ?? []) {
-        const endpoint = series.labels.find((l: { name: string }) => l.name === 'trace_endpoint')?.value ?? null;
-        const total = series.points.reduce((s: bigint, p: { value: number }) => s + BigInt(p.value), 0n);
-        got.set(endpoint, total);
-      }
-      expect(got).toEqual(await pprofTagTotals(file, 'trace endpoint'));
+      expect(seriesTotalsBy(result?.response, 'trace_endpoint')).toEqual(await pprofTagTotals(file, 'trace endpoint'));
     });
 
     it('counts spans and profiles in SelectHeatmap, with span exemplars', async () => {

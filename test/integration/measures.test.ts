@@ -5,7 +5,7 @@ import { sql } from '../../shared/platform/sql.js';
 import { encodeEnvelope } from '../../shared/profiles/envelope.js';
 import { type ProcessProfilesDeps, processProfileRecords } from '../../shared/profiles/process-profiles.js';
 import { endpointCpu } from '../../shared/query/endpoint-cpu.js';
-import { buildMeasuredProfile, type MeasuredProfileSpec } from '../support/measured-profile.js';
+import { buildMeasuredProfile, type MeasuredProfileSpec } from '../support/pprof-builder.js';
 import { profileConsumerDeps, testDeps, uniqueService } from '../support/services.js';
 import { storeRawProfile } from '../support/stored-profiles.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
-import { buildMeasureProfile, labelled } from './measure-profiles.js';
-import { buildCpuProfile } from './pprof-builder.js';
+import { labelled } from './measure-profiles.js';
+import { buildCpuProfile, buildMeasuredProfile, type MeasuredProfileSpec } from './pprof-builder.js';
 import { uniqueService, uploadProfile, waitForCommittedProfiles } from './services.js';
 import { spanRow } from './span-rows.js';
 
@@ -24,6 +24,25 @@ export const ofRoot = (root: string) => labelled('local root span id', root);
 export const traceOf = (spanId: string) => BigInt(spanId).toString(16).padStart(32, '0');
 export const freshSpanId = () => String(BigInt(Math.floor(Math.random() * 2 ** 48)) + 1_000_000n);
 
+/** The labels a tracer puts on a request's samples: span, local root span and endpoint. */
+export const spanLabels = (span: string, root: string, endpoint = 'GET /py') => ({
+  'span id': span,
+  'local root span id': root,
+  'trace endpoint': endpoint,
+});
+
+/** A Node profile as dd-trace-js's wall.pprof declares its sample types: samples, wall, CPU. */
+export const nodeWallProfile = (spec: Omit<MeasuredProfileSpec, 'sampleTypes' | 'periodType'>) =>
+  buildMeasuredProfile({
+    sampleTypes: [
+      ['samples', 'count'],
+      ['wall', 'nanoseconds'],
+      ['cpu', 'nanoseconds'],
+    ],
+    periodType: ['cpu', 'nanoseconds'],
+    ...spec,
+  });
+
 export function measureFixtures() {
   const startNs = (BigInt(Math.floor(Date.now() / 1000)) - 120n) * 1_000_000_000n;
   const durationNs = 60_000n * MS;
@@ -38,19 +57,15 @@ export function measureFixtures() {
   const id = freshSpanId;
   const ids = { root: id(), child: id(), idle: id(), other: id(), nodeRoot: id(), goRoot: id() };
   const pyTrace = traceOf(ids.root);
-  const spanLabels = (span: string, root: string, endpoint = 'GET /py') => ({
-    'span id': span,
-    'local root span id': root,
-    'trace endpoint': endpoint,
-  });
-  const pyProfile = buildMeasureProfile({
+  const pyProfile = buildMeasuredProfile({
     sampleTypes: [
-      { type: 'samples', unit: 'count' },
-      { type: 'cpu', unit: 'nanoseconds' },
-      { type: 'wall', unit: 'nanoseconds' },
-      { type: 'lock-wait', unit: 'nanoseconds' },
-      { type: 'alloc-space', unit: 'bytes' },
+      ['samples', 'count'],
+      ['cpu', 'nanoseconds'],
+      ['wall', 'nanoseconds'],
+      ['lock-wait', 'nanoseconds'],
+      ['alloc-space', 'bytes'],
     ],
+    periodType: ['cpu', 'nanoseconds'],
     startNs,
     durationNs,
     samples: [
@@ -73,12 +88,7 @@ export function measureFixtures() {
       { stack: ['gc'], values: [1n, 10n * MS, 10n * MS, 0n, 0n] },
     ],
   });
-  const nodeProfile = buildMeasureProfile({
-    sampleTypes: [
-      { type: 'samples', unit: 'count' },
-      { type: 'wall', unit: 'nanoseconds' },
-      { type: 'cpu', unit: 'nanoseconds' },
-    ],
+  const nodeProfile = nodeWallProfile({
     startNs,
     durationNs,
     samples: [

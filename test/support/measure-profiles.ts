@@ -1,73 +1,10 @@
 import { gunzipSync } from 'node:zlib';
-import {
-  Label,
-  Line,
-  Location,
-  Function as PprofFunction,
-  Profile,
-  Sample,
-  StringTable,
-  ValueType,
-} from 'pprof-format';
+import { Profile } from 'pprof-format';
 
 /**
- * pprof profiles of several measures built in code (Python-, Node- and Go-style sample types
- * under the names the ingest side stores), and their totals read back with pprof-format alone:
- * the expectations of the measure tests never go through the decoder under test.
+ * Reads pprof profiles of several measures back with pprof-format alone: the expectations of the
+ * measure tests never go through the decoder under test. The profiles come from pprof-builder.ts.
  */
-export interface MeasureSampleSpec {
-  /** Leaf first. */
-  stack: string[];
-  /** One value per sample type, in the profile's order. */
-  values: bigint[];
-  labels?: Record<string, string>;
-}
-
-export interface MeasureProfileSpec {
-  sampleTypes: { type: string; unit: string }[];
-  startNs: bigint;
-  durationNs: bigint;
-  samples: MeasureSampleSpec[];
-}
-
-export function buildMeasureProfile(spec: MeasureProfileSpec): Uint8Array {
-  const strings = new StringTable();
-  const functions: PprofFunction[] = [];
-  const locations: Location[] = [];
-  const locationByName = new Map<string, number>();
-  const locationOf = (name: string): number => {
-    const existing = locationByName.get(name);
-    if (existing !== undefined) return existing;
-    const id = locations.length + 1;
-    functions.push(new PprofFunction({ id, name: strings.dedup(name), filename: strings.dedup(`${name}.py`) }));
-    locations.push(new Location({ id, line: [new Line({ functionId: id, line: id })] }));
-    locationByName.set(name, id);
-    return id;
-  };
-  const profile = new Profile({
-    sampleType: spec.sampleTypes.map(
-      (t) => new ValueType({ type: strings.dedup(t.type), unit: strings.dedup(t.unit) }),
-    ),
-    sample: spec.samples.map(
-      (s) =>
-        new Sample({
-          locationId: s.stack.map(locationOf),
-          value: s.values,
-          label: Object.entries(s.labels ?? {}).map(
-            ([k, v]) => new Label({ key: strings.dedup(k), str: strings.dedup(v) }),
-          ),
-        }),
-    ),
-    location: locations,
-    function: functions,
-    stringTable: strings,
-    timeNanos: spec.startNs,
-    durationNanos: spec.durationNs,
-    periodType: new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }),
-    period: 10_000_000n,
-  });
-  return profile.encode();
-}
 
 /** A decoded sample: its values by `type/unit` and its string labels. */
 export interface DecodedSample {

@@ -42,6 +42,22 @@ export async function callWithGoClient(
   return JSON.parse(stdout) as QueryResult<AnyMessage>[];
 }
 
+/** A SelectSeries answer's totals: each series' points summed, by its value of `label` (null = none). */
+export function seriesTotalsBy(
+  answer: { series?: { labels: { name: string; value: string }[]; points: { value: number }[] }[] } | undefined,
+  label: string,
+): Map<string | null, bigint> {
+  const totals = new Map<string | null, bigint>();
+  for (const series of answer?.series ?? []) {
+    const value = series.labels.find((l) => l.name === label)?.value ?? null;
+    totals.set(
+      value,
+      series.points.reduce((sum, p) => sum + BigInt(p.value), 0n),
+    );
+  }
+  return totals;
+}
+
 export interface FlameGraphMessage {
   names: string[];
   levels: { values: string[] }[];

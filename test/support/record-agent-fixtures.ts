@@ -9,7 +9,6 @@
  * received, with a JSON sidecar holding the request line, headers and what is inside. Needs Go
  * (and the Go module proxy on a cold module cache); no part of the Hotspots stack.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,7 +22,8 @@ import {
   startAgentApp,
   type WorkResult,
 } from './agent-apps.js';
-import { type CapturedRequest, compressionOf, splitMultipart, startCaptureServer } from './capture-server.js';
+import { type CapturedRequest, splitMultipart, startCaptureServer } from './capture-server.js';
+import { describeParts, eventOf, requestSidecar } from './fixture-sidecar.js';
 import { findGo } from './go-pprof.js';
 
 const fixturesDir = fileURLToPath(new URL('../fixtures/agents/', import.meta.url));
@@ -41,34 +41,11 @@ async function goVersion(): Promise<string> {
   return execFileSync(await findGo(), ['env', 'GOVERSION'], { encoding: 'utf8' }).trim();
 }
 
-/** The request as a sidecar: everything but the body and the per-run `host` header. */
+/** The request as a sidecar, with its query as sent. */
 function describe(request: CapturedRequest, client: string, extra: Record<string, unknown> = {}) {
   const url = new URL(request.url, 'http://capture');
-  const { host: _host, ...headers } = request.headers;
-  return {
-    recorded_by: 'node --import tsx test/support/record-agent-fixtures.ts',
-    client,
-    method: request.method,
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    raw_query: url.search.slice(1),
-    headers,
-    header_names_as_sent: request.rawHeaderNames.filter((name) => name.toLowerCase() !== 'host'),
-    answered_status: request.status,
-    bytes: request.body.length,
-    sha256: createHash('sha256').update(request.body).digest('hex'),
-    ...extra,
-  };
-}
-
-function describeParts(request: CapturedRequest) {
-  return splitMultipart(request.body, String(request.headers['content-type'])).map((part) => ({
-    name: part.name,
-    filename: part.filename,
-    content_type: part.headers['content-type'],
-    bytes: part.body.length,
-    compression: compressionOf(part.body),
-  }));
+  const where = { path: url.pathname, query: Object.fromEntries(url.searchParams), raw_query: url.search.slice(1) };
+  return requestSidecar(request, 'node --import tsx test/support/record-agent-fixtures.ts', client, where, extra);
 }
 
 async function save(dir: string, file: string, request: CapturedRequest, sidecar: object): Promise<void> {
@@ -82,11 +59,6 @@ async function save(dir: string, file: string, request: CapturedRequest, sidecar
 async function saveJson(dir: string, file: string, value: unknown): Promise<void> {
   await mkdir(path.join(fixturesDir, dir), { recursive: true });
   await writeFile(path.join(fixturesDir, dir, file), `${JSON.stringify(value, null, 2)}\n`);
-}
-
-function eventOf(request: CapturedRequest): Record<string, unknown> | undefined {
-  const part = splitMultipart(request.body, String(request.headers['content-type'])).find((p) => p.name === 'event');
-  return part ? (JSON.parse(part.body.toString('utf8')) as Record<string, unknown>) : undefined;
 }
 
 function requestsFile(client: string, results: WorkResult[]) {

@@ -11,12 +11,12 @@
  * what infra/scripts/install-prereqs.sh installs for those apps; no part of the Hotspots stack.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CapturedRequest, compressionOf, splitMultipart, startCaptureServer } from './capture-server.js';
+import { type CapturedRequest, startCaptureServer } from './capture-server.js';
+import { describeParts, eventOf, requestSidecar } from './fixture-sidecar.js';
 import {
   drive,
   pythonAppVenv,
@@ -29,40 +29,20 @@ import {
 const fixturesDir = fileURLToPath(new URL('../fixtures/agents/', import.meta.url));
 const key = 'hotspots-fixture-key';
 
-function describe(request: CapturedRequest, client: string, extra: Record<string, unknown> = {}) {
-  const { host: _host, ...headers } = request.headers;
-  return {
-    recorded_by: 'node --import tsx test/support/record-runtime-fixtures.ts',
+const describe = (request: CapturedRequest, client: string, extra: Record<string, unknown> = {}) =>
+  requestSidecar(
+    request,
+    'node --import tsx test/support/record-runtime-fixtures.ts',
     client,
-    method: request.method,
-    path: request.path,
-    headers,
-    header_names_as_sent: request.rawHeaderNames.filter((name) => name.toLowerCase() !== 'host'),
-    answered_status: request.status,
-    bytes: request.body.length,
-    sha256: createHash('sha256').update(request.body).digest('hex'),
-    ...extra,
-  };
-}
+    { path: request.path },
+    extra,
+  );
 
-function eventOf(request: CapturedRequest): Record<string, unknown> | undefined {
-  const part = splitMultipart(request.body, String(request.headers['content-type'])).find((p) => p.name === 'event');
-  return part ? (JSON.parse(part.body.toString('utf8')) as Record<string, unknown>) : undefined;
-}
-
-function multipartSidecar(request: CapturedRequest) {
-  return {
-    content_type: request.headers['content-type'],
-    parts: splitMultipart(request.body, String(request.headers['content-type'])).map((part) => ({
-      name: part.name,
-      filename: part.filename,
-      content_type: part.headers['content-type'],
-      bytes: part.body.length,
-      compression: compressionOf(part.body),
-    })),
-    event: eventOf(request),
-  };
-}
+const multipartSidecar = (request: CapturedRequest) => ({
+  content_type: request.headers['content-type'],
+  parts: describeParts(request),
+  event: eventOf(request),
+});
 
 async function save(dir: string, file: string, body: Buffer | string, sidecar?: object): Promise<void> {
   await mkdir(path.join(fixturesDir, dir), { recursive: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coverage, cpuProfileWindows, type ProfileWindow, profiledState } from '../../shared/query/sql/coverage.js';
+import { coverage, type ProfileWindow, profiledState, profileWindows } from '../../shared/query/sql/coverage.js';
 import { createFakeSqlDatabase } from '../support/fake-sql-database.js';
 
 const window = (startNs: bigint, endNs: bigint, extra: Partial<ProfileWindow> = {}): ProfileWindow => ({
@@ -60,11 +60,11 @@ describe('profiledState', () => {
   });
 });
 
-describe('cpuProfileWindows', () => {
+describe('profileWindows', () => {
   it('keeps both time bounds inside DateTime’s range for a span that ends past 2106', async () => {
     const db = createFakeSqlDatabase([[/FROM profiles/, []]]);
     const lastSecond = 2n ** 32n - 1n;
-    await cpuProfileWindows(db, 'acme', ['checkout'], 600n * 1_000_000_000n, (lastSecond + 7200n) * 1_000_000_000n);
+    await profileWindows(db, 'acme', ['checkout'], 600n * 1_000_000_000n, (lastSecond + 7200n) * 1_000_000_000n);
     const bounds = [...(db.statements[0] ?? '').matchAll(/toDateTime\((\d+)\)/g)].map((match) => Number(match[1]));
     // 18.16 wraps a larger number to 1970, current ClickHouse saturates: neither sees one.
     expect(bounds).toEqual([0, Number(lastSecond)]);

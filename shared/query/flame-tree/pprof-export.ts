@@ -19,35 +19,25 @@ export function int64Parts(value: bigint): bigint[] {
   return parts;
 }
 
+export interface PprofExportOptions {
+  remainderNs?: bigint;
+  startNs?: bigint;
+  durationNs?: bigint;
+  periodNs?: bigint;
+  sampleType?: { type: string; unit: string };
+}
+
 /**
  * Encodes resolved stacks as a gzipped pprof (google/pprof profile.proto) with one sample type,
  * the measure's (cpu/nanoseconds unless told), that `go tool pprof` opens; its total equals the
  * JSON flame graph's. Only CPU has a sampling period (10 ms unless told); other measures give 0.
  */
-export function stacksToPprof(
-  stacks: readonly ResolvedStack[],
-  options: {
-    remainderNs?: bigint;
-    startNs?: bigint;
-    durationNs?: bigint;
-    periodNs?: bigint;
-    sampleType?: { type: string; unit: string };
-  } = {},
-): Buffer {
+export function stacksToPprof(stacks: readonly ResolvedStack[], options: PprofExportOptions = {}): Buffer {
   return gzipSync(encodePprof(stacks, options));
 }
 
 /** The same profile, not gzipped (a google.v1.Profile message as the Pyroscope API answers it). */
-export function encodePprof(
-  stacks: readonly ResolvedStack[],
-  options: {
-    remainderNs?: bigint;
-    startNs?: bigint;
-    durationNs?: bigint;
-    periodNs?: bigint;
-    sampleType?: { type: string; unit: string };
-  } = {},
-): Uint8Array {
+export function encodePprof(stacks: readonly ResolvedStack[], options: PprofExportOptions = {}): Uint8Array {
   const sampleType = options.sampleType ?? { type: 'cpu', unit: 'nanoseconds' };
   const isCpu = sampleType.type === 'cpu' && sampleType.unit === 'nanoseconds';
   const strings = new StringTable();

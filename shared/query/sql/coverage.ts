@@ -2,7 +2,7 @@ import { storedSampleTypeNames } from '../../platform/measure-names.js';
 import type { SqlDatabase } from '../../platform/ports.js';
 import { sql, stringSet } from '../../platform/sql.js';
 import { MAX_DATETIME_SECONDS } from '../../platform/time.js';
-import { CPU, type Measure, measureOfSampleType, sortMeasures } from '../measures.js';
+import { type Measure, measureOfSampleType, sortMeasures } from '../measures.js';
 
 /**
  * Whether profiles of a measure covered a time window: "not profiled" is not "0 ms of CPU" (nor
@@ -64,17 +64,6 @@ export async function profileWindows(
 export function windowsOf(windows: readonly ProfileWindow[], measure: Measure): ProfileWindow[] {
   const name = `${measure.type}/${measure.unit}`;
   return windows.filter((w) => w.sampleTypes.includes(name));
-}
-
-/** The windows of CPU profiles. */
-export async function cpuProfileWindows(
-  db: SqlDatabase,
-  tenant: string,
-  services: readonly string[],
-  fromNs: bigint,
-  toNs: bigint,
-): Promise<ProfileWindow[]> {
-  return windowsOf(await profileWindows(db, tenant, services, fromNs, toNs), CPU);
 }
 
 /** Fraction of [startNs, endNs) covered by the union of the windows (0..1). */

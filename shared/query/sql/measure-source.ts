@@ -21,6 +21,28 @@ export type CpuSelector =
   /** Spans of one request found through the span tree (samples without local root labels). */
   | { kind: 'span_set'; spanIds: readonly string[]; endpoints?: string[] };
 
+export type ServiceSelector = Extract<CpuSelector, { kind: 'service' }>;
+
+/** A service's window as a selector: an empty env, version or endpoint list selects all. */
+export function serviceSelector(scope: {
+  service: string;
+  from: number;
+  to: number;
+  env?: string | undefined;
+  version?: string | undefined;
+  endpoints?: string[] | undefined;
+}): ServiceSelector {
+  return {
+    kind: 'service',
+    service: scope.service,
+    from: scope.from,
+    to: scope.to,
+    ...(scope.env ? { env: scope.env } : {}),
+    ...(scope.version ? { version: scope.version } : {}),
+    ...(scope.endpoints ? { endpoints: scope.endpoints } : {}),
+  };
+}
+
 export interface CpuSource {
   table: Sql;
   where: Sql;

@@ -3,8 +3,8 @@ import type { SqlDatabase } from '../../platform/ports.js';
 import { sql } from '../../platform/sql.js';
 import { CPU, type Measure } from '../measures.js';
 import { type CpuSelector, lookupTables } from './measure-source.js';
-import { spanTree, type TreeSpan } from './span-tree.js';
-import { findSpan } from './spans.js';
+import { spanTree } from './span-tree.js';
+import { findSpan, traceTreeSpans } from './spans.js';
 
 export async function hasRootSamples(
   db: SqlDatabase,
@@ -34,24 +34,6 @@ async function hasServiceSpan(db: SqlDatabase, tenant: string, traceId: string, 
 }
 
 /**
- * The spans of one service in a trace, one row per span id (spans is a ReplacingMergeTree): all a
- * request's tree needs, since a request never leaves its service.
- */
-async function serviceSpans(
-  db: SqlDatabase,
-  tenant: string,
-  traceId: string,
-  service: string,
-  limit: number,
-): Promise<TreeSpan[]> {
-  return db.query<TreeSpan>(
-    sql`SELECT toString(span_id) AS span_id, toString(parent_id) AS parent_id, service FROM spans
-      WHERE tenant = ${tenant} AND trace_id = ${traceId} AND service = ${service}
-      LIMIT 1 BY span_id LIMIT ${limit}`,
-  );
-}
-
-/**
  * The selector of the request whose local root is `rootId`: samples (of the measure) labelled with
  * that local root when the tracer sets the label, else the spans of its same-service subtree (dd-trace-go
  * ≥ 2.11 labels span ids only). `undefined` when neither labels nor the span tree know it.
@@ -75,7 +57,8 @@ export async function requestSelector(
   if (span.parent_id !== '0' && (await hasServiceSpan(db, tenant, span.trace_id, span.parent_id, span.service))) {
     return undefined;
   }
-  const mates = await serviceSpans(db, tenant, span.trace_id, span.service, options.maxRequestSpans + 1);
+  // A request never leaves its service: its spans are all among those of its service in the trace.
+  const mates = await traceTreeSpans(db, tenant, span.trace_id, options.maxRequestSpans + 1, span.service);
   if (mates.length > options.maxRequestSpans) {
     throw unprocessable(
       `the request of span ${rootId} cannot be summed: its trace has more than ${options.maxRequestSpans} spans of service ${JSON.stringify(span.service)}, the most read to find a request from its spans (HOTSPOTS_MAX_REQUEST_SPANS)`,

@@ -1,5 +1,5 @@
 import type { SqlDatabase } from '../../platform/ports.js';
-import { sql } from '../../platform/sql.js';
+import { emptySql, sql } from '../../platform/sql.js';
 import type { SpanRow } from '../answers.js';
 import type { TreeSpan } from './span-tree.js';
 
@@ -25,16 +25,21 @@ export async function traceSpans(db: SqlDatabase, tenant: string, traceId: strin
   );
 }
 
-/** Parentage of a trace's spans, one row per span id: what its span tree needs, at most `limit`. */
+/**
+ * Parentage of a trace's spans (of one service when given), one row per span id (spans is a
+ * ReplacingMergeTree): what its span tree needs, at most `limit`.
+ */
 export async function traceTreeSpans(
   db: SqlDatabase,
   tenant: string,
   traceId: string,
   limit: number,
+  service?: string,
 ): Promise<TreeSpan[]> {
+  const ofService = service === undefined ? emptySql : sql` AND service = ${service}`;
   return db.query<TreeSpan>(
     sql`SELECT toString(span_id) AS span_id, toString(parent_id) AS parent_id, service FROM spans
-      WHERE tenant = ${tenant} AND trace_id = ${traceId}
+      WHERE tenant = ${tenant} AND trace_id = ${traceId}${ofService}
       LIMIT 1 BY span_id LIMIT ${limit}`,
   );
 }
