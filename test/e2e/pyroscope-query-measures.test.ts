@@ -30,7 +30,7 @@ import { spanRow } from '../support/span-rows.js';
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 const WALL = 'wall:wall:nanoseconds:wall:nanoseconds';
 const LOCK_WAIT = 'mutex:delay:nanoseconds::';
-const LOCK_COUNT = 'wall:lock-acquire:count:wall-time:nanoseconds';
+const LOCK_COUNT = 'process_cpu:lock-acquire:count:cpu-time:nanoseconds';
 
 let deps: Deps;
 const startNs = (BigInt(Math.floor(Date.now() / 1000)) - 120n) * 1_000_000_000n;
@@ -41,7 +41,7 @@ const pyTrace = traceOf(ids.root);
 /** A trace no span row knows: its samples carry it as a `trace_id` label only (an OTLP link). */
 const linkedTrace = `${freshSpanId()}`.padStart(32, 'a');
 
-/** Python's declared sample types, and a period type of its own (wall-time). */
+/** Python's declared sample types, and its period type (cpu-time, as ddtrace 4.x sends it). */
 const pyProfile = buildMeasuredProfile({
   sampleTypes: [
     ['cpu-time', 'nanoseconds'],
@@ -49,8 +49,9 @@ const pyProfile = buildMeasuredProfile({
     ['lock-acquire', 'count'],
     ['lock-acquire-wait', 'nanoseconds'],
   ],
-  // ddtrace's period type is wall time: the derived id of lock-acquire/count carries it.
-  periodType: ['wall-time', 'nanoseconds'],
+  // The derived id of lock-acquire/count carries the period type; the recorded ddtrace upload
+  // below holds the same measure under it, so both name one profile type.
+  periodType: ['cpu-time', 'nanoseconds'],
   startNs,
   durationNs: 60_000n * MS,
   samples: [
@@ -193,10 +194,10 @@ describe('every measure through the Pyroscope query API (official Go Connect cli
         },
         {
           ID: LOCK_COUNT,
-          name: 'wall',
+          name: 'process_cpu',
           sampleType: 'lock-acquire',
           sampleUnit: 'count',
-          periodType: 'wall-time',
+          periodType: 'cpu-time',
           periodUnit: 'nanoseconds',
         },
       ]),
