@@ -9,6 +9,7 @@ import { processProfileRecords } from '../profiles/process-profiles.js';
 import { listEndpoints, listServices } from '../query/catalog.js';
 import { endpointCpu, parseEndpointCpuQuery } from '../query/endpoint-cpu.js';
 import { flamegraph, parseFlamegraphQuery } from '../query/flamegraph.js';
+import { flamegraphDiff, parseDiffQuery } from '../query/flamegraph-diff.js';
 import { ingestErrors } from '../query/ingest-errors.js';
 import { parseMeasure } from '../query/measures.js';
 import { profileStatus } from '../query/profile-status.js';
@@ -174,6 +175,8 @@ export function createUseCases(deps: Deps) {
       timeseries(db, parseTimeseriesQuery(tenant, query, seriesLimits), seriesLimits),
     flamegraph: (tenant: string, query: URLSearchParams) =>
       flamegraph(db, parseFlamegraphQuery(tenant, query, flamegraphLimits), flamegraphLimits),
+    flamegraphDiff: (tenant: string, query: URLSearchParams) =>
+      flamegraphDiff(db, parseDiffQuery(tenant, query, flamegraphLimits), flamegraphLimits),
     spanHotspots: (tenant: string, spanId: string | undefined, query = new URLSearchParams()) =>
       spanHotspots(
         db,

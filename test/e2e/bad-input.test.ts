@@ -435,6 +435,15 @@ describe('hostile query parameters', () => {
     '/v1/endpoints/cpu': { service: 'svc', from: String(now - 600), to: String(now), env: 'e', version: 'v' },
     '/v1/endpoints/timeseries': { service: 'svc', from: String(now - 600), to: String(now), step: '60', endpoint: 'e' },
     '/v1/flamegraph': { service: 'svc', from: String(now - 600), to: String(now), endpoint: 'e', max_nodes: '100' },
+    '/v1/flamegraph/diff': {
+      service: 'svc',
+      from: String(now - 600),
+      to: String(now),
+      'a.version': 'v1',
+      'b.version': 'v2',
+      'b.endpoint': 'e',
+      normalize: 'share',
+    },
     '/v1/services': { from: String(now - 600), to: String(now) },
     '/v1/endpoints': { service: 'svc', from: String(now - 600), to: String(now) },
   };

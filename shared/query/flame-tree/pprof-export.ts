@@ -1,5 +1,14 @@
 import { gzipSync } from 'node:zlib';
-import { Line, Location, Function as PprofFunction, Profile, Sample, StringTable, ValueType } from 'pprof-format';
+import {
+  Label,
+  Line,
+  Location,
+  Function as PprofFunction,
+  Profile,
+  Sample,
+  StringTable,
+  ValueType,
+} from 'pprof-format';
 import type { ResolvedStack } from '../sql/stacks.js';
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -20,6 +29,17 @@ export function int64Parts(value: bigint): bigint[] {
 }
 
 /**
+ * A diff base: stacks written negated and labelled `pprof::base=true`, which is the profile
+ * `go tool pprof -diff_base base.pb.gz this.pb.gz` builds in memory (it scales the base by -1,
+ * labels it so and merges): opening such a file alone gives the same report, totals included
+ * (pprof's total is then the base's).
+ */
+export interface DiffBase {
+  stacks: readonly ResolvedStack[];
+  remainderNs?: bigint;
+}
+
+/**
  * Encodes resolved stacks as a gzipped pprof (google/pprof profile.proto) with one sample type,
  * the measure's (cpu/nanoseconds unless told), that `go tool pprof` opens; its total equals the
  * JSON flame graph's. Only CPU has a sampling period (10 ms unless told); other measures give 0.
@@ -32,6 +52,7 @@ export function stacksToPprof(
     durationNs?: bigint;
     periodNs?: bigint;
     sampleType?: { type: string; unit: string };
+    diffBase?: DiffBase;
   } = {},
 ): Buffer {
   return gzipSync(encodePprof(stacks, options));
@@ -46,6 +67,7 @@ export function encodePprof(
     durationNs?: bigint;
     periodNs?: bigint;
     sampleType?: { type: string; unit: string };
+    diffBase?: DiffBase;
   } = {},
 ): Uint8Array {
   const sampleType = options.sampleType ?? { type: 'cpu', unit: 'nanoseconds' };
@@ -73,17 +95,25 @@ export function encodePprof(
     return Number(location.id);
   };
   const samples: Sample[] = [];
-  const add = (locationId: number[], value: bigint) => {
-    for (const part of int64Parts(value)) samples.push(new Sample({ locationId, value: [part] }));
+  const add = (locationId: number[], value: bigint, label: Label[]) => {
+    for (const part of int64Parts(value)) samples.push(new Sample({ locationId, value: [part], label }));
   };
-  for (const s of stacks.filter((stack) => stack.value !== 0n)) {
-    add(
-      s.frames.map((f) => locationOf(f.functionName, f.fileName, f.line)),
-      s.value,
-    );
-  }
-  if (options.remainderNs !== undefined && options.remainderNs !== 0n) {
-    add([locationOf('(other stacks)', '', 0)], options.remainderNs);
+  const addAll = (all: readonly ResolvedStack[], remainderNs: bigint | undefined, sign: bigint, label: Label[]) => {
+    for (const s of all.filter((stack) => stack.value !== 0n)) {
+      add(
+        s.frames.map((f) => locationOf(f.functionName, f.fileName, f.line)),
+        sign * s.value,
+        label,
+      );
+    }
+    if (remainderNs !== undefined && remainderNs !== 0n) {
+      add([locationOf('(other stacks)', '', 0)], sign * remainderNs, label);
+    }
+  };
+  addAll(stacks, options.remainderNs, 1n, []);
+  if (options.diffBase) {
+    const base = [new Label({ key: strings.dedup('pprof::base'), str: strings.dedup('true') })];
+    addAll(options.diffBase.stacks, options.diffBase.remainderNs, -1n, base);
   }
   const profile = new Profile({
     sampleType: [new ValueType({ type: strings.dedup(sampleType.type), unit: strings.dedup(sampleType.unit) })],
