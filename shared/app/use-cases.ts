@@ -8,6 +8,7 @@ import { ingestProfile } from '../profiles/ingest-profile.js';
 import { processProfileRecords } from '../profiles/process-profiles.js';
 import { listEndpoints, listServices } from '../query/catalog.js';
 import { endpointCpu, parseEndpointCpuQuery } from '../query/endpoint-cpu.js';
+import { endpointRequests, parseEndpointRequestsQuery } from '../query/endpoint-requests.js';
 import { flamegraph, parseFlamegraphQuery } from '../query/flamegraph.js';
 import { flamegraphDiff, parseDiffQuery } from '../query/flamegraph-diff.js';
 import { ingestErrors } from '../query/ingest-errors.js';
@@ -73,6 +74,12 @@ export function createUseCases(deps: Deps) {
     maxStacks: limits.maxStacks,
     maxPoints: limits.maxTimeseriesPoints,
     maxSeries: limits.maxTimeseriesSeries,
+  };
+  const requestLimits = {
+    maxRangeSeconds: limits.maxQueryRangeSeconds,
+    maxResultRows: limits.maxResultRows,
+    maxEndpointRequests: limits.maxEndpointRequests,
+    maxTimeseriesPoints: limits.maxTimeseriesPoints,
   };
   const seriesLimits = {
     maxRangeSeconds: limits.maxQueryRangeSeconds,
@@ -171,6 +178,8 @@ export function createUseCases(deps: Deps) {
       listEndpoints(db, tenant, singleValuedParams(query), limits.maxQueryRangeSeconds, limits.maxResultRows),
     endpointCpu: (tenant: string, query: URLSearchParams) =>
       endpointCpu(db, parseEndpointCpuQuery(tenant, query, limits.maxQueryRangeSeconds), limits.maxResultRows),
+    endpointRequests: (tenant: string, query: URLSearchParams) =>
+      endpointRequests(db, parseEndpointRequestsQuery(tenant, query, requestLimits), requestLimits),
     timeseries: (tenant: string, query: URLSearchParams) =>
       timeseries(db, parseTimeseriesQuery(tenant, query, seriesLimits), seriesLimits),
     flamegraph: (tenant: string, query: URLSearchParams) =>

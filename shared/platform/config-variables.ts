@@ -233,6 +233,12 @@ export const configVariables = {
     max: 10_000,
     doc: 'most series of a timeseries; the smallest are summed into one `other` series',
   }),
+  HOTSPOTS_MAX_ENDPOINT_REQUESTS: integer({
+    default: 100_000,
+    min: 10,
+    max: 10_000_000,
+    doc: 'most requests (local roots) of one endpoint `/v1/endpoints/requests` ranks and draws in its heatmap; 400 above',
+  }),
   HOTSPOTS_TOP_FUNCTIONS: integer({
     default: 20,
     min: 1,

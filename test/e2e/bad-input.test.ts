@@ -444,6 +444,14 @@ describe('hostile query parameters', () => {
       'b.endpoint': 'e',
       normalize: 'share',
     },
+    '/v1/endpoints/requests': {
+      service: 'svc',
+      endpoint: 'e',
+      from: String(now - 600),
+      to: String(now),
+      limit: '5',
+      step: '60',
+    },
     '/v1/services': { from: String(now - 600), to: String(now) },
     '/v1/endpoints': { service: 'svc', from: String(now - 600), to: String(now) },
   };
