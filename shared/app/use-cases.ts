@@ -7,6 +7,7 @@ import { type HttpRequest, queryRecord } from '../platform/lambda-http.js';
 import { ingestProfile } from '../profiles/ingest-profile.js';
 import { processProfileRecords } from '../profiles/process-profiles.js';
 import { listEndpoints, listServices } from '../query/catalog.js';
+import { changes, parseChangesQuery } from '../query/changes.js';
 import { endpointCpu, parseEndpointCpuQuery } from '../query/endpoint-cpu.js';
 import { endpointRequests, parseEndpointRequestsQuery } from '../query/endpoint-requests.js';
 import { flamegraph, parseFlamegraphQuery } from '../query/flamegraph.js';
@@ -180,6 +181,14 @@ export function createUseCases(deps: Deps) {
       endpointCpu(db, parseEndpointCpuQuery(tenant, query, limits.maxQueryRangeSeconds), limits.maxResultRows),
     endpointRequests: (tenant: string, query: URLSearchParams) =>
       endpointRequests(db, parseEndpointRequestsQuery(tenant, query, requestLimits), requestLimits),
+    changes: (tenant: string, query: URLSearchParams) =>
+      changes(db, parseChangesQuery(tenant, query, limits.maxQueryRangeSeconds), {
+        maxRangeSeconds: limits.maxQueryRangeSeconds,
+        maxVersions: limits.changesMaxVersions,
+        maxStacks: limits.maxStacks,
+        topFunctions: limits.topFunctions,
+        minChangePercent: limits.changeMinPercent,
+      }),
     timeseries: (tenant: string, query: URLSearchParams) =>
       timeseries(db, parseTimeseriesQuery(tenant, query, seriesLimits), seriesLimits),
     flamegraph: (tenant: string, query: URLSearchParams) =>

@@ -452,6 +452,7 @@ describe('hostile query parameters', () => {
       limit: '5',
       step: '60',
     },
+    '/v1/changes': { service: 'svc', from: String(now - 600), to: String(now), env: 'e' },
     '/v1/services': { from: String(now - 600), to: String(now) },
     '/v1/endpoints': { service: 'svc', from: String(now - 600), to: String(now) },
   };
