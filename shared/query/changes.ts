@@ -2,6 +2,7 @@ import { badRequest } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { emptySql, sql } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
+import type { ChangesResult, EndpointChange, FunctionMove, SideFigure, VersionChange } from './compare-answers.js';
 import { ratio } from './flame-tree/diff-tree.js';
 import { functionTotals } from './flame-tree/tree.js';
 import { weightedStacks } from './flamegraph.js';
@@ -63,62 +64,6 @@ interface VersionRow {
   last_seen: string | number;
   profiles: string | number;
   period: string | number;
-}
-
-export interface SideFigure {
-  cpu_ns: bigint;
-  requests: bigint | null;
-  profiles: number;
-  /** CPU per request (ns) or share of the side's CPU, as `basis` says. */
-  value: number;
-  /** One standard error of `value` from sampling (Poisson, n = CPU / period). */
-  sampling_error: number;
-}
-
-export interface FunctionMove {
-  function: string;
-  before_self: number;
-  after_self: number;
-  delta_self: number;
-  before_total: number;
-  after_total: number;
-  delta_total: number;
-}
-
-export interface EndpointChange {
-  endpoint: string;
-  basis: 'cpu_per_request' | 'cpu_share';
-  status: 'increased' | 'decreased' | 'unchanged';
-  before: SideFigure;
-  after: SideFigure;
-  delta: number;
-  relative_change: number | null;
-  /** Standard deviation of the before-version's figure across its profiles. */
-  before_profiles_stddev: number;
-  /** The |delta| above which the change counts (3σ). */
-  threshold: number;
-  functions: FunctionMove[];
-}
-
-export interface VersionChange {
-  from_version: string;
-  to_version: string;
-  /** When the newer version's first profile started (ISO). */
-  at: string;
-  endpoints: EndpointChange[];
-  appeared: { endpoint: string; after: SideFigure }[];
-  vanished: { endpoint: string; before: SideFigure }[];
-}
-
-export interface ChangesResult {
-  service: string;
-  from: string;
-  to: string;
-  rule: string;
-  min_relative_change: number;
-  versions: { version: string; first_seen: string; last_seen: string; profiles: number }[];
-  changes: VersionChange[];
-  truncated: boolean;
 }
 
 interface Side {

@@ -2,9 +2,10 @@ import { badRequest } from '../platform/errors.js';
 import type { SqlDatabase } from '../platform/ports.js';
 import { sql, uint64Set } from '../platform/sql.js';
 import { parseTimeRange } from '../platform/time.js';
+import type { EndpointRequest, EndpointRequestsResult } from './compare-answers.js';
 import { CPU, isCpu, type Measure, parseMeasure } from './measures.js';
 import { singleValuedParams } from './query-params.js';
-import { type RequestHeatmap, requestHeatmap } from './request-heatmap.js';
+import { requestHeatmap } from './request-heatmap.js';
 import { committedByProfileIds } from './sql/committed.js';
 import { type CpuSumRow, cpuSumColumns, cpuSumOf } from './sql/cpu-sum.js';
 import { type CpuSelector, lookupTables, measureSource } from './sql/measure-source.js';
@@ -89,37 +90,6 @@ export function parseEndpointRequestsQuery(
     limit,
     stepSeconds,
   };
-}
-
-export interface EndpointRequest {
-  local_root_span_id: string;
-  trace_id: string | null;
-  /** The measure over this request's samples in the window (what the list is ranked by). */
-  value_in_window: bigint;
-  /** The measure over the whole request (all its samples, any window). */
-  value: bigint;
-  /** The whole request's CPU: `/v1/spans/{id}/hotspots`'s `cpu_ns_with_children`. */
-  cpu_ns: bigint;
-  /** From the trace intake, when it saw the local root span. */
-  span: { name: string; resource: string; start_ns: string; duration_ns: string } | null;
-}
-
-export interface EndpointRequestsResult {
-  service: string;
-  endpoint: string;
-  from: string;
-  to: string;
-  measure: string;
-  unit: string;
-  /** The endpoint's value in the window (as `/v1/endpoints/cpu`). */
-  total_value: bigint;
-  /** The part carried by samples labelled with a request (the heatmap's cells sum to it). */
-  requests_value: bigint;
-  unattributed_value: bigint;
-  request_count: number;
-  requests: EndpointRequest[];
-  truncated: boolean;
-  heatmap: RequestHeatmap;
 }
 
 /** A measure's sum per local root over the root lookup, committed attempts only. */

@@ -1,3 +1,4 @@
+import type { RequestHeatmap } from './compare-answers.js';
 import { slotOf, Y_BUCKETS } from './pyroscope/heatmap.js';
 
 /**
@@ -11,19 +12,6 @@ export interface RequestPoint {
   timestamp: number;
   value: bigint;
   spanId: string;
-}
-
-export interface RequestHeatmap {
-  step_seconds: number;
-  /** Lower edge of each value bucket. */
-  y_min: number[];
-  slots: {
-    /** Unix milliseconds, the slot's right edge. */
-    t: number;
-    counts: number[];
-    values: bigint[];
-    exemplars: ({ span_id: string; value: bigint; t: number } | null)[];
-  }[];
 }
 
 export function requestHeatmap(

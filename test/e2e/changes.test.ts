@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/app/deps.js';
 import { big, getExact } from '../support/api.js';
-import { generateLabelledCpuProfile } from '../support/go-pprof.js';
-import { buildMultipart, eventPart, filePart } from '../support/multipart-builder.js';
+import { uploadDeployRun } from '../support/deploy-profiles.js';
 import { testDeps, uniqueService, waitForCommittedProfiles } from '../support/services.js';
 
 /**
@@ -52,36 +50,11 @@ interface ChangesBody {
 }
 
 async function uploadRun(version: string, slowFactor: number): Promise<string> {
-  const file = path.join(dir, `${version}-${randomUUID()}.pb.gz`);
-  const { labels } = await generateLabelledCpuProfile(file, {
-    scenario: 'deploy',
-    durationMs: 2000,
-    slowFactor,
-    idSalt: Math.floor(Math.random() * 2 ** 31),
-  });
-  const endpointCounts = labels.endpoint_counts ?? {};
+  const { profileId, endpointCounts } = await uploadDeployRun(service, version, slowFactor, dir);
   const seen = counts.get(version) ?? new Map<string, number>();
   for (const [e, n] of Object.entries(endpointCounts)) seen.set(e, (seen.get(e) ?? 0) + n);
   counts.set(version, seen);
-  const now = Date.now();
-  const event = {
-    start: new Date(now - 2000).toISOString(),
-    end: new Date(now).toISOString(),
-    attachments: ['cpu.pprof'],
-    tags_profiler: `service:${service},env:e2e,version:${version},host:ci,runtime-id:${randomUUID()},runtime:go`,
-    family: 'go',
-    version: '4',
-    endpoint_counts: endpointCounts,
-  };
-  const body = buildMultipart([filePart('cpu.pprof', await readFile(file)), eventPart(event)]);
-  const answer = await fetch(`${inject('apiUrl')}/profiling/v1/input`, {
-    method: 'POST',
-    headers: { 'content-type': body.contentType, 'dd-api-key': inject('apiKey') },
-    body: body.body,
-  });
-  const text = await answer.text();
-  expect([answer.status, text]).toEqual([202, expect.any(String)]);
-  return (JSON.parse(text) as { profiles: { profile_id: string }[] }).profiles[0]?.profile_id ?? '';
+  return profileId;
 }
 
 beforeAll(async () => {
@@ -144,6 +117,32 @@ describe('GET /v1/changes', () => {
         expect(figure?.value).toBeCloseTo(Number(big(figure?.cpu_ns)) / Number(big(figure?.requests)), 3);
       }
     }
+  });
+
+  it('gives the same CPU per request in the diff flame graph normalised per request', async () => {
+    const t = Math.floor(Date.now() / 1000);
+    const window = { service, from: String(t - 3600), to: String(t + 600) };
+    const report = (await getExact<ChangesBody>(`/v1/changes?${new URLSearchParams(window)}`)).body;
+    const checkout = report.changes[0]?.endpoints.find((e) => e.endpoint === 'POST /checkout');
+    const query = new URLSearchParams({
+      ...window,
+      endpoint: 'POST /checkout',
+      'a.version': '1.0',
+      'b.version': '1.1',
+      normalize: 'per_request',
+    });
+    const diff = await getExact<{
+      a: { requests: Num };
+      b: { requests: Num };
+      tree: { scaled: { a_total: number; b_total: number } };
+    }>(`/v1/flamegraph/diff?${query}`);
+    expect(diff.status).toBe(200);
+    expect([big(diff.body.a.requests), big(diff.body.b.requests)]).toEqual([
+      big(checkout?.before.requests),
+      big(checkout?.after.requests),
+    ]);
+    expect(diff.body.tree.scaled.a_total).toBeCloseTo(checkout?.before.value ?? Number.NaN, 6);
+    expect(diff.body.tree.scaled.b_total).toBeCloseTo(checkout?.after.value ?? Number.NaN, 6);
   });
 
   it('refuses a missing service or window with a 400', async () => {

@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../../infra/local/settings.js';
+import type { Deps } from '../../shared/app/deps.js';
+import { big, getExact } from '../support/api.js';
+import { launchUiBrowser, openUiPage, screenshot, type UiBrowser, type UiPage } from '../support/browser.js';
+import { uploadDeployRun } from '../support/deploy-profiles.js';
+import { testDeps, uniqueService, waitForCommittedProfiles } from '../support/services.js';
+
+/**
+ * The service view's deploy report and "most expensive requests" list in headless Chromium, on
+ * real Go profiles of two versions (POST /checkout made slower in 1.1): every figure shown is
+ * compared with the API's answer, and a listed request opens its span view.
+ */
+const tenant = 'test-a';
+let deps: Deps;
+let browser: UiBrowser;
+let dir: string;
+const service = uniqueService('ui-deploy');
+const pages: UiPage[] = [];
+
+type Num = number | bigint;
+interface ChangesBody {
+  changes: {
+    endpoints: {
+      endpoint: string;
+      status: string;
+      before: { value: number };
+      after: { value: number };
+      relative_change: number;
+      functions: { function: string }[];
+    }[];
+  }[];
+}
+interface RequestsBody {
+  requests: { local_root_span_id: string; cpu_ns: Num }[];
+}
+
+async function open(url: string): Promise<Page> {
+  const ui = await openUiPage(browser, `${inject('apiUrl')}${url}`, { apiKey: inject('apiKey') });
+  pages.push(ui);
+  return ui.page;
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) {
+    throw new Error('dist/web/index.html is missing: run npm run build (it builds the UI with Vite)');
+  }
+  deps = testDeps();
+  dir = await mkdtemp(path.join(tmpdir(), 'hotspots-ui-deploy-'));
+  const ids: string[] = [];
+  for (const [version, factor] of [
+    ['1.0', 1],
+    ['1.0', 1],
+    ['1.1', 3],
+    ['1.1', 3],
+  ] as const) {
+    ids.push((await uploadDeployRun(service, version, factor, dir)).profileId);
+  }
+  await waitForCommittedProfiles(deps, tenant, ids);
+  browser = await launchUiBrowser();
+}, 300_000);
+afterAll(async () => {
+  for (const ui of pages) await ui.page.close();
+  await browser?.close();
+  await deps?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('deploy report and costly requests in the service view', () => {
+  it('shows each endpoint’s change as GET /v1/changes reports it', async () => {
+    const t = Math.floor(Date.now() / 1000);
+    const api = await getExact<ChangesBody>(
+      `/v1/changes?${new URLSearchParams({ service, from: String(t - 3600), to: String(t + 600) })}`,
+    );
+    const page = await open(`/?service=${encodeURIComponent(service)}`);
+    const rows = page.getByTestId('change-row');
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(api.body.changes[0]?.endpoints.length);
+    for (const e of api.body.changes[0]?.endpoints ?? []) {
+      const row = page.locator(`[data-testid="change-row"][data-endpoint="${e.endpoint}"]`);
+      expect(await row.getAttribute('data-status')).toBe(e.status);
+      expect(Number(await row.getByTestId('change-before').getAttribute('data-value'))).toBe(e.before.value);
+      expect(Number(await row.getByTestId('change-after').getAttribute('data-value'))).toBe(e.after.value);
+      expect(Number(await row.getByTestId('change-relative').getAttribute('data-value'))).toBe(e.relative_change);
+      expect(await row.getByTestId('change-function').textContent()).toContain(e.functions[0]?.function ?? '');
+    }
+    const checkout = page.locator('[data-testid="change-row"][data-endpoint="POST /checkout"]');
+    expect(await checkout.getAttribute('data-status')).toBe('increased');
+    expect(await checkout.getByTestId('change-function').textContent()).toContain('main.priceItems');
+    expect(
+      await page.locator('[data-testid="change-row"][data-endpoint="GET /catalog"]').getAttribute('data-status'),
+    ).toBe('unchanged');
+    await screenshot(page, 'deploy-report');
+  }, 60_000);
+
+  it('lists the checked endpoint’s most expensive requests with the API’s CPU and opens one', async () => {
+    const t = Math.floor(Date.now() / 1000);
+    const api = await getExact<RequestsBody>(
+      `/v1/endpoints/requests?${new URLSearchParams({
+        service,
+        endpoint: 'POST /checkout',
+        from: String(t - 3600),
+        to: String(t + 600),
+      })}`,
+    );
+    expect(api.body.requests.length).toBeGreaterThan(0);
+    const page = await open(
+      `/?service=${encodeURIComponent(service)}&endpoint=${encodeURIComponent('POST /checkout')}`,
+    );
+    const rows = page.getByTestId('request-row');
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(api.body.requests.length);
+    const shown = await rows.evaluateAll((trs) =>
+      trs.map((tr) => [
+        tr.getAttribute('data-span-id'),
+        tr.querySelector('[data-testid="request-cpu"]')?.getAttribute('data-ns'),
+      ]),
+    );
+    expect(shown).toEqual(api.body.requests.map((r) => [r.local_root_span_id, String(big(r.cpu_ns))]));
+    await screenshot(page, 'costly-requests');
+    const first = api.body.requests[0]?.local_root_span_id ?? '';
+    await rows.first().getByTestId('request-link').click();
+    await expect.poll(() => new URL(page.url()).pathname, { timeout: 10_000 }).toBe(`/spans/${first}`);
+  }, 60_000);
+});
