@@ -36,6 +36,16 @@ interface ChangesBody {
     }[];
   }[];
 }
+interface DiffNode {
+  name: string;
+  a_total: Num;
+  b_total: Num;
+  diff_total: Num;
+  value: number;
+  delta: number;
+  only?: 'a' | 'b';
+  children: DiffNode[];
+}
 interface RequestsBody {
   requests: { local_root_span_id: string; cpu_ns: Num }[];
 }
@@ -124,5 +134,67 @@ describe('deploy report and costly requests in the service view', () => {
     const first = api.body.requests[0]?.local_root_span_id ?? '';
     await rows.first().getByTestId('request-link').click();
     await expect.poll(() => new URL(page.url()).pathname, { timeout: 10_000 }).toBe(`/spans/${first}`);
+  }, 60_000);
+
+  it('draws the combined diff flame graph with the figures of GET /v1/flamegraph/diff, coloured by change', async () => {
+    // "This version vs the previous one": no versions given, the view picks the last change.
+    const page = await open(
+      `/compare?service=${encodeURIComponent(service)}&endpoint=${encodeURIComponent('POST /checkout')}&normalize=per_request`,
+    );
+    await expect.poll(() => new URL(page.url()).searchParams.get('b.version'), { timeout: 30_000 }).toBe('1.1');
+    expect(new URL(page.url()).searchParams.get('a.version')).toBe('1.0');
+    const frames = page.getByTestId('diff-frame');
+    await frames.first().waitFor({ timeout: 30_000 });
+    const t = Math.floor(Date.now() / 1000);
+    const api = await getExact<{ tree: DiffNode }>(
+      `/v1/flamegraph/diff?${new URLSearchParams({
+        service,
+        from: String(t - 3600),
+        to: String(t + 600),
+        endpoint: 'POST /checkout',
+        'a.version': '1.0',
+        'b.version': '1.1',
+        max_nodes: '800',
+        normalize: 'per_request',
+      })}`,
+    );
+    const expected: string[][] = [];
+    const walk = (node: DiffNode, path: string) => {
+      const kind =
+        node.only === 'a'
+          ? 'only-a'
+          : node.only === 'b'
+            ? 'only-b'
+            : node.delta > 0
+              ? 'more'
+              : node.delta < 0
+                ? 'less'
+                : 'same';
+      expected.push([
+        path,
+        String(big(node.a_total)),
+        String(big(node.b_total)),
+        String(big(node.diff_total)),
+        kind,
+        String(node.value),
+        String(node.delta),
+      ]);
+      for (const child of node.children) walk(child, `${path};${child.name}`);
+    };
+    walk(api.body.tree, api.body.tree.name);
+    const shown = await frames.evaluateAll((elements) =>
+      elements.map((e) =>
+        ['data-path', 'data-a', 'data-b', 'data-diff', 'data-kind', 'data-value', 'data-delta'].map(
+          (a) => e.getAttribute(a) ?? '',
+        ),
+      ),
+    );
+    expect(shown).toEqual(expected);
+    const price = shown.find((row) => row[0]?.endsWith(';main.priceItems'));
+    // Per request, the release doubled POST /checkout's CPU in priceItems; the handler grew with it.
+    expect(price?.[4]).toBe('more');
+    expect(shown.find((row) => row[0]?.endsWith(';main.handleCheckout'))?.[4]).toBe('more');
+    expect(await page.getByTestId('diff-legend').textContent()).toContain('more CPU in B');
+    await screenshot(page, 'compare-diff');
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { comparePath } from '../../../../shared/web/client-routes.js';
 import type { ChangesBody } from '../../api-answers.js';
 import { emptyState } from '../../components/states.js';
 import { h, replaceChildren } from '../../dom.js';
@@ -20,7 +21,7 @@ type EndpointChange = Change['endpoints'][number];
 const figureText = (basis: EndpointChange['basis'], value: number) =>
   basis === 'cpu_per_request' ? `${formatNs(value)}/req` : formatShare(value);
 
-function endpointRow(change: Change, e: EndpointChange): HTMLTableRowElement {
+function endpointRow(service: string, change: Change, e: EndpointChange): HTMLTableRowElement {
   const top = e.functions[0];
   const side = (which: 'before' | 'after') => {
     const f = e[which];
@@ -59,6 +60,26 @@ function endpointRow(change: Change, e: EndpointChange): HTMLTableRowElement {
       { class: 'mono', 'data-testid': 'change-function', 'data-value': top ? String(top.delta_self) : '' },
       top ? `${top.function} (${top.delta_self > 0 ? '+' : ''}${figureText(e.basis, top.delta_self)})` : '',
     ),
+    h(
+      'td',
+      {},
+      h(
+        'a',
+        {
+          href: comparePath(
+            new URLSearchParams({
+              service,
+              'a.version': change.from_version,
+              'b.version': change.to_version,
+              endpoint: e.endpoint,
+            }),
+          ),
+          'data-link': '',
+          'data-testid': 'change-compare',
+        },
+        'Compare',
+      ),
+    ),
   );
 }
 
@@ -85,7 +106,7 @@ export function createChangesPanel(): ChangesPanel {
       ]);
       replaceChildren(
         body,
-        h('p', { class: 'muted' }, `A change counts when ${answer.rule}.`),
+        h('p', { class: 'muted' }, `Noise rule: ${answer.rule}.`),
         h(
           'div',
           { class: 'table-scroll' },
@@ -99,12 +120,12 @@ export function createChangesPanel(): ChangesPanel {
               h(
                 'tr',
                 {},
-                ...['Change', 'Endpoint', 'Before', 'After', 'Δ', 'Status', 'Function that moved most'].map((t) =>
+                ...['Change', 'Endpoint', 'Before', 'After', 'Δ', 'Status', 'Function that moved most', ''].map((t) =>
                   h('th', { scope: 'col' }, t),
                 ),
               ),
             ),
-            h('tbody', {}, ...answer.changes.flatMap((c) => c.endpoints.map((e) => endpointRow(c, e)))),
+            h('tbody', {}, ...answer.changes.flatMap((c) => c.endpoints.map((e) => endpointRow(answer.service, c, e)))),
           ),
         ),
         moved.length > 0 ? h('ul', { 'data-testid': 'changes-moved' }, ...moved.map((m) => h('li', {}, m))) : null,
