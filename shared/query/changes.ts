@@ -167,6 +167,29 @@ function profileStddev(side: Side, endpoint: string, basis: EndpointChange['basi
   return Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
 }
 
+/**
+ * The noise rule (NOISE_RULE): a change counts when it exceeds 3 combined standard errors —
+ * both sides' sampling errors and the before-period's spread across its profiles — and is at least
+ * `minRelative` of the before figure.
+ */
+export function noiseVerdict(
+  before: Pick<SideFigure, 'value' | 'sampling_error'>,
+  after: Pick<SideFigure, 'value' | 'sampling_error'>,
+  beforeStddev: number,
+  minRelative: number,
+): Pick<EndpointChange, 'status' | 'delta' | 'relative_change' | 'threshold'> {
+  const delta = after.value - before.value;
+  const threshold = SIGMAS * Math.sqrt(before.sampling_error ** 2 + after.sampling_error ** 2 + beforeStddev ** 2);
+  const relative = before.value > 0 ? delta / before.value : null;
+  const changed = Math.abs(delta) > threshold && (relative === null || Math.abs(relative) >= minRelative);
+  return {
+    status: changed ? (delta > 0 ? 'increased' : 'decreased') : 'unchanged',
+    delta,
+    relative_change: relative,
+    threshold,
+  };
+}
+
 async function functionMoves(
   db: SqlDatabase,
   query: ChangesQuery,
@@ -246,20 +269,13 @@ async function compare(
     const b = figure(before, endpoint, basis);
     const a = figure(after, endpoint, basis);
     const stddev = profileStddev(before, endpoint, basis);
-    const delta = a.value - b.value;
-    const threshold = SIGMAS * Math.sqrt(b.sampling_error ** 2 + a.sampling_error ** 2 + stddev ** 2);
-    const relative = b.value > 0 ? delta / b.value : null;
-    const changed = Math.abs(delta) > threshold && (relative === null || Math.abs(relative) >= minRelative);
     endpoints.push({
       endpoint,
       basis,
-      status: changed ? (delta > 0 ? 'increased' : 'decreased') : 'unchanged',
+      ...noiseVerdict(b, a, stddev, minRelative),
       before: b,
       after: a,
-      delta,
-      relative_change: relative,
       before_profiles_stddev: stddev,
-      threshold,
       functions: [],
     });
   }
