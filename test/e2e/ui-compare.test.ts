@@ -197,4 +197,41 @@ describe('deploy report and costly requests in the service view', () => {
     expect(await page.getByTestId('diff-legend').textContent()).toContain('more CPU in B');
     await screenshot(page, 'compare-diff');
   }, 60_000);
+
+  it('draws A and B side by side, each frame with its side’s CPU', async () => {
+    const page = await open(
+      `/compare?service=${encodeURIComponent(service)}&a.version=1.0&b.version=1.1&layout=side-by-side`,
+    );
+    await page.getByTestId('diff-chart-b').getByTestId('diff-frame').first().waitFor({ timeout: 30_000 });
+    const t = Math.floor(Date.now() / 1000);
+    const api = await getExact<{ tree: DiffNode }>(
+      `/v1/flamegraph/diff?${new URLSearchParams({
+        service,
+        from: String(t - 3600),
+        to: String(t + 600),
+        'a.version': '1.0',
+        'b.version': '1.1',
+        max_nodes: '800',
+      })}`,
+    );
+    for (const side of ['a', 'b'] as const) {
+      const expected: string[][] = [];
+      const walk = (node: DiffNode, path: string) => {
+        const value = big(side === 'a' ? node.a_total : node.b_total);
+        if (value === 0n) return;
+        expected.push([path, String(value)]);
+        for (const child of node.children) walk(child, `${path};${child.name}`);
+      };
+      walk(api.body.tree, api.body.tree.name);
+      const shown = await page
+        .getByTestId(`diff-chart-${side}`)
+        .getByTestId('diff-frame')
+        .evaluateAll(
+          (elements, attribute) => elements.map((e) => [e.getAttribute('data-path'), e.getAttribute(attribute)]),
+          `data-${side}`,
+        );
+      expect(shown).toEqual(expected);
+    }
+    await screenshot(page, 'compare-side-by-side');
+  }, 60_000);
 });

@@ -49,13 +49,15 @@ const legendItems: [string, string][] = [
   ['same', 'unchanged'],
 ];
 
-function drawFrames(root: DiffFrame): HTMLElement {
-  const chart = h('div', { class: 'diff-chart', 'data-testid': 'diff-chart' });
-  const width = root.value;
+/** An icicle of the diff tree, frames as wide as `widthOf` says (frames of width 0 are left out). */
+function drawFrames(root: DiffFrame, widthOf: (frame: DiffFrame) => number, testId: string): HTMLElement {
+  const chart = h('div', { class: 'diff-chart', 'data-testid': testId });
+  const width = widthOf(root);
   let depth = 0;
   const draw = (frame: DiffFrame, left: number, level: number, path: string) => {
+    const frameWidth = widthOf(frame);
+    if (frameWidth <= 0) return;
     depth = Math.max(depth, level + 1);
-    const frameWidth = frame.value;
     const kind = frameKind(frame);
     const sign = frame.diff_total > 0 ? '+' : '';
     const element = h(
@@ -81,12 +83,50 @@ function drawFrames(root: DiffFrame): HTMLElement {
     let at = left;
     for (const child of frame.children) {
       draw(child, at, level + 1, `${path};${child.name}`);
-      at += child.value;
+      at += widthOf(child);
     }
   };
   if (width > 0) draw(root, 0, 0, root.name);
   chart.style.height = `${depth * ROW_PX}px`;
   return chart;
+}
+
+/** Combined (one graph, A + B wide) or side by side (A's graph and B's, each as wide as its CPU). */
+function drawDiff(diff: DiffBody, layout: string): HTMLElement {
+  if (layout !== 'side-by-side') return drawFrames(diff.tree, (f) => f.value, 'diff-chart');
+  return h(
+    'div',
+    { class: 'diff-sides' },
+    h(
+      'div',
+      {},
+      h('h3', {}, 'A'),
+      drawFrames(diff.tree, (f) => f.a_total, 'diff-chart-a'),
+    ),
+    h(
+      'div',
+      {},
+      h('h3', {}, 'B'),
+      drawFrames(diff.tree, (f) => f.b_total, 'diff-chart-b'),
+    ),
+  );
+}
+
+function layoutChoice(query: URLSearchParams): HTMLElement {
+  const select = h(
+    'select',
+    { 'aria-label': 'Layout', 'data-testid': 'compare-layout' },
+    ...[
+      ['combined', 'Combined'],
+      ['side-by-side', 'Side by side'],
+    ].map(([value, text]) => h('option', { value, selected: (query.get('layout') ?? 'combined') === value }, text)),
+  );
+  select.addEventListener('change', () => {
+    const next = new URLSearchParams(query);
+    next.set('layout', select.value);
+    navigate(`/compare?${next}`, { replace: true });
+  });
+  return h('label', { class: 'compare-normalize' }, ' Layout ', select);
 }
 
 const scales: [string, string][] = [
@@ -184,9 +224,13 @@ export function mountCompareView(root: HTMLElement): View {
             h('li', {}, h('span', { class: `diff-swatch diff-${kind}`, 'aria-hidden': 'true' }), text),
           ),
         ),
-        normalizeChoice(query),
-        h('p', { class: 'muted' }, 'Frame width: A + B on the chosen scale. Hover a frame for both CPU figures.'),
-        drawFrames(diff.tree),
+        h('p', {}, normalizeChoice(query), layoutChoice(query)),
+        h(
+          'p',
+          { class: 'muted' },
+          'Combined: frame width A + B on the chosen scale. Side by side: each side as wide as its CPU (absolute). Hover a frame for both CPU figures.',
+        ),
+        drawDiff(diff, query.get('layout') ?? 'combined'),
       );
     } catch (error) {
       if (!signal.aborted)
