@@ -25,6 +25,7 @@ const pages: UiPage[] = [];
 
 type Num = number | bigint;
 interface ChangesBody {
+  versions: { version: string; first_seen: string }[];
   changes: {
     endpoints: {
       endpoint: string;
@@ -104,6 +105,13 @@ describe('deploy report and costly requests in the service view', () => {
     expect(
       await page.locator('[data-testid="change-row"][data-endpoint="GET /catalog"]').getAttribute('data-status'),
     ).toBe('unchanged');
+    // Versions as markers under CPU over time, where each was first seen.
+    const markers = page.getByTestId('version-marker');
+    await expect.poll(() => markers.count(), { timeout: 10_000 }).toBe(api.body.versions.length);
+    const marked = await markers.evaluateAll((ms) =>
+      ms.map((m) => [m.getAttribute('data-version'), m.getAttribute('data-time')]),
+    );
+    expect(marked).toEqual(api.body.versions.map((v) => [v.version, v.first_seen]));
     await screenshot(page, 'deploy-report');
   }, 60_000);
 

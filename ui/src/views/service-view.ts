@@ -191,7 +191,10 @@ export function mountServiceView(root: HTMLElement): View {
         changesPanel.body,
         'deploy report',
         (signal) => getJson<ChangesBody>('/v1/changes', changesParams, signal),
-        (answer) => changesPanel.render(answer),
+        (answer) => {
+          changesPanel.render(answer);
+          series.markVersions(answer.versions, period);
+        },
       );
     }
     const [onlyEndpoint] = state.endpoints;
