@@ -48,7 +48,9 @@ interface DiffNode {
   children: DiffNode[];
 }
 interface RequestsBody {
+  requests_value: Num;
   requests: { local_root_span_id: string; cpu_ns: Num }[];
+  heatmap: { slots: { t: number; counts: number[]; values: Num[] }[] };
 }
 
 async function open(url: string): Promise<Page> {
@@ -126,6 +128,12 @@ describe('deploy report and costly requests in the service view', () => {
       })}`,
     );
     expect(api.body.requests.length).toBeGreaterThan(0);
+    // The query the page sends (its own window), to compare the heatmap's time slots exactly.
+    const asked: string[] = [];
+    const record = (request: { url(): string }) => {
+      if (request.url().includes('/v1/endpoints/requests?')) asked.push(request.url());
+    };
+    browser.context.on('request', record);
     const page = await open(
       `/?service=${encodeURIComponent(service)}&endpoint=${encodeURIComponent('POST /checkout')}`,
     );
@@ -138,6 +146,31 @@ describe('deploy report and costly requests in the service view', () => {
       ]),
     );
     expect(shown).toEqual(api.body.requests.map((r) => [r.local_root_span_id, String(big(r.cpu_ns))]));
+    browser.context.off('request', record);
+    const pageQuery = new URL(asked.at(-1) ?? 'http://x/').search;
+    const same = await getExact<RequestsBody>(`/v1/endpoints/requests${pageQuery}`);
+    // The heatmap: every cell's count and CPU as the API's, summing to the requests' CPU.
+    const cells = await page
+      .getByTestId('heat-cell')
+      .evaluateAll((spans) =>
+        spans.map((c) => [
+          c.getAttribute('data-t'),
+          c.getAttribute('data-bucket'),
+          c.getAttribute('data-count'),
+          c.getAttribute('data-ns'),
+        ]),
+      );
+    const apiCells = same.body.heatmap.slots.flatMap((slot) =>
+      slot.counts.map((count, bucket) => [
+        String(slot.t),
+        String(bucket),
+        String(count),
+        String(big(slot.values[bucket])),
+      ]),
+    );
+    const byKey = (rows: (string | null)[][]) => rows.map((r) => r.join(' ')).sort();
+    expect(byKey(cells)).toEqual(byKey(apiCells));
+    expect(cells.reduce((sum, c) => sum + BigInt(c[3] ?? 'x'), 0n)).toBe(big(same.body.requests_value));
     await screenshot(page, 'costly-requests');
     const first = api.body.requests[0]?.local_root_span_id ?? '';
     await rows.first().getByTestId('request-link').click();
