@@ -7,8 +7,11 @@ import { type HttpRequest, queryRecord } from '../platform/lambda-http.js';
 import { ingestProfile } from '../profiles/ingest-profile.js';
 import { processProfileRecords } from '../profiles/process-profiles.js';
 import { listEndpoints, listServices } from '../query/catalog.js';
+import { changes, parseChangesQuery } from '../query/changes.js';
 import { endpointCpu, parseEndpointCpuQuery } from '../query/endpoint-cpu.js';
+import { endpointRequests, parseEndpointRequestsQuery } from '../query/endpoint-requests.js';
 import { flamegraph, parseFlamegraphQuery } from '../query/flamegraph.js';
+import { flamegraphDiff, parseDiffQuery } from '../query/flamegraph-diff.js';
 import { ingestErrors } from '../query/ingest-errors.js';
 import { parseMeasure } from '../query/measures.js';
 import { profileStatus } from '../query/profile-status.js';
@@ -72,6 +75,12 @@ export function createUseCases(deps: Deps) {
     maxStacks: limits.maxStacks,
     maxPoints: limits.maxTimeseriesPoints,
     maxSeries: limits.maxTimeseriesSeries,
+  };
+  const requestLimits = {
+    maxRangeSeconds: limits.maxQueryRangeSeconds,
+    maxResultRows: limits.maxResultRows,
+    maxEndpointRequests: limits.maxEndpointRequests,
+    maxTimeseriesPoints: limits.maxTimeseriesPoints,
   };
   const seriesLimits = {
     maxRangeSeconds: limits.maxQueryRangeSeconds,
@@ -170,10 +179,22 @@ export function createUseCases(deps: Deps) {
       listEndpoints(db, tenant, singleValuedParams(query), limits.maxQueryRangeSeconds, limits.maxResultRows),
     endpointCpu: (tenant: string, query: URLSearchParams) =>
       endpointCpu(db, parseEndpointCpuQuery(tenant, query, limits.maxQueryRangeSeconds), limits.maxResultRows),
+    endpointRequests: (tenant: string, query: URLSearchParams) =>
+      endpointRequests(db, parseEndpointRequestsQuery(tenant, query, requestLimits), requestLimits),
+    changes: (tenant: string, query: URLSearchParams) =>
+      changes(db, parseChangesQuery(tenant, query, limits.maxQueryRangeSeconds), {
+        maxRangeSeconds: limits.maxQueryRangeSeconds,
+        maxVersions: limits.changesMaxVersions,
+        maxStacks: limits.maxStacks,
+        topFunctions: limits.topFunctions,
+        minChangePercent: limits.changeMinPercent,
+      }),
     timeseries: (tenant: string, query: URLSearchParams) =>
       timeseries(db, parseTimeseriesQuery(tenant, query, seriesLimits), seriesLimits),
     flamegraph: (tenant: string, query: URLSearchParams) =>
       flamegraph(db, parseFlamegraphQuery(tenant, query, flamegraphLimits), flamegraphLimits),
+    flamegraphDiff: (tenant: string, query: URLSearchParams) =>
+      flamegraphDiff(db, parseDiffQuery(tenant, query, flamegraphLimits), flamegraphLimits),
     spanHotspots: (tenant: string, spanId: string | undefined, query = new URLSearchParams()) =>
       spanHotspots(
         db,

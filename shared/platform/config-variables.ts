@@ -233,6 +233,24 @@ export const configVariables = {
     max: 10_000,
     doc: 'most series of a timeseries; the smallest are summed into one `other` series',
   }),
+  HOTSPOTS_MAX_ENDPOINT_REQUESTS: integer({
+    default: 100_000,
+    min: 10,
+    max: 10_000_000,
+    doc: 'most requests (local roots) of one endpoint `/v1/endpoints/requests` ranks and draws in its heatmap; 400 above',
+  }),
+  HOTSPOTS_CHANGES_MAX_VERSIONS: integer({
+    default: 20,
+    min: 2,
+    max: 1000,
+    doc: 'most versions of a service `/v1/changes` compares in one window (the oldest first; `truncated: true` beyond)',
+  }),
+  HOTSPOTS_CHANGE_MIN_PERCENT: integer({
+    default: 10,
+    min: 0,
+    max: 1000,
+    doc: 'smallest relative change of an endpoint’s CPU per request (or share) that `/v1/changes` reports as a change, on top of the 3σ noise rule',
+  }),
   HOTSPOTS_TOP_FUNCTIONS: integer({
     default: 20,
     min: 1,

@@ -54,6 +54,12 @@ export interface Config {
     topFunctions: number;
     /** Spans of one service in a trace read to find a request from its span tree; more answers 422. */
     maxRequestSpans: number;
+    /** Requests of one endpoint `/v1/endpoints/requests` reads; more answers 400. */
+    maxEndpointRequests: number;
+    /** Versions `/v1/changes` compares in one window. */
+    changesMaxVersions: number;
+    /** Smallest relative change `/v1/changes` reports, in percent. */
+    changeMinPercent: number;
   };
   /** Limits of the agent intakes (Datadog profiling, Pyroscope); the whole body is bounded by maxBodyBytes. */
   agentLimits: {
@@ -175,6 +181,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxTimeseriesSeries: read('HOTSPOTS_MAX_TIMESERIES_SERIES'),
       topFunctions: read('HOTSPOTS_TOP_FUNCTIONS'),
       maxRequestSpans: read('HOTSPOTS_MAX_REQUEST_SPANS'),
+      maxEndpointRequests: read('HOTSPOTS_MAX_ENDPOINT_REQUESTS'),
+      changesMaxVersions: read('HOTSPOTS_CHANGES_MAX_VERSIONS'),
+      changeMinPercent: read('HOTSPOTS_CHANGE_MIN_PERCENT'),
     },
     agentLimits: {
       maxParts: read('HOTSPOTS_MAX_UPLOAD_PARTS'),

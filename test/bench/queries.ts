@@ -58,6 +58,15 @@ export async function benchQueries(
       'GET /v1/flamegraph (one endpoint, 24 h)',
       () => `/v1/flamegraph?${new URLSearchParams({ ...window, endpoint: 'GET /endpoint/3' })}`,
     ],
+    [
+      'GET /v1/flamegraph/diff (version 1.0 vs 1.1, 24 h)',
+      () => `/v1/flamegraph/diff?${new URLSearchParams({ ...window, 'a.version': '1.0', 'b.version': '1.1' })}`,
+    ],
+    [
+      'GET /v1/endpoints/requests (one endpoint, 24 h)',
+      () => `/v1/endpoints/requests?${new URLSearchParams({ ...window, endpoint: 'GET /endpoint/3' })}`,
+    ],
+    ['GET /v1/changes (24 h)', () => `/v1/changes?${new URLSearchParams(window)}`],
     ['GET /v1/flamegraph?span_id', (i) => `/v1/flamegraph?span_id=${pick(i)}`],
     ['GET /v1/flamegraph?local_root_span_id', (i) => `/v1/flamegraph?local_root_span_id=${root(i)}`],
     ['GET /v1/spans/{id}/hotspots', (i) => `/v1/spans/${pick(i)}/hotspots`],

@@ -83,6 +83,11 @@ function queriesAbout(ids: { service: string; span: string; trace: string }): st
     `/v1/flamegraph?span_id=${ids.span}`,
     `/v1/flamegraph?local_root_span_id=${ids.span}`,
     `/v1/flamegraph?trace_id=${ids.trace}`,
+    `/v1/flamegraph/diff?service=${ids.service}&${window}&b.span_id=${ids.span}`,
+    `/v1/flamegraph/diff?a.local_root_span_id=${ids.span}&b.trace_id=${ids.trace}&format=collapsed`,
+    `/v1/flamegraph/diff?service=${ids.service}&${window}&b.trace_id=${ids.trace}&normalize=share`,
+    `/v1/endpoints/requests?service=${ids.service}&endpoint=GET%20/secret&${window}`,
+    `/v1/changes?service=${ids.service}&${window}`,
     `/v1/spans/${ids.span}/hotspots`,
     `/v1/traces/${ids.trace}`,
     // Other measures read their own lookups (measures_by_span / measures_by_root) and the sample
@@ -138,6 +143,13 @@ describe("tenant B asking about tenant A's data", () => {
   it('sees it with tenant A’s key (the data the other tests look for exists)', async () => {
     expect(totalOf(await get(`/v1/endpoints/cpu?service=${service}&${window}`, keyA))).toBe(specTotal);
     expect(totalOf(await get(`/v1/flamegraph?trace_id=${traceId}`, keyA))).toBe(specTotal);
+    const versions = JSON.parse((await get(`/v1/changes?service=${service}&${window}`, keyA)).text);
+    expect(versions).toMatchObject({ versions: [{ profiles: 1 }], changes: [] });
+    const requests = await get(`/v1/endpoints/requests?service=${service}&endpoint=GET%20/secret&${window}`, keyA);
+    expect(JSON.parse(requests.text)).toMatchObject({ request_count: 1, requests: [{ local_root_span_id: spanId }] });
+    const diff = await get(`/v1/flamegraph/diff?a.service=${service}&${window}&b.trace_id=${traceId}`, keyA);
+    const diffRoot = (JSON.parse(diff.text) as { tree: { a_total: number; b_total: number } }).tree;
+    expect([diff.status, BigInt(diffRoot.a_total), BigInt(diffRoot.b_total)]).toEqual([200, specTotal, specTotal]);
     expect((await get(`/v1/spans/${spanId}/hotspots`, keyA)).status).toBe(200);
     const counts = await get(`/v1/flamegraph?local_root_span_id=${spanId}&measure=samples/count`, keyA);
     expect([counts.status, (JSON.parse(counts.text) as { total_value: number }).total_value]).toEqual([200, 13]);

@@ -54,6 +54,8 @@ export interface LabelledCpuLabels {
   /** True when some CPU was burnt with no labels at all. */
   unlabelled: boolean;
   spans: LabelledSpan[];
+  /** Requests served per endpoint (the deploy scenario). */
+  endpoint_counts?: Record<string, number>;
 }
 
 export interface GenerateOptions {
@@ -63,6 +65,8 @@ export interface GenerateOptions {
   scenario?: string;
   /** XORed into the low 32 bits of every span id, so runs sharing a database don't collide. */
   idSalt?: number;
+  /** Deploy scenario: work units of priceItems (POST /checkout) per request (default 1). */
+  slowFactor?: number;
 }
 
 export interface SampleType {
@@ -322,6 +326,8 @@ export async function generateLabelledCpuProfile(
       scenario,
       '-id-salt',
       String(opts.idSalt ?? 0),
+      '-slow-factor',
+      String(opts.slowFactor ?? 1),
     ],
     { timeoutMs: durationMs + 60_000 },
   );

@@ -8,6 +8,7 @@ import type {
   TimeBreakdown,
   TimeseriesResult,
 } from '../../shared/query/answers.js';
+import type { ChangesResult, EndpointRequestsResult } from '../../shared/query/compare-answers.js';
 import type { IngestErrors } from '../../shared/query/ingest-answers.js';
 
 /**
@@ -28,3 +29,5 @@ export type FunctionCpu = Json<FunctionCpuAnswer>;
 export type SpanHotspotsBody = Json<SpanHotspots>;
 export type IngestErrorsBody = Json<IngestErrors>;
 export type Breakdown = Json<TimeBreakdown>;
+export type ChangesBody = Json<ChangesResult>;
+export type EndpointRequestsBody = Json<EndpointRequestsResult>;

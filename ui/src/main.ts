@@ -4,6 +4,7 @@ import { keyChangedEvent, keyRefusedEvent, storedApiKey } from './api.js';
 import { openKeyDialog } from './components/key-dialog.js';
 import { h, replaceChildren } from './dom.js';
 import { currentRoute, navigate, onNavigate, type Route, startRouter } from './router.js';
+import { mountCompareView } from './views/compare-view.js';
 import { mountServiceView } from './views/service-view.js';
 import { mountSpanView } from './views/span-view.js';
 import { mountTraceView } from './views/trace-view.js';
@@ -122,11 +123,13 @@ function start() {
     view =
       route.view === 'service'
         ? mountServiceView(main)
-        : route.view === 'trace'
-          ? mountTraceView(main, route.traceId)
-          : route.view === 'span'
-            ? mountSpanView(main, route.spanId)
-            : notFound(main, route.path);
+        : route.view === 'compare'
+          ? mountCompareView(main)
+          : route.view === 'trace'
+            ? mountTraceView(main, route.traceId)
+            : route.view === 'span'
+              ? mountSpanView(main, route.spanId)
+              : notFound(main, route.path);
     if (!first) {
       // A new page: start at its top, and let screen readers and keyboards start there too.
       window.scrollTo(0, 0);

@@ -1,5 +1,14 @@
 import { gzipSync } from 'node:zlib';
-import { Line, Location, Function as PprofFunction, Profile, Sample, StringTable, ValueType } from 'pprof-format';
+import {
+  Label,
+  Line,
+  Location,
+  Function as PprofFunction,
+  Profile,
+  Sample,
+  StringTable,
+  ValueType,
+} from 'pprof-format';
 import type { ResolvedStack } from '../sql/stacks.js';
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -25,6 +34,18 @@ export interface PprofExportOptions {
   durationNs?: bigint;
   periodNs?: bigint;
   sampleType?: { type: string; unit: string };
+  diffBase?: DiffBase;
+}
+
+/**
+ * A diff base: stacks written negated and labelled `pprof::base=true`, which is the profile
+ * `go tool pprof -diff_base base.pb.gz this.pb.gz` builds in memory (it scales the base by -1,
+ * labels it so and merges): opening such a file alone gives the same report, totals included
+ * (pprof's total is then the base's).
+ */
+export interface DiffBase {
+  stacks: readonly ResolvedStack[];
+  remainderNs?: bigint;
 }
 
 /**
@@ -63,17 +84,25 @@ export function encodePprof(stacks: readonly ResolvedStack[], options: PprofExpo
     return Number(location.id);
   };
   const samples: Sample[] = [];
-  const add = (locationId: number[], value: bigint) => {
-    for (const part of int64Parts(value)) samples.push(new Sample({ locationId, value: [part] }));
+  const add = (locationId: number[], value: bigint, label: Label[]) => {
+    for (const part of int64Parts(value)) samples.push(new Sample({ locationId, value: [part], label }));
   };
-  for (const s of stacks.filter((stack) => stack.value !== 0n)) {
-    add(
-      s.frames.map((f) => locationOf(f.functionName, f.fileName, f.line)),
-      s.value,
-    );
-  }
-  if (options.remainderNs !== undefined && options.remainderNs !== 0n) {
-    add([locationOf('(other stacks)', '', 0)], options.remainderNs);
+  const addAll = (all: readonly ResolvedStack[], remainderNs: bigint | undefined, sign: bigint, label: Label[]) => {
+    for (const s of all.filter((stack) => stack.value !== 0n)) {
+      add(
+        s.frames.map((f) => locationOf(f.functionName, f.fileName, f.line)),
+        sign * s.value,
+        label,
+      );
+    }
+    if (remainderNs !== undefined && remainderNs !== 0n) {
+      add([locationOf('(other stacks)', '', 0)], sign * remainderNs, label);
+    }
+  };
+  addAll(stacks, options.remainderNs, 1n, []);
+  if (options.diffBase) {
+    const base = [new Label({ key: strings.dedup('pprof::base'), str: strings.dedup('true') })];
+    addAll(options.diffBase.stacks, options.diffBase.remainderNs, -1n, base);
   }
   const profile = new Profile({
     sampleType: [new ValueType({ type: strings.dedup(sampleType.type), unit: strings.dedup(sampleType.unit) })],

@@ -52,6 +52,8 @@ type description struct {
 	// Unlabelled is true when some CPU was burnt with no labels at all.
 	Unlabelled bool       `json:"unlabelled"`
 	Spans      []spanDesc `json:"spans"`
+	// Requests served per endpoint (the deploy scenario), as dd-trace-go reports endpoint_counts.
+	EndpointCounts map[string]int64 `json:"endpoint_counts,omitempty"`
 }
 
 // sink keeps the compiler from proving the hash loops dead.
@@ -187,7 +189,94 @@ func mixed(deadline time.Time, start time.Time) []spanDesc {
 }
 
 var scenarios = map[string]func(deadline, start time.Time) []spanDesc{
-	"mixed": mixed,
+	"mixed":  mixed,
+	"deploy": deploy,
+}
+
+// The deploy scenario: two endpoints serving requests one after another until the deadline, each
+// request a fixed amount of work under its own local root span. -slow-factor multiplies the work
+// of priceItems (POST /checkout only), making that handler slower per request, as a bad release
+// would; GET /catalog is unchanged whatever the factor.
+var (
+	slowFactor     = 1
+	endpointCounts = map[string]int64{}
+)
+
+const workUnit = 1 << 19
+
+// Each function burns its own CPU in its own loop (no shared helper), so that a profile puts
+// the self time of a request in the function that does the work.
+
+//go:noinline
+func renderCatalog(seed uint64) {
+	h := seed | 1
+	for i := 0; i < 2*workUnit; i++ {
+		h ^= h << 13
+		h ^= h >> 7
+		h ^= h << 17
+	}
+	sink.Add(h)
+}
+
+//go:noinline
+func priceItems(seed uint64) {
+	h := seed | 1
+	for i := 0; i < slowFactor*workUnit; i++ {
+		h ^= h << 13
+		h ^= h >> 7
+		h ^= h << 17
+	}
+	sink.Add(h)
+}
+
+//go:noinline
+func encodeReceipt(seed uint64) {
+	h := seed | 1
+	for i := 0; i < workUnit; i++ {
+		h ^= h << 13
+		h ^= h >> 7
+		h ^= h << 17
+	}
+	sink.Add(h)
+}
+
+//go:noinline
+func handleCatalog(seed uint64) { renderCatalog(seed) }
+
+//go:noinline
+func handleCheckout(seed uint64) {
+	priceItems(seed)
+	encodeReceipt(seed)
+}
+
+func deploy(deadline time.Time, _ time.Time) []spanDesc {
+	endpoints := []struct {
+		name    string
+		handler func(uint64)
+		base    uint64
+	}{
+		{`GET /catalog`, handleCatalog, 1 << 40},
+		{`POST /checkout`, handleCheckout, 2 << 40},
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, ep := range endpoints {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var served int64
+			for ; time.Now().Before(deadline); served++ {
+				span := salted(strconv.FormatUint(ep.base+uint64(served)+1, 10))
+				labels := pprof.Labels(keySpanID, span, keyLocalRoot, span, keyEndpoint, ep.name)
+				pprof.Do(context.Background(), labels, func(context.Context) { ep.handler(uint64(served)) })
+			}
+			mu.Lock()
+			endpointCounts[ep.name] = served
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return []spanDesc{}
 }
 
 var idSalt uint64
@@ -205,7 +294,8 @@ func main() {
 	salt := flag.Uint64("id-salt", 0, "XOR the low 32 bits of every span id with this value")
 	out := flag.String("out", "", "path to write the CPU profile to (gzipped protobuf, as the runtime writes it)")
 	duration := flag.Duration("duration", 3*time.Second, "total time to burn CPU for")
-	scenario := flag.String("scenario", defaultScenar, "workload to run (mixed)")
+	scenario := flag.String("scenario", defaultScenar, "workload to run (mixed, deploy)")
+	flag.IntVar(&slowFactor, "slow-factor", 1, "deploy scenario: work of priceItems (POST /checkout) per request, in units")
 	flag.Parse()
 	idSalt = *salt
 
@@ -244,6 +334,12 @@ func main() {
 		DurationMs: duration.Milliseconds(),
 		Unlabelled: true,
 		Spans:      spans,
+		EndpointCounts: func() map[string]int64 {
+			if len(endpointCounts) == 0 {
+				return nil
+			}
+			return endpointCounts
+		}(),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "labelled-cpu:", err)

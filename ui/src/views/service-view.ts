@@ -1,11 +1,20 @@
 import { getJson } from '../api.js';
-import type { EndpointCpuBody, IngestErrorsBody, SeriesBody, ServiceEntry, ServicesBody } from '../api-answers.js';
+import type {
+  ChangesBody,
+  EndpointCpuBody,
+  EndpointRequestsBody,
+  IngestErrorsBody,
+  SeriesBody,
+  ServiceEntry,
+  ServicesBody,
+} from '../api-answers.js';
 import { createFlamePanel, flameQuery } from '../components/flame-graph.js';
 import { noDataState } from '../components/states.js';
 import { h, replaceChildren } from '../dom.js';
 import { navigate } from '../router.js';
-import { type ServiceState, serviceStateFromQuery, serviceStateToQuery } from '../service-state.js';
+import { apiParams, type ServiceState, serviceStateFromQuery, serviceStateToQuery } from '../service-state.js';
 import { resolveRange, type Window } from '../time-range.js';
+import { createChangesPanel } from './service/changes-panel.js';
 import { createEndpointsPanel } from './service/endpoints-panel.js';
 import { createFilters } from './service/filters.js';
 import { createIngestErrorsPanel } from './service/ingest-errors-panel.js';
@@ -22,6 +31,7 @@ import {
   versionsOf,
   versionsQuery,
 } from './service/model.js';
+import { createRequestsPanel } from './service/requests-panel.js';
 import { createSeriesPanel } from './service/series-panel.js';
 import { pageTitle, type View } from './view.js';
 
@@ -73,12 +83,20 @@ export function mountServiceView(root: HTMLElement): View {
   const series = createSeriesPanel({ onGroupBy: (groupBy) => go({ groupBy }) });
   const flame = createFlamePanel();
   const ingestErrors = createIngestErrorsPanel();
+  const changesPanel = createChangesPanel();
+  const requestsPanel = createRequestsPanel();
+  requestsPanel.hide();
+  // What the deploy report and the requests list show (or fetch): fetched again when it changes.
+  let changesLoaded = '';
+  let requestsLoaded = '';
 
   const content = h(
     'div',
     { class: 'service-content' },
     h('div', { class: 'top-grid' }, endpoints.element, series.element),
+    requestsPanel.element,
     flame.element,
+    changesPanel.element,
     ingestErrors.element,
   );
   const body = h('div', { class: 'view-body' });
@@ -163,6 +181,39 @@ export function mountServiceView(root: HTMLElement): View {
       const selection = flameSelection(state, period);
       const measures = services?.find((s) => s.service === state.service)?.measures;
       flame.show(flameQuery(selection.title, selection.params, selection.downloadName, measures));
+    }
+    const changesParams = apiParams(state, period);
+    changesParams.delete('version');
+    if (changesLoaded !== changesParams.toString() || loaded === nothingLoaded) {
+      changesLoaded = changesParams.toString();
+      loader.load(
+        'changes',
+        changesPanel.body,
+        'deploy report',
+        (signal) => getJson<ChangesBody>('/v1/changes', changesParams, signal),
+        (answer) => {
+          changesPanel.render(answer);
+          series.markVersions(answer.versions, period);
+        },
+      );
+    }
+    const [onlyEndpoint] = state.endpoints;
+    if (state.endpoints.length === 1 && onlyEndpoint !== undefined) {
+      const params = apiParams(state, period);
+      params.set('endpoint', onlyEndpoint);
+      if (requestsLoaded !== params.toString() || loaded === nothingLoaded) {
+        requestsLoaded = params.toString();
+        loader.load(
+          'requests',
+          requestsPanel.body,
+          'most expensive requests',
+          (signal) => getJson<EndpointRequestsBody>('/v1/endpoints/requests', params, signal),
+          (answer) => requestsPanel.render(answer),
+        );
+      }
+    } else {
+      requestsLoaded = '';
+      requestsPanel.hide();
     }
     if (errorsLoadedFor !== state.service) {
       const service = state.service;

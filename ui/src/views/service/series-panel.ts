@@ -22,6 +22,8 @@ export interface SeriesPanel {
   render(answer: SeriesBody): void;
   /** Checks the switch's button of this grouping. */
   group(groupBy: GroupBy): void;
+  /** Marks when each version was first seen, along the window [from, to] (seconds). */
+  markVersions(versions: { version: string; first_seen: string }[], window: { from: number; to: number }): void;
   dispose(): void;
 }
 
@@ -44,11 +46,13 @@ export function createSeriesPanel(options: SeriesPanelOptions): SeriesPanel {
     ...groupRadio('endpoint', 'By endpoint'),
     ...groupRadio('version', 'By version'),
   );
+  const versionTrack = h('div', { class: 'version-track', 'data-testid': 'version-markers', hidden: true });
   const element = h(
     'section',
     { class: 'panel series-panel', 'aria-labelledby': 'series-heading' },
     h('div', { class: 'panel-head' }, h('h2', { id: 'series-heading' }, 'CPU over time'), groupSwitch),
     body,
+    versionTrack,
   );
 
   return {
@@ -69,6 +73,29 @@ export function createSeriesPanel(options: SeriesPanelOptions): SeriesPanel {
       for (const radio of groupSwitch.querySelectorAll<HTMLInputElement>('input[type=radio]')) {
         radio.checked = radio.value === groupBy;
       }
+    },
+    markVersions(versions, window) {
+      const span = window.to - window.from;
+      const markers = versions
+        .map((v) => ({ ...v, at: Date.parse(v.first_seen) / 1000 }))
+        .filter((v) => span > 0 && v.at >= window.from && v.at <= window.to)
+        .map((v) => {
+          const marker = h(
+            'span',
+            {
+              class: 'version-marker',
+              'data-testid': 'version-marker',
+              'data-version': v.version,
+              'data-time': v.first_seen,
+              title: `version ${v.version} first seen ${new Date(v.at * 1000).toISOString()}`,
+            },
+            v.version,
+          );
+          marker.style.left = `${((v.at - window.from) / span) * 100}%`;
+          return marker;
+        });
+      versionTrack.hidden = markers.length === 0;
+      replaceChildren(versionTrack, ...markers);
     },
     dispose() {
       chart.dispose();
