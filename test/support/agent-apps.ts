@@ -15,7 +15,7 @@
  * Builds are cached per source hash under the OS temp dir, like go-pprof.ts does: a content-keyed
  * directory is shared by concurrent test processes and never piles up per run.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findGo } from './go-pprof.js';
+import { type ListeningApp, startListeningApp } from './listening-app.js';
 
 /** Go programs under test/go built by buildAgentApp (the query client is Grafana's, not an agent). */
 export type AgentAppName = 'dd-app' | 'pyroscope-app' | 'pyroscope-query-client' | 'otlp-profiles-exporter';
@@ -32,7 +33,6 @@ const GO_DIR = fileURLToPath(new URL('../go/', import.meta.url));
 // on a possibly busy 2-core machine.
 const BUILD_TIMEOUT_MS = 600_000;
 const START_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 60_000;
 
 export function agentAppDir(name: AgentAppName): string {
   return path.join(GO_DIR, name);
@@ -114,10 +114,6 @@ export function buildAgentApp(name: AgentAppName): Promise<string> {
   return building;
 }
 
-/** Variables that configure the clients; removed from the inherited environment so a developer's
- *  own DD_/OTEL_/PYROSCOPE_ settings cannot redirect a test app. */
-const clientEnvPrefixes = ['DD_', 'OTEL_', 'PYROSCOPE_'];
-
 export interface DdAppEnvOptions {
   /** What DD_TRACE_AGENT_URL is set to, e.g. `${apiUrl}/k/<key>`. */
   agentUrl: string;
@@ -174,74 +170,14 @@ export function pyroscopeAppEnv(options: PyroscopeAppEnvOptions): Record<string,
   };
 }
 
-export interface AgentApp {
+export interface AgentApp extends ListeningApp {
   name: AgentAppName;
-  /** `http://127.0.0.1:<port>` */
-  url: string;
-  pid: number;
-  stdout(): string;
-  stderr(): string;
-  /** SIGTERM, then waits for the exit (the apps flush their last profile and spans first). */
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function waitForExit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
 /** Builds (if needed) and starts an app; resolves once it prints its listening address. */
 export async function startAgentApp(name: AgentAppName, env: Record<string, string>): Promise<AgentApp> {
   const bin = await buildAgentApp(name);
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !clientEnvPrefixes.some((prefix) => key.startsWith(prefix))),
-  );
-  const child = spawn(bin, [], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = waitForExit(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${name} printed no "listening on" line within ${START_TIMEOUT_MS} ms\nstderr:\n${stderr}`));
-    }, START_TIMEOUT_MS);
-    const onData = () => {
-      const match = /^listening on (http:\/\/\S+)$/m.exec(stdout);
-      if (!match?.[1]) return;
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      resolve(match[1]);
-    };
-    child.stdout?.on('data', onData);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited before listening (code ${code}, signal ${signal})\nstderr:\n${stderr}`));
-    });
-  });
-  return {
-    name,
-    url,
-    pid: child.pid ?? -1,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
+  return { name, ...(await startListeningApp(name, { file: bin }, env, START_TIMEOUT_MS)) };
 }
 
 /** What `GET /work` answers. Span ids: dd-app decimal uint64, pyroscope-app 16 hex. */

@@ -10,17 +10,16 @@
  * Both answer `GET /work?n=` (burns CPU in the request) with the request span's ids, print
  * "listening on <url>" once they accept connections, and exit on SIGTERM.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ListeningApp, startListeningApp } from './listening-app.js';
 
 export type RuntimeAppName = 'node-dd-app' | 'python-dd-app';
 
 const TEST_DIR = fileURLToPath(new URL('../', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 60_000;
 
 /** The venv install-prereqs.sh makes for test/python/dd-app (HOTSPOTS_CACHE_DIR as there). */
 export function pythonAppVenv(): string {
@@ -84,72 +83,12 @@ export function runtimeAppEnv(name: RuntimeAppName, options: RuntimeAppEnvOption
   };
 }
 
-export interface RuntimeApp {
+export interface RuntimeApp extends ListeningApp {
   name: RuntimeAppName;
-  url: string;
-  stdout(): string;
-  stderr(): string;
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
-
-function waitForExit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-// Variables that configure tracers are not inherited, so a developer's own settings cannot redirect a test app.
-const clientEnvPrefixes = ['DD_', 'OTEL_', 'PYROSCOPE_', 'NODE_OPTIONS', 'PYTHON'];
 
 export async function startRuntimeApp(name: RuntimeAppName, env: Record<string, string>): Promise<RuntimeApp> {
-  const { cwd, file, args } = command(name);
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !clientEnvPrefixes.some((prefix) => key.startsWith(prefix))),
-  );
-  const child = spawn(file, args, { cwd, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = waitForExit(child);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${name} printed no "listening on" line within ${START_TIMEOUT_MS} ms\nstderr:\n${stderr}`));
-    }, START_TIMEOUT_MS);
-    const onData = () => {
-      const match = /^listening on (http:\/\/\S+)$/m.exec(stdout);
-      if (!match?.[1]) return;
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      resolve(match[1]);
-    };
-    child.stdout?.on('data', onData);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited before listening (code ${code}, signal ${signal})\nstderr:\n${stderr}`));
-    });
-  });
-  return {
-    name,
-    url,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      try {
-        return await exited;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
+  return { name, ...(await startListeningApp(name, command(name), env, START_TIMEOUT_MS)) };
 }
 
 /** What the apps answer: decimal span ids, a 32-hex trace id. */

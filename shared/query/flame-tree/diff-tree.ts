@@ -1,5 +1,5 @@
 import type { FlameNode } from '../answers.js';
-import { OTHER_NODE } from './tree.js';
+import { nodesToKeep, OTHER_NODE } from './tree.js';
 
 /**
  * Diff flame graphs: two flame trees (A and B) merged by function path. Pure: no I/O.
@@ -118,28 +118,7 @@ export function countDiffNodes(node: DiffNode): number {
  */
 export function boundDiffTree(root: DiffNode, maxNodes: number, scale: Scale): { tree: DiffNode; truncated: boolean } {
   if (countDiffNodes(root) <= maxNodes) return { tree: root, truncated: false };
-  const order: { node: DiffNode; parent: DiffNode | undefined; seq: number }[] = [];
-  const queue: { node: DiffNode; parent: DiffNode | undefined }[] = [{ node: root, parent: undefined }];
-  for (let i = 0; i < queue.length; i += 1) {
-    const item = queue[i] as (typeof queue)[number];
-    order.push({ ...item, seq: i });
-    for (const child of item.node.children) queue.push({ node: child, parent: item.node });
-  }
-  const width = (n: DiffNode) => n.a_total + n.b_total;
-  order.sort((x, y) => (width(x.node) !== width(y.node) ? (width(x.node) > width(y.node) ? -1 : 1) : x.seq - y.seq));
-  const kept = new Set<DiffNode>([root]);
-  const missing = new Map<DiffNode, number>([[root, root.children.length]]);
-  let others = root.children.length > 0 ? 1 : 0;
-  for (const { node, parent } of order) {
-    if (node === root || !parent || !kept.has(parent)) continue;
-    const parentMissing = missing.get(parent) ?? 0;
-    const othersAfter = others - (parentMissing === 1 ? 1 : 0) + (node.children.length > 0 ? 1 : 0);
-    if (kept.size + 1 + othersAfter > maxNodes) continue;
-    kept.add(node);
-    missing.set(parent, parentMissing - 1);
-    missing.set(node, node.children.length);
-    others = othersAfter;
-  }
+  const kept = nodesToKeep(root, maxNodes, (n) => n.a_total + n.b_total);
   const copy = (node: DiffNode): DiffNode => {
     const children = node.children.filter((c) => kept.has(c)).map(copy);
     const dropped = node.children.filter((c) => !kept.has(c));

@@ -53,28 +53,29 @@ export function countNodes(node: FlameNode): number {
 }
 
 /**
- * Keeps at most `maxNodes` nodes (the root and "(other)" nodes included), preferring the largest.
- * The children a kept node loses are folded into one "(other)" child carrying their total as
- * self time, so every kept node's total, the root's total and the sum of all self values are
- * unchanged.
+ * Which nodes a tree bounded to `maxNodes` keeps (the root and the "(other)" node each parent that
+ * loses children gets counted in), largest `width` first; ties in BFS order, so a node's parent is
+ * always considered before the node.
  */
-export function boundFlameTree(root: FlameNode, maxNodes: number): { tree: FlameNode; truncated: boolean } {
-  if (countNodes(root) <= maxNodes) return { tree: root, truncated: false };
-  // Every node with its parent; sorted largest first, parents before children on ties (BFS order),
-  // so a node's parent is always considered before the node.
-  const order: { node: FlameNode; parent: FlameNode | undefined; depth: number; seq: number }[] = [];
-  const queue: { node: FlameNode; parent: FlameNode | undefined; depth: number }[] = [
-    { node: root, parent: undefined, depth: 0 },
-  ];
+export function nodesToKeep<N extends { children: N[] }>(
+  root: N,
+  maxNodes: number,
+  width: (node: N) => bigint,
+): Set<N> {
+  const order: { node: N; parent: N | undefined; seq: number }[] = [];
+  const queue: { node: N; parent: N | undefined }[] = [{ node: root, parent: undefined }];
   for (let i = 0; i < queue.length; i += 1) {
     const item = queue[i] as (typeof queue)[number];
     order.push({ ...item, seq: i });
-    for (const child of item.node.children) queue.push({ node: child, parent: item.node, depth: item.depth + 1 });
+    for (const child of item.node.children) queue.push({ node: child, parent: item.node });
   }
-  order.sort((a, b) => (a.node.value !== b.node.value ? (a.node.value > b.node.value ? -1 : 1) : a.seq - b.seq));
-
-  const kept = new Set<FlameNode>([root]);
-  const missing = new Map<FlameNode, number>([[root, root.children.length]]);
+  order.sort((x, y) => {
+    const wx = width(x.node);
+    const wy = width(y.node);
+    return wx !== wy ? (wx > wy ? -1 : 1) : x.seq - y.seq;
+  });
+  const kept = new Set<N>([root]);
+  const missing = new Map<N, number>([[root, root.children.length]]);
   let others = root.children.length > 0 ? 1 : 0;
   for (const { node, parent } of order) {
     if (node === root || !parent || !kept.has(parent)) continue;
@@ -86,7 +87,18 @@ export function boundFlameTree(root: FlameNode, maxNodes: number): { tree: Flame
     missing.set(node, node.children.length);
     others = othersAfter;
   }
+  return kept;
+}
 
+/**
+ * Keeps at most `maxNodes` nodes (the root and "(other)" nodes included), preferring the largest.
+ * The children a kept node loses are folded into one "(other)" child carrying their total as
+ * self time, so every kept node's total, the root's total and the sum of all self values are
+ * unchanged.
+ */
+export function boundFlameTree(root: FlameNode, maxNodes: number): { tree: FlameNode; truncated: boolean } {
+  if (countNodes(root) <= maxNodes) return { tree: root, truncated: false };
+  const kept = nodesToKeep(root, maxNodes, (node) => node.value);
   const copy = (node: FlameNode): FlameNode => {
     const children = node.children.filter((c) => kept.has(c)).map(copy);
     const dropped = node.children.filter((c) => !kept.has(c)).reduce((sum, c) => sum + c.value, 0n);
